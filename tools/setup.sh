@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages revkv builds, tests and benchmarks with.
+# Idempotent: when every package is present it does nothing (no apt-get at all).
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap      # Bazel 4.2.3, used offline
+  g++                  # GCC 12, C++20
+  libabsl-dev          # Status, StatusOr, flags, StrFormat, containers
+  libxxhash-dev        # page and snapshot checksums (XXH3)
+  libgtest-dev         # GoogleTest
+  libgmock-dev         # GoogleMock
+  libbenchmark-dev     # Google Benchmark
+  liblmdb-dev          # LMDB, the benchmark peer
+  protobuf-compiler    # protoc, for mvccpb.KeyValue
+  libprotobuf-dev
+  etcd-server          # the reference the CLI conformance tests compare against
+  etcd-client
+  python3              # .ci/run counts test cases from test.xml
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}" >&2
