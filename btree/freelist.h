@@ -1,0 +1,59 @@
+// Freelist: the allocator of pages, as free extents plus pages freed by recent
+// commits that older readers may still see ("pending").
+//
+// Allocation is best-fit over extents indexed by size, so a large value never
+// scans the list (bbolt#141, LMDB's long freelist loops). The list is persisted
+// as extents at each commit, so open reads it back without scanning pages.
+//
+// Thread-safety: not thread-safe; owned by the single writer.
+#ifndef REVKV_BTREE_FREELIST_H_
+#define REVKV_BTREE_FREELIST_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "btree/page.h"
+
+namespace revkv::btree {
+
+class Freelist {
+ public:
+  // Takes `n` contiguous free pages; returns 0 when no extent is large enough.
+  pgid_t Allocate(uint64_t n);
+  // Records pages freed by write transaction `txid`; they become free once no
+  // reader older than `txid` is left (see Release).
+  void Free(txid_t txid, pgid_t start, uint64_t n);
+  // Makes free every pending extent freed by a transaction <= `txid`.
+  void Release(txid_t txid);
+  // Forgets pending pages of `txid` (its commit did not happen).
+  void DropPending(txid_t txid);
+  // Returns pages to the free set directly (rollback of an allocation).
+  void AddFree(pgid_t start, uint64_t n);
+
+  // Every free and pending extent, coalesced and sorted: what is persisted.
+  std::vector<FreeExtent> Persisted() const;
+  // Replaces the state with `extents` as free (pending is empty after open).
+  void Reset(const std::vector<FreeExtent>& extents);
+
+  uint64_t free_count() const { return free_pages_; }
+  uint64_t pending_count() const;
+  size_t extent_count() const { return by_start_.size(); }
+  // Whether page `id` is free or pending (for Check).
+  bool Contains(pgid_t id) const;
+
+ private:
+  void Insert(pgid_t start, uint64_t n);  // coalesces with neighbours
+  void Erase(std::map<pgid_t, uint64_t>::iterator it);
+
+  std::map<pgid_t, uint64_t> by_start_;          // start -> count
+  std::set<std::pair<uint64_t, pgid_t>> by_size_;  // (count, start)
+  uint64_t free_pages_ = 0;
+  std::map<txid_t, std::vector<FreeExtent>> pending_;
+};
+
+}  // namespace revkv::btree
+
+#endif  // REVKV_BTREE_FREELIST_H_

@@ -1,0 +1,72 @@
+#include "btree/page.h"
+
+#include <xxhash.h>
+
+#include "absl/strings/str_format.h"
+#include "btree/options.h"
+
+namespace revkv::btree {
+
+uint64_t ComputeChecksum(const char* span, size_t span_bytes) {
+  const PageHeader* h = Header(span);
+  if (h->kind == uint16_t(PageKind::kOverflow)) {
+    uint64_t bytes = sizeof(PageHeader) + uint64_t{h->count};
+    if (bytes < span_bytes) span_bytes = size_t(bytes);
+  }
+  return XXH3_64bits(span + sizeof(uint64_t), span_bytes - sizeof(uint64_t));
+}
+
+uint64_t ComputeMetaChecksum(const char* page) {
+  return XXH3_64bits(page + sizeof(uint64_t), kMetaChecksummed - sizeof(uint64_t));
+}
+
+void SealPage(char* span, size_t span_bytes) {
+  Header(span)->checksum = ComputeChecksum(span, span_bytes);
+}
+
+void SealMeta(char* page) { Header(page)->checksum = ComputeMetaChecksum(page); }
+
+bool IsValidPageSize(uint64_t page_size) {
+  return page_size >= kMinPageSize && page_size <= kMaxPageSize &&
+         (page_size & (page_size - 1)) == 0;
+}
+
+absl::Status CorruptPage(pgid_t id, std::string_view what) {
+  return absl::DataLossError(absl::StrFormat("btree: page %d is corrupt: %s", id, what));
+}
+
+absl::Status DecodeMeta(const char* page, MetaBody* meta) {
+  const PageHeader* h = Header(page);
+  std::memcpy(meta, page + sizeof(PageHeader), sizeof(MetaBody));
+  if (meta->magic != kMagic) {
+    return absl::InvalidArgumentError("btree: not a revkv btree file (bad magic)");
+  }
+  if (h->checksum != ComputeMetaChecksum(page)) {
+    return absl::DataLossError(
+        absl::StrFormat("btree: meta page %d checksum mismatch", h->id));
+  }
+  if (meta->version > kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "btree: file format version %d is newer than this build supports (%d)",
+        meta->version, kFormatVersion));
+  }
+  if (meta->version != kFormatVersion) {
+    return absl::DataLossError(
+        absl::StrFormat("btree: unknown file format version %d", meta->version));
+  }
+  if (h->kind != uint16_t(PageKind::kMeta) || h->id > 1) {
+    return absl::DataLossError("btree: meta page header is invalid");
+  }
+  if (!IsValidPageSize(meta->page_size)) {
+    return absl::DataLossError(
+        absl::StrFormat("btree: invalid page size %d in meta", meta->page_size));
+  }
+  if (meta->high_water < 4 || meta->root.root < 2 ||
+      meta->root.root >= meta->high_water || meta->freelist < 2 ||
+      meta->freelist >= meta->high_water) {
+    return absl::DataLossError("btree: meta page points outside the file");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace revkv::btree

@@ -1,0 +1,255 @@
+#include "btree/tx.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "btree/db.h"
+#include "btree/node.h"
+
+namespace revkv::btree {
+
+Tx::Tx(DB* db, bool writable)
+    : db_(db),
+      writable_(writable),
+      page_size_(db->page_size_),
+      verify_checksums_(db->options_.verify_checksums) {}
+
+Tx::~Tx() { Rollback(); }
+
+void Tx::End() {
+  if (!open_) return;
+  open_ = false;
+  root_.reset();
+  dirty_.clear();
+  if (writable_) {
+    db_->ReleaseWriter();
+  } else {
+    db_->UnregisterReader(meta_.txid);
+  }
+}
+
+void Tx::Rollback() {
+  if (!open_) return;
+  if (writable_) {
+    for (const FreeExtent& e : allocated_) {
+      if (e.start < start_high_water_) db_->freelist_.AddFree(e.start, e.count);
+    }
+    db_->freelist_.DropPending(meta_.txid);
+    std::lock_guard<std::mutex> l(db_->mu_);
+    db_->counters_.write_tx_rolled_back++;
+  }
+  End();
+}
+
+absl::StatusOr<const char*> Tx::Span(pgid_t id, PageKind kind, uint32_t* pages) {
+  if (id < 2 || id >= meta_.high_water) {
+    return absl::DataLossError(absl::StrFormat(
+        "btree: page reference %d is outside the file (high-water mark %d)", id,
+        meta_.high_water));
+  }
+  const uint64_t offset = id * uint64_t{page_size_};
+  if (offset + page_size_ > mapping_->size()) {
+    if (!writable_) return absl::InternalError("btree: snapshot is not mapped");
+    if (absl::Status s = Grow(offset + page_size_); !s.ok()) return s;
+  }
+  const char* p = mapping_->data() + offset;
+  const PageHeader* h = Header(p);
+  if (h->id != id) {
+    return CorruptPage(id, absl::StrFormat("header names page %d", h->id));
+  }
+  if (h->kind != uint16_t(kind) &&
+      !(kind == PageKind::kBranch && h->kind == uint16_t(PageKind::kLeaf))) {
+    return CorruptPage(id, absl::StrFormat("kind %d where %d was expected", h->kind,
+                                           int(kind)));
+  }
+  if (id + 1 + uint64_t{h->overflow} > meta_.high_water) {
+    return CorruptPage(id, "span runs past the high-water mark");
+  }
+  *pages = h->overflow + 1;
+  const uint64_t bytes = uint64_t{*pages} * page_size_;
+  if (offset + bytes > mapping_->size()) {
+    if (!writable_) return absl::InternalError("btree: snapshot is not mapped");
+    if (absl::Status s = Grow(offset + bytes); !s.ok()) return s;
+    p = mapping_->data() + offset;
+  }
+  if (verify_checksums_ && ComputeChecksum(p, bytes) != h->checksum) {
+    return CorruptPage(id, "checksum mismatch");
+  }
+  return p;
+}
+
+absl::StatusOr<NodeView> Tx::NodePage(pgid_t id) {
+  uint32_t pages;
+  absl::StatusOr<const char*> p = Span(id, PageKind::kBranch, &pages);
+  if (!p.ok()) return p.status();
+  NodeView v(*p, size_t{pages} * page_size_);
+  if (!v.ElementsFit()) return CorruptPage(id, "element count exceeds the page");
+  return v;
+}
+
+absl::StatusOr<pgid_t> Tx::Allocate(uint64_t pages) {
+  pgid_t id = db_->freelist_.Allocate(pages);
+  if (id == 0) {
+    id = meta_.high_water;
+    meta_.high_water += pages;
+  }
+  allocated_.push_back({id, pages});
+  return id;
+}
+
+void Tx::Free(pgid_t id, uint64_t pages) { db_->freelist_.Free(meta_.txid, id, pages); }
+
+char* Tx::NewDirtySpan(pgid_t id, uint64_t pages) {
+  dirty_.push_back({id, pages, std::make_unique_for_overwrite<char[]>(pages * page_size_)});
+  return dirty_.back().buf.get();
+}
+
+absl::Status Tx::Grow(uint64_t bytes) {
+  if (bytes > db_->file_size_) {
+    uint64_t size = db_->file_size_;
+    uint64_t step = std::clamp<uint64_t>(size / 8, 1 << 20, 64 << 20);
+    uint64_t target = std::max(bytes, size + step);
+    target = (target + page_size_ - 1) / page_size_ * page_size_;
+    if (absl::Status s = db_->file_->Truncate(target); !s.ok()) return s;
+    db_->file_size_ = target;
+  }
+  absl::StatusOr<std::shared_ptr<const Mapping>> m = db_->EnsureMapped(bytes);
+  if (!m.ok()) return m.status();
+  if (*m != mapping_) {
+    old_mappings_.push_back(std::move(mapping_));
+    mapping_ = *m;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Tx::WriteOverflow(pgid_t id, uint64_t pages, std::string_view value) {
+  PageHeader h{};
+  h.id = id;
+  h.kind = uint16_t(PageKind::kOverflow);
+  h.count = uint32_t(value.size());
+  h.overflow = uint32_t(pages - 1);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, reinterpret_cast<const char*>(&h) + 8, sizeof h - 8);
+  XXH3_64bits_update(state, value.data(), value.size());
+  h.checksum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  uint64_t offset = id * uint64_t{page_size_};
+  if (absl::Status s = Grow(offset + pages * page_size_); !s.ok()) return s;
+  return db_->file_->WriteAtV(
+      offset, {std::string_view(reinterpret_cast<const char*>(&h), sizeof h), value});
+}
+
+absl::Status Tx::WriteFreelist() {
+  uint32_t old_pages;
+  absl::StatusOr<const char*> old = Span(meta_.freelist, PageKind::kFreelist, &old_pages);
+  if (!old.ok()) return old.status();
+  Free(meta_.freelist, old_pages);
+
+  size_t n = db_->freelist_.Persisted().size();
+  uint64_t pages = PagesFor(sizeof(PageHeader) + n * sizeof(FreeExtent), page_size_);
+  absl::StatusOr<pgid_t> id = Allocate(pages);
+  if (!id.ok()) return id.status();
+  // Allocation never adds extents, so the list still fits.
+  std::vector<FreeExtent> extents = db_->freelist_.Persisted();
+  char* span = NewDirtySpan(*id, pages);
+  std::memset(span, 0, pages * page_size_);
+  PageHeader* h = Header(span);
+  h->id = *id;
+  h->kind = uint16_t(PageKind::kFreelist);
+  h->count = uint32_t(extents.size());
+  h->overflow = uint32_t(pages - 1);
+  std::memcpy(span + sizeof(PageHeader), extents.data(), extents.size() * sizeof(FreeExtent));
+  meta_.freelist = *id;
+  return absl::OkStatus();
+}
+
+absl::Status Tx::FlushDirty() {
+  if (absl::Status s = Grow(meta_.high_water * uint64_t{page_size_}); !s.ok()) return s;
+  std::sort(dirty_.begin(), dirty_.end(),
+            [](const DirtySpan& a, const DirtySpan& b) { return a.id < b.id; });
+  uint64_t bytes = 0;
+  std::vector<std::string_view> run;
+  pgid_t run_start = 0, run_end = 0;
+  auto flush = [&]() -> absl::Status {
+    if (run.empty()) return absl::OkStatus();
+    absl::Status s = db_->file_->WriteAtV(run_start * uint64_t{page_size_}, run);
+    run.clear();
+    return s;
+  };
+  for (DirtySpan& d : dirty_) {
+    size_t n = d.pages * page_size_;
+    SealPage(d.buf.get(), n);
+    if (run.empty() || d.id != run_end) {
+      if (absl::Status s = flush(); !s.ok()) return s;
+      run_start = d.id;
+    }
+    run.emplace_back(d.buf.get(), n);
+    run_end = d.id + d.pages;
+    bytes += n;
+  }
+  if (absl::Status s = flush(); !s.ok()) return s;
+  if (!db_->options_.no_sync) {
+    if (absl::Status s = db_->file_->Sync(); !s.ok()) return s;
+  }
+  std::lock_guard<std::mutex> l(db_->mu_);
+  db_->counters_.pages_written += bytes / page_size_;
+  db_->counters_.bytes_written += bytes;
+  if (!db_->options_.no_sync) db_->counters_.syncs++;
+  return absl::OkStatus();
+}
+
+absl::Status Tx::WriteMeta() {
+  std::string page(page_size_, '\0');
+  PageHeader* h = Header(page.data());
+  h->id = meta_.txid % 2;
+  h->kind = uint16_t(PageKind::kMeta);
+  std::memcpy(page.data() + sizeof(PageHeader), &meta_, sizeof meta_);
+  SealMeta(page.data());
+  if (absl::Status s = db_->file_->WriteAt(h->id * page_size_, page); !s.ok()) return s;
+  if (!db_->options_.no_sync) return db_->file_->Sync();
+  return absl::OkStatus();
+}
+
+absl::Status Tx::CommitInternal(bool* wrote) {
+  if (absl::Status s = root_->Rebalance(); !s.ok()) return s;
+  if (absl::Status s = root_->Spill(); !s.ok()) return s;
+  meta_.root = root_->header_;
+  if (absl::Status s = WriteFreelist(); !s.ok()) return s;
+  *wrote = true;
+  if (absl::Status s = FlushDirty(); !s.ok()) return s;
+  return WriteMeta();
+}
+
+absl::Status Tx::Commit() {
+  if (!open_) return absl::FailedPreconditionError("btree: transaction is closed");
+  if (!writable_) return absl::FailedPreconditionError("btree: transaction is read-only");
+  bool wrote = false;
+  absl::Status s = CommitInternal(&wrote);
+  if (!s.ok()) {
+    // Once bytes may have reached the file, its cached state is unknown
+    // (a failed fsync may drop dirty pages): stop accepting writes.
+    if (wrote) db_->Poison(s);
+    Rollback();
+    return s;
+  }
+  db_->Publish(meta_);
+  db_->PublishFreeCounts();
+  End();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Tx::ListBuckets() {
+  std::vector<std::string> names;
+  Cursor c(root_.get());
+  for (c.First(); c.Valid(); c.Next()) {
+    if (c.is_bucket()) names.emplace_back(c.key());
+  }
+  if (!c.status().ok()) return c.status();
+  return names;
+}
+
+}  // namespace revkv::btree
