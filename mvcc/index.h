@@ -1,0 +1,49 @@
+// Index: the in-memory key index of the store (etcd's treeIndex): every key,
+// in order, with its KeyIndex.
+//
+// Thread-safety: thread-safe. Readers share a lock and run concurrently; a
+// writer (Put, Tombstone, Compact) takes it exclusively for one key at a time,
+// except Compact, which works through the keys in bounded slices so that
+// readers and writers interleave with it.
+#ifndef REVKV_MVCC_INDEX_H_
+#define REVKV_MVCC_INDEX_H_
+
+#include <functional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "mvcc/key_index.h"
+
+namespace revkv::mvcc {
+
+class Index {
+ public:
+  // The key as of at_rev; NotFound if it did not exist then.
+  absl::Status Get(std::string_view key, int64_t at_rev, KeyAt* out) const;
+  // Calls fn(key, at) in key order for keys in [key, end) that existed at
+  // at_rev (end empty: no upper bound) until fn returns false.
+  void Range(std::string_view key, std::string_view end, int64_t at_rev,
+             const std::function<bool(std::string_view, const KeyAt&)>& fn) const;
+  void Put(std::string_view key, Revision rev);
+  void Restore(std::string_view key, Revision created, Revision modified, int64_t version);
+  absl::Status Tombstone(std::string_view key, Revision rev);
+  // Compacts every key at rev; returns the revisions <= rev still needed.
+  RevisionSet Compact(int64_t rev);
+  // The revisions <= rev that Compact(rev) would keep.
+  RevisionSet Keep(int64_t rev) const;
+  size_t size() const;
+  // Approximate bytes the index uses (keys, entries, tree nodes).
+  size_t MemoryBytes() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  absl::btree_map<std::string, KeyIndex, std::less<>> tree_;
+};
+
+}  // namespace revkv::mvcc
+
+#endif  // REVKV_MVCC_INDEX_H_

@@ -1,0 +1,81 @@
+// KeyIndex: the revision history of one key, as etcd's keyIndex keeps it.
+//
+// A key's history is a list of generations. A generation starts with a put
+// that creates the key, holds each later put, and ends with a tombstone
+// (delete); the next put starts a new generation at version 1. The last
+// generation is the live one, empty after a delete.
+//
+//   put(2) put(3) del(5) put(7)        generations: {2, 3, 5t} {7}
+//
+// Compaction at revision R drops every revision below the newest one <= R in
+// its generation, and whole generations that ended (tombstone) at or below R.
+//
+// Thread-safety: not thread-safe; Index guards it.
+#ifndef REVKV_MVCC_KEY_INDEX_H_
+#define REVKV_MVCC_KEY_INDEX_H_
+
+#include <cstdint>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "mvcc/revision.h"
+
+namespace revkv::mvcc {
+
+struct RevisionHash {
+  size_t operator()(const Revision& r) const {
+    return size_t(r.main) * 0x9e3779b97f4a7c15ull ^ size_t(r.sub);
+  }
+};
+using RevisionSet = absl::flat_hash_set<Revision, RevisionHash>;
+
+// What Get returns: the revision that holds the key's value at some revision,
+// when the key's generation was created, and its version there.
+struct KeyAt {
+  Revision modified;
+  Revision created;
+  int64_t version = 0;
+};
+
+class KeyIndex {
+ public:
+  // Records a put at rev (> every revision recorded so far).
+  void Put(Revision rev);
+  // Restores the latest state from disk without history (open).
+  void Restore(Revision created, Revision modified, int64_t version);
+  // Records a delete at rev; NotFound if the key is not live.
+  absl::Status Tombstone(Revision rev);
+  // The key as of revision `at_rev`; NotFound if it did not exist then.
+  absl::Status Get(int64_t at_rev, KeyAt* out) const;
+  // Compacts at `at_rev`, adding the revisions still needed to *keep.
+  void Compact(int64_t at_rev, RevisionSet* keep);
+  // Adds to *keep what Compact(at_rev) would keep, changing nothing.
+  void Keep(int64_t at_rev, RevisionSet* keep) const;
+  // No revision left (only after compaction removed a deleted key).
+  bool IsEmpty() const { return gens_.size() == 1 && gens_[0].revs.empty(); }
+  // Whether the key is live (its last generation holds revisions).
+  bool IsLive() const { return !gens_.empty() && !gens_.back().revs.empty(); }
+  Revision modified() const { return modified_; }
+  // Bytes of heap the index holds beyond sizeof(KeyIndex).
+  size_t HeapBytes() const;
+
+ private:
+  struct Generation {
+    int64_t version = 0;  // puts in the generation, compacted ones included
+    Revision created;
+    absl::InlinedVector<Revision, 1> revs;
+  };
+
+  // The generation holding at_rev, or nullptr if the key was deleted then.
+  const Generation* FindGeneration(int64_t at_rev) const;
+  // etcd's doCompact: the generation and revision index compaction keeps.
+  void DoCompact(int64_t at_rev, RevisionSet* keep, size_t* gen, int* rev_index) const;
+
+  Revision modified_;
+  absl::InlinedVector<Generation, 1> gens_;
+};
+
+}  // namespace revkv::mvcc
+
+#endif  // REVKV_MVCC_KEY_INDEX_H_
