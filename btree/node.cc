@@ -150,6 +150,11 @@ absl::Status Node::Rebalance() {
       child->dead = true;
       child->Free();
     }
+    // A root branch that lost every child is an empty tree again.
+    if (!is_leaf && inodes.empty()) {
+      is_leaf = true;
+      children.clear();
+    }
     return absl::OkStatus();
   }
 
@@ -239,9 +244,11 @@ absl::Status Node::Spill() {
   if (spilled) return absl::OkStatus();
   Tx* tx = bucket->tx();
   std::vector<Node*> kids = children;
-  std::sort(kids.begin(), kids.end(), [](const Node* a, const Node* b) {
-    return a->inodes.front().key < b->inodes.front().key;
-  });
+  auto first_key = [](const Node* n) {
+    return n->inodes.empty() ? n->key : n->inodes.front().key;
+  };
+  std::sort(kids.begin(), kids.end(),
+            [&](const Node* a, const Node* b) { return first_key(a) < first_key(b); });
   for (Node* c : kids) {
     if (absl::Status s = c->Spill(); !s.ok()) return s;
   }
