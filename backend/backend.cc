@@ -1,0 +1,180 @@
+#include "backend/backend.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace revkv::backend {
+
+Backend::Backend(const BackendConfig& config)
+    : config_(config),
+      batch_(new BatchTx(this)),
+      open_reads_(std::make_shared<std::atomic<int64_t>>(0)) {}
+
+btree::Options Backend::BtreeOptions() const {
+  btree::Options o;
+  o.page_size = config_.page_size;
+  o.create_if_missing = true;
+  o.no_sync = config_.no_sync;
+  o.initial_mmap_size = config_.initial_mmap_size;
+  o.env = config_.env;
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& config) {
+  if (config.path.empty()) return absl::InvalidArgumentError("backend: empty path");
+  std::unique_ptr<Backend> b(new Backend(config));
+  // A defrag that crashed before its rename left an incomplete copy.
+  const std::string tmp = config.path + ".defrag";
+  if (b->env()->FileExists(tmp)) {
+    if (absl::Status s = b->env()->RemoveFile(tmp); !s.ok()) return s;
+  }
+  absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(config.path, b->BtreeOptions());
+  if (!db.ok()) return db.status();
+  b->db_ = std::shared_ptr<btree::DB>(std::move(*db));
+  if (config.batch_interval.count() > 0) {
+    b->committer_ = std::thread([p = b.get()] { p->CommitterLoop(); });
+  }
+  return b;
+}
+
+Backend::~Backend() {
+  Close().IgnoreError();
+  if (!owned_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(owned_dir_, ec);
+  }
+}
+
+void Backend::CommitterLoop() {
+  std::unique_lock<std::mutex> l(stop_mu_);
+  while (true) {
+    // A timer, not synchronisation: wakes at each interval or at stop.
+    if (stop_cv_.wait_for(l, config_.batch_interval, [this] { return stop_; })) return;
+    l.unlock();
+    batch_->Commit().IgnoreError();  // a failure is kept by the BatchTx
+    l.lock();
+  }
+}
+
+void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
+  // Merge outside view_mu_ (only the writer changes read_buffer_), then
+  // swap the O(log n) pointers in.
+  SegmentStack next = read_buffer_;
+  next.Push(segment);
+  {
+    std::unique_lock<std::shared_mutex> l(view_mu_);
+    read_buffer_ = std::move(next);
+  }
+  std::lock_guard<std::mutex> l(log_mu_);
+  if (recording_) defrag_log_.Push(std::move(segment));
+}
+
+void Backend::ResetReadBuffer() {
+  SegmentStack old;
+  {
+    std::unique_lock<std::shared_mutex> l(view_mu_);
+    std::swap(old, read_buffer_);
+  }
+  // Segments no view holds are freed here, outside the lock.
+}
+
+absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
+  std::shared_lock<std::shared_mutex> l(view_mu_);
+  if (db_ == nullptr) return absl::FailedPreconditionError("backend: closed");
+  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
+  if (!tx.ok()) return tx.status();
+  return std::unique_ptr<ConcurrentReadTx>(
+      new ConcurrentReadTx(db_, *std::move(tx), read_buffer_.segments(), open_reads_));
+}
+
+absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
+  std::lock_guard<std::mutex> l(batch_->mu_);
+  if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = batch_->CommitLocked(); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
+  if (!tx.ok()) return tx.status();
+  return std::unique_ptr<Snapshot>(new Snapshot(db_, *std::move(tx)));
+}
+
+uint64_t Backend::Size() {
+  std::shared_lock<std::shared_mutex> l(view_mu_);
+  return db_ != nullptr ? db_->FileSize() : 0;
+}
+
+absl::StatusOr<uint64_t> Backend::SizeInUse() {
+  std::shared_ptr<btree::DB> db;
+  {
+    std::shared_lock<std::shared_mutex> l(view_mu_);
+    db = db_;
+  }
+  if (db == nullptr) return absl::FailedPreconditionError("backend: closed");
+  absl::StatusOr<btree::DBStats> stats = db->Stats();
+  if (!stats.ok()) return stats.status();
+  return stats->bytes_in_use;
+}
+
+btree::txid_t Backend::LastTxid() {
+  std::shared_lock<std::shared_mutex> l(view_mu_);
+  return db_ != nullptr ? db_->LastTxid() : 0;
+}
+
+absl::Status Backend::ForceCommit() { return batch_->Commit(); }
+
+absl::Status Backend::Close() {
+  std::lock_guard<std::mutex> cl(close_mu_);
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  {
+    std::lock_guard<std::mutex> l(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  std::lock_guard<std::mutex> dl(defrag_mu_);
+  absl::Status s = batch_->CommitAndStop();
+  std::lock_guard<std::mutex> bl(batch_->mu_);
+  std::unique_lock<std::shared_mutex> vl(view_mu_);
+  db_.reset();  // open views keep their own reference
+  read_buffer_.Clear();
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> NewDefaultBackend(const std::string& path) {
+  BackendConfig config = DefaultBackendConfig();
+  config.path = path;
+  return Backend::Open(config);
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> NewTmpBackend(BackendConfig config) {
+  std::string base;
+  for (const char* var : {"TEST_TMPDIR", "TMPDIR"}) {
+    if (const char* v = getenv(var); v != nullptr && *v != '\0') {
+      base = v;
+      break;
+    }
+  }
+  if (base.empty()) base = "/tmp";
+  std::string tmpl = base + "/revkv_backend_XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (mkdtemp(buf.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("backend: mkdtemp under ", base, " failed"));
+  }
+  std::string dir = buf.data();
+  config.path = dir + "/db";
+  absl::StatusOr<std::unique_ptr<Backend>> b = Backend::Open(config);
+  if (!b.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return b.status();
+  }
+  (*b)->owned_dir_ = dir;
+  return b;
+}
+
+}  // namespace revkv::backend

@@ -1,0 +1,179 @@
+// Backend: etcd's mvcc/backend over a btree file -- batched writes, reads
+// that see applied writes before they are committed, snapshots, hash and
+// defrag.
+//
+// Writes go through the one BatchTx (see batch_tx.h). Readers take
+// ConcurrentReadTx views (see read_tx.h): the btree's last commit overlaid
+// with the read buffer, the writes unlocked since that commit, held as a
+// SegmentStack of immutable segments. A commit publishes the new btree
+// snapshot and empties the read buffer atomically with respect to new views
+// (the btree commit happens first, then the buffer is reset under the view
+// lock; a view taken in between reads the buffer over a snapshot that already
+// holds it, which reads the same), so no view misses or double-counts a write.
+//
+// Locks, in acquisition order: the BatchTx lock (the writer; held across a
+// commit), defrag_mu_ is taken before it by Defrag/Close; view_mu_ (shared
+// by view creation, exclusive for publishing a segment, a buffer reset or
+// the swap of the file); log_mu_ (the defrag log). Readers take view_mu_
+// shared only, for O(log n): they never wait for a commit.
+//
+// Close commits pending writes, stops the committer and drops the backend's
+// reference to the file. Read transactions and snapshots still open keep
+// working on their view and keep the file open until they end; taking new
+// ones, and every write, then fails with FailedPrecondition.
+//
+// Thread-safety: thread-safe. Do not call Close, ForceCommit, NewSnapshot,
+// Hash or Defrag while holding the BatchTx lock (they take it).
+#ifndef REVKV_BACKEND_BACKEND_H_
+#define REVKV_BACKEND_BACKEND_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "backend/batch_tx.h"
+#include "backend/config.h"
+#include "backend/read_tx.h"
+#include "backend/segment_stack.h"
+#include "backend/snapshot.h"
+#include "btree/db.h"
+
+namespace revkv::backend {
+
+// Hash skips the (bucket, key) pairs for which this returns true.
+using HashIgnoreFn = std::function<bool(std::string_view bucket, std::string_view key)>;
+
+// What one Defrag did and how long it took.
+struct DefragStats {
+  std::chrono::nanoseconds total{0};
+  std::chrono::nanoseconds copy{0};      // CompactTo, writers running
+  std::chrono::nanoseconds catch_up{0};  // replaying the log, writers running
+  // Writers (and the committer) blocked: the final replay, rename and swap.
+  std::chrono::nanoseconds pause{0};
+  int catch_up_rounds = 0;
+  uint64_t replayed_entries = 0;  // entries replayed into the copy, all rounds
+  uint64_t size_before = 0;       // file bytes
+  uint64_t size_after = 0;
+};
+
+class Backend {
+ public:
+  // Opens or creates the file at config.path and starts the committer.
+  // Removes the leftover of a defrag that crashed before its swap.
+  static absl::StatusOr<std::unique_ptr<Backend>> Open(const BackendConfig& config);
+  // Close()s (dropping its error), then removes a NewTmpBackend directory.
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  // The writer.
+  BatchTx& batch_tx() { return *batch_; }
+  // A consistent view that never waits for writes or commits (read_tx.h
+  // states its cost). FailedPrecondition once closed.
+  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> NewConcurrentReadTx();
+  // A per-thread ReadTx handle for short reads; must not outlive *this.
+  ReadTx NewReadTx() { return ReadTx(this); }
+
+  // Commits pending writes, then returns a snapshot of the whole database as
+  // of that moment. Streaming it never blocks commits or writes; it pins the
+  // snapshot's pages until closed.
+  absl::StatusOr<std::unique_ptr<Snapshot>> NewSnapshot();
+
+  // XXH3-64 over every bucket name, key and value in order, skipping the
+  // pairs `ignores` names (null: none). Encoding: per bucket 'B' then the
+  // name; per entry 'K', key, value; every string preceded by its length as
+  // 4 bytes little-endian. Independent of page layout and history: pending
+  // writes are committed first, then a btree snapshot is hashed (writes go
+  // on meanwhile). O(data).
+  absl::StatusOr<uint64_t> Hash(const HashIgnoreFn& ignores = nullptr);
+
+  // Bytes of the file. O(1).
+  uint64_t Size();
+  // Bytes of the pages the last commit uses (not free, not pending). Walks
+  // every page of the snapshot: O(pages).
+  absl::StatusOr<uint64_t> SizeInUse();
+  // ConcurrentReadTx (and ReadTx views) open now.
+  int64_t OpenReadTxN() const { return open_reads_->load(std::memory_order_relaxed); }
+  // Txid of the current file's last commit (restarts low after a Defrag).
+  btree::txid_t LastTxid();
+  // Commits made since open (across defrags).
+  uint64_t CommitCount() const { return commits_.load(std::memory_order_relaxed); }
+
+  // Compacts into "<path>.defrag" from a snapshot while writes continue,
+  // replays the writes made meanwhile (recorded by the BatchTx) into it, and
+  // swaps it in with an fsynced rename. Writers pause only for the last
+  // replay round, the rename and the swap. Readers never pause; those open
+  // keep their view of the old file. A crash at any moment leaves either the
+  // old file or the new one at `path`, each complete with every commit
+  // acknowledged before the crash. One defrag at a time.
+  absl::Status Defrag(DefragStats* stats = nullptr);
+
+  // Commits pending writes now.
+  absl::Status ForceCommit();
+  // See the top of the file. Idempotent; returns the final commit's error.
+  absl::Status Close();
+
+  const BackendConfig& config() const { return config_; }
+
+ private:
+  friend class BatchTx;
+  friend absl::StatusOr<std::unique_ptr<Backend>> NewTmpBackend(BackendConfig config);
+
+  explicit Backend(const BackendConfig& config);
+  btree::Options BtreeOptions() const;
+  btree::Env* env() const { return config_.env != nullptr ? config_.env : btree::Env::Default(); }
+  void CommitterLoop();
+  // Called by the BatchTx, its lock held.
+  void PublishSegment(std::shared_ptr<const Segment> segment);
+  void ResetReadBuffer();
+
+  const BackendConfig config_;
+  std::unique_ptr<BatchTx> batch_;
+
+  // Guarded by view_mu_; changed only with the BatchTx lock held too, so the
+  // writer may read them without view_mu_.
+  std::shared_mutex view_mu_;
+  std::shared_ptr<btree::DB> db_;
+  SegmentStack read_buffer_;
+
+  // The defrag log: segments published while a defrag copies.
+  std::mutex log_mu_;
+  bool recording_ = false;
+  SegmentStack defrag_log_;
+
+  std::mutex defrag_mu_;  // one Defrag at a time; Close waits for it
+  std::mutex close_mu_;
+  bool closed_ = false;   // guarded by close_mu_
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;     // guarded by stop_mu_
+  std::thread committer_;
+
+  std::shared_ptr<std::atomic<int64_t>> open_reads_;
+  std::atomic<uint64_t> commits_{0};
+  std::string owned_dir_;  // removed on destruction (NewTmpBackend)
+};
+
+// Opens a Backend at `path` with DefaultBackendConfig().
+absl::StatusOr<std::unique_ptr<Backend>> NewDefaultBackend(const std::string& path);
+
+// Opens a Backend in a new temporary directory (under $TEST_TMPDIR, else
+// $TMPDIR, else /tmp), removed with its contents when the Backend is
+// destroyed. config.path is ignored.
+absl::StatusOr<std::unique_ptr<Backend>> NewTmpBackend(
+    BackendConfig config = DefaultBackendConfig());
+
+}  // namespace revkv::backend
+
+#endif  // REVKV_BACKEND_BACKEND_H_

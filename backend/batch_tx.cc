@@ -1,0 +1,170 @@
+#include "backend/batch_tx.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "backend/backend.h"
+#include "btree/bucket.h"
+
+namespace revkv::backend {
+
+namespace {
+// etcd's fill for sequential puts.
+constexpr double kSeqFillPercent = 0.9;
+}  // namespace
+
+BatchTx::BatchTx(Backend* backend) : backend_(backend) {}
+
+void BatchTx::Lock() { mu_.lock(); }
+
+void BatchTx::Unlock() {
+  Publish();
+  const int64_t limit = backend_->config_.batch_limit;
+  if (limit > 0 && pending_ >= limit) CommitLocked().IgnoreError();  // kept in error_
+  mu_.unlock();
+}
+
+absl::Status BatchTx::CheckWritable() const {
+  if (stopped_) return absl::FailedPreconditionError("backend: closed");
+  return error_;
+}
+
+void BatchTx::Fail(const absl::Status& s) {
+  if (error_.ok()) {
+    error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
+                                                 s.message()));
+  }
+  if (wtx_ != nullptr) wtx_->Rollback();
+  wtx_.reset();
+  pending_ = 0;
+  buffer_ = WriteBuffer();
+  // The writes since the last good commit are gone: stop showing them.
+  backend_->ResetReadBuffer();
+}
+
+absl::Status BatchTx::EnsureTx() {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (wtx_ != nullptr) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = backend_->db_->Begin(true);
+  if (!tx.ok()) {
+    Fail(tx.status());
+    return error_;
+  }
+  wtx_ = *std::move(tx);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<btree::Bucket*> BatchTx::WriteBucket(std::string_view bucket) {
+  if (absl::Status s = EnsureTx(); !s.ok()) return s;
+  absl::StatusOr<btree::Bucket*> b = wtx_->GetBucket(bucket);
+  if (absl::IsNotFound(b.status())) {
+    return absl::NotFoundError("backend: bucket \"" + std::string(bucket) + "\" does not exist");
+  }
+  return b;
+}
+
+absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
+  if (absl::Status s = EnsureTx(); !s.ok()) return s;
+  absl::StatusOr<btree::Bucket*> existing = wtx_->GetBucket(bucket);
+  if (existing.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  absl::StatusOr<btree::Bucket*> b = wtx_->CreateBucket(bucket);
+  if (!b.ok()) return b.status();
+  buffer_.CreateBucket(bucket);
+  pending_++;
+  return absl::OkStatus();
+}
+
+absl::Status BatchTx::UnsafeDeleteBucket(std::string_view bucket) {
+  if (absl::Status s = EnsureTx(); !s.ok()) return s;
+  if (absl::Status s = wtx_->DeleteBucket(bucket); !s.ok()) return s;
+  buffer_.DeleteBucket(bucket);
+  pending_++;
+  return absl::OkStatus();
+}
+
+absl::Status BatchTx::Put(std::string_view bucket, std::string_view key,
+                          std::string_view value, bool seq) {
+  absl::StatusOr<btree::Bucket*> b = WriteBucket(bucket);
+  if (!b.ok()) return b.status();
+  if (seq) (*b)->SetFillPercent(kSeqFillPercent);
+  if (absl::Status s = (*b)->Put(key, value); !s.ok()) return s;
+  buffer_.Put(bucket, key, value);
+  pending_++;
+  return absl::OkStatus();
+}
+
+absl::Status BatchTx::UnsafePut(std::string_view bucket, std::string_view key,
+                                std::string_view value) {
+  return Put(bucket, key, value, /*seq=*/false);
+}
+
+absl::Status BatchTx::UnsafeSeqPut(std::string_view bucket, std::string_view key,
+                                   std::string_view value) {
+  return Put(bucket, key, value, /*seq=*/true);
+}
+
+absl::Status BatchTx::UnsafeDelete(std::string_view bucket, std::string_view key) {
+  absl::StatusOr<btree::Bucket*> b = WriteBucket(bucket);
+  if (!b.ok()) return b.status();
+  if (absl::Status s = (*b)->Delete(key); !s.ok()) return s;
+  buffer_.Delete(bucket, key);
+  pending_++;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KeyValues> BatchTx::UnsafeRange(std::string_view bucket, std::string_view key,
+                                               std::string_view end, size_t limit) {
+  if (absl::Status s = EnsureTx(); !s.ok()) return s;
+  return MergedRange({}, wtx_.get(), bucket, key, end, limit);
+}
+
+absl::Status BatchTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
+  if (absl::Status s = EnsureTx(); !s.ok()) return s;
+  return MergedForEach({}, wtx_.get(), bucket, fn);
+}
+
+void BatchTx::Publish() {
+  if (buffer_.empty()) return;
+  backend_->PublishSegment(buffer_.Freeze());
+}
+
+absl::Status BatchTx::CommitLocked() {
+  Publish();
+  if (!error_.ok()) return error_;
+  if (wtx_ == nullptr) return absl::OkStatus();
+  if (pending_ == 0) {  // only reads: nothing to commit
+    wtx_->Rollback();
+    wtx_.reset();
+    return absl::OkStatus();
+  }
+  absl::Status s = wtx_->Commit();
+  wtx_.reset();
+  pending_ = 0;
+  if (!s.ok()) {
+    Fail(s);
+    return error_;
+  }
+  backend_->commits_.fetch_add(1, std::memory_order_relaxed);
+  // The btree snapshot now holds the buffered writes.
+  backend_->ResetReadBuffer();
+  return absl::OkStatus();
+}
+
+absl::Status BatchTx::Commit() {
+  std::lock_guard<std::mutex> l(mu_);
+  return CommitLocked();
+}
+
+absl::Status BatchTx::CommitAndStop() {
+  std::lock_guard<std::mutex> l(mu_);
+  absl::Status s = CommitLocked();
+  if (wtx_ != nullptr) {
+    wtx_->Rollback();
+    wtx_.reset();
+  }
+  stopped_ = true;
+  return s;
+}
+
+}  // namespace revkv::backend

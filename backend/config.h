@@ -1,0 +1,42 @@
+// BackendConfig: how a Backend opens its file and batches its commits, after
+// etcd's mvcc/backend BackendConfig. Plain value; copy freely.
+#ifndef REVKV_BACKEND_CONFIG_H_
+#define REVKV_BACKEND_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "btree/env.h"
+#include "btree/options.h"
+
+namespace revkv::backend {
+
+struct BackendConfig {
+  // The database file. Defrag writes "<path>.defrag" next to it.
+  std::string path;
+  // The background committer commits pending writes this often. Zero or
+  // negative disables the committer (commits then happen only by limit,
+  // ForceCommit, Commit, Snapshot, Hash, Defrag and Close).
+  std::chrono::milliseconds batch_interval{100};
+  // A BatchTx Unlock commits when at least this many writes are pending.
+  // Zero or negative: no limit.
+  int64_t batch_limit = 10000;
+  // Address space the btree maps at open (0: the btree's default).
+  uint64_t initial_mmap_size = 0;
+  // Page size of a new file.
+  uint32_t page_size = btree::kDefaultPageSize;
+  // Skip fsync at commit (tests, bulk loads): a crash may lose acknowledged
+  // commits but never leaves a file that fails to open.
+  bool no_sync = false;
+  // File layer (tests inject faults through it); nullptr: the default. Not
+  // owned; must outlive the Backend and every transaction taken from it.
+  btree::Env* env = nullptr;
+};
+
+// etcd's defaults: 100 ms interval, 10,000 writes, fsync on.
+inline BackendConfig DefaultBackendConfig() { return BackendConfig{}; }
+
+}  // namespace revkv::backend
+
+#endif  // REVKV_BACKEND_CONFIG_H_

@@ -1,0 +1,72 @@
+// Backend::Hash: XXH3-64 over the database's logical contents.
+#include <xxhash.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "btree/bucket.h"
+#include "btree/cursor.h"
+
+namespace revkv::backend {
+
+namespace {
+
+class Hasher {
+ public:
+  Hasher() : state_(XXH3_createState()) { XXH3_64bits_reset(state_.get()); }
+  void Tag(char t) { XXH3_64bits_update(state_.get(), &t, 1); }
+  void String(std::string_view s) {
+    const uint32_t n = uint32_t(s.size());
+    const unsigned char len[4] = {uint8_t(n), uint8_t(n >> 8), uint8_t(n >> 16), uint8_t(n >> 24)};
+    XXH3_64bits_update(state_.get(), len, sizeof len);
+    XXH3_64bits_update(state_.get(), s.data(), s.size());
+  }
+  uint64_t Digest() { return XXH3_64bits_digest(state_.get()); }
+
+ private:
+  struct Free {
+    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+  };
+  std::unique_ptr<XXH3_state_t, Free> state_;
+};
+
+}  // namespace
+
+absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
+  std::shared_ptr<btree::DB> db;
+  std::unique_ptr<btree::Tx> tx;
+  {
+    std::lock_guard<std::mutex> l(batch_->mu_);
+    if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
+    if (absl::Status s = batch_->CommitLocked(); !s.ok()) return s;
+    db = db_;
+    absl::StatusOr<std::unique_ptr<btree::Tx>> t = db->Begin(false);
+    if (!t.ok()) return t.status();
+    tx = *std::move(t);
+  }
+  Hasher h;
+  absl::StatusOr<std::vector<std::string>> names = tx->ListBuckets();
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    h.Tag('B');
+    h.String(name);
+    absl::StatusOr<btree::Bucket*> b = tx->GetBucket(name);
+    if (!b.ok()) return b.status();
+    btree::Cursor c = (*b)->NewCursor();
+    for (c.First(); c.Valid(); c.Next()) {
+      if (c.is_bucket()) continue;
+      if (ignores && ignores(name, c.key())) continue;
+      h.Tag('K');
+      h.String(c.key());
+      h.String(c.value());
+    }
+    if (!c.status().ok()) return c.status();
+  }
+  tx.reset();  // before db
+  return h.Digest();
+}
+
+}  // namespace revkv::backend

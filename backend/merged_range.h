@@ -1,0 +1,58 @@
+// MergedScan: ordered reads over buffered segments layered on a btree
+// snapshot, newest first: a key's value is the newest segment's write of it
+// (a tombstone hides the key), else the btree's. A segment that reset the
+// bucket hides everything older, the btree included.
+//
+// Cost: O(s) per key visited, s the number of segments (O(log n), see
+// SegmentStack), plus O(s log m) to position, m a segment's size, plus the
+// btree cursor's cost. A limit counts keys returned after merging.
+//
+// Thread-safety: as the btree::Tx passed in (one thread at a time).
+#ifndef REVKV_BACKEND_MERGED_RANGE_H_
+#define REVKV_BACKEND_MERGED_RANGE_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "backend/segment.h"
+#include "btree/tx.h"
+
+namespace revkv::backend {
+
+// Keys and values a range returns, in key order; owned copies.
+struct KeyValues {
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  size_t size() const { return keys.size(); }
+};
+
+// Visitor for ForEach: returning an error stops the scan and is returned.
+using ForEachFn = std::function<absl::Status(std::string_view key, std::string_view value)>;
+
+// Visits keys of `bucket` in [start, end) (`end` empty: no upper bound) in
+// order until `limit` keys were visited (0: no limit) or fn returns false.
+// `segments` are oldest first; `tx` may be null (segments only). A bucket
+// missing from the btree snapshot reads as empty; nested buckets are skipped.
+absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segments,
+                        btree::Tx* tx, std::string_view bucket, std::string_view start,
+                        std::string_view end, size_t limit,
+                        const std::function<bool(std::string_view, std::string_view)>& fn);
+
+// etcd's UnsafeRange: `end` empty reads the single key `key` (limit
+// ignored); else keys in [key, end), at most `limit` of them (0: all).
+absl::StatusOr<KeyValues> MergedRange(
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    std::string_view bucket, std::string_view key, std::string_view end, size_t limit);
+
+// etcd's UnsafeForEach over the merged view of `bucket`.
+absl::Status MergedForEach(const std::vector<std::shared_ptr<const Segment>>& segments,
+                           btree::Tx* tx, std::string_view bucket, const ForEachFn& fn);
+
+}  // namespace revkv::backend
+
+#endif  // REVKV_BACKEND_MERGED_RANGE_H_

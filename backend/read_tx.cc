@@ -1,0 +1,69 @@
+#include "backend/read_tx.h"
+
+#include <utility>
+
+#include "backend/backend.h"
+
+namespace revkv::backend {
+
+ConcurrentReadTx::ConcurrentReadTx(std::shared_ptr<btree::DB> db,
+                                   std::unique_ptr<btree::Tx> tx,
+                                   std::vector<std::shared_ptr<const Segment>> segments,
+                                   std::shared_ptr<std::atomic<int64_t>> open_count)
+    : db_(std::move(db)),
+      tx_(std::move(tx)),
+      segments_(std::move(segments)),
+      open_count_(std::move(open_count)) {
+  open_count_->fetch_add(1, std::memory_order_relaxed);
+}
+
+ConcurrentReadTx::~ConcurrentReadTx() {
+  tx_.reset();  // before db_
+  open_count_->fetch_sub(1, std::memory_order_relaxed);
+}
+
+absl::StatusOr<KeyValues> ConcurrentReadTx::UnsafeRange(std::string_view bucket,
+                                                        std::string_view key,
+                                                        std::string_view end, size_t limit) {
+  std::lock_guard<std::mutex> l(mu_);
+  return MergedRange(segments_, tx_.get(), bucket, key, end, limit);
+}
+
+absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  return MergedForEach(segments_, tx_.get(), bucket, fn);
+}
+
+absl::Status ReadTx::RLock() {
+  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> tx = backend_->NewConcurrentReadTx();
+  if (!tx.ok()) return tx.status();
+  view_ = *std::move(tx);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ConcurrentReadTx*> ReadTx::View() {
+  if (view_ != nullptr) return view_.get();
+  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> tx = backend_->NewConcurrentReadTx();
+  if (!tx.ok()) return tx.status();
+  oneshot_ = *std::move(tx);
+  return oneshot_.get();
+}
+
+absl::StatusOr<KeyValues> ReadTx::UnsafeRange(std::string_view bucket, std::string_view key,
+                                              std::string_view end, size_t limit) {
+  absl::StatusOr<ConcurrentReadTx*> v = View();
+  if (!v.ok()) return v.status();
+  absl::StatusOr<KeyValues> out = (*v)->UnsafeRange(bucket, key, end, limit);
+  oneshot_.reset();
+  return out;
+}
+
+absl::Status ReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
+  absl::StatusOr<ConcurrentReadTx*> v = View();
+  if (!v.ok()) return v.status();
+  absl::Status s = (*v)->UnsafeForEach(bucket, fn);
+  oneshot_.reset();
+  return s;
+}
+
+}  // namespace revkv::backend

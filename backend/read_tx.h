@@ -1,0 +1,101 @@
+// ConcurrentReadTx and ReadTx: read transactions of a Backend.
+//
+// A ConcurrentReadTx is a consistent view of the backend as of the moment it
+// was taken: every write whose BatchTx was unlocked before that moment,
+// committed to the btree or not, and none after. It never waits for the
+// writer or for a commit, and keeps its view however many writes, commits or
+// defrags land after it; it pins the btree snapshot it reads (the pages that
+// snapshot uses are not reused until it ends, so end it promptly).
+//
+// Cost of taking one (Backend::NewConcurrentReadTx): a shared lock, a copy of
+// the read buffer's segment list -- O(log n) shared pointers for n buffered
+// writes, never the writes themselves (etcd copies its whole read buffer) --
+// and a btree read transaction begin (a mutex and a map insert). Each range
+// then costs O(s) per key returned for s buffered segments (MergedScan).
+//
+// A ReadTx is etcd's ReadTx for short reads: RLock takes a fresh view (as a
+// ConcurrentReadTx), the Unsafe* calls read it, RUnlock drops it. Called
+// without RLock, each Unsafe* call reads a fresh view of its own.
+//
+// Both may outlive the Backend (and a Close or Defrag): they keep the btree
+// file they read open until they end.
+//
+// Thread-safety: ConcurrentReadTx is thread-safe (calls are serialised by an
+// internal mutex). A ReadTx is a per-thread handle: not thread-safe.
+#ifndef REVKV_BACKEND_READ_TX_H_
+#define REVKV_BACKEND_READ_TX_H_
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "backend/merged_range.h"
+#include "backend/segment.h"
+#include "btree/db.h"
+#include "btree/tx.h"
+
+namespace revkv::backend {
+
+class Backend;
+
+class ConcurrentReadTx {
+ public:
+  ~ConcurrentReadTx();
+  ConcurrentReadTx(const ConcurrentReadTx&) = delete;
+  ConcurrentReadTx& operator=(const ConcurrentReadTx&) = delete;
+
+  // etcd's UnsafeRange: `end` empty reads the single key `key`; else the keys
+  // in [key, end), at most `limit` (0: no limit), merged buffer over btree.
+  // A missing bucket reads as empty.
+  absl::StatusOr<KeyValues> UnsafeRange(std::string_view bucket, std::string_view key,
+                                        std::string_view end, size_t limit);
+  // Calls fn for every key of `bucket` in order; stops at fn's first error.
+  absl::Status UnsafeForEach(std::string_view bucket, const ForEachFn& fn);
+
+  // The txid of the btree snapshot under the buffered writes.
+  btree::txid_t btree_txid() const { return tx_->id(); }
+  // Buffered segments in the view.
+  size_t segment_count() const { return segments_.size(); }
+
+ private:
+  friend class Backend;
+  ConcurrentReadTx(std::shared_ptr<btree::DB> db, std::unique_ptr<btree::Tx> tx,
+                   std::vector<std::shared_ptr<const Segment>> segments,
+                   std::shared_ptr<std::atomic<int64_t>> open_count);
+
+  std::mutex mu_;
+  std::shared_ptr<btree::DB> db_;   // keeps the file open; outlives tx_
+  std::unique_ptr<btree::Tx> tx_;
+  const std::vector<std::shared_ptr<const Segment>> segments_;
+  std::shared_ptr<std::atomic<int64_t>> open_count_;
+};
+
+class ReadTx {
+ public:
+  explicit ReadTx(Backend* backend) : backend_(backend) {}
+
+  // Takes a fresh view until RUnlock. Fails when the backend is closed.
+  absl::Status RLock();
+  void RUnlock() { view_.reset(); }
+
+  // As ConcurrentReadTx's, on the RLock view or else on a fresh one.
+  absl::StatusOr<KeyValues> UnsafeRange(std::string_view bucket, std::string_view key,
+                                        std::string_view end, size_t limit);
+  absl::Status UnsafeForEach(std::string_view bucket, const ForEachFn& fn);
+
+ private:
+  absl::StatusOr<ConcurrentReadTx*> View();
+
+  Backend* backend_;
+  std::unique_ptr<ConcurrentReadTx> view_;
+  std::unique_ptr<ConcurrentReadTx> oneshot_;
+};
+
+}  // namespace revkv::backend
+
+#endif  // REVKV_BACKEND_READ_TX_H_

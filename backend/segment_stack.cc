@@ -1,0 +1,32 @@
+#include "backend/segment_stack.h"
+
+#include <utility>
+
+namespace revkv::backend {
+
+void SegmentStack::Push(std::shared_ptr<const Segment> segment) {
+  segments_.push_back(std::move(segment));
+  while (segments_.size() >= 2) {
+    const Segment& newer = *segments_[segments_.size() - 1];
+    const Segment& older = *segments_[segments_.size() - 2];
+    if (older.weight() > newer.weight()) break;
+    std::shared_ptr<const Segment> merged = Segment::Merge(older, newer);
+    segments_.pop_back();
+    segments_.back() = std::move(merged);
+  }
+}
+
+size_t SegmentStack::entry_count() const {
+  size_t n = 0;
+  for (const auto& s : segments_) n += s->entry_count();
+  return n;
+}
+
+std::shared_ptr<const Segment> SegmentStack::Flatten() const {
+  if (segments_.empty()) return nullptr;
+  std::shared_ptr<const Segment> out = segments_.front();
+  for (size_t i = 1; i < segments_.size(); ++i) out = Segment::Merge(*out, *segments_[i]);
+  return out;
+}
+
+}  // namespace revkv::backend

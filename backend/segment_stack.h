@@ -1,0 +1,44 @@
+// SegmentStack: a list of Segments, oldest first, kept short by merging,
+// LSM-style: after a push, while the newest segment weighs at least as much
+// as the one before it, the two are merged. Weights then at least double
+// from newest to oldest, so a stack summarising n writes holds O(log n)
+// segments and each write is merged O(log n) times (amortised).
+//
+// Copying a SegmentStack copies only the O(log n) shared pointers; the
+// segments themselves are immutable and shared.
+//
+// Thread-safety: not thread-safe; a value type guarded by its owner.
+#ifndef REVKV_BACKEND_SEGMENT_STACK_H_
+#define REVKV_BACKEND_SEGMENT_STACK_H_
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "backend/segment.h"
+
+namespace revkv::backend {
+
+class SegmentStack {
+ public:
+  using Segments = std::vector<std::shared_ptr<const Segment>>;
+
+  // Adds `segment` as the newest, merging as described above.
+  void Push(std::shared_ptr<const Segment> segment);
+  void Clear() { segments_.clear(); }
+  bool empty() const { return segments_.empty(); }
+
+  // Oldest first.
+  const Segments& segments() const { return segments_; }
+  // Entries over all segments (a key written in two segments counts twice).
+  size_t entry_count() const;
+  // All segments merged into one (nullptr when empty).
+  std::shared_ptr<const Segment> Flatten() const;
+
+ private:
+  Segments segments_;
+};
+
+}  // namespace revkv::backend
+
+#endif  // REVKV_BACKEND_SEGMENT_STACK_H_

@@ -1,0 +1,130 @@
+// BatchTx batching: when commits happen (observed through the btree txid,
+// never through time) and the errors writes report.
+#include "backend/batch_tx.h"
+
+#include <chrono>
+
+#include "backend/backend.h"
+#include "gtest/gtest.h"
+#include "tests/backend/backend_test_util.h"
+
+namespace revkv::backend {
+namespace {
+
+using testutil::ManualConfig;
+using testutil::Write;
+
+TEST(BatchTxTest, UnlockCommitsWhenPendingReachesTheLimit) {
+  BackendConfig c = ManualConfig();
+  c.batch_limit = 3;
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(c));
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafePut("b", "k1", "v"); }));
+  EXPECT_EQ(b->LastTxid(), start) << "2 pending < limit 3";
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafePut("b", "k2", "v"); }));
+  EXPECT_EQ(b->LastTxid(), start + 1) << "3 pending reach the limit";
+  b->batch_tx().Lock();
+  EXPECT_EQ(b->batch_tx().UnsafePending(), 0);
+  b->batch_tx().Unlock();
+}
+
+TEST(BatchTxTest, WithoutLimitOrIntervalNothingCommitsUntilForced) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(Write(*b, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
+    for (int i = 0; i < 100; ++i) {
+      if (absl::Status s = tx.UnsafePut("b", "k" + std::to_string(i), "v"); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(b->LastTxid(), start);
+  ASSERT_OK(b->ForceCommit());
+  EXPECT_EQ(b->LastTxid(), start + 1);
+}
+
+TEST(BatchTxTest, CommitWithNothingPendingDoesNotCommit) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(b->ForceCommit());
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeRange("none", "a", "z", 0).status(); }));
+  ASSERT_OK(b->batch_tx().Commit());
+  EXPECT_EQ(b->LastTxid(), start);
+}
+
+TEST(BatchTxTest, CommitterCommitsAfterTheInterval) {
+  BackendConfig c = ManualConfig();
+  c.batch_interval = std::chrono::milliseconds(5);
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(c));
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return b->LastTxid() > start; }))
+      << "the committer never committed";
+  // Idle intervals commit nothing.
+  const uint64_t commits = b->CommitCount();
+  ASSERT_OK(b->ForceCommit());
+  EXPECT_EQ(b->CommitCount(), commits);
+}
+
+TEST(BatchTxTest, CommitAndStopCommitsThenRefusesWrites) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  ASSERT_OK(b->batch_tx().CommitAndStop());
+  EXPECT_EQ(b->LastTxid(), start + 1);
+  absl::Status s = Write(*b, [](BatchTx& tx) { return tx.UnsafePut("b", "k", "v"); });
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+}
+
+TEST(BatchTxTest, WritesToAMissingBucketFailWithNotFound) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  EXPECT_TRUE(absl::IsNotFound(Write(*b, [](BatchTx& tx) { return tx.UnsafePut("nope", "k", "v"); })));
+  EXPECT_TRUE(absl::IsNotFound(Write(*b, [](BatchTx& tx) { return tx.UnsafeDelete("nope", "k"); })));
+  // Nothing was written: nothing to commit.
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(b->ForceCommit());
+  EXPECT_EQ(b->LastTxid(), start);
+}
+
+TEST(BatchTxTest, WritesAfterCloseFail) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(b->Close());
+  absl::Status s = Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); });
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_TRUE(absl::IsFailedPrecondition(b->NewConcurrentReadTx().status()));
+  EXPECT_OK(b->Close());  // idempotent
+}
+
+TEST(BatchTxTest, InvalidKeyIsRefusedWithoutFailingTheBackend) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  EXPECT_FALSE(Write(*b, [](BatchTx& tx) { return tx.UnsafePut("b", "", "v"); }).ok());
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafePut("b", "k", "v"); }));
+  ASSERT_OK(b->ForceCommit());
+}
+
+TEST(BatchTxTest, CommittedWritesSurviveReopen) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  std::string path = b->config().path;
+  ASSERT_OK(Write(*b, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
+    for (int i = 0; i < 50; ++i) {
+      if (absl::Status s = tx.UnsafeSeqPut("b", "k" + std::to_string(100 + i), "v"); !s.ok()) {
+        return s;
+      }
+    }
+    return tx.UnsafeDelete("b", "k100");
+  }));
+  ASSERT_OK(b->Close());
+  BackendConfig c = ManualConfig();
+  c.path = path;
+  ASSERT_OK_AND_ASSIGN(auto again, Backend::Open(c));
+  ASSERT_OK_AND_ASSIGN(auto rtx, again->NewConcurrentReadTx());
+  testutil::KV all = testutil::ReadAll(*rtx, "b");
+  EXPECT_EQ(all.size(), 49u);
+  EXPECT_EQ(all.count("k100"), 0u);
+}
+
+}  // namespace
+}  // namespace revkv::backend

@@ -1,0 +1,146 @@
+// Concurrency: readers, a writer, the committer and defrags at once (run
+// under TSan in CI). Readers check that every view is consistent: the
+// writer changes keys a<j> and b<j> together in one Lock cycle, so a view
+// that shows them differing mixes two states.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend/backend.h"
+#include "gtest/gtest.h"
+#include "tests/backend/backend_test_util.h"
+
+namespace revkv::backend {
+namespace {
+
+using testutil::KV;
+using testutil::ReadAll;
+using testutil::Write;
+
+constexpr int kSlots = 64;
+
+std::string Key(char side, int j) { return std::string(1, side) + std::to_string(j); }
+
+// Empty when the view is consistent, else what is wrong.
+std::string CheckView(const KV& kv, int* counter) {
+  for (int j = 0; j < kSlots; ++j) {
+    auto a = kv.find(Key('a', j)), b = kv.find(Key('b', j));
+    bool ha = a != kv.end(), hb = b != kv.end();
+    if (ha != hb) return "slot " + std::to_string(j) + " half present";
+    if (ha && a->second != b->second) return "slot " + std::to_string(j) + " differs";
+  }
+  auto n = kv.find("n");
+  *counter = n == kv.end() ? 0 : std::stoi(n->second);
+  return "";
+}
+
+TEST(ConcurrencyTest, DefragUnderConcurrentReadersAndWriters) {
+  BackendConfig c = testutil::ManualConfig();
+  c.batch_interval = std::chrono::milliseconds(2);  // the committer runs too
+  c.batch_limit = 100;
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(c));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> cycles{0};
+  std::thread writer([&] {
+    for (int i = 1; !stop.load(); ++i) {
+      ASSERT_OK(Write(*b, [&](BatchTx& tx) {
+        int put = i % kSlots, del = (i + kSlots / 2) % kSlots;
+        for (char side : {'a', 'b'}) {
+          if (absl::Status s = tx.UnsafePut("b", Key(side, put), std::to_string(i)); !s.ok()) {
+            return s;
+          }
+          if (absl::Status s = tx.UnsafeDelete("b", Key(side, del)); !s.ok()) return s;
+        }
+        return tx.UnsafePut("b", "n", std::to_string(i));
+      }));
+      cycles.store(i);
+    }
+  });
+  std::vector<std::thread> readers;
+  std::atomic<int> views{0};
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      int last = 0;
+      while (!stop.load()) {
+        absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> tx = b->NewConcurrentReadTx();
+        ASSERT_TRUE(tx.ok()) << tx.status();
+        int counter = 0;
+        KV first = ReadAll(**tx, "b");
+        ASSERT_EQ(CheckView(first, &counter), "");
+        ASSERT_GE(counter, last) << "views go back in time";
+        last = counter;
+        // A second read of the same view sees the same thing.
+        ASSERT_EQ(ReadAll(**tx, "b"), first);
+        views.fetch_add(1);
+      }
+    });
+  }
+  // Defrag repeatedly while the others run, until enough happened.
+  int defrags = 0;
+  uint64_t replayed = 0;
+  std::chrono::nanoseconds longest_pause{0}, total{0};
+  while (defrags < 3 || cycles.load() < 300 || views.load() < 50) {
+    DefragStats st;
+    ASSERT_OK(b->Defrag(&st));
+    ++defrags;
+    replayed += st.replayed_entries;
+    longest_pause = std::max(longest_pause, st.pause);
+    total += st.total;
+    if (defrags > 200) break;
+  }
+  stop.store(true);
+  writer.join();
+  for (auto& t : readers) t.join();
+  std::cout << "[ info     ] " << defrags << " defrags, " << replayed
+            << " entries replayed, longest pause " << longest_pause.count() / 1000
+            << " us, defrag time " << total.count() / 1000 << " us, " << cycles.load()
+            << " write cycles, " << views.load() << " views" << std::endl;
+
+  // The final state is the writer's last cycle, durable across a reopen.
+  const int last = cycles.load();
+  ASSERT_OK_AND_ASSIGN(auto rtx, b->NewConcurrentReadTx());
+  int counter = 0;
+  KV final_kv = ReadAll(*rtx, "b");
+  EXPECT_EQ(CheckView(final_kv, &counter), "");
+  EXPECT_EQ(counter, last);
+  rtx.reset();
+  ASSERT_OK_AND_ASSIGN(uint64_t hash, b->Hash());
+  const std::string path = b->config().path;
+  ASSERT_OK(b->Close());
+  BackendConfig again_config = testutil::ManualConfig();
+  again_config.path = path;
+  ASSERT_OK_AND_ASSIGN(auto again, Backend::Open(again_config));
+  ASSERT_OK_AND_ASSIGN(auto rtx2, again->NewConcurrentReadTx());
+  EXPECT_EQ(ReadAll(*rtx2, "b"), final_kv);
+  ASSERT_OK_AND_ASSIGN(uint64_t hash2, again->Hash());
+  EXPECT_EQ(hash, hash2);
+}
+
+TEST(ConcurrencyTest, ConcurrentReadTxIsSafeToShareBetweenThreads) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(testutil::ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
+    for (int i = 0; i < 100; ++i) {
+      if (absl::Status s = tx.UnsafePut("b", "k" + std::to_string(i), "v"); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(b->ForceCommit());
+  ASSERT_OK_AND_ASSIGN(auto shared, b->NewConcurrentReadTx());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) ASSERT_EQ(ReadAll(*shared, "b").size(), 100u);
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+}  // namespace revkv::backend

@@ -1,0 +1,167 @@
+// Reads: applied writes are visible before their commit, a ConcurrentReadTx
+// keeps its view, ranges merge the buffer with the btree.
+#include "backend/read_tx.h"
+
+#include <string>
+
+#include "backend/backend.h"
+#include "gtest/gtest.h"
+#include "tests/backend/backend_test_util.h"
+
+namespace revkv::backend {
+namespace {
+
+using testutil::KV;
+using testutil::ManualConfig;
+using testutil::ReadAll;
+using testutil::ToMap;
+using testutil::Write;
+
+class ReadTxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = NewTmpBackend(ManualConfig());
+    ASSERT_TRUE(b.ok()) << b.status();
+    b_ = *std::move(b);
+    ASSERT_OK(Write(*b_, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  }
+  absl::Status Put(std::string k, std::string v) {
+    return Write(*b_, [&](BatchTx& tx) { return tx.UnsafePut("b", k, v); });
+  }
+  absl::Status Del(std::string k) {
+    return Write(*b_, [&](BatchTx& tx) { return tx.UnsafeDelete("b", k); });
+  }
+  std::unique_ptr<Backend> b_;
+};
+
+TEST_F(ReadTxTest, ConcurrentReadTxSeesUnlockedWritesBeforeCommit) {
+  const btree::txid_t start = b_->LastTxid();
+  ASSERT_OK(Put("k", "v"));
+  ASSERT_EQ(b_->LastTxid(), start) << "not committed yet";
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  EXPECT_EQ(ReadAll(*rtx, "b"), (KV{{"k", "v"}}));
+}
+
+TEST_F(ReadTxTest, ReadTxSeesUnlockedWritesBeforeCommit) {
+  ASSERT_OK(Put("k", "v"));
+  ReadTx r = b_->NewReadTx();
+  ASSERT_OK_AND_ASSIGN(KeyValues got, r.UnsafeRange("b", "k", "", 0));
+  EXPECT_EQ(ToMap(got), (KV{{"k", "v"}}));
+  ASSERT_OK(Put("k", "v2"));
+  ASSERT_OK_AND_ASSIGN(got, r.UnsafeRange("b", "k", "", 0));
+  EXPECT_EQ(ToMap(got), (KV{{"k", "v2"}})) << "without RLock each read is fresh";
+}
+
+TEST_F(ReadTxTest, ReadTxKeepsOneViewBetweenRLockAndRUnlock) {
+  ASSERT_OK(Put("k", "v1"));
+  ReadTx r = b_->NewReadTx();
+  ASSERT_OK(r.RLock());
+  ASSERT_OK(Put("k", "v2"));
+  EXPECT_EQ(ReadAll(r, "b"), (KV{{"k", "v1"}}));
+  r.RUnlock();
+  EXPECT_EQ(ReadAll(r, "b"), (KV{{"k", "v2"}}));
+}
+
+TEST_F(ReadTxTest, WritesInsideAnUnreleasedLockAreNotVisible) {
+  BatchTx& tx = b_->batch_tx();
+  tx.Lock();
+  ASSERT_OK(tx.UnsafePut("b", "k", "v"));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  tx.Unlock();
+  EXPECT_TRUE(ReadAll(*rtx, "b").empty());
+}
+
+TEST_F(ReadTxTest, ConcurrentReadTxKeepsItsViewAcrossWritesAndCommits) {
+  ASSERT_OK(Put("a", "1"));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK(Put("b", "1"));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  const KV before{{"a", "1"}, {"b", "1"}};
+  ASSERT_OK(Put("a", "2"));
+  ASSERT_OK(Del("b"));
+  ASSERT_OK(Put("c", "2"));
+  EXPECT_EQ(ReadAll(*rtx, "b"), before);
+  ASSERT_OK(b_->ForceCommit());
+  EXPECT_EQ(ReadAll(*rtx, "b"), before);
+  ASSERT_OK_AND_ASSIGN(auto later, b_->NewConcurrentReadTx());
+  EXPECT_EQ(ReadAll(*later, "b"), (KV{{"a", "2"}, {"c", "2"}}));
+}
+
+TEST_F(ReadTxTest, RangeMergesBufferAndBtreeInKeyOrderWithLimitAfterMerge) {
+  // Committed: k0..k9. Buffered: deletes of k1, k2, puts of k15 and k3.
+  ASSERT_OK(Write(*b_, [](BatchTx& tx) {
+    for (int i = 0; i < 10; ++i) {
+      if (absl::Status s = tx.UnsafePut("b", "k" + std::to_string(i), "c"); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK(Del("k1"));
+  ASSERT_OK(Del("k2"));
+  ASSERT_OK(Put("k15", "buf"));
+  ASSERT_OK(Put("k3", "buf"));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  ASSERT_OK_AND_ASSIGN(KeyValues got, rtx->UnsafeRange("b", "k0", "k9", 4));
+  EXPECT_EQ(got.keys, (std::vector<std::string>{"k0", "k15", "k3", "k4"}));
+  EXPECT_EQ(got.values, (std::vector<std::string>{"c", "buf", "buf", "c"}));
+  ASSERT_OK_AND_ASSIGN(got, rtx->UnsafeRange("b", "k1", "", 0));
+  EXPECT_EQ(got.size(), 0u) << "a buffered delete hides the committed key";
+  ASSERT_OK_AND_ASSIGN(got, rtx->UnsafeRange("b", "k3", "", 0));
+  EXPECT_EQ(got.values, (std::vector<std::string>{"buf"}));
+}
+
+TEST_F(ReadTxTest, BatchTxRangeSeesItsOwnWrites) {
+  BatchTx& tx = b_->batch_tx();
+  tx.Lock();
+  ASSERT_OK(tx.UnsafePut("b", "k", "v"));
+  absl::StatusOr<KeyValues> got = tx.UnsafeRange("b", "a", "z", 0);
+  tx.Unlock();
+  ASSERT_OK(got);
+  EXPECT_EQ(ToMap(*got), (KV{{"k", "v"}}));
+}
+
+TEST_F(ReadTxTest, BufferedBucketDeletionHidesCommittedKeys) {
+  ASSERT_OK(Put("a", "1"));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK(Write(*b_, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeDeleteBucket("b"); !s.ok()) return s;
+    if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
+    return tx.UnsafePut("b", "z", "2");
+  }));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  EXPECT_EQ(ReadAll(*rtx, "b"), (KV{{"z", "2"}}));
+}
+
+TEST_F(ReadTxTest, ManyUnlocksKeepFewSegments) {
+  for (int i = 0; i < 2000; ++i) ASSERT_OK(Put("k" + std::to_string(i % 500), std::to_string(i)));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  EXPECT_LE(rtx->segment_count(), 14u);
+  EXPECT_EQ(ReadAll(*rtx, "b").size(), 500u);
+}
+
+TEST_F(ReadTxTest, OpenReadTxNCountsLiveViews) {
+  EXPECT_EQ(b_->OpenReadTxN(), 0);
+  {
+    ASSERT_OK_AND_ASSIGN(auto r1, b_->NewConcurrentReadTx());
+    ASSERT_OK_AND_ASSIGN(auto r2, b_->NewConcurrentReadTx());
+    EXPECT_EQ(b_->OpenReadTxN(), 2);
+  }
+  EXPECT_EQ(b_->OpenReadTxN(), 0);
+}
+
+TEST_F(ReadTxTest, ViewsOpenAtCloseKeepWorking) {
+  ASSERT_OK(Put("k", "v"));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  ASSERT_OK(b_->Close());
+  EXPECT_EQ(ReadAll(*rtx, "b"), (KV{{"k", "v"}}));
+  EXPECT_TRUE(absl::IsFailedPrecondition(b_->NewConcurrentReadTx().status()));
+}
+
+TEST_F(ReadTxTest, MissingBucketReadsAsEmpty) {
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  ASSERT_OK_AND_ASSIGN(KeyValues got, rtx->UnsafeRange("none", "a", "z", 0));
+  EXPECT_EQ(got.size(), 0u);
+}
+
+}  // namespace
+}  // namespace revkv::backend

@@ -1,0 +1,105 @@
+// Segments, the segment stack and merged scans without a btree: the read
+// buffer's semantics on their own.
+#include "backend/segment.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "backend/merged_range.h"
+#include "backend/segment_stack.h"
+#include "gtest/gtest.h"
+#include "tests/backend/backend_test_util.h"
+
+namespace revkv::backend {
+namespace {
+
+using testutil::KV;
+
+KV Scan(const SegmentStack& stack, std::string_view bucket, std::string_view start = "",
+        std::string_view end = "", size_t limit = 0) {
+  KV out;
+  absl::Status s = MergedScan(stack.segments(), nullptr, bucket, start, end, limit,
+                              [&](std::string_view k, std::string_view v) {
+                                out.emplace(std::string(k), std::string(v));
+                                return true;
+                              });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+std::shared_ptr<const Segment> Puts(std::string_view bucket, const KV& kv) {
+  WriteBuffer w;
+  for (const auto& [k, v] : kv) w.Put(bucket, k, v);
+  return w.Freeze();
+}
+
+TEST(WriteBufferTest, FreezeKeepsTheNewestWriteOfEachKeySorted) {
+  WriteBuffer w;
+  w.Put("b", "k2", "old");
+  w.Put("b", "k1", "v1");
+  w.Put("b", "k2", "new");
+  w.Delete("b", "k3");
+  std::shared_ptr<const Segment> s = w.Freeze();
+  EXPECT_TRUE(w.empty());
+  const BucketRun* run = s->Find("b");
+  ASSERT_NE(run, nullptr);
+  ASSERT_EQ(run->entries.size(), 3u);
+  EXPECT_EQ(run->entries[0].key, "k1");
+  EXPECT_EQ(run->entries[1].value, "new");
+  EXPECT_TRUE(run->entries[2].tombstone);
+  EXPECT_EQ(s->Find("other"), nullptr);
+}
+
+TEST(WriteBufferTest, DeleteBucketHidesOlderContents) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"a", "1"}, {"b", "2"}}));
+  WriteBuffer w;
+  w.DeleteBucket("b");
+  w.CreateBucket("b");
+  w.Put("b", "c", "3");
+  stack.Push(w.Freeze());
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"c", "3"}}));
+}
+
+TEST(MergedScanTest, NewestSegmentWinsAndTombstonesHide) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"a", "1"}, {"b", "1"}, {"c", "1"}, {"d", "1"}, {"e", "1"}}));
+  WriteBuffer w;
+  w.Put("b", "b", "2");
+  w.Delete("b", "c");
+  stack.Push(w.Freeze());
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"a", "1"}, {"b", "2"}, {"d", "1"}, {"e", "1"}}));
+}
+
+TEST(MergedScanTest, LimitCountsKeysAfterMerging) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"a", "1"}, {"b", "1"}, {"c", "1"}, {"d", "1"}, {"e", "1"}}));
+  WriteBuffer w;
+  w.Delete("b", "a");
+  w.Delete("b", "b");
+  stack.Push(w.Freeze());
+  EXPECT_EQ(Scan(stack, "b", "", "", 2), (KV{{"c", "1"}, {"d", "1"}}));
+  EXPECT_EQ(Scan(stack, "b", "b", "e", 0), (KV{{"c", "1"}, {"d", "1"}}));
+}
+
+TEST(SegmentStackTest, MergesToLogarithmicallyManySegmentsWithSameContents) {
+  SegmentStack stack;
+  KV model;
+  for (int i = 0; i < 1000; ++i) {
+    std::string k = "k" + std::to_string(i % 300);
+    std::string v = std::to_string(i);
+    model[k] = v;
+    stack.Push(Puts("b", {{k, v}}));
+    EXPECT_LE(stack.segments().size(), 12u) << "after " << i + 1 << " pushes";
+  }
+  EXPECT_EQ(Scan(stack, "b"), model);
+  std::shared_ptr<const Segment> flat = stack.Flatten();
+  SegmentStack one;
+  one.Push(flat);
+  EXPECT_EQ(Scan(one, "b"), model);
+  EXPECT_EQ(flat->entry_count(), 300u);
+}
+
+}  // namespace
+}  // namespace revkv::backend
