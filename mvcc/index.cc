@@ -37,6 +37,23 @@ void Index::Restore(std::string_view key, Revision created, Revision modified,
   it->second.Restore(created, modified, version);
 }
 
+void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
+                          int64_t create_revision, int64_t version) {
+  std::unique_lock l(mu_);
+  auto it = tree_.find(key);
+  if (it != tree_.end()) {
+    if (tombstone) {
+      it->second.Tombstone(rev).IgnoreError();  // a second tombstone: as etcd, ignored
+    } else {
+      it->second.Put(rev);
+    }
+    return;
+  }
+  if (tombstone) return;
+  tree_.emplace(std::string(key), KeyIndex())
+      .first->second.Restore(Revision{create_revision, 0}, rev, version);
+}
+
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {
   std::unique_lock l(mu_);
   auto it = tree_.find(key);

@@ -31,6 +31,12 @@ class Index {
   void Put(std::string_view key, Revision rev);
   void Restore(std::string_view key, Revision created, Revision modified, int64_t version);
   absl::Status Tombstone(std::string_view key, Revision rev);
+  // Replays one record of the key bucket at open, as etcd's restore does: a
+  // known key gets a put or tombstone; an unknown key starts from the
+  // record's created revision and version; a tombstone of an unknown key
+  // (its puts were compacted away) is skipped.
+  void RestoreRecord(std::string_view key, Revision rev, bool tombstone,
+                     int64_t create_revision, int64_t version);
   // Compacts every key at rev; returns the revisions <= rev still needed.
   RevisionSet Compact(int64_t rev);
   // The revisions <= rev that Compact(rev) would keep.

@@ -1,0 +1,100 @@
+// Compaction: the index at once, the key bucket in the background in bounded
+// batches (etcd's kvstore_compaction.go), with scheduledCompactRev written
+// before and finishedCompactRev after, so a crash resumes on open.
+#include "mvcc/store.h"
+
+namespace revkv::mvcc {
+
+absl::Status Store::Compact(int64_t rev) {
+  {
+    // Exclude writers while the compaction is scheduled (etcd takes s.mu).
+    std::lock_guard<std::mutex> w(write_mu_);
+    {
+      std::unique_lock l(rev_mu_);
+      if (closed_) return ErrClosed();
+      if (rev <= compact_main_rev_) return ErrCompacted();
+      if (rev > current_rev_) return ErrFutureRev();
+      compact_main_rev_ = rev;
+    }
+    backend::BatchTx* tx = &backend_->batch_tx();
+    tx->Lock();
+    absl::Status s = tx->UnsafePut(kMetaBucket, kScheduledCompactKey, RevisionKey({rev, 0}));
+    tx->Unlock();
+    if (!s.ok()) return s;
+    if (s = backend_->ForceCommit(); !s.ok()) return s;
+  }
+  // The index compacts in slices, so reads and writes go on meanwhile.
+  RevisionSet keep = index_.Compact(rev);
+  {
+    std::lock_guard<std::mutex> l(compact_mu_);
+    compact_queue_.push_back(CompactionJob{rev, std::move(keep)});
+  }
+  compact_cv_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::Status Store::WaitCompaction() {
+  std::unique_lock<std::mutex> l(compact_mu_);
+  compact_cv_.wait(l, [this] { return stop_ || (compact_queue_.empty() && !compacting_); });
+  return compact_error_;
+}
+
+void Store::CompactionLoop() {
+  std::unique_lock<std::mutex> l(compact_mu_);
+  while (true) {
+    compact_cv_.wait(l, [this] { return stop_ || !compact_queue_.empty(); });
+    if (stop_) return;
+    CompactionJob job = std::move(compact_queue_.front());
+    compact_queue_.pop_front();
+    compacting_ = true;
+    l.unlock();
+    absl::Status s = DeleteCompacted(job.rev, job.keep);
+    l.lock();
+    compacting_ = false;
+    if (!s.ok() && compact_error_.ok()) compact_error_ = s;
+    compact_cv_.notify_all();
+  }
+}
+
+// Deletes the records at or below rev that the index no longer needs, a batch
+// per commit, then records rev as finished.
+absl::Status Store::DeleteCompacted(int64_t rev, const RevisionSet& keep) {
+  std::string end(8, '\0');
+  for (int i = 0; i < 8; ++i) end[size_t(i)] = char(uint64_t(rev + 1) >> (56 - 8 * i));
+  std::string last = RevisionKey({0, 0});
+  const size_t batch = size_t(options_.compaction_batch);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> l(compact_mu_);
+      if (stop_) return absl::OkStatus();  // resumed at the next open
+    }
+    backend::BatchTx* tx = &backend_->batch_tx();
+    tx->Lock();
+    absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kKeyBucket, last, end, batch);
+    if (!kvs.ok()) {
+      tx->Unlock();
+      return kvs.status();
+    }
+    Revision r;
+    for (const std::string& key : kvs->keys) {
+      bool tombstone;
+      if (!ParseRevisionKey(key, &r, &tombstone)) continue;
+      if (keep.contains(r)) continue;
+      if (absl::Status s = tx->UnsafeDelete(kKeyBucket, key); !s.ok()) {
+        tx->Unlock();
+        return s;
+      }
+    }
+    if (kvs->size() < batch) {
+      absl::Status s = tx->UnsafePut(kMetaBucket, kFinishedCompactKey, RevisionKey({rev, 0}));
+      tx->Unlock();
+      return s;
+    }
+    last = RevisionKey({r.main, r.sub + 1});
+    tx->Unlock();
+    // Commit each batch now rather than letting deletes pile up in the buffer.
+    if (absl::Status s = backend_->ForceCommit(); !s.ok()) return s;
+  }
+}
+
+}  // namespace revkv::mvcc

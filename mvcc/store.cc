@@ -1,0 +1,173 @@
+// Store: open/restore, one-operation transactions, close.
+#include "mvcc/store.h"
+
+#include <limits>
+
+#include "absl/strings/str_format.h"
+
+namespace revkv::mvcc {
+namespace {
+
+constexpr int64_t kRestoreChunk = 10000;
+
+absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view name) {
+  absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kMetaBucket, name, "", 0);
+  if (!kvs.ok()) return kvs.status();
+  if (kvs->size() == 0) return int64_t{0};
+  Revision rev;
+  bool tombstone;
+  if (!ParseRevisionKey(kvs->values[0], &rev, &tombstone)) {
+    return absl::DataLossError(absl::StrFormat("mvcc: meta key %s is malformed", name));
+  }
+  return rev.main;
+}
+
+}  // namespace
+
+Store::Store(backend::Backend* b, const StoreOptions& options) : backend_(b), options_(options) {}
+
+Store::~Store() { Close().IgnoreError(); }
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
+                                                   const StoreOptions& options) {
+  auto store = std::unique_ptr<Store>(new Store(b, options));
+  int64_t scheduled = 0;
+  if (absl::Status s = store->Restore(&scheduled); !s.ok()) return s;
+  store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
+  if (scheduled != 0) {
+    // Resume the compaction a crash interrupted.
+    if (absl::Status s = store->Compact(scheduled); !s.ok()) return s;
+  }
+  return store;
+}
+
+// Rebuilds the index from the key bucket (etcd's restore).
+absl::Status Store::Restore(int64_t* scheduled) {
+  backend::BatchTx* tx = &backend_->batch_tx();
+  tx->Lock();
+  struct Unlocker {
+    backend::BatchTx* tx;
+    ~Unlocker() { tx->Unlock(); }
+  } unlock{tx};
+  if (absl::Status s = tx->UnsafeCreateBucket(kKeyBucket); !s.ok()) return s;
+  if (absl::Status s = tx->UnsafeCreateBucket(kMetaBucket); !s.ok()) return s;
+
+  absl::StatusOr<int64_t> finished = ReadMetaRevision(tx, kFinishedCompactKey);
+  if (!finished.ok()) return finished.status();
+  absl::StatusOr<int64_t> sched = ReadMetaRevision(tx, kScheduledCompactKey);
+  if (!sched.ok()) return sched.status();
+  absl::StatusOr<backend::KeyValues> ci = tx->UnsafeRange(kMetaBucket, kConsistentIndexKey, "", 0);
+  if (!ci.ok()) return ci.status();
+  if (ci->size() == 1 && ci->values[0].size() == 8) {
+    uint64_t v = 0;
+    for (char c : ci->values[0]) v = (v << 8) | uint8_t(c);
+    consistent_index_ = int64_t(v);
+  }
+  int64_t compact = *finished != 0 ? *finished : -1;
+
+  int64_t current = 1;
+  std::string min = RevisionKey({1, 0});
+  const std::string max = RevisionKey({std::numeric_limits<int64_t>::max(),
+                                       std::numeric_limits<int64_t>::max()});
+  KeyValue kv;
+  while (true) {
+    absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kKeyBucket, min, max, kRestoreChunk);
+    if (!kvs.ok()) return kvs.status();
+    Revision rev;
+    for (size_t i = 0; i < kvs->size(); ++i) {
+      bool tombstone;
+      if (!ParseRevisionKey(kvs->keys[i], &rev, &tombstone)) {
+        return absl::DataLossError("mvcc: malformed revision key in the key bucket");
+      }
+      if (absl::Status s = DecodeKeyValue(kvs->values[i], &kv); !s.ok()) return s;
+      index_.RestoreRecord(kv.key, rev, tombstone, kv.create_revision, kv.version);
+      current = rev.main;
+    }
+    if (int64_t(kvs->size()) < kRestoreChunk) break;
+    min = RevisionKey({rev.main, rev.sub + 1});
+  }
+  // Compaction may have removed every record up to the compacted revision.
+  if (current < compact) current = compact;
+  current_rev_ = current;
+  compact_main_rev_ = compact;
+  *scheduled = *sched > compact ? *sched : 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::NewView() {
+  return backend_->NewConcurrentReadTx();
+}
+
+absl::StatusOr<std::unique_ptr<TxnWrite>> Store::Write() {
+  std::unique_lock<std::mutex> w(write_mu_);
+  int64_t rev, first;
+  {
+    std::shared_lock l(rev_mu_);
+    if (closed_) return ErrClosed();
+    if (!failed_.ok()) return failed_;
+    rev = current_rev_;
+    first = compact_main_rev_;
+  }
+  return std::unique_ptr<TxnWrite>(new TxnWrite(this, std::move(w), rev, first));
+}
+
+void Store::Fail(const absl::Status& s) {
+  std::unique_lock l(rev_mu_);
+  if (failed_.ok()) failed_ = s;
+}
+
+absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view end,
+                                         const RangeOptions& opts) {
+  absl::StatusOr<std::unique_ptr<TxnRead>> txn = Read();
+  if (!txn.ok()) return txn.status();
+  return (*txn)->Range(key, end, opts);
+}
+
+absl::StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64_t lease) {
+  absl::StatusOr<std::unique_ptr<TxnWrite>> txn = Write();
+  if (!txn.ok()) return txn.status();
+  absl::StatusOr<int64_t> rev = (*txn)->Put(key, value, lease);
+  absl::Status s = (*txn)->End();
+  if (!rev.ok()) return rev.status();
+  if (!s.ok()) return s;
+  return rev;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> Store::DeleteRange(std::string_view key,
+                                                               std::string_view end) {
+  absl::StatusOr<std::unique_ptr<TxnWrite>> txn = Write();
+  if (!txn.ok()) return txn.status();
+  absl::StatusOr<int64_t> n = (*txn)->DeleteRange(key, end);
+  int64_t rev = (*txn)->Rev();
+  absl::Status s = (*txn)->End();
+  if (!n.ok()) return n.status();
+  if (!s.ok()) return s;
+  return std::make_pair(*n, rev);
+}
+
+int64_t Store::Rev() {
+  std::shared_lock l(rev_mu_);
+  return current_rev_;
+}
+
+int64_t Store::CompactRev() {
+  std::shared_lock l(rev_mu_);
+  return compact_main_rev_;
+}
+
+absl::Status Store::Close() {
+  {
+    std::unique_lock l(rev_mu_);
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+  }
+  {
+    std::lock_guard<std::mutex> l(compact_mu_);
+    stop_ = true;
+  }
+  compact_cv_.notify_all();
+  if (compactor_.joinable()) compactor_.join();
+  return absl::OkStatus();
+}
+
+}  // namespace revkv::mvcc

@@ -1,0 +1,213 @@
+// Store: the revision-indexed key-value store, with etcd v3.4's mvcc
+// semantics to the revision (kvstore.go, kvstore_txn.go).
+//
+// Every change gets a revision {main, sub}: a write transaction takes the next
+// main revision and numbers its changes 0, 1, ... as sub revisions. A fresh
+// store is at revision 1. Records live in the backend's "key" bucket under
+// their 17-byte revision key (18 with the tombstone mark) as protobuf
+// mvccpb.KeyValue bytes; the in-memory Index maps keys to revisions.
+//
+// Reads never wait for a writer: a TxnRead pins the current revision and a
+// ConcurrentReadTx of the backend. Compact(rev) compacts the index at once
+// and deletes obsolete records in the background in batches of 10,000, each
+// its own commit (etcd's scheduledCompactRev / finishedCompactRev protocol;
+// an unfinished compaction resumes on open).
+//
+// Thread-safety: Store is thread-safe. Any number of TxnReads may be open; one
+// TxnWrite at a time (Write waits). A TxnRead/TxnWrite is used by one thread.
+#ifndef REVKV_MVCC_STORE_H_
+#define REVKV_MVCC_STORE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "backend/backend.h"
+#include "mvcc/errors.h"
+#include "mvcc/index.h"
+#include "mvcc/key_value.h"
+#include "mvcc/revision.h"
+
+namespace revkv::mvcc {
+
+inline constexpr char kKeyBucket[] = "key";
+inline constexpr char kMetaBucket[] = "meta";
+inline constexpr char kConsistentIndexKey[] = "consistent_index";
+inline constexpr char kScheduledCompactKey[] = "scheduledCompactRev";
+inline constexpr char kFinishedCompactKey[] = "finishedCompactRev";
+
+struct RangeOptions {
+  int64_t limit = 0;        // 0: no limit
+  int64_t rev = 0;          // 0: the current revision
+  bool count_only = false;  // count, return no kvs
+};
+
+struct RangeResult {
+  std::vector<KeyValue> kvs;  // in key order, at most limit
+  int64_t rev = 0;            // the store's current revision
+  int64_t count = 0;          // every match, whatever the limit
+};
+
+struct HashResult {
+  uint32_t hash = 0;
+  int64_t rev = 0;          // current revision
+  int64_t compact_rev = 0;  // -1 when never compacted
+};
+
+class Store;
+
+// A read transaction: a fixed revision and backend view (storeTxnRead).
+class TxnRead {
+ public:
+  virtual ~TxnRead();
+  // Keys in [key, end) as of opts.rev. end empty: the single key; end "\0":
+  // every key >= key. Errors: ErrCompacted below the compacted revision,
+  // ErrFutureRev above the current one.
+  virtual absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
+                                            const RangeOptions& opts);
+  // The revision this transaction reads at (for a write: as seen inside it).
+  virtual int64_t Rev() const { return rev_; }
+  int64_t FirstRev() const { return first_rev_; }
+
+ protected:
+  friend class Store;
+  TxnRead(Store* store, int64_t rev, int64_t first_rev);
+  absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
+                                      int64_t cur_rev, const RangeOptions& opts);
+  // Reads the record stored at `rev` from the backend view.
+  virtual absl::StatusOr<std::string> ReadRecord(Revision rev) = 0;
+
+  Store* store_;
+  int64_t rev_;
+  int64_t first_rev_;
+};
+
+// A write transaction (storeTxnWrite): its changes share main revision
+// Rev()+1 with sub revisions in order; its reads see its own changes. End
+// publishes them; destruction ends it.
+class TxnWrite : public TxnRead {
+ public:
+  ~TxnWrite() override;
+  absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
+                                    const RangeOptions& opts) override;
+  // Puts key; returns the revision the change will have.
+  absl::StatusOr<int64_t> Put(std::string_view key, std::string_view value, int64_t lease = 0);
+  // Deletes the keys in [key, end) (end as in Range); returns how many.
+  absl::StatusOr<int64_t> DeleteRange(std::string_view key, std::string_view end);
+  // The revision after the transaction: Rev(), plus one if it changed anything.
+  int64_t Rev() const override { return rev_ + (changes_.empty() ? 0 : 1); }
+  const std::vector<KeyValue>& Changes() const { return changes_; }
+  // Publishes the changes (one new revision if there are any).
+  absl::Status End();
+
+ private:
+  friend class Store;
+  TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev, int64_t first_rev);
+  absl::StatusOr<std::string> ReadRecord(Revision rev) override;
+  absl::Status Delete(std::string_view key);
+
+  std::unique_lock<std::mutex> write_lock_;
+  backend::BatchTx* tx_;
+  std::vector<KeyValue> changes_;
+  bool ended_ = false;
+};
+
+struct StoreOptions {
+  // Records deleted per compaction batch (each batch is its own commit).
+  int64_t compaction_batch = 10000;
+};
+
+class Store {
+ public:
+  // Opens the store over `b` (not owned; must outlive the store): creates the
+  // buckets, rebuilds the index from the key bucket, restores the current and
+  // compacted revisions, and resumes an unfinished compaction.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(backend::Backend* b,
+                                                     const StoreOptions& options = {});
+  // Waits for a running compaction batch, then closes. Open transactions
+  // must have ended.
+  ~Store();
+
+  absl::StatusOr<std::unique_ptr<TxnRead>> Read();
+  // Starts the write transaction, waiting for the current one to end.
+  absl::StatusOr<std::unique_ptr<TxnWrite>> Write();
+
+  // One-operation transactions.
+  absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
+                                    const RangeOptions& opts = {});
+  absl::StatusOr<int64_t> Put(std::string_view key, std::string_view value, int64_t lease = 0);
+  // Returns {deleted, revision after}.
+  absl::StatusOr<std::pair<int64_t, int64_t>> DeleteRange(std::string_view key,
+                                                          std::string_view end);
+
+  // Compacts at rev: ErrCompacted if rev <= the compacted revision,
+  // ErrFutureRev above the current one. The index is compacted before
+  // returning; old records are deleted in the background (wait with
+  // WaitCompaction).
+  absl::Status Compact(int64_t rev);
+  // Waits until every scheduled compaction has finished deleting.
+  absl::Status WaitCompaction();
+
+  // etcd v3.4's HashKV (see hash.cc); rev 0 is the current revision.
+  absl::StatusOr<HashResult> HashByRev(int64_t rev);
+
+  int64_t Rev();
+  // -1 when never compacted.
+  int64_t CompactRev();
+  Index& index() { return index_; }
+  backend::Backend* backend() { return backend_; }
+  // Closes the store: later calls answer ErrClosed.
+  absl::Status Close();
+
+ private:
+  friend class TxnRead;
+  friend class TxnWrite;
+
+  Store(backend::Backend* b, const StoreOptions& options);
+  absl::Status Restore(int64_t* scheduled);
+  absl::Status ScheduleCompaction(int64_t rev);
+  void CompactionLoop();
+  absl::Status DeleteCompacted(int64_t rev, const RevisionSet& keep);
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> NewView();
+  // Marks the store failed after a backend write error: no more writes.
+  void Fail(const absl::Status& s);
+
+  struct CompactionJob {
+    int64_t rev;
+    RevisionSet keep;
+  };
+
+  backend::Backend* backend_;
+  StoreOptions options_;
+  Index index_;
+
+  std::mutex write_mu_;  // one TxnWrite at a time; held across its life
+  mutable std::shared_mutex rev_mu_;
+  int64_t current_rev_ = 1;        // guarded by rev_mu_
+  int64_t compact_main_rev_ = -1;  // guarded by rev_mu_
+  int64_t consistent_index_ = 0;   // guarded by write_mu_
+  bool closed_ = false;            // guarded by rev_mu_
+  absl::Status failed_;            // guarded by rev_mu_
+
+  // Background compaction: a FIFO of revisions whose records to delete.
+  std::mutex compact_mu_;
+  std::condition_variable compact_cv_;
+  std::deque<CompactionJob> compact_queue_;
+  bool compacting_ = false;
+  bool stop_ = false;
+  absl::Status compact_error_;
+  std::thread compactor_;
+};
+
+}  // namespace revkv::mvcc
+
+#endif  // REVKV_MVCC_STORE_H_

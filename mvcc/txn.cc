@@ -1,0 +1,202 @@
+// Read and write transactions of the store (etcd's storeTxnRead/storeTxnWrite).
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "mvcc/store.h"
+
+namespace revkv::mvcc {
+namespace {
+
+// A read transaction over a backend snapshot.
+class ViewTxnRead : public TxnRead {
+ public:
+  ViewTxnRead(Store* store, int64_t rev, int64_t first_rev,
+              std::unique_ptr<backend::ConcurrentReadTx> view)
+      : TxnRead(store, rev, first_rev), view_(std::move(view)) {}
+
+ private:
+  absl::StatusOr<std::string> ReadRecord(Revision rev) override {
+    absl::StatusOr<backend::KeyValues> kvs = view_->UnsafeRange(kKeyBucket, RevisionKey(rev), "", 0);
+    if (!kvs.ok()) return kvs.status();
+    if (kvs->size() != 1) {
+      return absl::DataLossError(absl::StrFormat(
+          "mvcc: the record of revision {%d, %d} is missing from the key bucket", rev.main,
+          rev.sub));
+    }
+    return std::move(kvs->values[0]);
+  }
+
+  std::unique_ptr<backend::ConcurrentReadTx> view_;
+};
+
+bool IsUnbounded(std::string_view end) { return end.size() == 1 && end[0] == '\0'; }
+
+}  // namespace
+
+TxnRead::TxnRead(Store* store, int64_t rev, int64_t first_rev)
+    : store_(store), rev_(rev), first_rev_(first_rev) {}
+TxnRead::~TxnRead() = default;
+
+absl::StatusOr<RangeResult> TxnRead::Range(std::string_view key, std::string_view end,
+                                           const RangeOptions& opts) {
+  return RangeAt(key, end, rev_, opts);
+}
+
+absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_view end,
+                                             int64_t cur_rev, const RangeOptions& opts) {
+  int64_t rev = opts.rev;
+  if (rev > cur_rev) return ErrFutureRev();
+  if (rev <= 0) rev = cur_rev;
+  if (rev < first_rev_) return ErrCompacted();
+
+  RangeResult result;
+  result.rev = cur_rev;
+  const size_t limit = opts.count_only ? 0 : (opts.limit > 0 ? size_t(opts.limit) : SIZE_MAX);
+  std::vector<Revision> revs;
+  if (end.empty()) {
+    KeyAt at;
+    if (store_->index_.Get(key, rev, &at).ok()) {
+      result.count = 1;
+      if (limit > 0) revs.push_back(at.modified);
+    }
+  } else {
+    if (IsUnbounded(end)) end = std::string_view();
+    store_->index_.Range(key, end, rev, [&](std::string_view, const KeyAt& at) {
+      if (revs.size() < limit) revs.push_back(at.modified);
+      result.count++;
+      return true;
+    });
+  }
+  result.kvs.resize(revs.size());
+  for (size_t i = 0; i < revs.size(); ++i) {
+    absl::StatusOr<std::string> record = ReadRecord(revs[i]);
+    if (!record.ok()) return record.status();
+    if (absl::Status s = DecodeKeyValue(*record, &result.kvs[i]); !s.ok()) return s;
+  }
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {
+  std::shared_lock l(rev_mu_);
+  if (closed_) return ErrClosed();
+  // The view is taken under rev_mu_, so it holds every write up to
+  // current_rev_ (a writer bumps the revision and publishes together).
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
+  if (!view.ok()) return view.status();
+  return std::unique_ptr<TxnRead>(
+      new ViewTxnRead(this, current_rev_, compact_main_rev_, std::move(*view)));
+}
+
+TxnWrite::TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev,
+                   int64_t first_rev)
+    : TxnRead(store, rev, first_rev),
+      write_lock_(std::move(write_lock)),
+      tx_(&store->backend_->batch_tx()) {
+  tx_->Lock();
+}
+
+TxnWrite::~TxnWrite() { End().IgnoreError(); }
+
+absl::StatusOr<std::string> TxnWrite::ReadRecord(Revision rev) {
+  absl::StatusOr<backend::KeyValues> kvs = tx_->UnsafeRange(kKeyBucket, RevisionKey(rev), "", 0);
+  if (!kvs.ok()) return kvs.status();
+  if (kvs->size() != 1) {
+    return absl::DataLossError(absl::StrFormat(
+        "mvcc: the record of revision {%d, %d} is missing from the key bucket", rev.main,
+        rev.sub));
+  }
+  return std::move(kvs->values[0]);
+}
+
+absl::StatusOr<RangeResult> TxnWrite::Range(std::string_view key, std::string_view end,
+                                            const RangeOptions& opts) {
+  return RangeAt(key, end, Rev(), opts);
+}
+
+absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view value,
+                                      int64_t lease) {
+  if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
+  if (key.empty()) return absl::InvalidArgumentError(kEmptyKeyMessage);
+  const int64_t rev = rev_ + 1;
+  KeyValue kv;
+  kv.key.assign(key);
+  kv.value.assign(value);
+  kv.create_revision = rev;
+  kv.mod_revision = rev;
+  kv.lease = lease;
+  KeyAt at;
+  int64_t version = 0;
+  if (store_->index_.Get(key, rev, &at).ok()) {
+    kv.create_revision = at.created.main;
+    version = at.version;
+  }
+  kv.version = version + 1;
+  const Revision idx{rev, int64_t(changes_.size())};
+  absl::Status s = tx_->UnsafeSeqPut(kKeyBucket, RevisionKey(idx), EncodeKeyValue(kv));
+  if (!s.ok()) {
+    store_->Fail(s);
+    return s;
+  }
+  store_->index_.Put(key, idx);
+  changes_.push_back(std::move(kv));
+  return rev;
+}
+
+absl::Status TxnWrite::Delete(std::string_view key) {
+  const Revision idx{rev_ + 1, int64_t(changes_.size())};
+  KeyValue kv;
+  kv.key.assign(key);
+  absl::Status s = tx_->UnsafeSeqPut(kKeyBucket, RevisionKey(idx, true), EncodeKeyValue(kv));
+  if (!s.ok()) {
+    store_->Fail(s);
+    return s;
+  }
+  if (s = store_->index_.Tombstone(key, idx); !s.ok()) return s;
+  changes_.push_back(std::move(kv));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> TxnWrite::DeleteRange(std::string_view key, std::string_view end) {
+  if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
+  if (key.empty() && end.empty()) return absl::InvalidArgumentError(kEmptyKeyMessage);
+  const int64_t rrev = Rev();
+  std::vector<std::string> keys;
+  if (end.empty()) {
+    KeyAt at;
+    if (store_->index_.Get(key, rrev, &at).ok()) keys.emplace_back(key);
+  } else {
+    if (IsUnbounded(end)) end = std::string_view();
+    store_->index_.Range(key, end, rrev, [&](std::string_view k, const KeyAt&) {
+      keys.emplace_back(k);
+      return true;
+    });
+  }
+  for (const std::string& k : keys) {
+    if (absl::Status s = Delete(k); !s.ok()) return s;
+  }
+  return int64_t(keys.size());
+}
+
+absl::Status TxnWrite::End() {
+  if (ended_) return absl::OkStatus();
+  ended_ = true;
+  absl::Status s;
+  const bool changed = !changes_.empty();
+  if (changed) {
+    store_->consistent_index_++;
+    char buf[8];
+    for (int i = 0; i < 8; ++i) buf[i] = char(uint64_t(store_->consistent_index_) >> (56 - 8 * i));
+    s = tx_->UnsafePut(kMetaBucket, kConsistentIndexKey, std::string_view(buf, 8));
+    if (!s.ok()) store_->Fail(s);
+  }
+  {
+    // Bump the revision and publish the writes together (see Store::Read).
+    std::unique_lock l(store_->rev_mu_);
+    if (changed) store_->current_rev_++;
+    tx_->Unlock();
+  }
+  write_lock_.unlock();
+  return s;
+}
+
+}  // namespace revkv::mvcc

@@ -1,0 +1,272 @@
+// Store: etcd v3.4's mvcc semantics, as specifications.
+#include "mvcc/store.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "backend/backend.h"
+#include "gtest/gtest.h"
+
+namespace revkv::mvcc {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/revkv-mvcc-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    OpenAll();
+  }
+  void TearDown() override {
+    store_.reset();
+    backend_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void OpenAll() {
+    auto cfg = backend::DefaultBackendConfig();
+    cfg.path = dir_ + "/db";
+    cfg.no_sync = true;
+    auto b = backend::Backend::Open(cfg);
+    ASSERT_TRUE(b.ok()) << b.status();
+    backend_ = std::move(*b);
+    auto s = Store::Open(backend_.get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+
+  // Closes store and backend, then opens both again: the store restores from
+  // the file.
+  void ReopenFromDisk() {
+    store_.reset();
+    ASSERT_TRUE(backend_->Close().ok());
+    backend_.reset();
+    OpenAll();
+  }
+
+  int64_t Put(std::string_view k, std::string_view v) {
+    auto r = store_->Put(k, v);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : -1;
+  }
+
+  KeyValue Get1(std::string_view k, int64_t rev = 0) {
+    auto r = store_->Range(k, "", RangeOptions{0, rev, false});
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok() || r->kvs.size() != 1) {
+      ADD_FAILURE() << "no single kv for " << k;
+      return KeyValue();
+    }
+    return r->kvs[0];
+  }
+
+  std::string dir_;
+  std::unique_ptr<backend::Backend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, FreshStoreIsAtRevisionOne) {
+  EXPECT_EQ(store_->Rev(), 1);
+  EXPECT_EQ(store_->CompactRev(), -1);
+}
+
+TEST_F(StoreTest, FirstPutIsRevisionTwoWithVersionOne) {
+  EXPECT_EQ(Put("a", "1"), 2);
+  KeyValue kv = Get1("a");
+  EXPECT_EQ(kv, (KeyValue{"a", 2, 2, 1, "1", 0}));
+}
+
+TEST_F(StoreTest, PutAgainBumpsVersionAndModRevision) {
+  Put("a", "1");
+  Put("a", "1");
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 2, 3, 2, "1", 0}));
+}
+
+TEST_F(StoreTest, DeleteEndsTheGenerationAndPutStartsANewOne) {
+  Put("a", "1");
+  auto d = store_->DeleteRange("a", "");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->first, 1);
+  EXPECT_EQ(d->second, 3);
+  Put("a", "2");
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 4, 4, 1, "2", 0}));
+}
+
+TEST_F(StoreTest, DeletingNothingDoesNotBumpTheRevision) {
+  Put("a", "1");
+  auto d = store_->DeleteRange("zzz", "");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->first, 0);
+  EXPECT_EQ(store_->Rev(), 2);
+}
+
+TEST_F(StoreTest, DeleteRangeUsesOneRevisionWithSubRevisionsInKeyOrder) {
+  Put("b", "1");
+  Put("a", "1");
+  Put("c", "1");
+  auto d = store_->DeleteRange("a", "c");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->first, 2);
+  EXPECT_EQ(store_->Rev(), 5);
+  auto r = store_->Range("a", std::string(1, '\0'), {});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->kvs.size(), 1u);
+  EXPECT_EQ(r->kvs[0].key, "c");
+}
+
+TEST_F(StoreTest, RangeAtAnOldRevisionSeesTheOldValue) {
+  Put("a", "1");
+  Put("a", "2");
+  EXPECT_EQ(Get1("a", 2).value, "1");
+  EXPECT_EQ(Get1("a", 3).value, "2");
+}
+
+TEST_F(StoreTest, RangeCountIgnoresLimit) {
+  for (char c = 'a'; c <= 'e'; ++c) Put(std::string(1, c), "v");
+  auto r = store_->Range("a", "z", RangeOptions{2, 0, false});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kvs.size(), 2u);
+  EXPECT_EQ(r->count, 5);
+  EXPECT_EQ(r->rev, 6);
+  auto c = store_->Range("a", "z", RangeOptions{0, 0, true});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->kvs.empty());
+  EXPECT_EQ(c->count, 5);
+}
+
+TEST_F(StoreTest, RangeAboveTheCurrentRevisionIsAFutureRevision) {
+  Put("a", "1");
+  auto r = store_->Range("a", "", RangeOptions{0, 3, false});
+  EXPECT_TRUE(IsFutureRev(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(), "mvcc: required revision is a future revision");
+}
+
+TEST_F(StoreTest, RangeBelowTheCompactedRevisionIsCompacted) {
+  Put("a", "1");
+  Put("a", "2");
+  Put("a", "3");
+  ASSERT_TRUE(store_->Compact(3).ok());
+  auto r = store_->Range("a", "", RangeOptions{0, 2, false});
+  EXPECT_TRUE(IsCompacted(r.status())) << r.status();
+  EXPECT_EQ(Get1("a", 3).value, "2");  // the compacted revision itself reads
+}
+
+TEST_F(StoreTest, CompactErrorsAsEtcd) {
+  Put("a", "1");
+  EXPECT_TRUE(IsFutureRev(store_->Compact(3)));
+  ASSERT_TRUE(store_->Compact(2).ok());
+  EXPECT_TRUE(IsCompacted(store_->Compact(2)));
+  EXPECT_TRUE(IsCompacted(store_->Compact(1)));
+}
+
+TEST_F(StoreTest, CompactionZeroOnANeverCompactedStoreSucceeds) {
+  ASSERT_TRUE(store_->Compact(0).ok());
+  EXPECT_EQ(store_->CompactRev(), 0);
+}
+
+TEST_F(StoreTest, TxnWritesShareOneRevisionAndReadTheirOwnWrites) {
+  auto txn = store_->Write();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Put("a", "1").ok());
+  ASSERT_TRUE((*txn)->Put("b", "2").ok());
+  auto r = (*txn)->Range("a", "", {});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->kvs.size(), 1u);
+  EXPECT_EQ(r->kvs[0].value, "1");
+  EXPECT_EQ(r->rev, 2);
+  ASSERT_TRUE((*txn)->DeleteRange("a", "").ok());
+  r = (*txn)->Range("a", "", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->kvs.empty());
+  ASSERT_TRUE((*txn)->End().ok());
+  EXPECT_EQ(store_->Rev(), 2);
+  EXPECT_EQ(Get1("b"), (KeyValue{"b", 2, 2, 1, "2", 0}));
+}
+
+TEST_F(StoreTest, ReadersDoNotSeeAnUnfinishedWriteTxn) {
+  Put("a", "1");
+  auto txn = store_->Write();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Put("a", "2").ok());
+  EXPECT_EQ(Get1("a").value, "1");
+  ASSERT_TRUE((*txn)->End().ok());
+  EXPECT_EQ(Get1("a").value, "2");
+}
+
+TEST_F(StoreTest, EmptyKeyIsRejected) {
+  auto r = store_->Put("", "v");
+  EXPECT_EQ(r.status().message(), "etcdserver: key is not provided");
+}
+
+// The golden history: hashes from etcd 3.4.23 (etcdctl endpoint hashkv) for
+//   put a 1; put b 2; put a 3; del b; put c ""; put b 4;
+//   txn {put d x; put e y; del c}; put a 5; then compaction 5.
+TEST_F(StoreTest, HashByRevEqualsEtcdForAGoldenHistory) {
+  auto h0 = store_->HashByRev(0);
+  ASSERT_TRUE(h0.ok());
+  EXPECT_EQ(h0->hash, 1084519789u);
+  Put("a", "1");
+  Put("b", "2");
+  Put("a", "3");
+  ASSERT_TRUE(store_->DeleteRange("b", "").ok());
+  Put("c", "");
+  Put("b", "4");
+  {
+    auto txn = store_->Write();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Put("d", "x").ok());
+    ASSERT_TRUE((*txn)->Put("e", "y").ok());
+    ASSERT_TRUE((*txn)->DeleteRange("c", "").ok());
+    ASSERT_TRUE((*txn)->End().ok());
+  }
+  Put("a", "5");
+  std::map<int64_t, uint32_t> before = {{0, 2474468952u}, {2, 2587454935u}, {3, 1827592406u},
+                                        {5, 1125682900u}, {7, 4007994441u}, {8, 3846255020u}};
+  for (auto [rev, want] : before) {
+    auto h = store_->HashByRev(rev);
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(h->hash, want) << "rev " << rev;
+    EXPECT_EQ(h->rev, 9);
+    EXPECT_EQ(h->compact_rev, -1);
+  }
+  ASSERT_TRUE(store_->Compact(5).ok());
+  ASSERT_TRUE(store_->WaitCompaction().ok());
+  std::map<int64_t, uint32_t> after = {
+      {0, 1810981217u}, {6, 244968164u}, {7, 2750620473u}, {8, 1039126393u}};
+  for (auto [rev, want] : after) {
+    auto h = store_->HashByRev(rev);
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(h->hash, want) << "rev " << rev;
+    EXPECT_EQ(h->compact_rev, 5);
+  }
+  EXPECT_TRUE(IsCompacted(store_->HashByRev(5).status()));
+  EXPECT_TRUE(IsFutureRev(store_->HashByRev(10).status()));
+}
+
+TEST_F(StoreTest, RestoreAfterReopenEqualsTheStateBefore) {
+  Put("a", "1");
+  Put("b", "2");
+  ASSERT_TRUE(store_->DeleteRange("a", "").ok());
+  Put("a", "3");
+  Put("c", "4");
+  ASSERT_TRUE(store_->Compact(4).ok());
+  ASSERT_TRUE(store_->WaitCompaction().ok());
+  auto before = store_->HashByRev(0);
+  ASSERT_TRUE(before.ok());
+  ReopenFromDisk();
+  EXPECT_EQ(store_->Rev(), 6);
+  EXPECT_EQ(store_->CompactRev(), 4);
+  auto after = store_->HashByRev(0);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->hash, before->hash);
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 5, 5, 1, "3", 0}));
+  EXPECT_EQ(Put("a", "x"), 7);
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 5, 7, 2, "x", 0}));
+}
+
+}  // namespace
+}  // namespace revkv::mvcc
