@@ -113,9 +113,7 @@ absl::StatusOr<uint64_t> Backend::SizeInUse() {
     db = db_;
   }
   if (db == nullptr) return absl::FailedPreconditionError("backend: closed");
-  absl::StatusOr<btree::DBStats> stats = db->Stats();
-  if (!stats.ok()) return stats.status();
-  return stats->bytes_in_use;
+  return db->BytesInUse();
 }
 
 btree::txid_t Backend::LastTxid() {

@@ -111,8 +111,9 @@ class Compactor {
 
 }  // namespace
 
-absl::Status DB::CompactTo(const std::string& path, const Options& options) {
-  Env* env = options.env != nullptr ? options.env : env_;
+absl::Status Tx::CompactTo(const std::string& path, const Options& options) {
+  if (!open_) return absl::FailedPreconditionError("btree: transaction is closed");
+  Env* env = options.env != nullptr ? options.env : db_->env_;
   if (env->FileExists(path)) {
     return absl::AlreadyExistsError(absl::StrFormat("btree: %s already exists", path));
   }
@@ -121,16 +122,25 @@ absl::Status DB::CompactTo(const std::string& path, const Options& options) {
   dst_options.create_if_missing = true;
   dst_options.read_only = false;
   dst_options.no_sync = true;  // one sync at the end
-  absl::StatusOr<std::unique_ptr<DB>> dst = DB::Open(path, dst_options);
-  if (!dst.ok()) return dst.status();
-  absl::Status s = View([&](Tx& src) { return Compactor(&src, dst->get()).Run(); });
-  if (s.ok() && !options.no_sync) s = (*dst)->file_->Sync();
-  dst->reset();
+  absl::Status s;
+  {
+    absl::StatusOr<std::unique_ptr<DB>> dst = DB::Open(path, dst_options);
+    if (!dst.ok()) {
+      s = dst.status();
+    } else {
+      s = Compactor(this, dst->get()).Run();
+      if (s.ok() && !options.no_sync) s = (*dst)->file_->Sync();
+    }
+  }
   if (!s.ok()) {
-    env->RemoveFile(path).IgnoreError();
+    if (env->FileExists(path)) env->RemoveFile(path).IgnoreError();
     return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status DB::CompactTo(const std::string& path, const Options& options) {
+  return View([&](Tx& tx) { return tx.CompactTo(path, options); });
 }
 
 }  // namespace revkv::btree

@@ -321,6 +321,12 @@ uint64_t DB::FileSize() {
   return size.ok() ? *size : 0;
 }
 
+uint64_t DB::BytesInUse() {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t unused = std::min(free_pages_ + pending_pages_, meta_.high_water);
+  return (meta_.high_water - unused) * page_size_;
+}
+
 txid_t DB::LastTxid() {
   std::lock_guard<std::mutex> l(mu_);
   return meta_.txid;

@@ -73,7 +73,8 @@ class DB {
   absl::StatusOr<DBStats> Stats();
 
   // Writes the live data of the latest snapshot into a new dense file at
-  // `path` (which must not exist). Writers may continue meanwhile.
+  // `path` (which must not exist). Writers may continue meanwhile. To know
+  // which commit was copied, use Tx::CompactTo on a read transaction.
   absl::Status CompactTo(const std::string& path, const Options& options = {});
 
   const std::string& path() const { return path_; }
@@ -83,6 +84,9 @@ class DB {
   int OpenReadTxs();
   // Size of the file in bytes.
   uint64_t FileSize();
+  // Bytes of pages in use as of the last commit (high-water mark less free
+  // and pending pages). O(1).
+  uint64_t BytesInUse();
   // Transaction id of the last commit.
   txid_t LastTxid();
   // A commit that failed to write or sync poisons the DB: every later write

@@ -21,6 +21,7 @@
 #include "btree/arena.h"
 #include "btree/bucket.h"
 #include "btree/env.h"
+#include "btree/options.h"
 #include "btree/page.h"
 
 namespace revkv::btree {
@@ -70,6 +71,9 @@ class Tx {
   // Writes a consistent copy of this snapshot as a complete database file.
   // Writers may continue meanwhile.
   absl::Status WriteTo(std::ostream& out);
+  // Writes the live data of this snapshot into a new dense file at `path`
+  // (which must not exist); on error nothing is left at `path`.
+  absl::Status CompactTo(const std::string& path, const Options& options = {});
   // Bytes WriteTo writes: the high-water mark of this snapshot.
   uint64_t Size() const { return meta_.high_water * uint64_t{page_size_}; }
   uint32_t page_size() const { return page_size_; }
