@@ -155,7 +155,9 @@ absl::Status DB::LoadFreelist() {
     return corrupt("extent count exceeds the page");
   }
   std::vector<FreeExtent> extents(h->count);
-  std::memcpy(extents.data(), p + sizeof(PageHeader), extents.size() * sizeof(FreeExtent));
+  if (!extents.empty()) {
+    std::memcpy(extents.data(), p + sizeof(PageHeader), extents.size() * sizeof(FreeExtent));
+  }
   pgid_t prev_end = 2;
   for (const FreeExtent& e : extents) {
     if (e.start < prev_end || e.count == 0 || e.start + e.count > meta_.high_water ||

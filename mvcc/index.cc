@@ -25,7 +25,7 @@ void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
 void Index::Put(std::string_view key, Revision rev) {
   std::unique_lock l(mu_);
   auto it = tree_.find(key);
-  if (it == tree_.end()) it = tree_.emplace(std::string(key), KeyIndex()).first;
+  if (it == tree_.end()) it = tree_.emplace(CompactKey(key), KeyIndex()).first;
   it->second.Put(rev);
 }
 
@@ -33,7 +33,7 @@ void Index::Restore(std::string_view key, Revision created, Revision modified,
                     int64_t version) {
   std::unique_lock l(mu_);
   auto it = tree_.find(key);
-  if (it == tree_.end()) it = tree_.emplace(std::string(key), KeyIndex()).first;
+  if (it == tree_.end()) it = tree_.emplace(CompactKey(key), KeyIndex()).first;
   it->second.Restore(created, modified, version);
 }
 
@@ -50,7 +50,7 @@ void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
     return;
   }
   if (tombstone) return;
-  tree_.emplace(std::string(key), KeyIndex())
+  tree_.emplace(CompactKey(key), KeyIndex())
       .first->second.Restore(Revision{create_revision, 0}, rev, version);
 }
 
@@ -80,7 +80,7 @@ RevisionSet Index::Compact(int64_t rev) {
       }
     }
     if (it == tree_.end()) break;
-    next = it->first;
+    next = std::string(std::string_view(it->first));
   }
   return keep;
 }
@@ -99,11 +99,12 @@ size_t Index::size() const {
 
 size_t Index::MemoryBytes() const {
   std::shared_lock l(mu_);
-  // Entries live in btree nodes (about 1.1x their size); keys longer than the
-  // inline buffer own a heap block.
-  size_t n = size_t(double(tree_.size() * sizeof(std::pair<const std::string, KeyIndex>)) * 1.1);
+  // Entries live in btree nodes (about 1.1x their size); each key owns a heap
+  // block.
+  size_t n = size_t(double(tree_.size() * sizeof(std::pair<const CompactKey, KeyIndex>)) * 1.1);
   for (const auto& [key, ki] : tree_) {
-    if (key.capacity() > 15) n += key.capacity() + 1;
+    // malloc rounds a block up to 16 bytes and adds an 8-byte header.
+    if (key.size() > 0) n += (key.size() + 8 + 15) / 16 * 16;
     n += ki.HeapBytes();
   }
   return n;

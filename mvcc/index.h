@@ -8,6 +8,7 @@
 #ifndef REVKV_MVCC_INDEX_H_
 #define REVKV_MVCC_INDEX_H_
 
+#include <cstring>
 #include <functional>
 #include <shared_mutex>
 #include <string>
@@ -19,6 +20,44 @@
 #include "mvcc/key_index.h"
 
 namespace revkv::mvcc {
+
+// An owned key in 16 bytes (a std::string takes 32, plus its heap block for
+// keys over 15 bytes).
+class CompactKey {
+ public:
+  explicit CompactKey(std::string_view s)
+      : data_(s.empty() ? nullptr : new char[s.size()]), size_(uint32_t(s.size())) {
+    if (!s.empty()) std::memcpy(data_, s.data(), s.size());
+  }
+  CompactKey(CompactKey&& o) noexcept : data_(o.data_), size_(o.size_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  CompactKey& operator=(CompactKey&& o) noexcept {
+    if (this != &o) {
+      delete[] data_;
+      data_ = o.data_;
+      size_ = o.size_;
+      o.data_ = nullptr;
+      o.size_ = 0;
+    }
+    return *this;
+  }
+  CompactKey(const CompactKey& o) : CompactKey(std::string_view(o)) {}
+  CompactKey& operator=(const CompactKey& o) { return *this = CompactKey(o); }
+  ~CompactKey() { delete[] data_; }
+  operator std::string_view() const { return std::string_view(data_, size_); }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_;
+  uint32_t size_;
+};
+
+struct KeyLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a < b; }
+};
 
 class Index {
  public:
@@ -47,7 +86,7 @@ class Index {
 
  private:
   mutable std::shared_mutex mu_;
-  absl::btree_map<std::string, KeyIndex, std::less<>> tree_;
+  absl::btree_map<CompactKey, KeyIndex, KeyLess> tree_;
 };
 
 }  // namespace revkv::mvcc

@@ -2,37 +2,74 @@
 
 namespace revkv::mvcc {
 
+void KeyIndex::Reset() {
+  if (is_full()) delete full();
+  a_ = b_ = 0;
+}
+
+KeyIndex::Generations& KeyIndex::Full() {
+  if (is_full()) return *full();
+  auto* gens = new Generations();
+  if (is_single()) {
+    Generation g;
+    g.version = 1;
+    g.created = Revision{a_, b_};
+    g.revs.push_back(g.created);
+    gens->push_back(std::move(g));
+  }
+  a_ = -1;
+  b_ = reinterpret_cast<int64_t>(gens);
+  return *gens;
+}
+
+bool KeyIndex::IsEmpty() const {
+  if (!is_full()) return a_ == 0;
+  const Generations& g = *full();
+  return g.empty() || (g.size() == 1 && g[0].revs.empty());
+}
+
 void KeyIndex::Put(Revision rev) {
-  if (gens_.empty()) gens_.emplace_back();
-  Generation& g = gens_.back();
+  if (a_ == 0 && rev.main > 0) {
+    a_ = rev.main;
+    b_ = rev.sub;
+    return;
+  }
+  Generations& gens = Full();
+  if (gens.empty()) gens.emplace_back();
+  Generation& g = gens.back();
   if (g.revs.empty()) g.created = rev;
   g.revs.push_back(rev);
   g.version++;
-  modified_ = rev;
 }
 
 void KeyIndex::Restore(Revision created, Revision modified, int64_t version) {
-  modified_ = modified;
+  if (a_ == 0 && version == 1 && created == modified && modified.main > 0) {
+    a_ = modified.main;
+    b_ = modified.sub;
+    return;
+  }
   Generation g;
   g.created = created;
   g.version = version;
   g.revs.push_back(modified);
-  gens_.push_back(std::move(g));
+  Full().push_back(std::move(g));
 }
 
 absl::Status KeyIndex::Tombstone(Revision rev) {
-  if (gens_.empty() || gens_.back().revs.empty()) {
+  if (a_ == 0) return absl::NotFoundError("mvcc: revision not found");
+  Generations& gens = Full();
+  if (gens.empty() || gens.back().revs.empty()) {
     return absl::NotFoundError("mvcc: revision not found");
   }
   Put(rev);
-  gens_.emplace_back();
+  gens.emplace_back();
   return absl::OkStatus();
 }
 
-const KeyIndex::Generation* KeyIndex::FindGeneration(int64_t at_rev) const {
-  const size_t last = gens_.size() - 1;
-  for (size_t i = gens_.size(); i-- > 0;) {
-    const Generation& g = gens_[i];
+const KeyIndex::Generation* KeyIndex::FindGeneration(const Generations& gens, int64_t at_rev) {
+  const size_t last = gens.size() - 1;
+  for (size_t i = gens.size(); i-- > 0;) {
+    const Generation& g = gens[i];
     if (g.revs.empty()) continue;
     // An ended generation whose tombstone is at or before at_rev: deleted then.
     if (i != last && g.revs.back().main <= at_rev) return nullptr;
@@ -42,7 +79,13 @@ const KeyIndex::Generation* KeyIndex::FindGeneration(int64_t at_rev) const {
 }
 
 absl::Status KeyIndex::Get(int64_t at_rev, KeyAt* out) const {
-  const Generation* g = gens_.empty() ? nullptr : FindGeneration(at_rev);
+  if (is_single()) {
+    if (a_ > at_rev) return absl::NotFoundError("mvcc: revision not found");
+    out->modified = out->created = Revision{a_, b_};
+    out->version = 1;
+    return absl::OkStatus();
+  }
+  const Generation* g = is_full() && !full()->empty() ? FindGeneration(*full(), at_rev) : nullptr;
   if (g == nullptr) return absl::NotFoundError("mvcc: revision not found");
   const size_t n = g->revs.size();
   for (size_t i = n; i-- > 0;) {
@@ -56,12 +99,12 @@ absl::Status KeyIndex::Get(int64_t at_rev, KeyAt* out) const {
   return absl::NotFoundError("mvcc: revision not found");
 }
 
-void KeyIndex::DoCompact(int64_t at_rev, RevisionSet* keep, size_t* gen,
-                         int* rev_index) const {
+void KeyIndex::DoCompact(const Generations& gens, int64_t at_rev, RevisionSet* keep, size_t* gen,
+                         int* rev_index) {
   size_t gi = 0;
   // The first generation that was live at at_rev or began after it.
-  while (gi + 1 < gens_.size() && gens_[gi].revs.back().main <= at_rev) ++gi;
-  const Generation& g = gens_[gi];
+  while (gi + 1 < gens.size() && gens[gi].revs.back().main <= at_rev) ++gi;
+  const Generation& g = gens[gi];
   *rev_index = -1;
   for (size_t i = g.revs.size(); i-- > 0;) {
     if (g.revs[i].main <= at_rev) {
@@ -74,37 +117,57 @@ void KeyIndex::DoCompact(int64_t at_rev, RevisionSet* keep, size_t* gen,
 }
 
 void KeyIndex::Compact(int64_t at_rev, RevisionSet* keep) {
-  if (IsEmpty() || gens_.empty()) return;
+  if (IsEmpty()) return;
+  if (is_single()) {
+    if (a_ <= at_rev) keep->insert(Revision{a_, b_});
+    return;
+  }
+  Generations& gens = *full();
   size_t gi;
   int ri;
-  DoCompact(at_rev, keep, &gi, &ri);
-  Generation& g = gens_[gi];
+  DoCompact(gens, at_rev, keep, &gi, &ri);
+  Generation& g = gens[gi];
   if (!g.revs.empty()) {
     if (ri != -1) g.revs.erase(g.revs.begin(), g.revs.begin() + ri);
     // A generation left with only its tombstone is gone entirely.
-    if (g.revs.size() == 1 && gi != gens_.size() - 1) {
+    if (g.revs.size() == 1 && gi != gens.size() - 1) {
       keep->erase(g.revs[0]);
       ++gi;
     }
   }
-  gens_.erase(gens_.begin(), gens_.begin() + ptrdiff_t(gi));
+  gens.erase(gens.begin(), gens.begin() + ptrdiff_t(gi));
+  // Back to the inline form when only a plain single revision is left.
+  if (gens.size() == 1 && gens[0].revs.size() == 1 && gens[0].version == 1 &&
+      gens[0].created == gens[0].revs[0]) {
+    Revision r = gens[0].revs[0];
+    Reset();
+    a_ = r.main;
+    b_ = r.sub;
+  }
 }
 
 void KeyIndex::Keep(int64_t at_rev, RevisionSet* keep) const {
-  if (IsEmpty() || gens_.empty()) return;
+  if (IsEmpty()) return;
+  if (is_single()) {
+    if (a_ <= at_rev) keep->insert(Revision{a_, b_});
+    return;
+  }
+  const Generations& gens = *full();
   size_t gi;
   int ri;
-  DoCompact(at_rev, keep, &gi, &ri);
-  const Generation& g = gens_[gi];
-  if (!g.revs.empty() && ri == int(g.revs.size()) - 1 && gi != gens_.size() - 1) {
+  DoCompact(gens, at_rev, keep, &gi, &ri);
+  const Generation& g = gens[gi];
+  if (!g.revs.empty() && ri == int(g.revs.size()) - 1 && gi != gens.size() - 1) {
     keep->erase(g.revs[size_t(ri)]);
   }
 }
 
 size_t KeyIndex::HeapBytes() const {
-  size_t n = 0;
-  if (gens_.capacity() > 1) n += gens_.capacity() * sizeof(Generation);
-  for (const Generation& g : gens_) {
+  if (!is_full()) return 0;
+  const Generations& gens = *full();
+  size_t n = sizeof(Generations);
+  if (gens.capacity() > 1) n += gens.capacity() * sizeof(Generation);
+  for (const Generation& g : gens) {
     if (g.revs.capacity() > 1) n += g.revs.capacity() * sizeof(Revision);
   }
   return n;

@@ -10,11 +10,16 @@
 // Compaction at revision R drops every revision below the newest one <= R in
 // its generation, and whole generations that ended (tombstone) at or below R.
 //
+// Memory: 16 bytes for the common key with a single revision (version 1,
+// created by that revision), held inline; any longer history moves to a heap
+// block. (etcd's keyIndex with its generation slices takes ~200 bytes.)
+//
 // Thread-safety: not thread-safe; Index guards it.
 #ifndef REVKV_MVCC_KEY_INDEX_H_
 #define REVKV_MVCC_KEY_INDEX_H_
 
 #include <cstdint>
+#include <memory>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
@@ -40,6 +45,21 @@ struct KeyAt {
 
 class KeyIndex {
  public:
+  KeyIndex() = default;
+  ~KeyIndex() { Reset(); }
+  KeyIndex(KeyIndex&& o) noexcept : a_(o.a_), b_(o.b_) { o.a_ = o.b_ = 0; }
+  KeyIndex& operator=(KeyIndex&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      a_ = o.a_;
+      b_ = o.b_;
+      o.a_ = o.b_ = 0;
+    }
+    return *this;
+  }
+  KeyIndex(const KeyIndex&) = delete;
+  KeyIndex& operator=(const KeyIndex&) = delete;
+
   // Records a put at rev (> every revision recorded so far).
   void Put(Revision rev);
   // Restores the latest state from disk without history (open).
@@ -53,10 +73,7 @@ class KeyIndex {
   // Adds to *keep what Compact(at_rev) would keep, changing nothing.
   void Keep(int64_t at_rev, RevisionSet* keep) const;
   // No revision left (only after compaction removed a deleted key).
-  bool IsEmpty() const { return gens_.size() == 1 && gens_[0].revs.empty(); }
-  // Whether the key is live (its last generation holds revisions).
-  bool IsLive() const { return !gens_.empty() && !gens_.back().revs.empty(); }
-  Revision modified() const { return modified_; }
+  bool IsEmpty() const;
   // Bytes of heap the index holds beyond sizeof(KeyIndex).
   size_t HeapBytes() const;
 
@@ -66,15 +83,26 @@ class KeyIndex {
     Revision created;
     absl::InlinedVector<Revision, 1> revs;
   };
+  using Generations = absl::InlinedVector<Generation, 1>;
 
-  // The generation holding at_rev, or nullptr if the key was deleted then.
-  const Generation* FindGeneration(int64_t at_rev) const;
-  // etcd's doCompact: the generation and revision index compaction keeps.
-  void DoCompact(int64_t at_rev, RevisionSet* keep, size_t* gen, int* rev_index) const;
+  // Representation: a_ == 0: no revision yet. a_ > 0: a single live revision
+  // {a_, b_} that created the key (version 1). a_ < 0: b_ points to the
+  // Generations on the heap.
+  bool is_single() const { return a_ > 0; }
+  bool is_full() const { return a_ < 0; }
+  Generations* full() const { return reinterpret_cast<Generations*>(b_); }
+  // Converts to the heap form (for any change but the first put).
+  Generations& Full();
+  void Reset();
 
-  Revision modified_;
-  absl::InlinedVector<Generation, 1> gens_;
+  static const Generation* FindGeneration(const Generations& gens, int64_t at_rev);
+  static void DoCompact(const Generations& gens, int64_t at_rev, RevisionSet* keep,
+                        size_t* gen, int* rev_index);
+
+  int64_t a_ = 0;
+  int64_t b_ = 0;
 };
+static_assert(sizeof(KeyIndex) == 16);
 
 }  // namespace revkv::mvcc
 

@@ -57,7 +57,8 @@ TEST(KeyIndex, TombstoneOfADeletedKeyIsNotFound) {
   ki.Put({2, 0});
   ASSERT_TRUE(ki.Tombstone({3, 0}).ok());
   EXPECT_TRUE(absl::IsNotFound(ki.Tombstone({4, 0})));
-  EXPECT_FALSE(ki.IsLive());
+  KeyAt at;
+  EXPECT_FALSE(ki.Get(10, &at).ok());
 }
 
 TEST(KeyIndex, CompactKeepsNewestRevisionAtOrBelow) {
@@ -121,6 +122,38 @@ TEST(KeyIndex, RestoreStartsAGenerationAtTheStoredVersion) {
   ki.Put({10, 0});
   ASSERT_TRUE(ki.Get(10, &at).ok());
   EXPECT_EQ(at.version, 5);
+}
+
+TEST(KeyIndex, ASingleRevisionKeyIsHeldInline) {
+  KeyIndex ki;
+  ki.Put({7, 2});
+  EXPECT_EQ(ki.HeapBytes(), 0u);
+  KeyAt at;
+  ASSERT_TRUE(ki.Get(7, &at).ok());
+  EXPECT_EQ(at.modified, (Revision{7, 2}));
+  EXPECT_EQ(at.created, (Revision{7, 2}));
+  EXPECT_EQ(at.version, 1);
+  EXPECT_FALSE(ki.Get(6, &at).ok());
+}
+
+TEST(KeyIndex, ASecondPutMovesToTheHeapAndKeepsHistory) {
+  KeyIndex ki;
+  ki.Put({7, 0});
+  ki.Put({9, 0});
+  EXPECT_GT(ki.HeapBytes(), 0u);
+  KeyAt at;
+  ASSERT_TRUE(ki.Get(8, &at).ok());
+  EXPECT_EQ(at.modified, (Revision{7, 0}));
+  ASSERT_TRUE(ki.Get(9, &at).ok());
+  EXPECT_EQ(at.version, 2);
+}
+
+TEST(KeyIndex, MovedIndexesKeepTheirHistory) {
+  KeyIndex a = EtcdHistory();
+  KeyIndex b = std::move(a);
+  KeyAt at;
+  ASSERT_TRUE(b.Get(15, &at).ok());
+  EXPECT_EQ(at.modified, (Revision{14, 1}));
 }
 
 }  // namespace
