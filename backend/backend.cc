@@ -67,7 +67,7 @@ void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
   SegmentStack next = read_buffer_;
   next.Push(segment);
   {
-    std::unique_lock<std::shared_mutex> l(view_mu_);
+    std::unique_lock<std::mutex> l(view_mu_);
     read_buffer_ = std::move(next);
   }
   std::lock_guard<std::mutex> l(log_mu_);
@@ -77,14 +77,14 @@ void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
 void Backend::ResetReadBuffer() {
   SegmentStack old;
   {
-    std::unique_lock<std::shared_mutex> l(view_mu_);
+    std::unique_lock<std::mutex> l(view_mu_);
     std::swap(old, read_buffer_);
   }
   // Segments no view holds are freed here, outside the lock.
 }
 
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
-  std::shared_lock<std::shared_mutex> l(view_mu_);
+  std::lock_guard<std::mutex> l(view_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("backend: closed");
   absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
   if (!tx.ok()) return tx.status();
@@ -102,14 +102,14 @@ absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
 }
 
 uint64_t Backend::Size() {
-  std::shared_lock<std::shared_mutex> l(view_mu_);
+  std::lock_guard<std::mutex> l(view_mu_);
   return db_ != nullptr ? db_->FileSize() : 0;
 }
 
 absl::StatusOr<uint64_t> Backend::SizeInUse() {
   std::shared_ptr<btree::DB> db;
   {
-    std::shared_lock<std::shared_mutex> l(view_mu_);
+    std::lock_guard<std::mutex> l(view_mu_);
     db = db_;
   }
   if (db == nullptr) return absl::FailedPreconditionError("backend: closed");
@@ -117,7 +117,7 @@ absl::StatusOr<uint64_t> Backend::SizeInUse() {
 }
 
 btree::txid_t Backend::LastTxid() {
-  std::shared_lock<std::shared_mutex> l(view_mu_);
+  std::lock_guard<std::mutex> l(view_mu_);
   return db_ != nullptr ? db_->LastTxid() : 0;
 }
 
@@ -136,7 +136,7 @@ absl::Status Backend::Close() {
   std::lock_guard<std::mutex> dl(defrag_mu_);
   absl::Status s = batch_->CommitAndStop();
   std::lock_guard<std::mutex> bl(batch_->mu_);
-  std::unique_lock<std::shared_mutex> vl(view_mu_);
+  std::unique_lock<std::mutex> vl(view_mu_);
   db_.reset();  // open views keep their own reference
   read_buffer_.Clear();
   return s;

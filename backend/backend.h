@@ -12,10 +12,11 @@
 // holds it, which reads the same), so no view misses or double-counts a write.
 //
 // Locks, in acquisition order: the BatchTx lock (the writer; held across a
-// commit), defrag_mu_ is taken before it by Defrag/Close; view_mu_ (shared
-// by view creation, exclusive for publishing a segment, a buffer reset or
-// the swap of the file); log_mu_ (the defrag log). Readers take view_mu_
-// shared only, for O(log n): they never wait for a commit.
+// commit), defrag_mu_ is taken before it by Defrag/Close; view_mu_ (a plain
+// mutex, held briefly: by view creation, for publishing a segment, a buffer
+// reset or the swap of the file; glibc's rwlocks could starve the writer);
+// log_mu_ (the defrag log). Readers hold view_mu_ only for O(log n) pointer
+// copies: they never wait for a commit.
 //
 // Close commits pending writes, stops the committer and drops the backend's
 // reference to the file. Read transactions and snapshots still open keep
@@ -142,7 +143,7 @@ class Backend {
 
   // Guarded by view_mu_; changed only with the BatchTx lock held too, so the
   // writer may read them without view_mu_.
-  std::shared_mutex view_mu_;
+  std::mutex view_mu_;  // plain: glibc rwlocks can starve writers
   std::shared_ptr<btree::DB> db_;
   SegmentStack read_buffer_;
 

@@ -148,7 +148,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
     // directory sync fails, and report that failure.
     dir_status = env()->SyncDir(DirOf(config_.path));
     {
-      std::unique_lock<std::shared_mutex> vl(view_mu_);
+      std::unique_lock<std::mutex> vl(view_mu_);
       db_ = new_db;
       read_buffer_.Clear();
     }

@@ -16,7 +16,7 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   std::unique_ptr<backend::ConcurrentReadTx> view;
   RevisionSet keep;
   {
-    std::shared_lock l(rev_mu_);
+    std::lock_guard l(rev_mu_);
     if (closed_) return ErrClosed();
     current = current_rev_;
     compact = compact_main_rev_;

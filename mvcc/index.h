@@ -18,6 +18,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "mvcc/key_index.h"
+#include "mvcc/rw_lock.h"
 
 namespace revkv::mvcc {
 
@@ -85,7 +86,7 @@ class Index {
   size_t MemoryBytes() const;
 
  private:
-  mutable std::shared_mutex mu_;
+  mutable RwLock mu_;  // prefers writers: long ranges cannot starve Put
   absl::btree_map<CompactKey, KeyIndex, KeyLess> tree_;
 };
 

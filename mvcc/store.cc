@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<TxnWrite>> Store::Write() {
   std::unique_lock<std::mutex> w(write_mu_);
   int64_t rev, first;
   {
-    std::shared_lock l(rev_mu_);
+    std::lock_guard l(rev_mu_);
     if (closed_) return ErrClosed();
     if (!failed_.ok()) return failed_;
     rev = current_rev_;
@@ -146,12 +146,12 @@ absl::StatusOr<std::pair<int64_t, int64_t>> Store::DeleteRange(std::string_view 
 }
 
 int64_t Store::Rev() {
-  std::shared_lock l(rev_mu_);
+  std::lock_guard l(rev_mu_);
   return current_rev_;
 }
 
 int64_t Store::CompactRev() {
-  std::shared_lock l(rev_mu_);
+  std::lock_guard l(rev_mu_);
   return compact_main_rev_;
 }
 

@@ -191,7 +191,7 @@ class Store {
   Index index_;
 
   std::mutex write_mu_;  // one TxnWrite at a time; held across its life
-  mutable std::shared_mutex rev_mu_;
+  mutable std::mutex rev_mu_;  // plain: glibc rwlocks can starve writers
   int64_t current_rev_ = 1;        // guarded by rev_mu_
   int64_t compact_main_rev_ = -1;  // guarded by rev_mu_
   int64_t consistent_index_ = 0;   // guarded by write_mu_

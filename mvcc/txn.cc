@@ -77,7 +77,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
 }
 
 absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {
-  std::shared_lock l(rev_mu_);
+  std::lock_guard l(rev_mu_);
   if (closed_) return ErrClosed();
   // The view is taken under rev_mu_, so it holds every write up to
   // current_rev_ (a writer bumps the revision and publishes together).
