@@ -1,0 +1,187 @@
+// RevkvStore: libkv's operations as mvcc transactions.
+#include "kvstore/revkv_store.h"
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace revkv::kvstore {
+namespace {
+
+absl::Status CheckBucket(std::string_view bucket) {
+  if (bucket.empty()) return ErrBucketOptionMissing();
+  if (bucket.find('/') != std::string_view::npos) {
+    return absl::InvalidArgumentError("kvstore: bucket \"" + std::string(bucket) + "\" contains '/'");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckKey(std::string_view key) {
+  if (key.empty()) return absl::InvalidArgumentError("key required");
+  return absl::OkStatus();
+}
+
+bool IsLocked(const absl::Status& s) {
+  return absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "is locked");
+}
+
+KVPair ToPair(const mvcc::KeyValue& kv, size_t prefix_len) {
+  return KVPair{kv.key.substr(prefix_len), kv.value, uint64_t(kv.mod_revision)};
+}
+
+}  // namespace
+
+RevkvStore::RevkvStore(mvcc::Store* store, std::string_view bucket)
+    : store_(store), prefix_(std::string(bucket) + "/") {}
+
+RevkvStore::~RevkvStore() { Close(); }
+
+absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Wrap(mvcc::Store* store,
+                                                             std::string_view bucket) {
+  if (absl::Status s = CheckBucket(bucket); !s.ok()) return s;
+  return std::unique_ptr<RevkvStore>(new RevkvStore(store, bucket));
+}
+
+absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Open(const std::string& path,
+                                                             const Config& config) {
+  if (absl::Status s = CheckBucket(config.bucket); !s.ok()) return s;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return absl::InternalError(
+          absl::StrCat("kvstore: mkdir ", parent.string(), ": ", ec.message()));
+    }
+  }
+  backend::BackendConfig bc = backend::DefaultBackendConfig();
+  bc.path = path;
+  const auto deadline = std::chrono::steady_clock::now() + config.connection_timeout;
+  absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(bc);
+  while (!b.ok() && IsLocked(b.status()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    b = backend::Backend::Open(bc);
+  }
+  if (!b.ok()) return b.status();
+  absl::StatusOr<std::unique_ptr<mvcc::Store>> s = mvcc::Store::Open(b->get());
+  if (!s.ok()) return s.status();
+  auto store = std::unique_ptr<RevkvStore>(new RevkvStore(s->get(), config.bucket));
+  store->owned_backend_ = std::move(*b);
+  store->owned_store_ = std::move(*s);
+  return store;
+}
+
+std::string RevkvStore::StoreKey(std::string_view key) const { return prefix_ + std::string(key); }
+
+absl::Status RevkvStore::Sync() {
+  return owned_backend_ != nullptr ? owned_backend_->ForceCommit() : absl::OkStatus();
+}
+
+absl::Status RevkvStore::Put(std::string_view key, std::string_view value) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  if (absl::StatusOr<int64_t> r = store_->Put(StoreKey(key), value); !r.ok()) return r.status();
+  return Sync();
+}
+
+absl::StatusOr<KVPair> RevkvStore::Get(std::string_view key) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  absl::StatusOr<mvcc::RangeResult> r = store_->Range(StoreKey(key), "");
+  if (!r.ok()) return r.status();
+  if (r->kvs.empty()) return ErrKeyNotFound();
+  return ToPair(r->kvs[0], prefix_.size());
+}
+
+absl::StatusOr<bool> RevkvStore::Exists(std::string_view key) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  absl::StatusOr<mvcc::RangeResult> r =
+      store_->Range(StoreKey(key), "", mvcc::RangeOptions{0, 0, /*count_only=*/true});
+  if (!r.ok()) return r.status();
+  return r->count > 0;
+}
+
+absl::StatusOr<std::vector<KVPair>> RevkvStore::List(std::string_view directory) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  const std::string start = StoreKey(directory);
+  absl::StatusOr<mvcc::RangeResult> r = store_->Range(start, PrefixEnd(start));
+  if (!r.ok()) return r.status();
+  if (r->kvs.empty()) return ErrKeyNotFound();
+  std::vector<KVPair> pairs;
+  pairs.reserve(r->kvs.size());
+  for (const mvcc::KeyValue& kv : r->kvs) pairs.push_back(ToPair(kv, prefix_.size()));
+  return pairs;
+}
+
+absl::StatusOr<KVPair> RevkvStore::AtomicPut(std::string_view key, std::string_view value,
+                                             const std::optional<KVPair>& previous) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  const std::string k = StoreKey(key);
+  absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> txn = store_->Write();
+  if (!txn.ok()) return txn.status();
+  absl::StatusOr<mvcc::RangeResult> cur = (*txn)->Range(k, "", {});
+  if (!cur.ok()) return cur.status();
+  const bool present = !cur->kvs.empty();
+  if (!previous.has_value()) {
+    if (present) return ErrKeyExists();
+  } else {
+    if (!present) return ErrKeyNotFound();
+    if (uint64_t(cur->kvs[0].mod_revision) != previous->last_index) return ErrKeyModified();
+  }
+  absl::StatusOr<int64_t> rev = (*txn)->Put(k, value);
+  if (!rev.ok()) return rev.status();
+  if (absl::Status s = (*txn)->End(); !s.ok()) return s;
+  if (absl::Status s = Sync(); !s.ok()) return s;
+  return KVPair{std::string(key), std::string(value), uint64_t(*rev)};
+}
+
+absl::Status RevkvStore::AtomicDelete(std::string_view key,
+                                      const std::optional<KVPair>& previous) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  if (!previous.has_value()) return ErrPreviousNotSpecified();
+  const std::string k = StoreKey(key);
+  absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> txn = store_->Write();
+  if (!txn.ok()) return txn.status();
+  absl::StatusOr<mvcc::RangeResult> cur = (*txn)->Range(k, "", {});
+  if (!cur.ok()) return cur.status();
+  if (cur->kvs.empty()) return ErrKeyNotFound();
+  if (uint64_t(cur->kvs[0].mod_revision) != previous->last_index) return ErrKeyModified();
+  if (absl::StatusOr<int64_t> n = (*txn)->DeleteRange(k, ""); !n.ok()) return n.status();
+  if (absl::Status s = (*txn)->End(); !s.ok()) return s;
+  return Sync();
+}
+
+absl::Status RevkvStore::Delete(std::string_view key) {
+  CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  const std::string k = StoreKey(key);
+  absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> txn = store_->Write();
+  if (!txn.ok()) return txn.status();
+  absl::StatusOr<int64_t> n = (*txn)->DeleteRange(k, "");
+  if (!n.ok()) return n.status();
+  if (*n == 0) return ErrKeyNotFound();
+  if (absl::Status s = (*txn)->End(); !s.ok()) return s;
+  return Sync();
+}
+
+void RevkvStore::Close() {
+  if (!gate_.Close()) return;
+  // libkv's Close returns nothing; the backend's Close commits what is
+  // pending, and every write already committed in Sync.
+  owned_store_.reset();
+  if (owned_backend_ != nullptr) owned_backend_->Close().IgnoreError();
+  owned_backend_.reset();
+}
+
+}  // namespace revkv::kvstore
