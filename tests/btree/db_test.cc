@@ -89,6 +89,14 @@ TEST_F(DBTest, OpenCreatesAnEmptyDatabase) {
   EXPECT_TRUE(CheckClean(*db));
 }
 
+TEST_F(DBTest, EmptyFileIsInitializedAsANewDatabase) {
+  testutil::WriteFileBytes(path_, "");  // as a crash right after creation leaves it
+  std::unique_ptr<DB> db = MustOpen();
+  ASSERT_NE(db, nullptr);
+  ASSERT_OK(Fill(*db, "b", 0, 10));
+  EXPECT_TRUE(CheckClean(*db));
+}
+
 TEST_F(DBTest, OpenWithoutCreateIfMissingFailsForAMissingFile) {
   absl::StatusOr<std::unique_ptr<DB>> db =
       DB::Open(path_, Options{.create_if_missing = false});

@@ -20,6 +20,9 @@
 // but the bytes never reach the file, as writes lost when the power went out.
 // Sync, Truncate and reads keep working (Truncate must reach the file, or the
 // btree's mapping of the grown file would fault). ResumePersisting() ends it.
+// Unlike a real power loss the process keeps running and reads the file as it
+// is, without the dropped writes: check the result by reopening the file with
+// another Env, not through the handle that was writing.
 //
 // Counters count operations seen since construction or ResetCounters(),
 // failed and dropped ones included.

@@ -33,7 +33,7 @@ int OpsPerSeed() {
   if (const char* s = getenv("REVKV_MODEL_OPS"); s != nullptr && *s != '\0') {
     return std::atoi(s);
   }
-  return 8000;
+  return 7000;
 }
 
 // Contents (see test_util.h) of a model whose buckets are all top-level.
