@@ -1,27 +1,38 @@
-// The revkv command-line tool. Until the engine exists it prints its version
-// and usage; later steps add the etcdctl-compatible commands and `bench`.
+// The revkv command-line tool: `bench` (bench/) and the etcdctl-compatible
+// commands (cli.h).
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include <iostream>
+
+#include "bench/btree_suite.h"
+#include "cmd/revkv/cli.h"
 #include "version.h"
 
 namespace {
 
-constexpr char kUsage[] =
-    "NAME:\n"
-    "\trevkv - an embedded, etcd-style MVCC storage engine\n"
-    "\n"
-    "USAGE:\n"
-    "\trevkv [--data-dir DIR] [-w simple|json] <command> [args] [flags]\n"
-    "\n"
-    "COMMANDS:\n"
-    "\tversion\tPrints the version of revkv\n"
-    "\thelp\tPrints this help\n";
-
 void PrintVersion() {
   std::printf("revkv version: %s\nAPI version: %s\n", revkv::kVersion,
               revkv::kApiVersion);
+}
+
+// `revkv bench [suite] [flags]`: args are the words after "bench". With no
+// suite (or only flags) the btree suite runs.
+int Bench(const std::vector<std::string>& args) {
+  if (args.empty() || args[0].rfind("-", 0) == 0) return revkv::bench::BtreeSuiteMain(args);
+  const std::string& suite = args[0];
+  if (suite == "help") {
+    std::printf("%s", revkv::bench::kBenchUsage);
+    return 0;
+  }
+  if (suite == "btree") {
+    return revkv::bench::BtreeSuiteMain(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  std::fprintf(stderr, "Error: unknown bench suite \"%s\"\n", suite.c_str());
+  return 1;
 }
 
 }  // namespace
@@ -29,7 +40,7 @@ void PrintVersion() {
 int main(int argc, char** argv) {
   if (argc < 2) {
     PrintVersion();
-    std::printf("\n%s", kUsage);
+    std::printf("\n%s", revkv::cli::RootUsage().c_str());
     return 0;
   }
   std::string_view command = argv[1];
@@ -37,11 +48,9 @@ int main(int argc, char** argv) {
     PrintVersion();
     return 0;
   }
-  if (command == "help" || command == "--help" || command == "-h") {
-    std::printf("%s", kUsage);
-    return 0;
+  if (command == "bench") {
+    return Bench(std::vector<std::string>(argv + 2, argv + argc));
   }
-  std::fprintf(stderr, "Error: unknown command \"%s\" for \"revkv\"\n",
-               argv[1]);
-  return 1;
+  return revkv::cli::RunCli(std::vector<std::string>(argv + 1, argv + argc), std::cin,
+                           std::cout, std::cerr);
 }

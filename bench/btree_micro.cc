@@ -1,0 +1,326 @@
+// Micro-benchmarks of revkv's btree (Google Benchmark): point get, cursor
+// next and put inside one transaction, plus the cost of a read transaction.
+//
+//   bazel run -c opt //bench:btree_micro -- --benchmark_filter=Get
+//
+// Each benchmark's argument is the number of keys in the file (16-byte keys,
+// 128-byte values). Files are loaded once per size with no_sync (loading is
+// not what is measured) under $TMPDIR and removed at exit.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "btree/db.h"
+
+namespace revkv::btree {
+namespace {
+
+constexpr size_t kValueSize = 128;
+
+std::string Key(uint64_t i) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llu", static_cast<unsigned long long>(i));
+  return std::string(buf, 16);
+}
+
+std::string Value(uint64_t i) {
+  std::string v(kValueSize, '\0');
+  std::mt19937_64 rng(i);
+  for (char& c : v) c = static_cast<char>(rng());
+  return v;
+}
+
+void Die(const absl::Status& s, const char* what) {
+  std::fprintf(stderr, "btree_micro: %s: %s\n", what, s.ToString().c_str());
+  std::abort();
+}
+
+// The loaded files, one per size, shared by the benchmarks.
+class Files {
+ public:
+  static Files& Get() {
+    static Files* files = new Files;
+    return *files;
+  }
+
+  // A database holding keys [0, n) in bucket "bench".
+  DB* Loaded(uint64_t n) {
+    auto it = dbs_.find(n);
+    if (it != dbs_.end()) return it->second.get();
+    const std::string path = dir_ + "/loaded-" + std::to_string(n) + ".db";
+    DB* db = Open(path);
+    const std::string value = Value(1);
+    for (uint64_t start = 0; start < n; start += 100'000) {
+      absl::Status s = db->Update([&](Tx& tx) -> absl::Status {
+        absl::StatusOr<Bucket*> b = tx.CreateBucketIfNotExists("bench");
+        if (!b.ok()) return b.status();
+        for (uint64_t i = start; i < std::min(n, start + 100'000); ++i) {
+          if (absl::Status s = (*b)->Put(Key(i), value); !s.ok()) return s;
+        }
+        return absl::OkStatus();
+      });
+      if (!s.ok()) Die(s, "load");
+    }
+    dbs_[n].reset(db);
+    return db;
+  }
+
+  // A fresh, empty database.
+  std::unique_ptr<DB> Fresh() {
+    const std::string path = dir_ + "/fresh-" + std::to_string(fresh_++) + ".db";
+    std::unique_ptr<DB> db(Open(path));
+    absl::Status s = db->Update(
+        [](Tx& tx) -> absl::Status { return tx.CreateBucketIfNotExists("bench").status(); });
+    if (!s.ok()) Die(s, "create bucket");
+    return db;
+  }
+
+  ~Files() {
+    dbs_.clear();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+ private:
+  Files() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                       "/btree-micro-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    dir_ = tmpl;
+    std::atexit([] { delete &Get(); });
+  }
+
+  static DB* Open(const std::string& path) {
+    Options o;
+    o.no_sync = true;
+    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, o);
+    if (!db.ok()) Die(db.status(), "open");
+    return db->release();
+  }
+
+  std::string dir_;
+  std::map<uint64_t, std::unique_ptr<DB>> dbs_;
+  int fresh_ = 0;
+};
+
+std::vector<std::string> RandomKeys(uint64_t n, size_t count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> keys;
+  keys.reserve(count);
+  for (size_t i = 0; i < count; ++i) keys.push_back(Key(rng() % n));
+  return keys;
+}
+
+// Point get of a random existing key in a long read transaction.
+void BM_Get(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  DB* db = Files::Get().Loaded(n);
+  const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 7);
+  auto tx = db->Begin(false);
+  if (!tx.ok()) Die(tx.status(), "begin");
+  auto b = (*tx)->GetBucket("bench");
+  if (!b.ok()) Die(b.status(), "bucket");
+  size_t i = 0;
+  for (auto _ : state) {
+    std::string_view v;
+    absl::Status s = (*b)->Get(keys[i++ & (keys.size() - 1)], &v);
+    benchmark::DoNotOptimize(s);
+    benchmark::DoNotOptimize(v.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Get)->Arg(10'000)->Arg(1'000'000);
+
+// Get of a missing key (between two existing ones).
+void BM_GetMissing(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  DB* db = Files::Get().Loaded(n);
+  std::vector<std::string> keys = RandomKeys(n, 1 << 16, 8);
+  for (std::string& k : keys) k += "x";
+  auto tx = db->Begin(false);
+  if (!tx.ok()) Die(tx.status(), "begin");
+  auto b = (*tx)->GetBucket("bench");
+  if (!b.ok()) Die(b.status(), "bucket");
+  size_t i = 0;
+  for (auto _ : state) {
+    std::string_view v;
+    absl::Status s = (*b)->Get(keys[i++ & (keys.size() - 1)], &v);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GetMissing)->Arg(1'000'000);
+
+// Begin a read transaction, open the bucket, end it.
+void BM_ReadTx(benchmark::State& state) {
+  DB* db = Files::Get().Loaded(state.range(0));
+  for (auto _ : state) {
+    auto tx = db->Begin(false);
+    if (!tx.ok()) Die(tx.status(), "begin");
+    auto b = (*tx)->GetBucket("bench");
+    benchmark::DoNotOptimize(b);
+    (*tx)->Rollback();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReadTx)->Arg(10'000);
+
+// Begin + one get + end, as a View() per request does.
+void BM_ReadTxGet(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  DB* db = Files::Get().Loaded(n);
+  const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 9);
+  size_t i = 0;
+  for (auto _ : state) {
+    auto tx = db->Begin(false);
+    if (!tx.ok()) Die(tx.status(), "begin");
+    auto b = (*tx)->GetBucket("bench");
+    if (!b.ok()) Die(b.status(), "bucket");
+    std::string_view v;
+    absl::Status s = (*b)->Get(keys[i++ & (keys.size() - 1)], &v);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReadTxGet)->Arg(1'000'000);
+
+// Cursor Next over the whole bucket, wrapping to First at the end.
+void BM_CursorNext(benchmark::State& state) {
+  DB* db = Files::Get().Loaded(state.range(0));
+  auto tx = db->Begin(false);
+  if (!tx.ok()) Die(tx.status(), "begin");
+  auto b = (*tx)->GetBucket("bench");
+  if (!b.ok()) Die(b.status(), "bucket");
+  Cursor c = (*b)->NewCursor();
+  c.First();
+  for (auto _ : state) {
+    c.Next();
+    if (!c.Valid()) c.First();
+    benchmark::DoNotOptimize(c.value().data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CursorNext)->Arg(10'000)->Arg(1'000'000);
+
+// Cursor Seek to a random key.
+void BM_CursorSeek(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  DB* db = Files::Get().Loaded(n);
+  const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 10);
+  auto tx = db->Begin(false);
+  if (!tx.ok()) Die(tx.status(), "begin");
+  auto b = (*tx)->GetBucket("bench");
+  if (!b.ok()) Die(b.status(), "bucket");
+  Cursor c = (*b)->NewCursor();
+  size_t i = 0;
+  for (auto _ : state) {
+    c.Seek(keys[i++ & (keys.size() - 1)]);
+    benchmark::DoNotOptimize(c.value().data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CursorSeek)->Arg(1'000'000);
+
+// Put inside one write transaction: overwrites of random existing keys. The
+// transaction is rolled back (untimed) every 10,000 puts to bound its size.
+void BM_PutRandomInTx(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  DB* db = Files::Get().Loaded(n);
+  const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 11);
+  const std::string value = Value(2);
+  std::unique_ptr<Tx> tx;
+  Bucket* b = nullptr;
+  auto begin = [&] {
+    auto t = db->Begin(true);
+    if (!t.ok()) Die(t.status(), "begin");
+    tx = *std::move(t);
+    auto bb = tx->GetBucket("bench");
+    if (!bb.ok()) Die(bb.status(), "bucket");
+    b = *bb;
+  };
+  begin();
+  size_t i = 0, in_tx = 0;
+  for (auto _ : state) {
+    absl::Status s = b->Put(keys[i++ & (keys.size() - 1)], value);
+    if (!s.ok()) Die(s, "put");
+    if (++in_tx == 10'000) {
+      state.PauseTiming();
+      tx->Rollback();
+      begin();
+      in_tx = 0;
+      state.ResumeTiming();
+    }
+  }
+  tx->Rollback();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PutRandomInTx)->Arg(1'000'000);
+
+// Put of ascending new keys (appends) inside one write transaction, into an
+// empty file; rolled back (untimed) every 10,000 puts.
+void BM_PutAppendInTx(benchmark::State& state) {
+  std::unique_ptr<DB> db = Files::Get().Fresh();
+  const std::string value = Value(3);
+  std::vector<std::string> keys;
+  for (uint64_t i = 0; i < 10'000; ++i) keys.push_back(Key(i));
+  std::unique_ptr<Tx> tx;
+  Bucket* b = nullptr;
+  auto begin = [&] {
+    auto t = db->Begin(true);
+    if (!t.ok()) Die(t.status(), "begin");
+    tx = *std::move(t);
+    auto bb = tx->GetBucket("bench");
+    if (!bb.ok()) Die(bb.status(), "bucket");
+    b = *bb;
+  };
+  begin();
+  size_t in_tx = 0;
+  for (auto _ : state) {
+    absl::Status s = b->Put(keys[in_tx], value);
+    if (!s.ok()) Die(s, "put");
+    if (++in_tx == keys.size()) {
+      state.PauseTiming();
+      tx->Rollback();
+      begin();
+      in_tx = 0;
+      state.ResumeTiming();
+    }
+  }
+  tx->Rollback();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PutAppendInTx);
+
+// A whole write transaction of 1,000 random overwrites, committed without
+// fsync (no_sync): the cost of copy-on-write and page writes.
+void BM_CommitBatchNoSync(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  DB* db = Files::Get().Loaded(n);
+  std::mt19937_64 rng(12);
+  const std::string value = Value(4);
+  for (auto _ : state) {
+    absl::Status s = db->Update([&](Tx& tx) -> absl::Status {
+      auto b = tx.GetBucket("bench");
+      if (!b.ok()) return b.status();
+      for (int i = 0; i < 1000; ++i) {
+        if (absl::Status s = (*b)->Put(Key(rng() % n), value); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) Die(s, "commit");
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_CommitBatchNoSync)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace revkv::btree

@@ -1,0 +1,241 @@
+#include "cmd/revkv/cli.h"
+
+#include <cstdlib>
+#include <functional>
+
+#include "absl/strings/str_format.h"
+#include "cmd/revkv/commands.h"
+#include "cmd/revkv/exit_status.h"
+#include "version.h"
+
+namespace revkv::cli {
+namespace {
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::string usage;  // after "revkv "
+  std::function<void(FlagSet&, Invocation&)> flags;
+  std::function<absl::Status(Invocation&)> run;
+  std::vector<Command> subs;
+};
+
+absl::Status VersionCommand(Invocation& inv) {
+  *inv.out << "revkv version: " << kVersion << "\nAPI version: " << kApiVersion << "\n";
+  return absl::OkStatus();
+}
+
+const std::vector<Command>& Commands() {
+  static const auto* cmds = new std::vector<Command>{
+      {"put", "Puts the given key into the store", "put [options] <key> <value> [flags]",
+       [](FlagSet& fs, Invocation& i) { AddPutFlags(&fs, &i.put); }, PutCommand, {}},
+      {"get", "Gets the key or a range of keys", "get [options] <key> [range_end] [flags]",
+       [](FlagSet& fs, Invocation& i) { AddGetFlags(&fs, &i.get); }, GetCommand, {}},
+      {"del", "Removes the specified key or range of keys [key, range_end)",
+       "del [options] <key> [range_end] [flags]",
+       [](FlagSet& fs, Invocation& i) { AddDelFlags(&fs, &i.del); }, DelCommand, {}},
+      {"txn", "Txn processes all the requests in one transaction", "txn [options] [flags]",
+       [](FlagSet& fs, Invocation& i) {
+         fs.Bool("interactive", &i.interactive, "Input transaction in interactive mode", 'i');
+       },
+       TxnCommand, {}},
+      {"compaction", "Compacts the event history in etcd",
+       "compaction [options] <revision> [flags]",
+       [](FlagSet& fs, Invocation& i) {
+         fs.Bool("physical", &i.physical,
+                 "'true' to wait for compaction to physically remove all old revisions");
+       },
+       CompactionCommand, {}},
+      {"endpoint", "Endpoint related commands", "endpoint <subcommand> [flags]", nullptr,
+       nullptr,
+       {
+           {"hashkv", "Prints the KV history hash of the data directory", "endpoint hashkv [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.Int64("rev", &i.hash_rev, "maximum revision to hash (default: all revisions)");
+            },
+            HashKVCommand, {}},
+           {"status", "Prints out the status of the data directory", "endpoint status [flags]",
+            nullptr, EndpointStatusCommand, {}},
+       }},
+      {"defrag", "Defragments the storage of the data directory", "defrag [flags]", nullptr,
+       DefragCommand, {}},
+      {"snapshot", "Manages snapshots", "snapshot <subcommand> [flags]", nullptr, nullptr,
+       {
+           {"restore", "Restores a snapshot to a new data directory",
+            "snapshot restore <filename> --data-dir NEW [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.Bool("skip-hash-check", &i.skip_hash_check,
+                      "Ignore snapshot integrity hash value (required if copied from data "
+                      "directory)");
+              fs.Int64("bump-revision", &i.bump_revision,
+                       "How much to increase the latest revision after restore");
+              fs.Bool("mark-compacted", &i.mark_compacted,
+                      "Mark the latest revision after restore as the point of scheduled "
+                      "compaction (required if --bump-revision > 0)");
+            },
+            SnapshotRestoreCommand, {}},
+           {"save", "Stores a snapshot of the data directory to a given file",
+            "snapshot save <filename> [flags]", nullptr, SnapshotSaveCommand, {}},
+           {"status", "Gets backend snapshot status of a given file",
+            "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {}},
+       }},
+      {"check", "Checks the structure of the data file; lists every problem",
+       "check [flags]", nullptr, CheckCommand, {}},
+      {"stats", "Prints page and bucket statistics of the data file", "stats [flags]", nullptr,
+       StatsCommand, {}},
+      {"version", "Prints the version of revkv", "version [flags]", nullptr, VersionCommand, {}},
+      {"bench", "Runs benchmarks (see `revkv bench help`)", "bench [suite] [flags]", nullptr,
+       nullptr, {}},
+  };
+  return *cmds;
+}
+
+const char kGlobalUsage[] =
+    "      --data-dir=\"\"\t\tthe data directory (default $REVKV_DATA_DIR)\n"
+    "  -w, --write-out=\"simple\"\tset the output format (fields, json, simple, table)\n";
+
+// cobra's command lookup with prefix matching: exact name, else a unique prefix.
+const Command* Find(const std::vector<Command>& cmds, const std::string& word) {
+  const Command* found = nullptr;
+  int matches = 0;
+  for (const Command& c : cmds) {
+    if (c.name == word) return &c;
+    if (!word.empty() && c.name.compare(0, word.size(), word) == 0) {
+      found = &c;
+      ++matches;
+    }
+  }
+  return matches == 1 ? found : nullptr;
+}
+
+bool TakesGlobalValue(const std::string& a) {
+  return a == "--data-dir" || a == "--write-out" || a == "-w";
+}
+
+// Index of the first word of argv[from..] that is not a flag (skipping the
+// values of the global flags), or -1.
+int NextWord(const std::vector<std::string>& argv, size_t from) {
+  for (size_t i = from; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") return -1;
+    if (a.size() > 1 && a[0] == '-') {
+      if (TakesGlobalValue(a)) ++i;
+      continue;
+    }
+    return int(i);
+  }
+  return -1;
+}
+
+std::string CommandUsage(const Command& c, const std::string& path, const FlagSet& fs) {
+  std::string out = absl::StrFormat("NAME:\n\trevkv %s - %s\n\nUSAGE:\n\trevkv %s\n", path,
+                                    c.summary, c.usage);
+  if (!c.subs.empty()) {
+    out += "\nCOMMANDS:\n";
+    for (const Command& s : c.subs) out += "\t" + s.name + "\t" + s.summary + "\n";
+  }
+  out += "\nOPTIONS:\n  -h, --help[=false]\t\thelp for " + c.name + "\n" + fs.Usage();
+  out += std::string("\nGLOBAL OPTIONS:\n") + kGlobalUsage + "\n";
+  return out;
+}
+
+int Fail(const absl::Status& s, std::ostream& err) {
+  std::string msg(s.message());
+  if (msg.rfind("panic: ", 0) == 0) {
+    err << msg << "\n";
+  } else {
+    err << "Error: " << msg << "\n";
+  }
+  return ExitCodeOf(s);
+}
+
+}  // namespace
+
+std::string RootUsage() {
+  std::string out =
+      "NAME:\n\trevkv - an embedded, etcd-style MVCC storage engine\n\nUSAGE:\n"
+      "\trevkv [--data-dir DIR] [-w simple|json|fields|table] <command> [args] [flags]\n\n"
+      "COMMANDS:\n";
+  for (const Command& c : Commands()) out += "\t" + c.name + "\t" + c.summary + "\n";
+  out += "\thelp\tHelp about any command\n";
+  out += std::string("\nGLOBAL OPTIONS:\n") + kGlobalUsage;
+  return out;
+}
+
+int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
+           std::ostream& err) {
+  int w = NextWord(argv, 0);
+  if (w < 0) {
+    // Only flags: --help, --version or nothing useful.
+    for (const std::string& a : argv) {
+      if (a == "--version") {
+        Invocation inv;
+        inv.out = &out;
+        return ExitCodeOf(VersionCommand(inv));
+      }
+    }
+    out << RootUsage();
+    return 0;
+  }
+  std::vector<std::string> rest = argv;
+  const Command* cmd = Find(Commands(), argv[w]);
+  if (argv[w] == "help") {
+    out << RootUsage();
+    return 0;
+  }
+  if (cmd == nullptr) {
+    std::string msg = absl::StrFormat("unknown command \"%s\" for \"revkv\"", argv[w]);
+    err << "Error: " << msg << "\nRun 'revkv --help' for usage.\n";
+    return Fail(ExitError(kExitError, msg), err);
+  }
+  rest.erase(rest.begin() + w);
+  std::string path = cmd->name;
+  if (!cmd->subs.empty()) {
+    int s = NextWord(rest, size_t(w));
+    const Command* sub = s >= 0 ? Find(cmd->subs, rest[s]) : nullptr;
+    if (sub == nullptr) {
+      FlagSet fs;
+      out << CommandUsage(*cmd, path, fs);
+      return 0;
+    }
+    rest.erase(rest.begin() + s);
+    path += " " + sub->name;
+    cmd = sub;
+  }
+
+  Invocation inv;
+  inv.in = &in;
+  inv.out = &out;
+  inv.err = &err;
+  std::string write_out = "simple";
+  std::string data_dir;
+  FlagSet fs;
+  fs.String("data-dir", &data_dir, "the data directory");
+  fs.String("write-out", &write_out, "set the output format", 'w');
+  if (cmd->flags) cmd->flags(fs, inv);
+  absl::Status s = fs.Parse(rest, &inv.args);
+  if (!s.ok()) {
+    err << "Error: " << s.message() << "\n";
+    out << CommandUsage(*cmd, path, fs);
+    err << "\n";
+    return Fail(s, err);
+  }
+  if (fs.help() || !cmd->run) {
+    out << CommandUsage(*cmd, path, fs);
+    return 0;
+  }
+  inv.data_dir = data_dir;
+  if (!fs.Changed("data-dir")) {
+    const char* env = std::getenv("REVKV_DATA_DIR");
+    if (env != nullptr) inv.data_dir = env;
+  }
+  absl::StatusOr<Format> f = ParseFormat(write_out);
+  if (!f.ok()) return Fail(f.status(), err);
+  inv.format = *f;
+  s = cmd->run(inv);
+  out.flush();
+  if (!s.ok()) return Fail(s, err);
+  return 0;
+}
+
+}  // namespace revkv::cli

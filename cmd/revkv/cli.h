@@ -1,0 +1,31 @@
+// RunCli: revkv's etcdctl-compatible command line, minus `bench` (main.cc
+// dispatches that itself).
+//
+//   revkv [--data-dir DIR] [-w simple|json|fields|table] <command> [args] [flags]
+//
+// Commands are found by cobra's rules (a unique prefix works: `compact` is
+// `compaction`); global and command flags may appear anywhere after the
+// program name. --data-dir defaults to $REVKV_DATA_DIR. Errors print
+// `Error: <message>` as the last line of `err` and return etcdctl's exit code.
+//
+// Thread-safety: not thread-safe (one invocation per call; reads `in`).
+#ifndef REVKV_CMD_REVKV_CLI_H_
+#define REVKV_CMD_REVKV_CLI_H_
+
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace revkv::cli {
+
+// argv without the program name. Returns the process exit code.
+int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
+           std::ostream& err);
+
+// The top-level usage text.
+std::string RootUsage();
+
+}  // namespace revkv::cli
+
+#endif  // REVKV_CMD_REVKV_CLI_H_

@@ -1,0 +1,58 @@
+// The revkv commands. Each takes an Invocation (positional arguments, output
+// format, data directory, streams) and returns OK or an error carrying
+// etcdctl's exit code (exit_status.h); RunCli (cli.h) parses the command
+// line, dispatches and prints the error.
+//
+// Thread-safety: one invocation at a time per process (they open the data
+// directory, which is locked against other processes too).
+#ifndef REVKV_CMD_REVKV_COMMANDS_H_
+#define REVKV_CMD_REVKV_COMMANDS_H_
+
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cmd/revkv/flags.h"
+#include "cmd/revkv/op_parse.h"
+#include "cmd/revkv/printer.h"
+
+namespace revkv::cli {
+
+struct Invocation {
+  std::vector<std::string> args;  // positional arguments
+  Format format = Format::kSimple;
+  std::string data_dir;           // --data-dir, else $REVKV_DATA_DIR
+  std::istream* in = nullptr;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  // Command flags (only those of the running command are meaningful).
+  GetFlags get;
+  PutFlags put;
+  DelFlags del;
+  bool interactive = false;       // txn -i
+  bool physical = false;          // compaction --physical
+  int64_t hash_rev = 0;           // endpoint hashkv --rev
+  bool skip_hash_check = false;   // snapshot restore
+  int64_t bump_revision = 0;
+  bool mark_compacted = false;
+};
+
+absl::Status PutCommand(Invocation& inv);
+absl::Status GetCommand(Invocation& inv);
+absl::Status DelCommand(Invocation& inv);
+absl::Status TxnCommand(Invocation& inv);
+absl::Status CompactionCommand(Invocation& inv);
+absl::Status HashKVCommand(Invocation& inv);
+absl::Status EndpointStatusCommand(Invocation& inv);
+absl::Status DefragCommand(Invocation& inv);
+absl::Status SnapshotSaveCommand(Invocation& inv);
+absl::Status SnapshotStatusCommand(Invocation& inv);
+absl::Status SnapshotRestoreCommand(Invocation& inv);
+absl::Status CheckCommand(Invocation& inv);
+absl::Status StatsCommand(Invocation& inv);
+
+}  // namespace revkv::cli
+
+#endif  // REVKV_CMD_REVKV_COMMANDS_H_

@@ -1,0 +1,101 @@
+// put, get, del, txn, compaction.
+#include <iterator>
+
+#include "absl/strings/str_format.h"
+#include "cmd/revkv/apply.h"
+#include "cmd/revkv/commands.h"
+#include "cmd/revkv/exit_status.h"
+#include "cmd/revkv/txn_request.h"
+#include "snapshot/data_dir.h"
+
+namespace revkv::cli {
+namespace {
+
+absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDir(const Invocation& inv) {
+  if (inv.data_dir.empty()) {
+    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
+  }
+  absl::StatusOr<std::unique_ptr<snapshot::DataDir>> d = snapshot::DataDir::Open(inv.data_dir);
+  if (!d.ok()) return ExitError(kExitError, d.status().message());
+  return d;
+}
+
+// Prints `text` (or the error) after closing the directory durably.
+absl::Status Finish(Invocation& inv, snapshot::DataDir* dir,
+                    const absl::StatusOr<std::string>& text) {
+  absl::Status closed = dir->Close();
+  if (!closed.ok()) return ExitError(kExitError, closed.message());
+  if (!text.ok()) return text.status();
+  *inv.out << *text;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PutCommand(Invocation& inv) {
+  absl::StatusOr<PutRequest> req = BuildPut(inv.args, inv.put, [&] {
+    return std::string(std::istreambuf_iterator<char>(*inv.in), std::istreambuf_iterator<char>());
+  });
+  if (!req.ok()) return req.status();
+  auto dir = OpenDir(inv);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<PutResponse> resp = Put((*dir)->store(), *req);
+  if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
+  return Finish(inv, dir->get(), PrintPut(inv.format, *resp));
+}
+
+absl::Status GetCommand(Invocation& inv) {
+  absl::StatusOr<RangeRequest> req = BuildGet(inv.args, inv.get);
+  if (!req.ok()) return req.status();
+  auto dir = OpenDir(inv);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<RangeResponse> resp = Range((*dir)->store(), *req);
+  if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
+  if (inv.get.print_value_only && inv.format != Format::kSimple) {
+    return Finish(inv, dir->get(),
+                  ExitError(kExitBadArgs, "print-value-only is only for `--write-out=simple`"));
+  }
+  absl::StatusOr<std::string> text = PrintRange(inv.format, *resp, inv.get.print_value_only);
+  if (text.ok() && inv.format == Format::kSimple && req->count_only) {
+    *text += absl::StrFormat("%d\n", resp->count);
+  }
+  return Finish(inv, dir->get(), text);
+}
+
+absl::Status DelCommand(Invocation& inv) {
+  absl::StatusOr<DeleteRequest> req = BuildDel(inv.args, inv.del);
+  if (!req.ok()) return req.status();
+  auto dir = OpenDir(inv);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<DeleteResponse> resp = Delete((*dir)->store(), *req);
+  if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
+  return Finish(inv, dir->get(), PrintDelete(inv.format, *resp));
+}
+
+absl::Status TxnCommand(Invocation& inv) {
+  absl::StatusOr<TxnRequest> req =
+      inv.interactive ? ReadTxnInteractive(*inv.in, *inv.out) : ReadTxn(*inv.in);
+  if (!req.ok()) return req.status();
+  auto dir = OpenDir(inv);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<TxnResponse> resp = Txn((*dir)->store(), *req);
+  if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
+  return Finish(inv, dir->get(), PrintTxn(inv.format, *resp));
+}
+
+absl::Status CompactionCommand(Invocation& inv) {
+  if (inv.args.size() != 1) return ExitError(kExitBadArgs, "compaction command needs 1 argument");
+  int64_t rev;
+  std::string err;
+  if (!ParseGoInt64(inv.args[0], &rev, &err)) return ExitError(kExitError, err);
+  auto dir = OpenDir(inv);
+  if (!dir.ok()) return dir.status();
+  mvcc::Store* store = (*dir)->store();
+  absl::Status s = store->Compact(rev);
+  // Always physical: the compaction finishes before the process exits.
+  if (s.ok()) s = store->WaitCompaction();
+  if (!s.ok()) return Finish(inv, dir->get(), ServerError(s));
+  return Finish(inv, dir->get(), absl::StrFormat("compacted revision %d\n", rev));
+}
+
+}  // namespace revkv::cli

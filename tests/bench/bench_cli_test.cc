@@ -1,0 +1,82 @@
+// `revkv bench` as a user runs it: suite dispatch, errors, JSON output.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;  // stdout, or stderr when asked
+};
+
+Result RunRevkv(const std::string& args, bool capture_stderr = false) {
+  std::string cmd = "cmd/revkv/revkv " + args;
+  cmd += capture_stderr ? " 2>&1 >/dev/null" : " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  Result r{-1, ""};
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+size_t Lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+constexpr char kTiny[] =
+    "--keys 2000 --batch 500 --rounds 1 --gets 2000 --commits 5 --duration 0.1 "
+    "--scan-entries 2000";
+
+TEST(BenchCli, UnknownSuiteFails) {
+  Result r = RunRevkv("bench frob", /*capture_stderr=*/true);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "Error: unknown bench suite \"frob\"\n");
+}
+
+TEST(BenchCli, HelpPrintsUsage) {
+  Result r = RunRevkv("bench --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("revkv bench [btree] [flags]"), std::string::npos);
+  EXPECT_EQ(RunRevkv("bench btree --help").exit_code, 0);
+}
+
+TEST(BenchCli, BadFlagFails) {
+  Result r = RunRevkv("bench btree --keys=abc", /*capture_stderr=*/true);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("Error: ", 0), 0u) << r.out;
+}
+
+TEST(BenchCli, BtreeJsonHasOneLinePerWorkloadAndEngine) {
+  Result r = RunRevkv(std::string("bench btree --json ") + kTiny);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(Lines(r.out), 20u) << r.out;
+  EXPECT_EQ(r.out.rfind("{\"suite\":\"btree\",\"workload\":\"seq-put\",\"engine\":\"revkv\"", 0), 0u);
+}
+
+TEST(BenchCli, BareBenchRunsTheBtreeTable) {
+  Result r = RunRevkv(std::string("bench ") + kTiny);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("revkv bench btree:"), std::string::npos);
+  EXPECT_NE(r.out.find("\nconcurrent-read "), std::string::npos);
+}
+
+TEST(BenchCli, ProgressHasNoControlCharacters) {
+  Result r = RunRevkv(std::string("bench btree ") + kTiny, /*capture_stderr=*/true);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_GT(Lines(r.out), 10u);
+  for (char c : r.out) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << int(c);
+}
+
+}  // namespace

@@ -1,0 +1,103 @@
+#include "tests/cmd/etcd_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace revkv::testing {
+namespace {
+
+// A port the kernel says is free now.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(fd);
+    return 0;
+  }
+  int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(uint16_t(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+bool EtcdServer::Available() {
+  return access("/usr/bin/etcd", X_OK) == 0 && access("/usr/bin/etcdctl", X_OK) == 0;
+}
+
+bool EtcdServer::Start(std::string* error) {
+  dir_ = NewTempDir("etcd");
+  client_port_ = FreePort();
+  peer_port_ = FreePort();
+  const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
+  const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+  std::vector<std::string> argv = {"/usr/bin/etcd",
+                                   "--name", "ref",
+                                   "--data-dir", dir_ + "/data",
+                                   "--listen-client-urls", client,
+                                   "--advertise-client-urls", client,
+                                   "--listen-peer-urls", peer,
+                                   "--initial-advertise-peer-urls", peer,
+                                   "--initial-cluster", "ref=" + peer};
+  pid_ = fork();
+  if (pid_ == 0) {
+    int null = open((dir_ + "/etcd.log").c_str(), O_WRONLY | O_CREAT, 0600);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> c;
+    for (std::string& a : argv) c.push_back(a.data());
+    c.push_back(nullptr);
+    execv(c[0], c.data());
+    _exit(127);
+  }
+  // Bounded poll for the client port (startup, not synchronisation).
+  for (int i = 0; i < 300; ++i) {
+    if (Accepts(client_port_)) {
+      ProcessResult r = Etcdctl({"endpoint", "health"});
+      if (r.exit_code == 0) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  *error = "etcd did not start; see " + dir_ + "/etcd.log";
+  return false;
+}
+
+EtcdServer::~EtcdServer() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+ProcessResult EtcdServer::Etcdctl(const std::vector<std::string>& args,
+                                  const std::string& stdin_data) {
+  std::vector<std::string> argv = {"/usr/bin/etcdctl", "--endpoints=" + endpoint()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, stdin_data, {"ETCDCTL_API=3"});
+}
+
+}  // namespace revkv::testing

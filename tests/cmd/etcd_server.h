@@ -1,0 +1,37 @@
+// Test helper: a real etcd 3.4 (/usr/bin/etcd) on 127.0.0.1 with a temporary
+// data directory, and etcdctl invocations against it. Available() is false
+// when etcd or etcdctl is not installed (tests then GTEST_SKIP).
+//
+// Thread-safety: not thread-safe.
+#ifndef REVKV_TESTS_CMD_ETCD_SERVER_H_
+#define REVKV_TESTS_CMD_ETCD_SERVER_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/cmd/process.h"
+
+namespace revkv::testing {
+
+class EtcdServer {
+ public:
+  static bool Available();
+  // Starts etcd and waits (bounded poll) until its client port accepts.
+  bool Start(std::string* error);
+  // Kills the server it started.
+  ~EtcdServer();
+  ProcessResult Etcdctl(const std::vector<std::string>& args, const std::string& stdin_data = "");
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int client_port_ = 0;
+  int peer_port_ = 0;
+  std::string dir_;
+};
+
+}  // namespace revkv::testing
+
+#endif  // REVKV_TESTS_CMD_ETCD_SERVER_H_
