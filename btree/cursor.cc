@@ -258,6 +258,8 @@ void Cursor::Prev() {
 
 absl::StatusOr<Node*> Cursor::LeafNode() {
   if (stack_.empty()) return absl::InternalError("btree: cursor is not positioned");
+  // A materialized node's ancestors are materialized too: nothing to walk.
+  if (stack_.back().node != nullptr) return stack_.back().node;
   Node* n = stack_[0].node;
   if (n == nullptr) {
     absl::StatusOr<Node*> root = bucket_->NodeFor(stack_[0].page.id(), nullptr);

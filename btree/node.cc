@@ -202,41 +202,45 @@ absl::Status Node::Rebalance() {
   return parent->Rebalance();
 }
 
-Node* Node::SplitTwo(size_t page_size) {
-  if (inodes.size() <= MinKeys() * 2 || Size() <= page_size) return nullptr;
-  double fill = append_only ? 1.0 : bucket->fill_percent_;
-  size_t threshold = size_t(double(page_size) * fill);
-  size_t sz = sizeof(PageHeader);
-  size_t split = MinKeys();
-  for (size_t i = 0; i < inodes.size() - MinKeys(); ++i) {
-    size_t el = ElementSize(inodes[i]);
-    if (i >= MinKeys() && sz + el > threshold) {
-      split = i;
-      break;
+// Splits into page-sized nodes in one pass (bbolt splits two at a time,
+// copying the tail each time: quadratic for a node that took a whole batch of
+// appends). A part takes elements up to the fill threshold, and splitting
+// stops once the rest fits in one page.
+std::vector<Node*> Node::Split(size_t page_size) {
+  const size_t header = sizeof(PageHeader);
+  size_t rest = Size() - header;  // element bytes from `start` on
+  const double fill = append_only ? 1.0 : bucket->fill_percent_;
+  const size_t threshold = size_t(double(page_size) * fill);
+  const size_t n = inodes.size();
+  std::vector<size_t> cuts;
+  size_t start = 0;
+  while (header + rest > page_size && n - start > MinKeys() * 2) {
+    size_t sz = header, i = start;
+    while (i < n - MinKeys()) {
+      size_t el = ElementSize(inodes[i]);
+      if (i - start >= MinKeys() && sz + el > threshold) break;
+      sz += el;
+      ++i;
     }
-    sz += el;
-    split = i + 1;
+    cuts.push_back(i);
+    rest -= sz - header;
+    start = i;
   }
-  if (split >= inodes.size()) return nullptr;
+  std::vector<Node*> parts{this};
+  if (cuts.empty()) return parts;
   if (parent == nullptr) {
     parent = bucket->NewNode(false, nullptr);
     parent->children.push_back(this);
   }
-  Node* next = bucket->NewNode(is_leaf, parent);
-  next->append_only = append_only;
-  parent->children.push_back(next);
-  next->inodes.assign(inodes.begin() + ptrdiff_t(split), inodes.end());
-  inodes.resize(split);
-  return next;
-}
-
-std::vector<Node*> Node::Split(size_t page_size) {
-  std::vector<Node*> parts;
-  Node* n = this;
-  while (n != nullptr) {
-    parts.push_back(n);
-    n = n->SplitTwo(page_size);
+  for (size_t k = 0; k < cuts.size(); ++k) {
+    size_t end = k + 1 < cuts.size() ? cuts[k + 1] : n;
+    Node* next = bucket->NewNode(is_leaf, parent);
+    next->append_only = append_only;
+    parent->children.push_back(next);
+    next->inodes.assign(inodes.begin() + ptrdiff_t(cuts[k]), inodes.begin() + ptrdiff_t(end));
+    parts.push_back(next);
   }
+  inodes.resize(cuts[0]);
   return parts;
 }
 

@@ -72,7 +72,6 @@ class Node {
 
  private:
   std::vector<Node*> Split(size_t page_size);
-  Node* SplitTwo(size_t page_size);
   size_t ElementSize(const INode& in) const {
     return 16 + in.key.size() + (is_leaf ? in.value.size() : 0);
   }

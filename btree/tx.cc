@@ -103,8 +103,8 @@ absl::StatusOr<pgid_t> Tx::Allocate(uint64_t pages) {
 void Tx::Free(pgid_t id, uint64_t pages) { db_->freelist_.Free(meta_.txid, id, pages); }
 
 char* Tx::NewDirtySpan(pgid_t id, uint64_t pages) {
-  dirty_.push_back({id, pages, std::make_unique_for_overwrite<char[]>(pages * page_size_)});
-  return dirty_.back().buf.get();
+  dirty_.push_back({id, pages, arena_.Allocate(pages * page_size_)});
+  return dirty_.back().buf;
 }
 
 absl::Status Tx::Grow(uint64_t bytes) {
@@ -182,12 +182,12 @@ absl::Status Tx::FlushDirty() {
   };
   for (DirtySpan& d : dirty_) {
     size_t n = d.pages * page_size_;
-    SealPage(d.buf.get(), n);
+    SealPage(d.buf, n);
     if (run.empty() || d.id != run_end) {
       if (absl::Status s = flush(); !s.ok()) return s;
       run_start = d.id;
     }
-    run.emplace_back(d.buf.get(), n);
+    run.emplace_back(d.buf, n);
     run_end = d.id + d.pages;
     bytes += n;
   }

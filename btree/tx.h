@@ -123,7 +123,7 @@ class Tx {
   struct DirtySpan {
     pgid_t id;
     uint64_t pages;
-    std::unique_ptr<char[]> buf;
+    char* buf;  // in arena_
   };
   std::vector<DirtySpan> dirty_;
   std::vector<FreeExtent> allocated_;  // for rollback
