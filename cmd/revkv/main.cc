@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "bench/btree_suite.h"
+#include "bench/mvcc_suite.h"
 #include "cmd/revkv/cli.h"
 #include "version.h"
 
@@ -31,6 +32,9 @@ int Bench(const std::vector<std::string>& args) {
   if (suite == "btree") {
     return revkv::bench::BtreeSuiteMain(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (suite == "mvcc") return revkv::bench::MvccSuiteMain(rest);
+  if (suite == "backend") return revkv::bench::BackendSuiteMain(rest);
   std::fprintf(stderr, "Error: unknown bench suite \"%s\"\n", suite.c_str());
   return 1;
 }

@@ -1,0 +1,394 @@
+#include "bench/mvcc_suite.h"
+
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "backend/backend.h"
+#include "bench/histogram.h"
+#include "btree/db.h"
+#include "mvcc/store.h"
+
+namespace revkv::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  uint64_t keys = 1'000'000;
+  uint64_t key_size = 16;
+  uint64_t value_size = 128;
+  int readers = 2;
+  uint64_t seed = 1;
+  std::string dir;
+  bool json = false;
+  bool quick = false;
+};
+
+bool ParseFlags(const std::vector<std::string>& args, Flags* f) {
+  bool keys_set = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], v;
+    size_t eq = a.find('=');
+    if (eq != std::string::npos) {
+      v = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (a != "--json" && a != "--quick" && i + 1 < args.size()) {
+      v = args[++i];
+    }
+    if (a == "--json") f->json = true;
+    else if (a == "--quick") f->quick = true;
+    else if (a == "--keys") { f->keys = strtoull(v.c_str(), nullptr, 10); keys_set = true; }
+    else if (a == "--key-size") f->key_size = std::max<uint64_t>(8, strtoull(v.c_str(), nullptr, 10));
+    else if (a == "--value-size") f->value_size = strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--readers") f->readers = atoi(v.c_str());
+    else if (a == "--seed") f->seed = strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--dir") f->dir = v;
+    else {
+      std::fprintf(stderr, "Error: unknown flag: %s\n", a.c_str());
+      return false;
+    }
+  }
+  if (f->quick && !keys_set) f->keys = 20'000;
+  return f->keys > 0;
+}
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+uint64_t PeakRss() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return uint64_t(ru.ru_maxrss) * 1024;
+}
+
+std::string Key(uint64_t i, uint64_t size) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llu", int(std::min<uint64_t>(size, 30)),
+                static_cast<unsigned long long>(i));
+  std::string k(buf);
+  k.resize(size, '0');
+  return k;
+}
+
+// One printed result row.
+struct Row {
+  std::string suite, workload;
+  double n = 0, seconds = 0;
+  double p50 = -1, p99 = -1, p999 = -1;
+  double file_bytes = -1;
+  std::string note;
+};
+
+void Print(const std::vector<Row>& rows, bool json) {
+  for (const Row& r : rows) {
+    double ops = r.seconds > 0 ? r.n / r.seconds : 0;
+    if (json) {
+      std::printf("{\"suite\":\"%s\",\"workload\":\"%s\",\"engine\":\"revkv\",\"n\":%.0f,"
+                  "\"seconds\":%.6f,\"ops_per_s\":%.1f",
+                  r.suite.c_str(), r.workload.c_str(), r.n, r.seconds, ops);
+      if (r.p50 >= 0) std::printf(",\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f", r.p50, r.p99, r.p999);
+      if (r.file_bytes >= 0) std::printf(",\"file_bytes\":%.0f", r.file_bytes);
+      std::printf(",\"peak_rss_bytes\":%llu}\n", static_cast<unsigned long long>(PeakRss()));
+    } else {
+      std::printf("%-22s %14.0f %10.3f", r.workload.c_str(), ops, r.seconds);
+      if (r.p50 >= 0) std::printf("  %9.1f/%-9.1f", r.p50, r.p99); else std::printf("  %19s", "-");
+      std::printf("  %s\n", r.note.c_str());
+    }
+  }
+}
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& given) {
+    if (!given.empty()) {
+      path_ = given + "/bench-" + std::to_string(getpid());
+      std::filesystem::create_directories(path_);
+    } else {
+      char tmpl[] = "/tmp/revkv-bench-XXXXXX";
+      path_ = mkdtemp(tmpl);
+    }
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+#define BENCH_CHECK(expr)                                                          \
+  do {                                                                             \
+    auto _s = (expr);                                                              \
+    if (!_s.ok()) {                                                                \
+      std::fprintf(stderr, "Error: %s\n", std::string(_s.message()).c_str());      \
+      return 1;                                                                    \
+    }                                                                              \
+  } while (0)
+
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) { return s.status(); }
+
+}  // namespace
+
+int MvccSuiteMain(const std::vector<std::string>& args) {
+  Flags f;
+  if (!ParseFlags(args, &f)) return 1;
+  TempDir dir(f.dir);
+  std::mt19937_64 rng(f.seed);
+  const uint64_t n = f.keys;
+  std::vector<uint64_t> order(n);
+  for (uint64_t i = 0; i < n; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::string value(f.value_size, 'v');
+  for (char& c : value) c = char('a' + rng() % 26);
+  std::vector<Row> rows;
+  std::fprintf(stderr, "revkv bench mvcc: %llu keys of %llu B, values of %llu B\n",
+               static_cast<unsigned long long>(n), static_cast<unsigned long long>(f.key_size),
+               static_cast<unsigned long long>(f.value_size));
+
+  // The btree's own rates on the same data, for the targets.
+  double btree_put_rate = 0, btree_get_rate = 0;
+  {
+    btree::Options o;
+    auto db = btree::DB::Open(dir.path() + "/btree.db", o);
+    BENCH_CHECK(StatusOf(db));
+    auto t0 = Clock::now();
+    for (uint64_t b = 0; b < n; b += 10'000) {
+      BENCH_CHECK((*db)->Update([&](btree::Tx& tx) -> absl::Status {
+        auto bk = tx.CreateBucketIfNotExists("bench");
+        if (!bk.ok()) return bk.status();
+        for (uint64_t i = b; i < std::min(n, b + 10'000); ++i) {
+          if (absl::Status s = (*bk)->Put(Key(i, f.key_size), value); !s.ok()) return s;
+        }
+        return absl::OkStatus();
+      }));
+    }
+    double s = Seconds(t0);
+    btree_put_rate = double(n) / s;
+    rows.push_back({"mvcc", "btree-seq-put", double(n), s, -1, -1, -1, -1, "reference"});
+    const uint64_t gets = std::max<uint64_t>(n, 200'000);
+    t0 = Clock::now();
+    BENCH_CHECK((*db)->View([&](btree::Tx& tx) -> absl::Status {
+      auto bk = tx.GetBucket("bench");
+      if (!bk.ok()) return bk.status();
+      std::string_view v;
+      for (uint64_t i = 0; i < gets; ++i) {
+        if (absl::Status s = (*bk)->Get(Key(rng() % n, f.key_size), &v); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }));
+    s = Seconds(t0);
+    btree_get_rate = double(gets) / s;
+    rows.push_back({"mvcc", "btree-get-rand", double(gets), s, -1, -1, -1, -1, "reference"});
+  }
+
+  auto cfg = backend::DefaultBackendConfig();
+  cfg.path = dir.path() + "/mvcc.db";
+  int64_t load_rev = 0;
+  {
+    auto b = backend::Backend::Open(cfg);
+    BENCH_CHECK(StatusOf(b));
+    auto store = mvcc::Store::Open(b->get());
+    BENCH_CHECK(StatusOf(store));
+    mvcc::Store* st = store->get();
+
+    auto t0 = Clock::now();
+    for (uint64_t i = 0; i < n; ++i) BENCH_CHECK(StatusOf(st->Put(Key(order[i], f.key_size), value)));
+    double s = Seconds(t0);
+    load_rev = st->Rev();
+    char note[128];
+    // Every key has one revision now: the case the memory target is about.
+    double per_key = double(st->index().MemoryBytes()) / double(st->index().size()) - double(f.key_size);
+    std::snprintf(note, sizeof note, "%.1f index bytes/key beyond the key (target <= 64)", per_key);
+    rows.push_back({"mvcc", "index", double(st->index().size()), 0, -1, -1, -1, -1, note});
+
+    std::snprintf(note, sizeof note, "%.2fx btree seq-put (target >= 0.5)", double(n) / s / btree_put_rate);
+    rows.push_back({"mvcc", "put", double(n), s, -1, -1, -1, -1, note});
+
+    Histogram h;
+    const uint64_t gets = std::max<uint64_t>(n, 200'000);
+    t0 = Clock::now();
+    for (uint64_t i = 0; i < gets; ++i) {
+      auto g0 = Clock::now();
+      BENCH_CHECK(StatusOf(st->Range(Key(rng() % n, f.key_size), "", {})));
+      h.Record(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - g0).count()));
+    }
+    s = Seconds(t0);
+    std::snprintf(note, sizeof note, "%.2fx btree get-rand (target >= 0.5)", double(gets) / s / btree_get_rate);
+    rows.push_back({"mvcc", "range-point", double(gets), s, h.Percentile(50) / 1e3,
+                    h.Percentile(99) / 1e3, h.Percentile(99.9) / 1e3, -1, note});
+
+    const uint64_t ranges = f.quick ? 200 : 2'000;
+    t0 = Clock::now();
+    for (uint64_t i = 0; i < ranges; ++i) {
+      uint64_t start = rng() % (n > 1000 ? n - 1000 : 1);
+      BENCH_CHECK(StatusOf(st->Range(Key(start, f.key_size), Key(start + 1000, f.key_size), {})));
+    }
+    rows.push_back({"mvcc", "range-1000", double(ranges), Seconds(t0), -1, -1, -1, -1, "1,000 keys per range"});
+
+    const uint64_t txns = std::max<uint64_t>(n / 20, 1000);
+    t0 = Clock::now();
+    for (uint64_t i = 0; i < txns; ++i) {
+      auto txn = st->Write();
+      BENCH_CHECK(StatusOf(txn));
+      for (int k = 0; k < 4; ++k) BENCH_CHECK(StatusOf((*txn)->Put(Key(rng() % n, f.key_size), value)));
+      BENCH_CHECK((*txn)->End());
+    }
+    rows.push_back({"mvcc", "txn-put", double(txns), Seconds(t0), -1, -1, -1, -1, "4 puts per txn"});
+
+    t0 = Clock::now();
+    BENCH_CHECK(StatusOf(st->HashByRev(0)));
+    rows.push_back({"mvcc", "hash-by-rev", 1, Seconds(t0), -1, -1, -1, -1, "seconds per hash"});
+
+    t0 = Clock::now();
+    BENCH_CHECK(st->Compact(load_rev));
+    BENCH_CHECK(st->WaitCompaction());
+    rows.push_back({"mvcc", "compact", 1, Seconds(t0), -1, -1, -1, -1, "seconds per compaction"});
+
+    store->reset();
+    BENCH_CHECK((*b)->Close());
+  }
+
+  // Restore against a plain scan of the key bucket.
+  double scan_s = 0;
+  {
+    btree::Options o;
+    o.read_only = true;
+    auto db = btree::DB::Open(cfg.path, o);
+    BENCH_CHECK(StatusOf(db));
+    auto t0 = Clock::now();
+    uint64_t seen = 0;
+    BENCH_CHECK((*db)->View([&](btree::Tx& tx) -> absl::Status {
+      auto bk = tx.GetBucket("key");
+      if (!bk.ok()) return bk.status();
+      btree::Cursor c = (*bk)->NewCursor();
+      for (c.First(); c.Valid(); c.Next()) seen += c.value().size();
+      return c.status();
+    }));
+    scan_s = Seconds(t0);
+  }
+  {
+    auto t0 = Clock::now();
+    auto b = backend::Backend::Open(cfg);
+    BENCH_CHECK(StatusOf(b));
+    auto store = mvcc::Store::Open(b->get());
+    BENCH_CHECK(StatusOf(store));
+    double s = Seconds(t0);
+    char note[128];
+    std::snprintf(note, sizeof note, "%.2fx a plain scan of %.3f s (target <= 2)", s / scan_s, scan_s);
+    rows.push_back({"mvcc", "restore", 1, s, -1, -1, -1, double((*b)->Size()), note});
+    store->reset();
+    BENCH_CHECK((*b)->Close());
+  }
+  if (!f.json) std::printf("%-22s %14s %10s  %19s  %s\n", "workload", "ops/s", "seconds", "p50/p99 us", "note");
+  Print(rows, f.json);
+  return 0;
+}
+
+int BackendSuiteMain(const std::vector<std::string>& args) {
+  Flags f;
+  if (!ParseFlags(args, &f)) return 1;
+  TempDir dir(f.dir);
+  std::mt19937_64 rng(f.seed);
+  const uint64_t n = f.keys;
+  std::string value(f.value_size, 'v');
+  std::vector<Row> rows;
+  auto cfg = backend::DefaultBackendConfig();
+  cfg.path = dir.path() + "/backend.db";
+  auto b = backend::Backend::Open(cfg);
+  BENCH_CHECK(StatusOf(b));
+  backend::Backend* be = b->get();
+  backend::BatchTx& tx = be->batch_tx();
+  tx.Lock();
+  BENCH_CHECK(tx.UnsafeCreateBucket("bench"));
+  tx.Unlock();
+
+  auto t0 = Clock::now();
+  for (uint64_t i = 0; i < n; ++i) {
+    tx.Lock();
+    absl::Status s = tx.UnsafePut("bench", Key(i, f.key_size), value);
+    tx.Unlock();
+    BENCH_CHECK(s);
+  }
+  BENCH_CHECK(be->ForceCommit());
+  rows.push_back({"backend", "put", double(n), Seconds(t0), -1, -1, -1, double(be->Size()),
+                  "Lock/UnsafePut/Unlock, default interval and limit"});
+
+  // A writer runs during the read measurements and the defrag.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> writes{0};
+  Histogram write_gap;
+  std::thread writer([&] {
+    std::mt19937_64 wr(f.seed + 1);
+    auto last = Clock::now();
+    while (!stop.load()) {
+      tx.Lock();
+      tx.UnsafePut("bench", Key(wr() % n, f.key_size), value).IgnoreError();
+      tx.Unlock();
+      auto now = Clock::now();
+      write_gap.Record(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(now - last).count()));
+      last = now;
+      writes++;
+    }
+  });
+
+  const uint64_t views = f.quick ? 20'000 : 200'000;
+  Histogram vh;
+  t0 = Clock::now();
+  for (uint64_t i = 0; i < views; ++i) {
+    auto v0 = Clock::now();
+    auto view = be->NewConcurrentReadTx();
+    BENCH_CHECK(StatusOf(view));
+    view->reset();
+    vh.Record(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - v0).count()));
+  }
+  rows.push_back({"backend", "concurrent-read-tx", double(views), Seconds(t0), vh.Percentile(50) / 1e3,
+                  vh.Percentile(99) / 1e3, vh.Percentile(99.9) / 1e3, -1, "create + end, writer running"});
+
+  std::atomic<uint64_t> reads{0};
+  std::vector<std::thread> readers;
+  const double duration = f.quick ? 1.0 : 5.0;
+  t0 = Clock::now();
+  for (int r = 0; r < f.readers; ++r) {
+    readers.emplace_back([&, r] {
+      std::mt19937_64 rr(f.seed + 10 + uint64_t(r));
+      while (Seconds(t0) < duration) {
+        auto view = be->NewConcurrentReadTx();
+        if (!view.ok()) return;
+        for (int i = 0; i < 1000; ++i) {
+          if ((*view)->UnsafeRange("bench", Key(rr() % n, f.key_size), "", 0).ok()) reads++;
+        }
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  char note[160];
+  std::snprintf(note, sizeof note, "%d readers, point UnsafeRange, view per 1,000", f.readers);
+  rows.push_back({"backend", "concurrent-read", double(reads.load()), Seconds(t0), -1, -1, -1, -1, note});
+
+  backend::DefragStats ds;
+  write_gap.Reset();
+  t0 = Clock::now();
+  BENCH_CHECK(be->Defrag(&ds));
+  double total = Seconds(t0);
+  double pause = std::chrono::duration<double>(ds.pause).count();
+  std::snprintf(note, sizeof note, "pause %.1f ms = %.1f%% of %.3f s; longest writer gap %.1f ms",
+                pause * 1e3, 100.0 * pause / total, total, double(write_gap.Max()) / 1e6);
+  rows.push_back({"backend", "defrag", 1, total, -1, -1, -1, double(be->Size()), note});
+  stop = true;
+  writer.join();
+  BENCH_CHECK(be->Close());
+  if (!f.json) std::printf("%-22s %14s %10s  %19s  %s\n", "workload", "ops/s", "seconds", "p50/p99 us", "note");
+  Print(rows, f.json);
+  return 0;
+}
+
+}  // namespace revkv::bench
