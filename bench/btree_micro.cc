@@ -58,11 +58,11 @@ class Files {
     const std::string path = dir_ + "/loaded-" + std::to_string(n) + ".db";
     DB* db = Open(path);
     const std::string value = Value(1);
-    for (uint64_t start = 0; start < n; start += 100'000) {
+    for (uint64_t start = 0; start < n; start += 10'000) {
       absl::Status s = db->Update([&](Tx& tx) -> absl::Status {
         absl::StatusOr<Bucket*> b = tx.CreateBucketIfNotExists("bench");
         if (!b.ok()) return b.status();
-        for (uint64_t i = start; i < std::min(n, start + 100'000); ++i) {
+        for (uint64_t i = start; i < std::min(n, start + 10'000); ++i) {
           if (absl::Status s = (*b)->Put(Key(i), value); !s.ok()) return s;
         }
         return absl::OkStatus();
