@@ -66,14 +66,14 @@ class Checker {
     const char* p = Load(meta_.freelist, PageKind::kFreelist, &pages);
     if (p == nullptr) return;
     Mark(meta_.freelist, pages, "freelist");
-    uint32_t n = Header(p)->count;
-    if (sizeof(PageHeader) + uint64_t{n} * sizeof(FreeExtent) > uint64_t{pages} * ps_) {
-      Problem("%s", CorruptPage(meta_.freelist, "extent count exceeds the page").message());
+    std::vector<FreeExtent> extents;
+    if (!DecodeFreeExtents(std::string_view(p + sizeof(PageHeader),
+                                            uint64_t{pages} * ps_ - sizeof(PageHeader)),
+                           Header(p)->count, &extents)) {
+      Problem("%s", CorruptPage(meta_.freelist, "malformed extents").message());
       return;
     }
-    for (uint32_t i = 0; i < n; ++i) {
-      FreeExtent e;
-      std::memcpy(&e, p + sizeof(PageHeader) + i * sizeof e, sizeof e);
+    for (const FreeExtent& e : extents) {
       for (pgid_t q = e.start; q < e.start + e.count; ++q) {
         if (q < 2 || q >= seen_.size()) {
           Problem("free page %d is outside the file", q);

@@ -151,12 +151,10 @@ absl::Status DB::LoadFreelist() {
   }
   const uint64_t bytes = (uint64_t{h->overflow} + 1) * page_size_;
   if (ComputeChecksum(p, bytes) != h->checksum) return corrupt("checksum mismatch");
-  if (sizeof(PageHeader) + uint64_t{h->count} * sizeof(FreeExtent) > bytes) {
-    return corrupt("extent count exceeds the page");
-  }
-  std::vector<FreeExtent> extents(h->count);
-  if (!extents.empty()) {
-    std::memcpy(extents.data(), p + sizeof(PageHeader), extents.size() * sizeof(FreeExtent));
+  std::vector<FreeExtent> extents;
+  if (!DecodeFreeExtents(std::string_view(p + sizeof(PageHeader), bytes - sizeof(PageHeader)),
+                         h->count, &extents)) {
+    return corrupt("malformed extents");
   }
   pgid_t prev_end = 2;
   for (const FreeExtent& e : extents) {

@@ -31,6 +31,47 @@ bool IsValidPageSize(uint64_t page_size) {
          (page_size & (page_size - 1)) == 0;
 }
 
+void EncodeFreeExtents(const std::vector<FreeExtent>& extents, std::string* out) {
+  auto put = [out](uint64_t v) {
+    while (v >= 0x80) {
+      out->push_back(char(v | 0x80));
+      v >>= 7;
+    }
+    out->push_back(char(v));
+  };
+  pgid_t prev_end = 0;
+  for (const FreeExtent& e : extents) {
+    put(e.start - prev_end);
+    put(e.count);
+    prev_end = e.start + e.count;
+  }
+}
+
+bool DecodeFreeExtents(std::string_view data, uint32_t count, std::vector<FreeExtent>* out) {
+  auto get = [&data](uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && !data.empty(); shift += 7) {
+      uint8_t b = uint8_t(data.front());
+      data.remove_prefix(1);
+      *v |= uint64_t(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  out->clear();
+  out->reserve(count);
+  pgid_t prev_end = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t gap, n;
+    if (!get(&gap) || !get(&n) || n == 0) return false;
+    pgid_t start = prev_end + gap;
+    if (start < prev_end || start + n < start) return false;
+    out->push_back({start, n});
+    prev_end = start + n;
+  }
+  return true;
+}
+
 absl::Status CorruptPage(pgid_t id, std::string_view what) {
   return absl::DataLossError(absl::StrFormat("btree: page %d is corrupt: %s", id, what));
 }

@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -97,6 +99,16 @@ struct FreeExtent {
 static_assert(sizeof(FreeExtent) == 16);
 
 inline constexpr size_t kMetaChecksummed = sizeof(PageHeader) + sizeof(MetaBody);
+
+// A freelist span holds `count` extents after the header, each as two
+// varints: the gap from the end of the previous extent (from page 0 for the
+// first) and the length. Sorted, non-overlapping extents of a fragmented file
+// take 2-4 bytes each instead of 16, so the list rewritten at every commit
+// stays a few pages.
+void EncodeFreeExtents(const std::vector<FreeExtent>& extents, std::string* out);
+// Decodes `count` extents from `data`; false if they run past it, overlap,
+// are empty or wrap around.
+bool DecodeFreeExtents(std::string_view data, uint32_t count, std::vector<FreeExtent>* out);
 
 // XXH3-64 of the span after the checksum field; for an overflow span, of the
 // header and the `count` value bytes only (the tail is never written); for a

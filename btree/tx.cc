@@ -149,12 +149,25 @@ absl::Status Tx::WriteFreelist() {
   if (!old.ok()) return old.status();
   Free(meta_.freelist, old_pages);
 
-  size_t n = db_->freelist_.Persisted().size();
-  uint64_t pages = PagesFor(sizeof(PageHeader) + n * sizeof(FreeExtent), page_size_);
-  absl::StatusOr<pgid_t> id = Allocate(pages);
-  if (!id.ok()) return id.status();
-  // Allocation never adds extents, so the list still fits.
-  std::vector<FreeExtent> extents = db_->freelist_.Persisted();
+  // Allocating the list's own pages changes the list (and its encoded size
+  // by a few bytes), so reserve slack and retry in the rare case it is short.
+  std::string encoded;
+  EncodeFreeExtents(db_->freelist_.Persisted(), &encoded);
+  size_t slack = 64;
+  absl::StatusOr<pgid_t> id;
+  uint64_t pages;
+  std::vector<FreeExtent> extents;
+  while (true) {
+    pages = PagesFor(sizeof(PageHeader) + encoded.size() + slack, page_size_);
+    id = Allocate(pages);
+    if (!id.ok()) return id.status();
+    extents = db_->freelist_.Persisted();
+    encoded.clear();
+    EncodeFreeExtents(extents, &encoded);
+    if (sizeof(PageHeader) + encoded.size() <= pages * page_size_) break;
+    Free(*id, pages);
+    slack *= 2;
+  }
   char* span = NewDirtySpan(*id, pages);
   std::memset(span, 0, pages * page_size_);
   PageHeader* h = Header(span);
@@ -162,7 +175,7 @@ absl::Status Tx::WriteFreelist() {
   h->kind = uint16_t(PageKind::kFreelist);
   h->count = uint32_t(extents.size());
   h->overflow = uint32_t(pages - 1);
-  std::memcpy(span + sizeof(PageHeader), extents.data(), extents.size() * sizeof(FreeExtent));
+  std::memcpy(span + sizeof(PageHeader), encoded.data(), encoded.size());
   meta_.freelist = *id;
   return absl::OkStatus();
 }
@@ -210,7 +223,10 @@ absl::Status Tx::WriteMeta() {
   std::memcpy(page.data() + sizeof(PageHeader), &meta_, sizeof meta_);
   SealMeta(page.data());
   if (absl::Status s = db_->file_->WriteAt(h->id * page_size_, page); !s.ok()) return s;
-  if (!db_->options_.no_sync) return db_->file_->Sync();
+  if (db_->options_.no_sync) return absl::OkStatus();
+  if (absl::Status s = db_->file_->Sync(); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(db_->mu_);
+  db_->counters_.syncs++;
   return absl::OkStatus();
 }
 
