@@ -53,6 +53,36 @@ std::string EncodeKeyValue(const KeyValue& kv) {
   return out;
 }
 
+absl::Status DecodeKeyValueHeader(std::string_view data, std::string_view* key,
+                                  int64_t* create_revision, int64_t* version) {
+  *key = std::string_view();
+  *create_revision = *version = 0;
+  auto bad = [] { return absl::DataLossError("mvcc: malformed KeyValue record"); };
+  while (!data.empty()) {
+    uint64_t tag;
+    if (!GetVarint(&data, &tag)) return bad();
+    int field = int(tag >> 3), wire = int(tag & 7);
+    if (wire == 0) {
+      uint64_t v;
+      if (!GetVarint(&data, &v)) return bad();
+      if (field == 2) *create_revision = int64_t(v);
+      if (field == 4) *version = int64_t(v);
+    } else if (wire == 2) {
+      uint64_t n;
+      if (!GetVarint(&data, &n) || n > data.size()) return bad();
+      if (field == 1) *key = data.substr(0, n);
+      data.remove_prefix(n);
+    } else if (wire == 1 && data.size() >= 8) {
+      data.remove_prefix(8);
+    } else if (wire == 5 && data.size() >= 4) {
+      data.remove_prefix(4);
+    } else {
+      return bad();
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DecodeKeyValue(std::string_view data, KeyValue* kv) {
   *kv = KeyValue();
   auto bad = [] { return absl::DataLossError("mvcc: malformed KeyValue record"); };

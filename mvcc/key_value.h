@@ -33,6 +33,10 @@ void EncodeKeyValue(const KeyValue& kv, std::string* out);
 std::string EncodeKeyValue(const KeyValue& kv);
 // Decodes a protobuf-encoded KeyValue; unknown fields are skipped.
 absl::Status DecodeKeyValue(std::string_view data, KeyValue* kv);
+// Decodes only what restoring the index needs, without copying: the key (a
+// view into data), create_revision and version.
+absl::Status DecodeKeyValueHeader(std::string_view data, std::string_view* key,
+                                  int64_t* create_revision, int64_t* version);
 
 }  // namespace revkv::mvcc
 

@@ -8,12 +8,10 @@
 namespace revkv::mvcc {
 namespace {
 
-constexpr int64_t kRestoreChunk = 10000;
-
 absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view name) {
   absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kMetaBucket, name, "", 0);
   if (!kvs.ok()) return kvs.status();
-  if (kvs->size() == 0) return int64_t{0};
+  if (kvs->size() == 0) return int64_t{-1};  // absent (0 is a valid revision)
   Revision rev;
   bool tombstone;
   if (!ParseRevisionKey(kvs->values[0], &rev, &tombstone)) {
@@ -31,10 +29,10 @@ Store::~Store() { Close().IgnoreError(); }
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
                                                    const StoreOptions& options) {
   auto store = std::unique_ptr<Store>(new Store(b, options));
-  int64_t scheduled = 0;
+  int64_t scheduled = -1;
   if (absl::Status s = store->Restore(&scheduled); !s.ok()) return s;
   store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
-  if (scheduled != 0) {
+  if (scheduled >= 0) {
     // Resume the compaction a crash interrupted.
     if (absl::Status s = store->Compact(scheduled); !s.ok()) return s;
   }
@@ -63,34 +61,35 @@ absl::Status Store::Restore(int64_t* scheduled) {
     for (char c : ci->values[0]) v = (v << 8) | uint8_t(c);
     consistent_index_ = int64_t(v);
   }
-  int64_t compact = *finished != 0 ? *finished : -1;
+  int64_t compact = *finished;
 
+  // One pass over the key bucket through views, decoding only the header
+  // fields of each record (no copies).
   int64_t current = 1;
-  std::string min = RevisionKey({1, 0});
-  const std::string max = RevisionKey({std::numeric_limits<int64_t>::max(),
-                                       std::numeric_limits<int64_t>::max()});
-  KeyValue kv;
-  while (true) {
-    absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kKeyBucket, min, max, kRestoreChunk);
-    if (!kvs.ok()) return kvs.status();
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
+  if (!view.ok()) return view.status();
+  absl::Status scan = (*view)->UnsafeForEach(kKeyBucket, [&](std::string_view k,
+                                                            std::string_view v) {
     Revision rev;
-    for (size_t i = 0; i < kvs->size(); ++i) {
-      bool tombstone;
-      if (!ParseRevisionKey(kvs->keys[i], &rev, &tombstone)) {
-        return absl::DataLossError("mvcc: malformed revision key in the key bucket");
-      }
-      if (absl::Status s = DecodeKeyValue(kvs->values[i], &kv); !s.ok()) return s;
-      index_.RestoreRecord(kv.key, rev, tombstone, kv.create_revision, kv.version);
-      current = rev.main;
+    bool tombstone;
+    if (!ParseRevisionKey(k, &rev, &tombstone)) {
+      return absl::DataLossError("mvcc: malformed revision key in the key bucket");
     }
-    if (int64_t(kvs->size()) < kRestoreChunk) break;
-    min = RevisionKey({rev.main, rev.sub + 1});
-  }
+    std::string_view key;
+    int64_t create_revision, version;
+    if (absl::Status s = DecodeKeyValueHeader(v, &key, &create_revision, &version); !s.ok()) {
+      return s;
+    }
+    index_.RestoreRecord(key, rev, tombstone, create_revision, version);
+    current = rev.main;
+    return absl::OkStatus();
+  });
+  if (!scan.ok()) return scan;
   // Compaction may have removed every record up to the compacted revision.
   if (current < compact) current = compact;
   current_rev_ = current;
   compact_main_rev_ = compact;
-  *scheduled = *sched > compact ? *sched : 0;
+  *scheduled = *sched > compact ? *sched : -1;
   return absl::OkStatus();
 }
 

@@ -173,6 +173,7 @@ class Store {
   friend class TxnWrite;
 
   Store(backend::Backend* b, const StoreOptions& options);
+  // Sets *scheduled to the compaction to resume, or -1.
   absl::Status Restore(int64_t* scheduled);
   absl::Status ScheduleCompaction(int64_t rev);
   void CompactionLoop();

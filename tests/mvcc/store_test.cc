@@ -168,6 +168,16 @@ TEST_F(StoreTest, CompactionZeroOnANeverCompactedStoreSucceeds) {
   EXPECT_EQ(store_->CompactRev(), 0);
 }
 
+// Regression: a finished compaction at revision 0 was restored as "never
+// compacted" (-1), so hashkv after a reopen printed compact_revision -1.
+TEST_F(StoreTest, CompactionZeroSurvivesReopen) {
+  ASSERT_TRUE(store_->Compact(0).ok());
+  ASSERT_TRUE(store_->WaitCompaction().ok());
+  ReopenFromDisk();
+  EXPECT_EQ(store_->CompactRev(), 0);
+  EXPECT_TRUE(IsCompacted(store_->Compact(0)));
+}
+
 TEST_F(StoreTest, TxnWritesShareOneRevisionAndReadTheirOwnWrites) {
   auto txn = store_->Write();
   ASSERT_TRUE(txn.ok());
