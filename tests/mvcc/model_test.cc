@@ -11,6 +11,7 @@
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "mvcc/store.h"
+#include "tests/mvcc/store_env.h"
 
 namespace revkv::mvcc {
 namespace {
@@ -52,38 +53,16 @@ class Model {
 class ModelTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/revkv-mvcc-model-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    Open();
-  }
-  void TearDown() override {
-    store_.reset();
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    auto cfg = backend::DefaultBackendConfig();
-    cfg.path = dir_ + "/db";
-    cfg.no_sync = true;
-    cfg.batch_limit = 50;  // commit often so reads merge buffer and btree
-    auto b = backend::Backend::Open(cfg);
-    ASSERT_TRUE(b.ok()) << b.status();
-    backend_ = std::move(*b);
-    auto s = Store::Open(backend_.get());
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
+    env_.Open();
+    store_ = env_.store();
   }
   void Reopen() {
-    store_.reset();
-    ASSERT_TRUE(backend_->Close().ok());
-    backend_.reset();
-    Open();
+    env_.Reopen();
+    store_ = env_.store();
   }
 
-  std::string dir_;
-  std::unique_ptr<backend::Backend> backend_;
-  std::unique_ptr<Store> store_;
+  StoreEnv env_{/*batch_limit=*/50};  // commit often: reads merge buffer and btree
+  Store* store_ = nullptr;
 };
 
 TEST_P(ModelTest, MatchesTheModelAtEveryRevision) {

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "backend/backend.h"
+#include "tests/mvcc/store_env.h"
 #include "gtest/gtest.h"
 
 namespace revkv::mvcc {
@@ -16,36 +17,13 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/revkv-mvcc-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    OpenAll();
+    env_.Open();
+    store_ = env_.store();
   }
-  void TearDown() override {
-    store_.reset();
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void OpenAll() {
-    auto cfg = backend::DefaultBackendConfig();
-    cfg.path = dir_ + "/db";
-    cfg.no_sync = true;
-    auto b = backend::Backend::Open(cfg);
-    ASSERT_TRUE(b.ok()) << b.status();
-    backend_ = std::move(*b);
-    auto s = Store::Open(backend_.get());
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
-  }
-
-  // Closes store and backend, then opens both again: the store restores from
-  // the file.
+  // The store restores from the file.
   void ReopenFromDisk() {
-    store_.reset();
-    ASSERT_TRUE(backend_->Close().ok());
-    backend_.reset();
-    OpenAll();
+    env_.Reopen();
+    store_ = env_.store();
   }
 
   int64_t Put(std::string_view k, std::string_view v) {
@@ -64,9 +42,8 @@ class StoreTest : public ::testing::Test {
     return r->kvs[0];
   }
 
-  std::string dir_;
-  std::unique_ptr<backend::Backend> backend_;
-  std::unique_ptr<Store> store_;
+  StoreEnv env_;
+  Store* store_ = nullptr;
 };
 
 TEST_F(StoreTest, FreshStoreIsAtRevisionOne) {

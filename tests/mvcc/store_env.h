@@ -1,0 +1,66 @@
+// StoreEnv: a Store over a Backend in a temporary directory, reopenable from
+// disk, removed at the end. For tests.
+#ifndef REVKV_TESTS_MVCC_STORE_ENV_H_
+#define REVKV_TESTS_MVCC_STORE_ENV_H_
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "backend/backend.h"
+#include "gtest/gtest.h"
+#include "mvcc/store.h"
+
+namespace revkv::mvcc {
+
+class StoreEnv {
+ public:
+  // batch_limit 0 keeps the backend's default.
+  explicit StoreEnv(int64_t batch_limit = 0) : batch_limit_(batch_limit) {
+    char tmpl[] = "/tmp/revkv-mvcc-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  ~StoreEnv() {
+    store_.reset();
+    backend_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Opens the backend (no fsync) and the store over it.
+  void Open() {
+    auto cfg = backend::DefaultBackendConfig();
+    cfg.path = dir_ + "/db";
+    cfg.no_sync = true;
+    if (batch_limit_ > 0) cfg.batch_limit = batch_limit_;
+    auto b = backend::Backend::Open(cfg);
+    ASSERT_TRUE(b.ok()) << b.status();
+    backend_ = std::move(*b);
+    auto s = Store::Open(backend_.get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+
+  // Closes store and backend and opens both again: the store restores from
+  // the file.
+  void Reopen() {
+    store_.reset();
+    ASSERT_TRUE(backend_->Close().ok());
+    backend_.reset();
+    Open();
+  }
+
+  Store* store() { return store_.get(); }
+
+ private:
+  int64_t batch_limit_;
+  std::string dir_;
+  std::unique_ptr<backend::Backend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace revkv::mvcc
+
+#endif  // REVKV_TESTS_MVCC_STORE_ENV_H_
