@@ -52,6 +52,8 @@ absl::Status SnapshotStatusCommand(Invocation& inv);
 absl::Status SnapshotRestoreCommand(Invocation& inv);
 absl::Status CheckCommand(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);
+// The revision history of a key (or of all keys) in the data file.
+absl::Status DumpCommand(Invocation& inv);
 
 }  // namespace revkv::cli
 

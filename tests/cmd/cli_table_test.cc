@@ -137,6 +137,34 @@ TEST(Cli, EveryOpIsDurableAcrossInvocations) {
   EXPECT_NE(r.out.find("\"version\":5"), std::string::npos) << r.out;
 }
 
+TEST(Cli, DumpShowsAKeysHistoryOldestFirst) {
+  const std::string dir = NewTempDir("dump");
+  for (const auto& s : std::vector<std::vector<std::string>>{
+           {"put", "a", "1"}, {"put", "a", "2"}, {"del", "a"}, {"put", "b", "x"}, {"put", "a", "3"}}) {
+    ASSERT_EQ(Revkv(dir, s).exit_code, 0);
+  }
+  ProcessResult r = Revkv(dir, {"dump", "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "2.0 put \"a\" create_revision=2 version=1 value=\"1\"\n"
+            "3.0 put \"a\" create_revision=2 version=2 value=\"2\"\n"
+            "4.0 delete \"a\"\n"
+            "6.0 put \"a\" create_revision=6 version=1 value=\"3\"\n");
+}
+
+TEST(Cli, InspectAfterCompactionShowsOnlyWhatIsKept) {
+  const std::string dir = NewTempDir("inspect");
+  for (const auto& s : std::vector<std::vector<std::string>>{
+           {"put", "a", "1"}, {"del", "a"}, {"put", "b", "x"}, {"compaction", "4"}}) {
+    ASSERT_EQ(Revkv(dir, s).exit_code, 0);
+  }
+  ProcessResult r = Revkv(dir, {"-w", "json", "inspect"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "[{\"revision\":4,\"sub\":0,\"key\":\"Yg==\",\"create_revision\":4,"
+            "\"version\":1,\"value\":\"eA==\"}]\n");
+}
+
 TEST(Cli, EnvironmentProvidesTheDataDir) {
   const std::string dir = NewTempDir("env");
   ProcessResult r = RunProcess({RevkvPath(), "put", "a", "1"}, "", {"REVKV_DATA_DIR=" + dir});
@@ -146,7 +174,8 @@ TEST(Cli, EnvironmentProvidesTheDataDir) {
 }
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* c : {"put", "get", "del", "txn", "compaction", "defrag", "check", "stats"}) {
+  for (const char* c : {"put", "get", "del", "txn", "compaction", "defrag", "check", "stats",
+                        "dump"}) {
     ProcessResult r = RunProcess({RevkvPath(), c, "--help"}, "");
     EXPECT_EQ(r.exit_code, 0) << c;
     EXPECT_NE(r.out.find("USAGE"), std::string::npos) << c;
