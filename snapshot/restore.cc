@@ -2,6 +2,12 @@
 // directory, check it, rename it into place.
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
 #include "absl/strings/str_format.h"
 #include "mvcc/revision.h"
 #include "snapshot/content.h"
@@ -60,6 +66,23 @@ absl::Status Build(const std::string& path, const Content& c, const std::string&
   return absl::OkStatus();
 }
 
+// Removes `<target>.restore-tmp-<pid>` directories that restores killed
+// mid-way left behind (their process is gone); a running restore's is kept.
+void RemoveStaleTemps(const std::string& target) {
+  const std::string dir = Dirname(target);
+  const std::string prefix =
+      target.substr(target.find_last_of('/') == std::string::npos ? 0
+                                                                 : target.find_last_of('/') + 1) +
+      ".restore-tmp-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) RemoveAll(entry.path().string());
+  }
+}
+
 }  // namespace
 
 absl::Status Restore(const std::string& path, const std::string& data_dir,
@@ -80,6 +103,7 @@ absl::Status Restore(const std::string& path, const std::string& data_dir,
   std::string clean = data_dir;
   while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
   const std::string tmp = absl::StrFormat("%s.restore-tmp-%d", clean, ::getpid());
+  RemoveStaleTemps(clean);
   RemoveAll(tmp);
   absl::Status s = Build(path, *c, tmp, options);
   if (s.ok() && ::rename(tmp.c_str(), clean.c_str()) != 0) {

@@ -4,7 +4,7 @@
 // normalised JSON (server-only header fields dropped, Endpoint blanked), the
 // last stderr line and the exit code must be equal at every step.
 //
-// REVKV_CONFORMANCE_OPS (default 300) sets the length, REVKV_CONFORMANCE_SEED
+// REVKV_CONFORMANCE_OPS (default 2,000, as the acceptance asks) sets the length, REVKV_CONFORMANCE_SEED
 // the seed (default: random, printed).
 #include <cstdlib>
 #include <random>
@@ -168,7 +168,7 @@ TEST(Conformance, RandomOperationsMatchEtcd) {
   ASSERT_TRUE(etcd.Start(&error)) << error;
   const std::string dir = NewTempDir("conformance");
   const uint64_t seed = uint64_t(EnvInt("REVKV_CONFORMANCE_SEED", int64_t(std::random_device{}())));
-  const int64_t ops = EnvInt("REVKV_CONFORMANCE_OPS", 300);
+  const int64_t ops = EnvInt("REVKV_CONFORMANCE_OPS", 2000);
   std::printf("conformance seed %llu, %lld ops\n", (unsigned long long)seed, (long long)ops);
   Generator gen(seed);
   int64_t rev = 1;

@@ -247,6 +247,21 @@ TEST_F(SnapshotTest, SkipHashCheckAcceptsABareDataFile) {
   EXPECT_FALSE(Restore(DataFilePath(dir_), root_ + "/t2").ok());
 }
 
+// A restore killed mid-way leaves its temporary directory; the next restore
+// to the same target removes it (its process is gone).
+TEST_F(SnapshotTest, RestoreRemovesTheTempDirOfAKilledRestore) {
+  ASSERT_TRUE(Save(d_->store(), file_).ok());
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string target = root_ + "/again";
+  const std::string stale = target + ".restore-tmp-" + std::to_string(dead);
+  fs::create_directories(stale + "/member");
+  ASSERT_TRUE(Restore(file_, target).ok());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(target));
+}
+
 // A child restores and is killed at a random moment: the target is either
 // absent or a complete store.
 TEST_F(SnapshotTest, CrashDuringRestoreNeverLeavesAHalfRestoredStore) {
