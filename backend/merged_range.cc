@@ -108,15 +108,44 @@ absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segme
   return absl::OkStatus();
 }
 
+// A point lookup: the newest segment holding the key decides; below every
+// segment (or a reset of the bucket) the btree does. No merge machinery.
+absl::Status MergedGet(const std::vector<std::shared_ptr<const Segment>>& segments,
+                       btree::Tx* tx, std::string_view bucket, std::string_view key,
+                       KeyValues* out) {
+  for (auto s = segments.rbegin(); s != segments.rend(); ++s) {
+    const BucketRun* run = (*s)->Find(bucket);
+    if (run == nullptr) continue;
+    auto it = run->LowerBound(key);
+    if (it != run->entries.end() && it->key == key) {
+      if (!it->tombstone) {
+        out->keys.emplace_back(it->key);
+        out->values.emplace_back(it->value);
+      }
+      return absl::OkStatus();
+    }
+    if (run->reset) return absl::OkStatus();
+  }
+  if (tx == nullptr) return absl::OkStatus();
+  absl::StatusOr<btree::Bucket*> b = tx->GetBucket(bucket);
+  if (absl::IsNotFound(b.status())) return absl::OkStatus();
+  if (!b.ok()) return b.status();
+  std::string_view value;
+  absl::Status s = (*b)->Get(key, &value);
+  if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absl::OkStatus();  // absent, or a nested bucket
+  if (!s.ok()) return s;
+  out->keys.emplace_back(key);
+  out->values.emplace_back(value);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<KeyValues> MergedRange(
     const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
     std::string_view bucket, std::string_view key, std::string_view end, size_t limit) {
   KeyValues out;
-  std::string single_end;
   if (end.empty()) {
-    single_end = std::string(key) + '\0';  // the successor of key
-    end = single_end;
-    limit = 1;
+    if (absl::Status s = MergedGet(segments, tx, bucket, key, &out); !s.ok()) return s;
+    return out;
   }
   absl::Status s = MergedScan(segments, tx, bucket, key, end, limit,
                               [&](std::string_view k, std::string_view v) {
