@@ -107,26 +107,16 @@ absl::Status Cursor::SeekInternal(std::string_view key) {
   }
 }
 
-absl::Status Cursor::FirstLeaf() {
+// From the top frame down to a leaf, at the first (or last) entry of each
+// level below it.
+absl::Status Cursor::DescendToEdge(bool first) {
   while (!stack_.back().is_leaf()) {
     Frame& f = stack_.back();
     if (f.count() == 0) return CorruptPage(f.page.id(), "empty branch page");
     absl::StatusOr<pgid_t> child = ChildId(f);
     if (!child.ok()) return child.status();
     if (absl::Status s = Descend(*child); !s.ok()) return s;
-    stack_.back().index = 0;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Cursor::LastLeaf() {
-  while (!stack_.back().is_leaf()) {
-    Frame& f = stack_.back();
-    if (f.count() == 0) return CorruptPage(f.page.id(), "empty branch page");
-    absl::StatusOr<pgid_t> child = ChildId(f);
-    if (!child.ok()) return child.status();
-    if (absl::Status s = Descend(*child); !s.ok()) return s;
-    stack_.back().index = stack_.back().count() - 1;
+    stack_.back().index = first ? 0 : stack_.back().count() - 1;
   }
   return absl::OkStatus();
 }
@@ -165,38 +155,22 @@ absl::Status Cursor::LoadCurrent() {
   return absl::OkStatus();
 }
 
-// Moves to the next entry, across leaves (empty ones skipped).
-absl::Status Cursor::NextInternal() {
+// Moves to the next (or previous) entry, across leaves (empty ones skipped).
+absl::Status Cursor::Step(bool forward) {
   while (true) {
     int i = int(stack_.size()) - 1;
     for (; i >= 0; --i) {
       Frame& f = stack_[size_t(i)];
-      if (f.index < f.count() - 1) {
+      if (forward && f.index < f.count() - 1) {
         ++f.index;
         break;
       }
-    }
-    if (i < 0) {
-      valid_ = false;
-      stack_.clear();
-      return absl::OkStatus();
-    }
-    stack_.resize(size_t(i) + 1);
-    if (absl::Status s = FirstLeaf(); !s.ok()) return s;
-    if (stack_.back().count() == 0) continue;
-    return LoadCurrent();
-  }
-}
-
-absl::Status Cursor::PrevInternal() {
-  while (true) {
-    int i = int(stack_.size()) - 1;
-    for (; i >= 0; --i) {
-      Frame& f = stack_[size_t(i)];
-      if (f.index > f.count()) f.index = f.count();
-      if (f.index > 0) {
-        --f.index;
-        break;
+      if (!forward) {
+        if (f.index > f.count()) f.index = f.count();
+        if (f.index > 0) {
+          --f.index;
+          break;
+        }
       }
     }
     if (i < 0) {
@@ -205,7 +179,7 @@ absl::Status Cursor::PrevInternal() {
       return absl::OkStatus();
     }
     stack_.resize(size_t(i) + 1);
-    if (absl::Status s = LastLeaf(); !s.ok()) return s;
+    if (absl::Status s = DescendToEdge(forward); !s.ok()) return s;
     if (stack_.back().count() == 0) continue;
     return LoadCurrent();
   }
@@ -216,10 +190,10 @@ void Cursor::First() {
   if (s.ok()) {
     stack_.resize(1);
     stack_.back().index = 0;
-    s = FirstLeaf();
+    s = DescendToEdge(true);
   }
   if (s.ok()) {
-    s = stack_.back().count() == 0 ? NextInternal() : LoadCurrent();
+    s = stack_.back().count() == 0 ? Step(true) : LoadCurrent();
   }
   if (!s.ok()) Fail(std::move(s));
 }
@@ -229,10 +203,10 @@ void Cursor::Last() {
   if (s.ok()) {
     stack_.resize(1);
     stack_.back().index = stack_.back().count() - 1;
-    s = LastLeaf();
+    s = DescendToEdge(false);
   }
   if (s.ok()) {
-    s = stack_.back().count() == 0 ? PrevInternal() : LoadCurrent();
+    s = stack_.back().count() == 0 ? Step(false) : LoadCurrent();
   }
   if (!s.ok()) Fail(std::move(s));
 }
@@ -241,19 +215,19 @@ void Cursor::Seek(std::string_view key) {
   absl::Status s = SeekInternal(key);
   if (s.ok()) {
     const Frame& f = stack_.back();
-    s = f.index >= f.count() ? NextInternal() : LoadCurrent();
+    s = f.index >= f.count() ? Step(true) : LoadCurrent();
   }
   if (!s.ok()) Fail(std::move(s));
 }
 
 void Cursor::Next() {
   if (!valid_) return;
-  if (absl::Status s = NextInternal(); !s.ok()) Fail(std::move(s));
+  if (absl::Status s = Step(true); !s.ok()) Fail(std::move(s));
 }
 
 void Cursor::Prev() {
   if (!valid_) return;
-  if (absl::Status s = PrevInternal(); !s.ok()) Fail(std::move(s));
+  if (absl::Status s = Step(false); !s.ok()) Fail(std::move(s));
 }
 
 absl::StatusOr<Node*> Cursor::LeafNode() {

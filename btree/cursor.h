@@ -61,11 +61,9 @@ class Cursor {
 
   absl::Status SeekInternal(std::string_view key);
   absl::Status Descend(pgid_t id);  // pushes the frame for page/node `id`
-  absl::Status FirstLeaf();         // from the top frame down, leftmost
-  absl::Status LastLeaf();
+  absl::Status DescendToEdge(bool first);  // from the top frame to a leaf
   absl::Status LoadCurrent();       // reads key/value of the top frame
-  absl::Status NextInternal();
-  absl::Status PrevInternal();
+  absl::Status Step(bool forward);
   void Fail(absl::Status s);
   // The leaf node at the cursor's path, materializing it for writing.
   absl::StatusOr<Node*> LeafNode();
