@@ -4,28 +4,34 @@
 
 namespace revkv::btree {
 
-void Freelist::Erase(std::map<pgid_t, uint64_t>::iterator it) {
-  by_size_.erase({it->second, it->first});
-  free_pages_ -= it->second;
-  by_start_.erase(it);
+void Freelist::Erase(pgid_t start, uint64_t n) {
+  by_size_.erase({n, start});
+  by_start_.erase(start);
+  free_pages_ -= n;
 }
 
 void Freelist::Insert(pgid_t start, uint64_t n) {
   if (n == 0) return;
+  // Look both neighbours up before erasing: a btree erase invalidates
+  // every iterator.
   auto next = by_start_.lower_bound(start);
-  if (next != by_start_.end() && next->first == start + n) {
-    n += next->second;
-    auto dead = next++;
-    Erase(dead);
-  }
+  uint64_t next_count = 0;
+  if (next != by_start_.end() && next->first == start + n) next_count = next->second;
+  pgid_t prev_start = 0;
+  uint64_t prev_count = 0;
   if (next != by_start_.begin()) {
     auto prev = std::prev(next);
     if (prev->first + prev->second == start) {
-      start = prev->first;
-      n += prev->second;
-      Erase(prev);
+      prev_start = prev->first;
+      prev_count = prev->second;
     }
   }
+  if (next_count > 0) Erase(start + n, next_count);
+  if (prev_count > 0) {
+    Erase(prev_start, prev_count);
+    start = prev_start;
+  }
+  n += prev_count + next_count;
   by_start_.emplace(start, n);
   by_size_.emplace(n, start);
   free_pages_ += n;
@@ -37,7 +43,7 @@ pgid_t Freelist::Allocate(uint64_t n) {
   if (best == by_size_.end()) return 0;
   pgid_t start = best->second;
   uint64_t count = best->first;
-  Erase(by_start_.find(start));
+  Erase(start, count);
   if (count > n) {
     by_start_.emplace(start + n, count - n);
     by_size_.emplace(count - n, start + n);
@@ -64,20 +70,32 @@ void Freelist::DropPending(txid_t txid) { pending_.erase(txid); }
 void Freelist::AddFree(pgid_t start, uint64_t n) { Insert(start, n); }
 
 std::vector<FreeExtent> Freelist::Persisted() const {
-  std::vector<FreeExtent> all;
-  all.reserve(by_start_.size());
-  for (const auto& [start, n] : by_start_) all.push_back({start, n});
+  // The free extents are already sorted and disjoint; only the few pending
+  // ones need sorting, then one merge pass coalesces both.
+  std::vector<FreeExtent> pending;
   for (const auto& [txid, extents] : pending_) {
-    all.insert(all.end(), extents.begin(), extents.end());
+    pending.insert(pending.end(), extents.begin(), extents.end());
   }
-  std::sort(all.begin(), all.end(),
+  std::sort(pending.begin(), pending.end(),
             [](const FreeExtent& a, const FreeExtent& b) { return a.start < b.start; });
   std::vector<FreeExtent> out;
-  for (const FreeExtent& e : all) {
-    if (!out.empty() && out.back().start + out.back().count == e.start) {
-      out.back().count += e.count;
+  out.reserve(by_start_.size() + pending.size());
+  auto add = [&out](pgid_t start, uint64_t count) {
+    if (!out.empty() && out.back().start + out.back().count == start) {
+      out.back().count += count;
     } else {
-      out.push_back(e);
+      out.push_back({start, count});
+    }
+  };
+  auto it = by_start_.begin();
+  size_t i = 0;
+  while (it != by_start_.end() || i < pending.size()) {
+    if (i == pending.size() || (it != by_start_.end() && it->first < pending[i].start)) {
+      add(it->first, it->second);
+      ++it;
+    } else {
+      add(pending[i].start, pending[i].count);
+      ++i;
     }
   }
   return out;

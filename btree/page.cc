@@ -32,12 +32,18 @@ bool IsValidPageSize(uint64_t page_size) {
 }
 
 void EncodeFreeExtents(const std::vector<FreeExtent>& extents, std::string* out) {
-  auto put = [out](uint64_t v) {
+  // Written through a raw pointer: this runs over the whole list at every
+  // commit, and string::push_back per byte dominated it.
+  constexpr size_t kMaxVarint = 10;
+  size_t old_size = out->size();
+  out->resize(old_size + extents.size() * 2 * kMaxVarint);
+  char* p = out->data() + old_size;
+  auto put = [&p](uint64_t v) {
     while (v >= 0x80) {
-      out->push_back(char(v | 0x80));
+      *p++ = char(v | 0x80);
       v >>= 7;
     }
-    out->push_back(char(v));
+    *p++ = char(v);
   };
   pgid_t prev_end = 0;
   for (const FreeExtent& e : extents) {
@@ -45,6 +51,7 @@ void EncodeFreeExtents(const std::vector<FreeExtent>& extents, std::string* out)
     put(e.count);
     prev_end = e.start + e.count;
   }
+  out->resize(size_t(p - out->data()));
 }
 
 bool DecodeFreeExtents(std::string_view data, uint32_t count, std::vector<FreeExtent>* out) {
