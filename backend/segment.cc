@@ -1,6 +1,7 @@
 #include "backend/segment.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace revkv::backend {
@@ -10,7 +11,8 @@ std::vector<Entry>::const_iterator BucketRun::LowerBound(std::string_view key) c
                           [](const Entry& e, std::string_view k) { return e.key < k; });
 }
 
-Segment::Segment(Buckets buckets) : buckets_(std::move(buckets)) {
+Segment::Segment(Buckets buckets, std::vector<Storage> storage)
+    : buckets_(std::move(buckets)), storage_(std::move(storage)) {
   for (const auto& [name, run] : buckets_) entry_count_ += run.entries.size();
 }
 
@@ -63,7 +65,11 @@ std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segmen
       ++b;
     }
   }
-  return std::make_shared<const Segment>(std::move(out));
+  std::vector<Storage> storage;
+  storage.reserve(older.storage_.size() + newer.storage_.size());
+  storage.insert(storage.end(), older.storage_.begin(), older.storage_.end());
+  storage.insert(storage.end(), newer.storage_.begin(), newer.storage_.end());
+  return std::make_shared<const Segment>(std::move(out), std::move(storage));
 }
 
 WriteBuffer::MutableRun& WriteBuffer::RunFor(std::string_view bucket) {
@@ -104,6 +110,19 @@ void WriteBuffer::DeleteBucket(std::string_view bucket) {
 }
 
 std::shared_ptr<const Segment> WriteBuffer::Freeze() {
+  size_t bytes = 0;
+  for (const auto& [name, run] : buckets_) {
+    for (const auto& [key, value] : run.entries) bytes += key.size() + (value ? value->size() : 0);
+  }
+  auto block = std::make_shared<std::string>();
+  block->resize(bytes);
+  char* p = block->data();
+  auto copy = [&p](std::string_view from) {
+    std::memcpy(p, from.data(), from.size());
+    std::string_view view(p, from.size());
+    p += from.size();
+    return view;
+  };
   Segment::Buckets out;
   for (auto& [name, run] : buckets_) {
     BucketRun r;
@@ -113,15 +132,15 @@ std::shared_ptr<const Segment> WriteBuffer::Freeze() {
     for (auto& [key, value] : run.entries) {
       if (r.reset && !value.has_value()) continue;  // nothing older to hide
       Entry e;
-      e.key = key;
+      e.key = copy(key);
       e.tombstone = !value.has_value();
-      if (value.has_value()) e.value = std::move(*value);
-      r.entries.push_back(std::move(e));
+      if (value.has_value()) e.value = copy(*value);
+      r.entries.push_back(e);
     }
     out.emplace_hint(out.end(), name, std::move(r));
   }
   buckets_.clear();
-  return std::make_shared<const Segment>(std::move(out));
+  return std::make_shared<const Segment>(std::move(out), std::vector<Storage>{std::move(block)});
 }
 
 }  // namespace revkv::backend

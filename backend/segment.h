@@ -32,9 +32,10 @@
 
 namespace revkv::backend {
 
+// A write: views into the owning Segment's storage.
 struct Entry {
-  std::string key;
-  std::string value;
+  std::string_view key;
+  std::string_view value;
   bool tombstone = false;
 };
 
@@ -47,11 +48,15 @@ struct BucketRun {
   std::vector<Entry>::const_iterator LowerBound(std::string_view key) const;
 };
 
+// The bytes of keys and values, shared by every Segment with views into them.
+using Storage = std::shared_ptr<const std::string>;
+
 class Segment {
  public:
   using Buckets = std::map<std::string, BucketRun, std::less<>>;
 
-  explicit Segment(Buckets buckets);
+  // `storage` holds every byte the entries of `buckets` view.
+  Segment(Buckets buckets, std::vector<Storage> storage);
 
   // The run of `bucket`, or nullptr when this delta does not touch it.
   const BucketRun* Find(std::string_view bucket) const;
@@ -61,12 +66,15 @@ class Segment {
   // entry_count + buckets touched: the merge policy's measure of size.
   size_t weight() const { return entry_count_ + buckets_.size(); }
 
-  // One segment equal to applying `older` then `newer`. O(size of both).
+  // One segment equal to applying `older` then `newer`. O(entries of both),
+  // copying views, not bytes: the result shares both inputs' storage (bytes
+  // of overwritten entries stay until the stack is cleared at commit).
   static std::shared_ptr<const Segment> Merge(const Segment& older,
                                               const Segment& newer);
 
  private:
   Buckets buckets_;
+  std::vector<Storage> storage_;
   size_t entry_count_ = 0;
 };
 
@@ -79,7 +87,8 @@ class WriteBuffer {
   void DeleteBucket(std::string_view bucket);
 
   bool empty() const { return buckets_.empty(); }
-  // Moves the buffered writes into a new Segment; the buffer is empty after.
+  // Copies the buffered writes into a new Segment (one block of storage);
+  // the buffer is empty after.
   std::shared_ptr<const Segment> Freeze();
 
  private:

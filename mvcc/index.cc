@@ -23,25 +23,37 @@ void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
 }
 
 void Index::Put(std::string_view key, Revision rev) {
+  PutAfter(key, rev, [](const KeyAt*) { return absl::OkStatus(); }).IgnoreError();
+}
+
+absl::Status Index::PutAfter(std::string_view key, Revision rev,
+                             absl::FunctionRef<absl::Status(const KeyAt* prev)> write) {
   std::unique_lock l(mu_);
-  auto it = tree_.find(key);
-  if (it == tree_.end()) it = tree_.emplace(CompactKey(key), KeyIndex()).first;
+  auto it = tree_.lower_bound(key);
+  const bool known = it != tree_.end() && std::string_view(it->first) == key;
+  KeyAt prev;
+  const bool live = known && it->second.Get(rev.main, &prev).ok();
+  if (absl::Status s = write(live ? &prev : nullptr); !s.ok()) return s;
+  if (!known) it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
   it->second.Put(rev);
+  return absl::OkStatus();
 }
 
 void Index::Restore(std::string_view key, Revision created, Revision modified,
                     int64_t version) {
   std::unique_lock l(mu_);
-  auto it = tree_.find(key);
-  if (it == tree_.end()) it = tree_.emplace(CompactKey(key), KeyIndex()).first;
+  auto it = tree_.lower_bound(key);
+  if (it == tree_.end() || std::string_view(it->first) != key) {
+    it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
+  }
   it->second.Restore(created, modified, version);
 }
 
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
   std::unique_lock l(mu_);
-  auto it = tree_.find(key);
-  if (it != tree_.end()) {
+  auto it = tree_.lower_bound(key);
+  if (it != tree_.end() && std::string_view(it->first) == key) {
     if (tombstone) {
       it->second.Tombstone(rev).IgnoreError();  // a second tombstone: as etcd, ignored
     } else {
@@ -50,8 +62,8 @@ void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
     return;
   }
   if (tombstone) return;
-  tree_.emplace(CompactKey(key), KeyIndex())
-      .first->second.Restore(Revision{create_revision, 0}, rev, version);
+  tree_.emplace_hint(it, CompactKey(key), KeyIndex())
+      ->second.Restore(Revision{create_revision, 0}, rev, version);
 }
 
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {
@@ -99,14 +111,9 @@ size_t Index::size() const {
 
 size_t Index::MemoryBytes() const {
   std::shared_lock l(mu_);
-  // Entries live in btree nodes (about 1.1x their size); each key owns a heap
-  // block.
-  size_t n = size_t(double(tree_.size() * sizeof(std::pair<const CompactKey, KeyIndex>)) * 1.1);
-  for (const auto& [key, ki] : tree_) {
-    // malloc rounds a block up to 16 bytes and adds an 8-byte header.
-    if (key.size() > 0) n += (key.size() + 8 + 15) / 16 * 16;
-    n += ki.HeapBytes();
-  }
+  // The tree's nodes, plus what keys and key indexes own on the heap.
+  size_t n = tree_.bytes_used();
+  for (const auto& [key, ki] : tree_) n += key.HeapBytes() + ki.HeapBytes();
   return n;
 }
 

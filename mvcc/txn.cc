@@ -124,20 +124,16 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
   kv.create_revision = rev;
   kv.mod_revision = rev;
   kv.lease = lease;
-  KeyAt at;
-  int64_t version = 0;
-  if (store_->index_.Get(key, rev, &at).ok()) {
-    kv.create_revision = at.created.main;
-    version = at.version;
-  }
-  kv.version = version + 1;
   const Revision idx{rev, int64_t(changes_.size())};
-  absl::Status s = tx_->UnsafeSeqPut(kKeyBucket, RevisionKey(idx), EncodeKeyValue(kv));
+  absl::Status s = store_->index_.PutAfter(key, idx, [&](const KeyAt* prev) {
+    if (prev != nullptr) kv.create_revision = prev->created.main;
+    kv.version = (prev != nullptr ? prev->version : 0) + 1;
+    return tx_->UnsafeSeqPut(kKeyBucket, RevisionKey(idx), EncodeKeyValue(kv));
+  });
   if (!s.ok()) {
     store_->Fail(s);
     return s;
   }
-  store_->index_.Put(key, idx);
   changes_.push_back(std::move(kv));
   return rev;
 }

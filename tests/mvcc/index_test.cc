@@ -68,5 +68,63 @@ TEST(Index, ReadersRunWhileAWriterPutsAndCompacts) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+TEST(CompactKey, KeysUpToTheInlineLimitAndLongerOnesRoundTripThroughMoves) {
+  for (size_t n : {size_t{0}, size_t{1}, CompactKey::kInlineBytes, CompactKey::kInlineBytes + 1,
+                   size_t{300}}) {
+    std::string text(n, 'x');
+    for (size_t i = 0; i < n; ++i) text[i] = char('a' + i % 26);
+    CompactKey k(text);
+    EXPECT_EQ(std::string_view(k), text) << n;
+    EXPECT_EQ(k.HeapBytes() == 0, n <= CompactKey::kInlineBytes) << n;
+    CompactKey moved(std::move(k));
+    EXPECT_EQ(std::string_view(moved), text) << n;
+    CompactKey assigned("other");
+    assigned = std::move(moved);
+    EXPECT_EQ(std::string_view(assigned), text) << n;
+    CompactKey copy(assigned);
+    EXPECT_EQ(std::string_view(copy), text) << n;
+  }
+}
+
+TEST(Index, PutAfterAddsNothingWhenTheWriteFails) {
+  Index index;
+  index.Put("a", {2, 0});
+  absl::Status s = index.PutAfter("a", {3, 0}, [](const KeyAt* prev) {
+    EXPECT_NE(prev, nullptr);
+    return absl::InternalError("write failed");
+  });
+  EXPECT_FALSE(s.ok());
+  s = index.PutAfter("b", {3, 0}, [](const KeyAt*) { return absl::InternalError("no"); });
+  EXPECT_FALSE(s.ok());
+  KeyAt at;
+  ASSERT_TRUE(index.Get("a", 3, &at).ok());
+  EXPECT_EQ(at.modified.main, 2);
+  EXPECT_FALSE(index.Get("b", 3, &at).ok());
+  EXPECT_EQ(index.size(), 1u);
+}
+
+TEST(Index, PutAfterPassesThePreviousGenerationOrNull) {
+  Index index;
+  const KeyAt* seen = reinterpret_cast<const KeyAt*>(1);
+  ASSERT_TRUE(index.PutAfter("k", {2, 0}, [&](const KeyAt* prev) {
+    seen = prev;
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(seen, nullptr);
+  KeyAt got;
+  ASSERT_TRUE(index.PutAfter("k", {3, 0}, [&](const KeyAt* prev) {
+    if (prev != nullptr) got = *prev;
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(got.created.main, 2);
+  EXPECT_EQ(got.version, 1);
+  ASSERT_TRUE(index.Tombstone("k", {4, 0}).ok());
+  ASSERT_TRUE(index.PutAfter("k", {5, 0}, [&](const KeyAt* prev) {
+    seen = prev;
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(seen, nullptr);  // a deleted key starts a new generation
+}
+
 }  // namespace
 }  // namespace revkv::mvcc
