@@ -1,5 +1,7 @@
 #include "mvcc/index.h"
 
+#include <algorithm>
+#include <cstring>
 #include <mutex>
 
 namespace revkv::mvcc {
@@ -53,17 +55,73 @@ void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
   std::unique_lock l(mu_);
   auto it = tree_.lower_bound(key);
+  Replay(it, key, rev, tombstone, create_revision, version);
+}
+
+void Index::RestoreRecords(std::vector<Record>* records) {
+  // The keys are views into the data file in revision order. Read each once,
+  // in that (file) order, to note its first 16 bytes as two big-endian
+  // words; sort by them, which orders like the bytes; then keys of up to 16
+  // bytes never touch the file again, and sorted records go into the tree in
+  // key order. (key, revision) order keeps each key's records in revision
+  // order, as replay needs.
+  for (Record& r : *records) {
+    char buf[16] = {};
+    std::memcpy(buf, r.key.data(), std::min<size_t>(r.key.size(), 16));
+    std::memcpy(&r.prefix_hi, buf, 8);
+    std::memcpy(&r.prefix_lo, buf + 8, 8);
+    r.prefix_hi = __builtin_bswap64(r.prefix_hi);
+    r.prefix_lo = __builtin_bswap64(r.prefix_lo);
+  }
+  auto key_less = [](const Record& a, const Record& b) {
+    if (a.prefix_hi != b.prefix_hi) return a.prefix_hi < b.prefix_hi;
+    if (a.prefix_lo != b.prefix_lo) return a.prefix_lo < b.prefix_lo;
+    // Equal first 16 bytes. If either key is no longer, it is a prefix of
+    // the other (zero padding makes "a" and "a\0" tie above).
+    if (a.key.size() <= 16 || b.key.size() <= 16) return a.key.size() < b.key.size();
+    return a.key.compare(b.key) < 0;
+  };
+  std::sort(records->begin(), records->end(), [&key_less](const Record& a, const Record& b) {
+    if (key_less(a, b)) return true;
+    if (key_less(b, a)) return false;
+    return a.rev < b.rev;
+  });
+  std::unique_lock l(mu_);
+  auto it = tree_.begin();
+  char buf[16];
+  for (size_t i = 0; i < records->size(); ++i) {
+    const Record& r = (*records)[i];
+    std::string_view key = r.key;
+    if (key.size() <= 16) {  // rebuilt from the prefix: no read of the file
+      uint64_t hi = __builtin_bswap64(r.prefix_hi), lo = __builtin_bswap64(r.prefix_lo);
+      std::memcpy(buf, &hi, 8);
+      std::memcpy(buf + 8, &lo, 8);
+      key = std::string_view(buf, key.size());
+    }
+    // Keys ascend: the position is at or after the last one, and for a
+    // growing tree usually the end, which emplace_hint takes in O(1).
+    const bool new_key = i == 0 || key_less((*records)[i - 1], r);
+    if (new_key && it != tree_.end() && std::string_view(it->first) < key) {
+      it = tree_.lower_bound(key);
+    }
+    it = Replay(it, key, r.rev, r.tombstone, r.create_revision, r.version);
+  }
+}
+
+Index::Tree::iterator Index::Replay(Tree::iterator it, std::string_view key, Revision rev,
+                                    bool tombstone, int64_t create_revision, int64_t version) {
   if (it != tree_.end() && std::string_view(it->first) == key) {
     if (tombstone) {
       it->second.Tombstone(rev).IgnoreError();  // a second tombstone: as etcd, ignored
     } else {
       it->second.Put(rev);
     }
-    return;
+    return it;
   }
-  if (tombstone) return;
-  tree_.emplace_hint(it, CompactKey(key), KeyIndex())
-      ->second.Restore(Revision{create_revision, 0}, rev, version);
+  if (tombstone) return it;
+  it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
+  it->second.Restore(Revision{create_revision, 0}, rev, version);
+  return it;
 }
 
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {

@@ -2,6 +2,11 @@
 #include "mvcc/index.h"
 
 #include <atomic>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -124,6 +129,50 @@ TEST(Index, PutAfterPassesThePreviousGenerationOrNull) {
     return absl::OkStatus();
   }).ok());
   EXPECT_EQ(seen, nullptr);  // a deleted key starts a new generation
+}
+
+// RestoreRecords must equal RestoreRecord applied one by one: random
+// histories over keys that share long prefixes, differ only past byte 16,
+// or end in zero bytes.
+TEST(Index, RestoreRecordsEqualsReplayingEachRecord) {
+  uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<std::string> keys = {
+      "a", std::string("a\0", 2), std::string("a\0\0", 3), "ab", "b",
+      std::string(16, 'k'), std::string(16, 'k') + "1", std::string(16, 'k') + "2",
+      std::string(40, 'k') + "x", std::string(40, 'k') + "y", "/registry/pods/default/web-0",
+      "/registry/pods/default/web-1"};
+  std::vector<Index::Record> records;
+  for (int64_t main = 2; main < 400; ++main) {
+    Index::Record r;
+    r.key = keys[rng() % keys.size()];
+    r.rev = {main, 0};
+    r.tombstone = rng() % 4 == 0;
+    r.create_revision = main - int64_t(rng() % 3);
+    r.version = 1 + int64_t(rng() % 3);
+    records.push_back(r);
+  }
+  Index one_by_one, sorted;
+  for (const Index::Record& r : records) {
+    one_by_one.RestoreRecord(r.key, r.rev, r.tombstone, r.create_revision, r.version);
+  }
+  std::vector<Index::Record> copy = records;
+  sorted.RestoreRecords(&copy);
+  ASSERT_EQ(sorted.size(), one_by_one.size());
+  for (int64_t rev = 1; rev < 400; rev += 7) {
+    std::vector<std::pair<std::string, int64_t>> a, b;
+    one_by_one.Range("", "", rev, [&](std::string_view k, const KeyAt& at) {
+      a.emplace_back(std::string(k), at.modified.main * 1000000 + at.created.main * 10 + at.version);
+      return true;
+    });
+    sorted.Range("", "", rev, [&](std::string_view k, const KeyAt& at) {
+      b.emplace_back(std::string(k), at.modified.main * 1000000 + at.created.main * 10 + at.version);
+      return true;
+    });
+    ASSERT_EQ(a, b) << "rev " << rev;
+  }
+  EXPECT_EQ(sorted.Keep(200), one_by_one.Keep(200));
 }
 
 }  // namespace
