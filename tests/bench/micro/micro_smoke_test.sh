@@ -46,7 +46,7 @@ run "$btree_micro" \
   BM_NodeSplitCommit/25 BM_NodeSplitCommit/26 BM_NodeSplitCommit/1000
 
 run "$mvcc_micro" \
-  BM_IndexGetLatest BM_IndexGetMissing \
+  BM_IndexGetLatest/1000 BM_IndexGetLatest/100000 BM_IndexGetMissing \
   BM_IndexRange/10 BM_IndexRange/1000 \
   BM_RevisionEncode BM_RevisionDecode \
   BM_KeyValueEncode BM_KeyValueDecode BM_KeyValueDecodeHeader
