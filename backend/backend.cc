@@ -62,6 +62,18 @@ void Backend::CommitterLoop() {
 }
 
 void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
+  // recording_ changes only under the BatchTx lock, which the caller holds.
+  bool recording;
+  {
+    std::lock_guard<std::mutex> l(log_mu_);
+    recording = recording_;
+  }
+  if (!recording) {
+    // The cheap path: grow the newest segment in place while no reader has
+    // it. (While defrag records, every write must reach its log.)
+    std::unique_lock<std::mutex> l(view_mu_);
+    if (read_buffer_.TryAbsorb(*segment)) return;
+  }
   // Merge outside view_mu_ (only the writer changes read_buffer_), then
   // swap the O(log n) pointers in.
   SegmentStack next = read_buffer_;
@@ -69,9 +81,11 @@ void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
   {
     std::unique_lock<std::mutex> l(view_mu_);
     read_buffer_ = std::move(next);
+    // The defrag log holds this very segment: it must never change.
+    if (recording) segment->shared = true;
   }
   std::lock_guard<std::mutex> l(log_mu_);
-  if (recording_) defrag_log_.Push(std::move(segment));
+  if (recording) defrag_log_.Push(std::move(segment));
 }
 
 void Backend::ResetReadBuffer() {
@@ -88,6 +102,7 @@ absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx()
   if (db_ == nullptr) return absl::FailedPreconditionError("backend: closed");
   absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
   if (!tx.ok()) return tx.status();
+  read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
       new ConcurrentReadTx(db_, *std::move(tx), read_buffer_.segments(), open_reads_));
 }

@@ -69,7 +69,40 @@ std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segmen
   storage.reserve(older.storage_.size() + newer.storage_.size());
   storage.insert(storage.end(), older.storage_.begin(), older.storage_.end());
   storage.insert(storage.end(), newer.storage_.begin(), newer.storage_.end());
-  return std::make_shared<const Segment>(std::move(out), std::move(storage));
+  return std::make_shared<Segment>(std::move(out), std::move(storage));
+}
+
+bool Segment::TryAbsorb(const Segment& newer) {
+  // Check everything first: a refusal must leave this segment unchanged.
+  for (const auto& [name, run] : newer.buckets_) {
+    if (run.reset) return false;
+    const BucketRun* mine = Find(name);
+    if (mine == nullptr || mine->entries.empty()) continue;
+    std::string_view last = mine->entries.back().key;
+    for (const Entry& e : run.entries) {
+      if (e.key > last) break;  // sorted: every later key is greater too
+      auto it = mine->LowerBound(e.key);
+      if (it == mine->entries.end() || it->key != e.key) return false;
+    }
+  }
+  for (const auto& [name, run] : newer.buckets_) {
+    auto found = buckets_.find(name);
+    if (found == buckets_.end()) found = buckets_.emplace(name, BucketRun{}).first;
+    BucketRun& mine = found->second;
+    mine.exists = run.exists;
+    for (const Entry& e : run.entries) {
+      if (mine.entries.empty() || e.key > mine.entries.back().key) {
+        mine.entries.push_back(e);
+        entry_count_++;
+      } else {
+        auto it = std::lower_bound(mine.entries.begin(), mine.entries.end(), e.key,
+                                   [](const Entry& a, std::string_view k) { return a.key < k; });
+        *it = e;  // the check above found the key
+      }
+    }
+  }
+  storage_.insert(storage_.end(), newer.storage_.begin(), newer.storage_.end());
+  return true;
 }
 
 WriteBuffer::MutableRun& WriteBuffer::RunFor(std::string_view bucket) {
@@ -140,7 +173,7 @@ std::shared_ptr<const Segment> WriteBuffer::Freeze() {
     out.emplace_hint(out.end(), name, std::move(r));
   }
   buckets_.clear();
-  return std::make_shared<const Segment>(std::move(out), std::vector<Storage>{std::move(block)});
+  return std::make_shared<Segment>(std::move(out), std::vector<Storage>{std::move(block)});
 }
 
 }  // namespace revkv::backend

@@ -72,6 +72,18 @@ class Segment {
   static std::shared_ptr<const Segment> Merge(const Segment& older,
                                               const Segment& newer);
 
+  // Appends `newer`'s writes to this segment in place, when that is cheap:
+  // newer resets no bucket and each of its keys either sorts after this
+  // segment's last key of the bucket or overwrites a key already here (the
+  // pattern of revision-keyed puts plus a meta counter). Returns false and
+  // changes nothing otherwise. Only for a segment no reader can see (see
+  // SegmentStack::TryAbsorb); the result equals Merge(*this, newer).
+  bool TryAbsorb(const Segment& newer);
+
+  // Set once a reader or the defrag log may hold this segment; from then on
+  // it never changes. Guarded by the owner's lock (Backend::view_mu_).
+  mutable bool shared = false;
+
  private:
   Buckets buckets_;
   std::vector<Storage> storage_;

@@ -16,6 +16,17 @@ void SegmentStack::Push(std::shared_ptr<const Segment> segment) {
   }
 }
 
+bool SegmentStack::TryAbsorb(const Segment& segment) {
+  if (segments_.empty() || segments_.back()->shared) return false;
+  // Every segment is created non-const (Freeze, Merge); only the stack's
+  // unshared newest one is ever changed.
+  return const_cast<Segment*>(segments_.back().get())->TryAbsorb(segment);
+}
+
+void SegmentStack::MarkShared() const {
+  for (const auto& s : segments_) s->shared = true;
+}
+
 size_t SegmentStack::entry_count() const {
   size_t n = 0;
   for (const auto& s : segments_) n += s->entry_count();

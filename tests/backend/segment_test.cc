@@ -101,5 +101,54 @@ TEST(SegmentStackTest, MergesToLogarithmicallyManySegmentsWithSameContents) {
   EXPECT_EQ(flat->entry_count(), 300u);
 }
 
+TEST(SegmentStackTest, AppendsAndOverwritesAreAbsorbedIntoTheUnsharedNewestSegment) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}, {"k2", "v2"}}));
+  WriteBuffer w;
+  w.Put("b", "k2", "v2'");  // overwrite
+  w.Put("b", "k3", "v3");   // append
+  w.Put("m", "ci", "7");    // a bucket the segment did not touch
+  ASSERT_TRUE(stack.TryAbsorb(*w.Freeze()));
+  EXPECT_EQ(stack.segments().size(), 1u);
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2'"}, {"k3", "v3"}}));
+  EXPECT_EQ(Scan(stack, "m"), (KV{{"ci", "7"}}));
+  EXPECT_EQ(stack.entry_count(), 4u);
+}
+
+TEST(SegmentStackTest, AKeyInsertedBeforeTheLastIsRefusedAndChangesNothing) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}, {"k3", "v3"}}));
+  WriteBuffer w;
+  w.Put("b", "k9", "v9");
+  w.Put("b", "k2", "v2");  // would need an insert in the middle
+  EXPECT_FALSE(stack.TryAbsorb(*w.Freeze()));
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k3", "v3"}}));
+}
+
+TEST(SegmentStackTest, ABucketResetIsRefused) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}}));
+  WriteBuffer w;
+  w.DeleteBucket("b");
+  EXPECT_FALSE(stack.TryAbsorb(*w.Freeze()));
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}}));
+}
+
+TEST(SegmentStackTest, SegmentsSeenByAReaderAreNeverChanged) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}}));
+  std::vector<std::shared_ptr<const Segment>> view = stack.segments();
+  stack.MarkShared();
+  EXPECT_FALSE(stack.TryAbsorb(*Puts("b", {{"k2", "v2"}})));
+  stack.Push(Puts("b", {{"k2", "v2"}}));
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2"}}));
+  KV seen;
+  ASSERT_TRUE(MergedScan(view, nullptr, "b", "", "", 0, [&](std::string_view k, std::string_view v) {
+                seen.emplace(std::string(k), std::string(v));
+                return true;
+              }).ok());
+  EXPECT_EQ(seen, (KV{{"k1", "v1"}}));
+}
+
 }  // namespace
 }  // namespace revkv::backend
