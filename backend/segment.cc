@@ -16,9 +16,20 @@ Segment::Segment(Buckets buckets, std::vector<Storage> storage)
   for (const auto& [name, run] : buckets_) entry_count_ += run.entries.size();
 }
 
+namespace {
+
+Segment::Buckets::const_iterator FindBucket(const Segment::Buckets& buckets,
+                                            std::string_view name) {
+  return std::lower_bound(
+      buckets.begin(), buckets.end(), name,
+      [](const std::pair<std::string, BucketRun>& b, std::string_view n) { return b.first < n; });
+}
+
+}  // namespace
+
 const BucketRun* Segment::Find(std::string_view bucket) const {
-  auto it = buckets_.find(bucket);
-  return it == buckets_.end() ? nullptr : &it->second;
+  auto it = FindBucket(buckets_, bucket);
+  return it == buckets_.end() || it->first != bucket ? nullptr : &it->second;
 }
 
 namespace {
@@ -51,16 +62,17 @@ BucketRun MergeRuns(const BucketRun& older, const BucketRun& newer) {
 
 std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segment& newer) {
   Buckets out;
+  out.reserve(older.buckets_.size() + newer.buckets_.size());
   auto a = older.buckets_.begin(), b = newer.buckets_.begin();
   while (a != older.buckets_.end() || b != newer.buckets_.end()) {
     if (b == newer.buckets_.end() || (a != older.buckets_.end() && a->first < b->first)) {
-      out.emplace_hint(out.end(), a->first, a->second);
+      out.emplace_back(a->first, a->second);
       ++a;
     } else if (a == older.buckets_.end() || b->first < a->first) {
-      out.emplace_hint(out.end(), b->first, b->second);
+      out.emplace_back(b->first, b->second);
       ++b;
     } else {
-      out.emplace_hint(out.end(), a->first, MergeRuns(a->second, b->second));
+      out.emplace_back(a->first, MergeRuns(a->second, b->second));
       ++a;
       ++b;
     }
@@ -86,8 +98,10 @@ bool Segment::TryAbsorb(const Segment& newer) {
     }
   }
   for (const auto& [name, run] : newer.buckets_) {
-    auto found = buckets_.find(name);
-    if (found == buckets_.end()) found = buckets_.emplace(name, BucketRun{}).first;
+    auto found = buckets_.begin() + (FindBucket(buckets_, name) - buckets_.cbegin());
+    if (found == buckets_.end() || found->first != name) {
+      found = buckets_.emplace(found, name, BucketRun{});
+    }
     BucketRun& mine = found->second;
     mine.exists = run.exists;
     for (const Entry& e : run.entries) {
@@ -105,75 +119,79 @@ bool Segment::TryAbsorb(const Segment& newer) {
   return true;
 }
 
-WriteBuffer::MutableRun& WriteBuffer::RunFor(std::string_view bucket) {
-  auto it = buckets_.find(bucket);
-  if (it == buckets_.end()) it = buckets_.emplace(std::string(bucket), MutableRun{}).first;
-  return it->second;
+uint32_t WriteBuffer::BucketFor(std::string_view bucket) {
+  for (uint32_t i = 0; i < buckets_.size(); ++i) {
+    if (buckets_[i].name == bucket) return i;
+  }
+  buckets_.push_back({std::string(bucket)});
+  buckets_.back().first_op = ops_.size();
+  return uint32_t(buckets_.size() - 1);
+}
+
+void WriteBuffer::Log(std::string_view bucket, std::string_view key, std::string_view value,
+                      bool tombstone) {
+  Op op{BucketFor(bucket), tombstone, bytes_.size(), key.size(), 0, value.size()};
+  if (bytes_.empty()) bytes_.reserve(std::max<size_t>(256, key.size() + value.size()));
+  bytes_.append(key);
+  op.value_at = bytes_.size();
+  bytes_.append(value);
+  ops_.push_back(op);
 }
 
 void WriteBuffer::Put(std::string_view bucket, std::string_view key, std::string_view value) {
-  auto& entries = RunFor(bucket).entries;
-  // Appends (UnsafeSeqPut's pattern) hit the end hint in O(1).
-  auto hint = entries.empty() || entries.rbegin()->first < key ? entries.end()
-                                                                : entries.lower_bound(key);
-  if (hint != entries.end() && hint->first == key) {
-    hint->second = std::string(value);
-  } else {
-    entries.emplace_hint(hint, std::string(key), std::string(value));
-  }
+  Log(bucket, key, value, /*tombstone=*/false);
 }
 
 void WriteBuffer::Delete(std::string_view bucket, std::string_view key) {
-  MutableRun& run = RunFor(bucket);
-  auto it = run.entries.find(key);
-  if (it != run.entries.end()) {
-    it->second.reset();
-  } else {
-    run.entries.emplace(std::string(key), std::nullopt);
-  }
+  Log(bucket, key, "", /*tombstone=*/true);
 }
 
-void WriteBuffer::CreateBucket(std::string_view bucket) { RunFor(bucket).exists = true; }
+void WriteBuffer::CreateBucket(std::string_view bucket) { buckets_[BucketFor(bucket)].exists = true; }
 
 void WriteBuffer::DeleteBucket(std::string_view bucket) {
-  MutableRun& run = RunFor(bucket);
-  run.reset = true;
-  run.exists = false;
-  run.entries.clear();
+  BucketState& b = buckets_[BucketFor(bucket)];
+  b.reset = true;
+  b.exists = false;
+  b.first_op = ops_.size();
 }
 
 std::shared_ptr<const Segment> WriteBuffer::Freeze() {
-  size_t bytes = 0;
-  for (const auto& [name, run] : buckets_) {
-    for (const auto& [key, value] : run.entries) bytes += key.size() + (value ? value->size() : 0);
-  }
-  auto block = std::make_shared<std::string>();
-  block->resize(bytes);
-  char* p = block->data();
-  auto copy = [&p](std::string_view from) {
-    std::memcpy(p, from.data(), from.size());
-    std::string_view view(p, from.size());
-    p += from.size();
-    return view;
-  };
+  auto storage = std::make_shared<std::string>(std::move(bytes_));
+  const char* base = storage->data();
+  std::vector<uint32_t> order(buckets_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [this](uint32_t a, uint32_t b) { return buckets_[a].name < buckets_[b].name; });
   Segment::Buckets out;
-  for (auto& [name, run] : buckets_) {
-    BucketRun r;
-    r.reset = run.reset;
-    r.exists = run.exists;
-    r.entries.reserve(run.entries.size());
-    for (auto& [key, value] : run.entries) {
-      if (r.reset && !value.has_value()) continue;  // nothing older to hide
-      Entry e;
-      e.key = copy(key);
-      e.tombstone = !value.has_value();
-      if (value.has_value()) e.value = copy(*value);
-      r.entries.push_back(e);
+  out.reserve(buckets_.size());
+  std::vector<const Op*> ops;
+  for (uint32_t bi : order) {
+    const BucketState& b = buckets_[bi];
+    ops.clear();
+    for (size_t i = b.first_op; i < ops_.size(); ++i) {
+      if (ops_[i].bucket == bi) ops.push_back(&ops_[i]);
     }
-    out.emplace_hint(out.end(), name, std::move(r));
+    auto key_of = [base](const Op* op) { return std::string_view(base + op->key_at, op->key_size); };
+    // Stable: of equal keys the newest write comes last, and wins.
+    std::stable_sort(ops.begin(), ops.end(),
+                     [&key_of](const Op* x, const Op* y) { return key_of(x) < key_of(y); });
+    BucketRun r;
+    r.reset = b.reset;
+    r.exists = b.exists;
+    r.entries.reserve(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Op* op = ops[i];
+      if (i + 1 < ops.size() && key_of(ops[i + 1]) == key_of(op)) continue;  // overwritten
+      if (r.reset && op->tombstone) continue;  // nothing older to hide
+      r.entries.push_back(
+          {key_of(op), std::string_view(base + op->value_at, op->value_size), op->tombstone});
+    }
+    out.emplace_back(b.name, std::move(r));
   }
+  bytes_ = std::string();
+  ops_.clear();
   buckets_.clear();
-  return std::make_shared<Segment>(std::move(out), std::vector<Storage>{std::move(block)});
+  return std::make_shared<Segment>(std::move(out), std::vector<Storage>{std::move(storage)});
 }
 
 }  // namespace revkv::backend

@@ -23,11 +23,11 @@
 #define REVKV_BACKEND_SEGMENT_H_
 
 #include <cstddef>
-#include <map>
 #include <memory>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace revkv::backend {
@@ -53,7 +53,8 @@ using Storage = std::shared_ptr<const std::string>;
 
 class Segment {
  public:
-  using Buckets = std::map<std::string, BucketRun, std::less<>>;
+  // Sorted by name; a delta touches a few buckets, so a vector beats a map.
+  using Buckets = std::vector<std::pair<std::string, BucketRun>>;
 
   // `storage` holds every byte the entries of `buckets` view.
   Segment(Buckets buckets, std::vector<Storage> storage);
@@ -99,19 +100,32 @@ class WriteBuffer {
   void DeleteBucket(std::string_view bucket);
 
   bool empty() const { return buckets_.empty(); }
-  // Copies the buffered writes into a new Segment (one block of storage);
-  // the buffer is empty after.
+  // Moves the buffered writes into a new Segment (the buffered bytes become
+  // its storage); the buffer is empty after.
   std::shared_ptr<const Segment> Freeze();
 
  private:
-  struct MutableRun {
+  // Writes are logged flat (one byte buffer, one vector of records) and
+  // sorted once at Freeze: a buffer usually holds a write or two, and per
+  // write maps and strings cost more than the writes.
+  struct Op {
+    uint32_t bucket;  // index into buckets_
+    bool tombstone;
+    size_t key_at, key_size, value_at, value_size;  // into bytes_
+  };
+  struct BucketState {
+    std::string name;
     bool reset = false;
     bool exists = true;
-    std::map<std::string, std::optional<std::string>, std::less<>> entries;
+    size_t first_op = 0;  // ops before this one were undone by DeleteBucket
   };
-  MutableRun& RunFor(std::string_view bucket);
+  uint32_t BucketFor(std::string_view bucket);
+  void Log(std::string_view bucket, std::string_view key, std::string_view value,
+           bool tombstone);
 
-  std::map<std::string, MutableRun, std::less<>> buckets_;
+  std::string bytes_;
+  std::vector<Op> ops_;
+  std::vector<BucketState> buckets_;
 };
 
 }  // namespace revkv::backend
