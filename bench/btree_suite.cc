@@ -32,17 +32,13 @@
 
 namespace revkv::bench {
 
-const char kBenchUsage[] =
-    "NAME:\n"
-    "\trevkv bench - benchmarks of revkv, measured against LMDB\n"
-    "\n"
+const char kBtreeUsage[] =
     "USAGE:\n"
-    "\trevkv bench [btree] [flags]\n"
+    "\trevkv bench btree [flags]\n"
     "\n"
-    "SUITES:\n"
-    "\tbtree\trevkv's btree file engine against LMDB (the default)\n"
+    "revkv's btree file engine against LMDB, in the same process (see bench/btree_suite.h).\n"
     "\n"
-    "FLAGS (btree):\n"
+    "FLAGS:\n"
     "\t--keys N\t\tkeys to load (default 1000000)\n"
     "\t--key-size B\t\tkey bytes (default 16)\n"
     "\t--value-size B\t\tvalue bytes (default 128)\n"
@@ -56,7 +52,7 @@ const char kBenchUsage[] =
     "\t--duration S\t\tseconds of concurrent-read (default 5)\n"
     "\t--scan-entries N\tentries scan visits, at least one pass (default 5000000)\n"
     "\t--quick\t\t\tkeys=20000, rounds=1, duration=1\n"
-    "\t--json\t\t\tone JSON object per line per workload and engine\n";
+    "\t--json, --csv, --plot FILE.svg\toutput formats, as for every subcommand\n";
 
 namespace {
 
@@ -946,7 +942,7 @@ int BtreeSuiteMain(const std::vector<std::string>& args) {
     return 1;
   }
   if (o->help) {
-    std::printf("%s", kBenchUsage);
+    std::printf("%s", kBtreeUsage);
     return 0;
   }
   absl::StatusOr<BtreeSuiteReport> r = RunBtreeSuite(*o, stderr);

@@ -104,8 +104,8 @@ std::string FormatBtreeJson(const BtreeSuiteReport& report);
 // prints the table or JSON to stdout. Returns the exit code.
 int BtreeSuiteMain(const std::vector<std::string>& args);
 
-// Usage text of `revkv bench`.
-extern const char kBenchUsage[];
+// Usage text of `revkv bench btree --help`.
+extern const char kBtreeUsage[];
 
 }  // namespace revkv::bench
 
