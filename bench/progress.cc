@@ -34,7 +34,10 @@ uint64_t MonotonicNs() {
                                    .count());
 }
 
-Progress::Progress(std::FILE* out, bool tty) : out_(out), tty_(tty && out != nullptr) {}
+Progress::Progress(std::FILE* out, bool tty, uint64_t period_ns)
+    : out_(out),
+      tty_(tty && out != nullptr),
+      period_ns_(period_ns != 0 ? period_ns : tty_ ? kTtyPeriodNs : kPlainPeriodNs) {}
 
 Progress Progress::Stderr() { return Progress(stderr, isatty(STDERR_FILENO) == 1); }
 
@@ -43,7 +46,7 @@ void Progress::Begin(const std::string& label, uint64_t total_ops, double durati
   total_ = total_ops;
   duration_s_ = duration_s;
   start_ns_ = MonotonicNs();
-  next_ns_ = start_ns_ + (tty_ ? kTtyPeriodNs : kPlainPeriodNs);
+  next_ns_ = start_ns_ + period_ns_;
   calls_ = 0;
   drawn_ = false;
 }
@@ -52,7 +55,7 @@ void Progress::Update(uint64_t done) {
   if (out_ == nullptr || (++calls_ & 63) != 0) return;
   const uint64_t now = MonotonicNs();
   if (now < next_ns_) return;
-  next_ns_ = now + (tty_ ? kTtyPeriodNs : kPlainPeriodNs);
+  next_ns_ = now + period_ns_;
   Draw(done, now);
 }
 

@@ -68,6 +68,13 @@ std::string FormatCount(double v) {
   return std::string(out.rbegin(), out.rend());
 }
 
+std::string FormatRate(double v) {
+  if (v < 0 || v >= 100) return FormatCount(v);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), v < 10 ? "%.2f" : "%.1f", v);
+  return buf;
+}
+
 std::string FormatBytes(double v) {
   if (v < 0) return "-";
   char buf[64];
@@ -156,9 +163,9 @@ std::string FormatTable(const Report& r) {
   for (const Row& row : r.rows) {
     const Result& a = row.revkv;
     const Result* b = row.peer.has_value() ? &*row.peer : nullptr;
-    std::vector<std::string> l = {row.workload, FormatCount(a.ops_per_s)};
+    std::vector<std::string> l = {row.workload, FormatRate(a.ops_per_s)};
     if (any_peer) {
-      l.push_back(b != nullptr ? FormatCount(b->ops_per_s) : "-");
+      l.push_back(b != nullptr ? FormatRate(b->ops_per_s) : "-");
       l.push_back(row.ratio >= 0 ? Num("%.2fx", row.ratio) : "-");
     }
     l.push_back(Latency(a));

@@ -78,6 +78,8 @@ std::string FormatCsv(const Report& r);
 // Human formatting: 1,234,567; 12.3 MiB; 6.12 (µs, 3 significant digits);
 // "-" for negative values.
 std::string FormatCount(double v);
+// A rate: like FormatCount, with decimals below 100 (0.36, 72.4).
+std::string FormatRate(double v);
 std::string FormatBytes(double v);
 std::string FormatMicros(double us);
 

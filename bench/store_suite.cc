@@ -1,5 +1,6 @@
 #include "bench/store_suite.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <map>
 #include <memory>
@@ -32,7 +33,8 @@ absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcom
   fs.AddUint("--rounds", &o.rounds, &rounds_set);
   fs.AddDouble("--duration", &o.duration_s, &duration_set);
   fs.AddBool("--sequential-keys", &o.sequential);
-  fs.AddUint("--range-keys", &o.range_keys);
+  bool range_keys_set = false;
+  fs.AddUint("--range-keys", &o.range_keys, &range_keys_set);
   fs.AddUint("--txn-ops", &o.txn_ops);
   fs.AddBool("--lmdb", &o.lmdb);
   if (absl::Status s = fs.Parse(args); !s.ok()) return s;
@@ -46,6 +48,7 @@ absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcom
   if (absl::Status s = ValidateCommonFlags(o.common); !s.ok()) return s;
   if (o.rounds == 0 || o.rounds > 1000) return absl::InvalidArgumentError("flag --rounds must be in [1, 1000]");
   if (o.duration_s <= 0) return absl::InvalidArgumentError("flag --duration must be positive");
+  if (!range_keys_set) o.range_keys = std::min(o.range_keys, o.common.keys);
   if (o.range_keys == 0 || o.range_keys > o.common.keys) {
     return absl::InvalidArgumentError("flag --range-keys must be in [1, --keys]");
   }

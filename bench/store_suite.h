@@ -38,7 +38,7 @@ struct StoreBenchOptions {
   uint64_t rounds = 3;           // --rounds; subcommands other than suite: 1; --quick: 1
   double duration_s = 1.0;       // --duration per time-boxed workload and round; --quick: 0.25
   bool sequential = false;       // --sequential-keys: load in key order
-  uint64_t range_keys = 1000;    // --range-keys: keys per range of range-N
+  uint64_t range_keys = 1000;    // --range-keys: keys per range of range-N (at most --keys)
   uint64_t txn_ops = 4;          // --txn-ops: puts per transaction of txn-put
   bool lmdb = true;              // --lmdb=false: revkv only
 };

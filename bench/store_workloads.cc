@@ -59,7 +59,7 @@ std::string SampleSummary(const std::string& label, const Sample& s) {
   if (s.n >= 0 && s.seconds >= 0) {
     char secs[32];
     std::snprintf(secs, sizeof(secs), "%.3f", s.seconds);
-    line += " " + FormatCount(s.n) + " ops in " + secs + " s, " + FormatCount(s.ops_per_s()) +
+    line += " " + FormatCount(s.n) + " ops in " + secs + " s, " + FormatRate(s.ops_per_s()) +
             " ops/s";
   }
   if (s.latency.Count() > 0) {
