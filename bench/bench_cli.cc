@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "bench/btree_suite.h"
 #include "bench/mvcc_suite.h"
-#include "bench/plot.h"
+#include "bench/output.h"
 #include "bench/progress.h"
 #include "bench/store_suite.h"
 
@@ -71,22 +71,6 @@ int StoreBenchMain(const std::string& sub, const std::vector<std::string>& args)
 }
 
 }  // namespace
-
-int EmitReport(const Report& report, const CommonFlags& flags) {
-  const std::string text = flags.json  ? FormatJson(report)
-                           : flags.csv ? FormatCsv(report)
-                                       : FormatTable(report);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-  if (!flags.plot.empty()) {
-    if (absl::Status s = WriteSvg(report, flags.plot); !s.ok()) {
-      PrintError(s);
-      return 1;
-    }
-    std::fprintf(stderr, "plot written to %s\n", flags.plot.c_str());
-  }
-  return 0;
-}
 
 int RunBench(const std::vector<std::string>& args) {
   if (args.empty() || args[0].rfind("-", 0) == 0) return StoreBenchMain("suite", args);

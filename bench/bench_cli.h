@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "bench/flags.h"
-#include "bench/report.h"
 
 namespace revkv::bench {
 
@@ -17,10 +15,6 @@ namespace revkv::bench {
 // only flags): the standard suite. Results go to stdout, progress to stderr,
 // errors to stderr as "Error: ..." with exit code 1. Returns the exit code.
 int RunBench(const std::vector<std::string>& args);
-
-// Prints `report` to stdout as a table, JSON lines (--json) or CSV (--csv),
-// and writes the SVG plot when --plot is given. Returns the exit code.
-int EmitReport(const Report& report, const CommonFlags& flags);
 
 // The usage text of `revkv bench help`.
 extern const char kBenchUsage[];

@@ -72,6 +72,25 @@ TEST(BenchCli, BtreeJsonHasOneLinePerWorkloadAndEngine) {
   EXPECT_EQ(r.out.rfind("{\"suite\":\"btree\",\"workload\":\"seq-put\",\"engine\":\"revkv\"", 0), 0u);
 }
 
+// The btree suite shares the output flags: CSV and the plot.
+TEST(BenchCli, BtreeCsvAndPlot) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string svg = std::string(tmp != nullptr ? tmp : "/tmp") + "/btree.svg";
+  Result r = RunRevkv(std::string("bench btree --csv --plot=") + svg + " " + kTiny);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(Lines(r.out), 21u) << r.out;  // header + 10 workloads x 2 engines
+  EXPECT_EQ(r.out.rfind("suite,workload,engine,n,", 0), 0u);
+  EXPECT_NE(r.out.find("\nbtree,get-rand,lmdb,2000,"), std::string::npos) << r.out;
+  FILE* f = std::fopen(svg.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text(1 << 20, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), f));
+  std::fclose(f);
+  EXPECT_EQ(text.rfind("<svg", 0), 0u);
+  EXPECT_NE(text.find("<g data-workload=\"concurrent-read\">"), std::string::npos);
+  EXPECT_NE(text.find("<polyline"), std::string::npos);
+}
+
 TEST(BenchCli, BareBenchRunsTheSuiteTable) {
   Result r = RunRevkv("bench --keys 2000 --duration 0.05");
   ASSERT_EQ(r.exit_code, 0);
