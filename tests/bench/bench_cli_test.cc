@@ -100,6 +100,19 @@ TEST(BenchCli, BareBenchRunsTheSuiteTable) {
   EXPECT_NE(r.out.find("\ncompact "), std::string::npos);
 }
 
+// The layer suites share the flag parser and the output formats.
+TEST(BenchCli, LayerSuitesShareFlagsAndFormats) {
+  Result mvcc = RunRevkv("bench mvcc --keys=2000 --csv");
+  ASSERT_EQ(mvcc.exit_code, 0);
+  EXPECT_EQ(mvcc.out.rfind("suite,workload,engine,", 0), 0u) << mvcc.out;
+  EXPECT_NE(mvcc.out.find("\nmvcc,range-point,revkv,"), std::string::npos) << mvcc.out;
+  EXPECT_NE(mvcc.out.find("\nmvcc,restore,revkv,1,"), std::string::npos) << mvcc.out;
+  Result bad = RunRevkv("bench backend --keys abc", /*capture_stderr=*/true);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.out, "Error: invalid value \"abc\" for flag --keys\n");
+  EXPECT_EQ(RunRevkv("bench mvcc --rounds 2", true).out, "Error: unknown flag: --rounds\n");
+}
+
 // Each subcommand reports its own workloads, on LMDB too where they exist.
 TEST(BenchCli, SubcommandsReportTheirWorkloads) {
   const std::string tiny = " --json --keys 1000 --duration 0.05 --range-keys 100";
