@@ -21,7 +21,14 @@ const char kStoreBenchFlagsUsage[] =
     "\t--sequential-keys\tload keys in key order (default: random order)\n"
     "\t--range-keys N\t\tkeys per range of range-N (default 1000)\n"
     "\t--txn-ops N\t\tputs per transaction of txn-put (default 4)\n"
-    "\t--lmdb=false\t\tskip the LMDB runs\n";
+    "\t--lmdb=false\t\tskip the LMDB runs\n"
+    "\n"
+    "OUTPUT:\n"
+    "\tOne row per workload: revkv ops/s and lmdb ops/s (medians over rounds), revkv/lmdb\n"
+    "\t(median of the per-round ratios; above 1: revkv is faster), p50/p99/p99.9 latency of\n"
+    "\tone operation in µs (all rounds), the data file's size and the peak RSS while the\n"
+    "\tworkload ran. \"-\": the workload does not exist on that engine. Progress goes to\n"
+    "\tstderr (a live bar on a terminal, plain lines otherwise), results to stdout.\n";
 
 absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcommand,
                                                        const std::vector<std::string>& args) {
@@ -235,8 +242,8 @@ absl::StatusOr<Report> RunStoreBench(const StoreBenchOptions& o, Progress& progr
   char head[512];
   std::snprintf(head, sizeof(head),
                 "revkv bench %s: %s keys of %" PRIu64 " B, values of %" PRIu64
-                " B, %s order, commit per %s puts or 100 ms, %" PRIu64
-                " reader(s), median of %" PRIu64 " round(s), %.2f s per time-boxed workload",
+                " B in %s order, commit per %s puts or 100 ms, %" PRIu64
+                " reader(s),\n  median of %" PRIu64 " round(s), %.2f s per time-boxed workload",
                 o.subcommand.c_str(), FormatCount(static_cast<double>(c.keys)).c_str(), c.key_size,
                 c.value_size, o.sequential ? "key" : "random",
                 FormatCount(static_cast<double>(c.batch)).c_str(), c.readers, o.rounds,
@@ -245,7 +252,7 @@ absl::StatusOr<Report> RunStoreBench(const StoreBenchOptions& o, Progress& progr
   for (auto& t : bench.engines().list) {
     report.header.push_back("  " + std::string(t->name()) + ": " + t->Description());
   }
-  progress.Line(report.header[0] + "; dir " + (*dir)->path());
+  progress.Line(report.header[0] + ", dir " + (*dir)->path());
   if (OnTmpfs((*dir)->path())) {
     progress.Line("note: " + (*dir)->path() + " is on tmpfs, where fsync costs nothing");
     report.header.push_back("  note: the data directory is on tmpfs, where fsync costs nothing");

@@ -22,12 +22,24 @@ class Measurement {
     p_.Begin(label, total_ops, seconds);
   }
   void Finish(Sample* s) {
-    s->peak_rss_bytes = static_cast<double>(PeakRssBytes(reset_));
-    s->file_bytes = static_cast<double>(t_.FileBytes());
+    Fill(s);
     p_.End(SampleSummary(label_, *s));
+  }
+  // Both samples of a mixed run share the memory and file figures.
+  void Finish(Sample* reads, Sample* writes) {
+    Fill(reads);
+    writes->peak_rss_bytes = reads->peak_rss_bytes;
+    writes->file_bytes = reads->file_bytes;
+    p_.End(SampleSummary(label_ + " reads", *reads) + "\n" +
+           SampleSummary(label_ + " writes", *writes));
   }
 
  private:
+  void Fill(Sample* s) {
+    s->peak_rss_bytes = static_cast<double>(PeakRssBytes(reset_));
+    s->file_bytes = static_cast<double>(t_.FileBytes());
+  }
+
   KvTarget& t_;
   Progress& p_;
   std::string label_;
@@ -271,9 +283,7 @@ absl::Status RunMixed(KvTarget& t, const Loaded& keys, uint64_t readers, const B
   }
   SetTime(reads, total, elapsed);
   SetTime(writes, puts, elapsed);
-  m.Finish(reads);
-  writes->peak_rss_bytes = reads->peak_rss_bytes;
-  writes->file_bytes = reads->file_bytes;
+  m.Finish(reads, writes);
   return absl::OkStatus();
 }
 
