@@ -1,5 +1,7 @@
 #include "bench/btree_runner.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "bench/progress.h"
 #include "bench/report.h"
 #include "bench/sysinfo.h"
 
@@ -79,7 +82,11 @@ std::string Format(const char* fmt, double v) {
 class Runner {
  public:
   Runner(const BtreeSuiteOptions& o, const BtreeData& d, std::FILE* progress, bool rss_reset)
-      : o_(o), d_(d), progress_(progress), rss_reset_(rss_reset) {}
+      : o_(o),
+        d_(d),
+        progress_(progress),
+        bar_(progress, progress == stderr && isatty(STDERR_FILENO) == 1),
+        rss_reset_(rss_reset) {}
 
   // Runs every workload of one round on `engine`, in directories under
   // `base`. Fills samples.
@@ -150,6 +157,13 @@ class Runner {
                         std::string(engine_->name()) + " " + what + ": " + std::string(s.message()));
   }
 
+  // Starts the live progress line of `workload`.
+  void Begin(const char* workload, uint64_t total, double seconds) {
+    bar_.Begin("round " + std::to_string(round_ + 1) + "/" + std::to_string(o_.rounds) + " " +
+                   std::string(engine_->name()) + " " + workload,
+               total, seconds);
+  }
+
   void Report(const char* workload, const RoundSample& s) {
     if (progress_ == nullptr) return;
     std::string line = "round " + std::to_string(round_ + 1) + "/" + std::to_string(o_.rounds) +
@@ -163,8 +177,7 @@ class Runner {
     }
     if (s.file_bytes >= 0) line += std::string(s.ops_per_s >= 0 ? "," : "") + " file " + FormatBytes(s.file_bytes);
     if (s.peak_rss_bytes >= 0) line += ", peak rss " + FormatBytes(s.peak_rss_bytes);
-    std::fprintf(progress_, "%s\n", line.c_str());
-    std::fflush(progress_);
+    bar_.End(line);
   }
 
   // seq-put / rand-put: all N keys, --batch per durable write txn.
@@ -174,6 +187,7 @@ class Runner {
     std::vector<std::string_view> ks, vs;
     uint64_t total_ns = 0;
     const uint64_t wall0 = NowNs();
+    Begin(random ? "rand-put" : "seq-put", d_.n, 0);
     for (uint64_t start = 0; start < d_.n; start += o_.batch) {
       const uint64_t end = std::min(d_.n, start + o_.batch);
       ks.clear();
@@ -188,6 +202,7 @@ class Runner {
       const uint64_t dt = NowNs() - t0;
       h.Record(dt);
       s->timeline.Record(NowNs() - wall0, end - start);
+      bar_.Update(end);
       total_ns += dt;
     }
     s->SetRate(static_cast<double>(d_.n), total_ns);
@@ -204,6 +219,7 @@ class Runner {
     Histogram h;
     uint64_t sink = 0;
     const uint64_t n = d_.queries.size();
+    Begin(per_txn == 1 ? "get-txn" : "get-rand", n, 0);
     const uint64_t t0 = NowNs();
     for (uint64_t i = 0; i < n;) {
       const uint64_t end = std::min(n, i + per_txn);
@@ -218,6 +234,7 @@ class Runner {
         const uint64_t b = NowNs();
         h.Record(b - a);
         s->timeline.Record(b - t0);
+        bar_.Update(i);
         ++i;
         continue;
       }
@@ -233,6 +250,7 @@ class Runner {
         sink += static_cast<unsigned char>(v[0]) + static_cast<unsigned char>(v.back());
         h.Record(b - a);
         s->timeline.Record(b - t0);
+        bar_.Update(i);
       }
       r->End();
     }
@@ -248,6 +266,7 @@ class Runner {
     std::unique_ptr<Reader> r = engine_->NewReader();
     const uint64_t passes = std::max<uint64_t>(1, (o_.scan_entries + d_.n - 1) / std::max<uint64_t>(d_.n, 1));
     uint64_t visited = 0;
+    Begin("scan", passes * d_.n, 0);
     const uint64_t t0 = NowNs();
     for (uint64_t p = 0; p < passes; ++p) {
       if (absl::Status st = r->Begin(); !st.ok()) return st;
@@ -263,6 +282,7 @@ class Runner {
       }
       visited += entries;
       s->timeline.Record(NowNs() - t0, entries);
+      bar_.Update(visited);
       sink_ += bytes;
     }
     s->SetRate(static_cast<double>(visited), NowNs() - t0);
@@ -276,6 +296,7 @@ class Runner {
     std::vector<std::string_view> ks(1), vs(1);
     uint64_t total = 0;
     const uint64_t wall0 = NowNs();
+    Begin("commit-latency", o_.commits, 0);
     for (uint64_t i = 0; i < o_.commits; ++i) {
       ks[0] = d_.Key(rng() % d_.n);
       vs[0] = d_.Value(rng());
@@ -284,6 +305,7 @@ class Runner {
       const uint64_t dt = NowNs() - t0;
       h.Record(dt);
       s->timeline.Record(NowNs() - wall0);
+      bar_.Update(i + 1);
       total += dt;
     }
     s->SetRate(static_cast<double>(o_.commits), total);
@@ -340,6 +362,7 @@ class Runner {
     uint64_t puts = 0;
     absl::Status werr;
     const uint64_t limit = static_cast<uint64_t>(o_.duration_s * 1e9);
+    Begin("concurrent", 0, o_.duration_s);
     const uint64_t t0 = NowNs();
     start_ns.store(t0, std::memory_order_relaxed);
     go.store(true, std::memory_order_release);
@@ -356,6 +379,7 @@ class Runner {
       if (!werr.ok()) break;
       wh.Record(dt);
       ws->timeline.Record(NowNs() - t0, ks.size());
+      bar_.Update(puts + ks.size());
       puts += ks.size();
     } while (NowNs() - t0 < limit);
     stop.store(true);
@@ -383,6 +407,7 @@ class Runner {
   const BtreeSuiteOptions& o_;
   const BtreeData& d_;
   std::FILE* progress_;
+  Progress bar_;  // the live line of the workload running
   bool rss_reset_;
   Engine* engine_ = nullptr;
   int round_ = 0;

@@ -48,11 +48,17 @@ void Progress::Begin(const std::string& label, uint64_t total_ops, double durati
   start_ns_ = MonotonicNs();
   next_ns_ = start_ns_ + period_ns_;
   calls_ = 0;
+  last_done_ = 0;
   drawn_ = false;
 }
 
 void Progress::Update(uint64_t done) {
-  if (out_ == nullptr || (++calls_ & 63) != 0) return;
+  // Per-operation callers: the clock every 64th call; batch callers (1,000
+  // or more at a time): every call.
+  if (out_ == nullptr) return;
+  const bool big_step = done >= last_done_ + 1000;
+  if ((++calls_ & 63) != 0 && !big_step) return;
+  last_done_ = done;
   const uint64_t now = MonotonicNs();
   if (now < next_ns_) return;
   next_ns_ = now + period_ns_;

@@ -29,7 +29,8 @@ class Progress {
   // Starts a task named `label`: `total_ops` operations (0: unknown) or,
   // time-boxed, `duration_s` seconds (0: unknown).
   void Begin(const std::string& label, uint64_t total_ops, double duration_s);
-  // `done` operations have finished. Cheap: looks at the clock every 64th call.
+  // `done` operations have finished. Cheap: looks at the clock every 64th
+  // call, or when `done` grew by 1,000 or more since it last looked.
   void Update(uint64_t done);
   // Ends the task, printing `summary` (if not empty) as a plain line.
   void End(const std::string& summary);
@@ -51,6 +52,7 @@ class Progress {
   uint64_t start_ns_ = 0;
   uint64_t next_ns_ = 0;
   uint32_t calls_ = 0;
+  uint64_t last_done_ = 0;
   bool drawn_ = false;
 };
 
