@@ -31,10 +31,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/histogram.h"
+#include "bench/report.h"
+#include "bench/timeline.h"
 
 namespace revkv::bench {
 
@@ -51,6 +55,8 @@ struct BtreeSuiteOptions {
   std::string dir;
   bool quick = false;
   bool json = false;
+  bool csv = false;
+  std::string plot;  // --plot FILE.svg
   bool help = false;
   uint64_t gets = 0;             // 0: max(keys, 200,000)
   uint64_t commits = 1'000;      // commit-latency transactions
@@ -58,8 +64,9 @@ struct BtreeSuiteOptions {
   uint64_t scan_entries = 5'000'000;  // scan: entries visited, at least one pass
 };
 
-// Parses the flags that follow `revkv bench btree`. Accepts --flag=value and
-// --flag value. --quick sets keys=20,000, rounds=1, duration=1 unless those
+// Parses the flags that follow `revkv bench btree` with the shared parser
+// (flags.h): the common flags plus --rounds, --gets, --commits, --duration,
+// --scan-entries. --quick sets keys=20,000, rounds=1, duration=1 unless those
 // flags are given too.
 absl::StatusOr<BtreeSuiteOptions> ParseBtreeSuiteFlags(const std::vector<std::string>& args);
 
@@ -74,6 +81,9 @@ struct BtreeResult {
   double p50_us = -1, p99_us = -1, p999_us = -1;
   double file_bytes = -1;
   double peak_rss_bytes = -1;
+  // Every round's latencies, the last round's timeline (for --plot); null: none.
+  std::shared_ptr<const Histogram> latency;
+  std::shared_ptr<const Timeline> timeline;
 };
 
 // One workload's comparison.
@@ -99,13 +109,15 @@ absl::StatusOr<BtreeSuiteReport> RunBtreeSuite(const BtreeSuiteOptions& options,
 // The human table, and the JSON lines (one object per workload and engine).
 std::string FormatBtreeTable(const BtreeSuiteReport& report);
 std::string FormatBtreeJson(const BtreeSuiteReport& report);
+// The report in the shared form (report.h), for JSON, CSV and the plot.
+Report BtreeToReport(const BtreeSuiteReport& report);
 
 // The CLI entry point: parses args (the words after `bench btree`), runs,
 // prints the table or JSON to stdout. Returns the exit code.
 int BtreeSuiteMain(const std::vector<std::string>& args);
 
-// Usage text of `revkv bench`.
-extern const char kBenchUsage[];
+// Usage text of `revkv bench btree --help`.
+extern const char kBtreeUsage[];
 
 }  // namespace revkv::bench
 

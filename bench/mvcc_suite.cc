@@ -8,11 +8,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <thread>
 
 #include "backend/backend.h"
+#include "bench/flags.h"
 #include "bench/histogram.h"
+#include "bench/output.h"
+#include "bench/report.h"
 #include "btree/db.h"
 #include "mvcc/store.h"
 
@@ -21,43 +25,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Flags {
-  uint64_t keys = 1'000'000;
-  uint64_t key_size = 16;
-  uint64_t value_size = 128;
-  int readers = 2;
-  uint64_t seed = 1;
-  std::string dir;
-  bool json = false;
-  bool quick = false;
-};
-
-bool ParseFlags(const std::vector<std::string>& args, Flags* f) {
-  bool keys_set = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], v;
-    size_t eq = a.find('=');
-    if (eq != std::string::npos) {
-      v = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (a != "--json" && a != "--quick" && i + 1 < args.size()) {
-      v = args[++i];
-    }
-    if (a == "--json") f->json = true;
-    else if (a == "--quick") f->quick = true;
-    else if (a == "--keys") { f->keys = strtoull(v.c_str(), nullptr, 10); keys_set = true; }
-    else if (a == "--key-size") f->key_size = std::max<uint64_t>(8, strtoull(v.c_str(), nullptr, 10));
-    else if (a == "--value-size") f->value_size = strtoull(v.c_str(), nullptr, 10);
-    else if (a == "--readers") f->readers = atoi(v.c_str());
-    else if (a == "--seed") f->seed = strtoull(v.c_str(), nullptr, 10);
-    else if (a == "--dir") f->dir = v;
-    else {
-      std::fprintf(stderr, "Error: unknown flag: %s\n", a.c_str());
-      return false;
-    }
+// The shared flags; --quick loads 20,000 keys unless --keys is given.
+bool ParseFlags(const std::vector<std::string>& args, CommonFlags* f) {
+  FlagSet fs;
+  AddCommonFlags(&fs, f);
+  absl::Status s = fs.Parse(args);
+  if (s.ok() && f->quick && !f->keys_set) f->keys = 20'000;
+  if (s.ok()) s = ValidateCommonFlags(*f);
+  if (!s.ok()) {
+    std::fprintf(stderr, "Error: %s\n", std::string(s.message()).c_str());
+    return false;
   }
-  if (f->quick && !keys_set) f->keys = 20'000;
-  return f->keys > 0;
+  return true;
 }
 
 double Seconds(Clock::time_point t0) {
@@ -79,31 +58,55 @@ std::string Key(uint64_t i, uint64_t size) {
   return k;
 }
 
-// One printed result row.
-struct Row {
+// One result row.
+struct MRow {
+  MRow(std::string suite_, std::string workload_, double n_, double seconds_, double p50_,
+       double p99_, double p999_, double file_bytes_, std::string note_)
+      : suite(std::move(suite_)), workload(std::move(workload_)), n(n_), seconds(seconds_),
+        p50(p50_), p99(p99_), p999(p999_), file_bytes(file_bytes_), note(std::move(note_)) {}
   std::string suite, workload;
   double n = 0, seconds = 0;
   double p50 = -1, p99 = -1, p999 = -1;
   double file_bytes = -1;
   std::string note;
+  std::shared_ptr<const Histogram> latency;  // for --plot; null: none
+  double peak_rss = static_cast<double>(PeakRss());  // the process's peak so far
 };
 
-void Print(const std::vector<Row>& rows, bool json) {
-  for (const Row& r : rows) {
-    double ops = r.seconds > 0 ? r.n / r.seconds : 0;
-    if (json) {
-      std::printf("{\"suite\":\"%s\",\"workload\":\"%s\",\"engine\":\"revkv\",\"n\":%.0f,"
-                  "\"seconds\":%.6f,\"ops_per_s\":%.1f",
-                  r.suite.c_str(), r.workload.c_str(), r.n, r.seconds, ops);
-      if (r.p50 >= 0) std::printf(",\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f", r.p50, r.p99, r.p999);
-      if (r.file_bytes >= 0) std::printf(",\"file_bytes\":%.0f", r.file_bytes);
-      std::printf(",\"peak_rss_bytes\":%llu}\n", static_cast<unsigned long long>(PeakRss()));
-    } else {
-      std::printf("%-22s %14.0f %10.3f", r.workload.c_str(), ops, r.seconds);
-      if (r.p50 >= 0) std::printf("  %9.1f/%-9.1f", r.p50, r.p99); else std::printf("  %19s", "-");
-      std::printf("  %s\n", r.note.c_str());
-    }
+std::string Head(const char* suite, const CommonFlags& f) {
+  return std::string("revkv bench ") + suite + ": " + FormatCount(static_cast<double>(f.keys)) +
+         " keys of " + std::to_string(f.key_size) + " B, values of " +
+         std::to_string(f.value_size) + " B, " + std::to_string(f.readers) + " reader(s)";
+}
+
+std::shared_ptr<const Histogram> Keep(const Histogram& h) { return std::make_shared<Histogram>(h); }
+
+// Prints the rows in the format the flags ask for; returns the exit code.
+int Print(const std::vector<MRow>& rows, const CommonFlags& f, const std::string& head) {
+  Report r;
+  r.suite = rows.empty() ? "" : rows[0].suite;
+  r.header.push_back(head);
+  for (const MRow& row : rows) {
+    r.rows.emplace_back();
+    Row& x = r.rows.back();
+    x.workload = row.workload;
+    x.note = row.note;
+    Result& res = x.revkv;
+    res.suite = row.suite;
+    res.workload = row.workload;
+    res.engine = "revkv";
+    res.n = row.n;
+    res.seconds = row.seconds;
+    res.ops_per_s = row.seconds > 0 ? row.n / row.seconds : -1;
+    res.p50_us = row.p50;
+    res.p99_us = row.p99;
+    res.p999_us = row.p999;
+    res.file_bytes = row.file_bytes;
+    res.peak_rss_bytes = row.peak_rss;
+    res.latency = row.latency;
   }
+  r.footer = {"peak RSS: the process's peak resident memory up to the end of the workload."};
+  return EmitReport(r, f);
 }
 
 class TempDir {
@@ -139,7 +142,7 @@ absl::Status StatusOf(const absl::StatusOr<T>& s) { return s.status(); }
 }  // namespace
 
 int MvccSuiteMain(const std::vector<std::string>& args) {
-  Flags f;
+  CommonFlags f;
   if (!ParseFlags(args, &f)) return 1;
   TempDir dir(f.dir);
   std::mt19937_64 rng(f.seed);
@@ -149,7 +152,7 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
   std::shuffle(order.begin(), order.end(), rng);
   std::string value(f.value_size, 'v');
   for (char& c : value) c = char('a' + rng() % 26);
-  std::vector<Row> rows;
+  std::vector<MRow> rows;
   std::fprintf(stderr, "revkv bench mvcc: %llu keys of %llu B, values of %llu B\n",
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(f.key_size),
                static_cast<unsigned long long>(f.value_size));
@@ -225,6 +228,7 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
     std::snprintf(note, sizeof note, "%.2fx btree get-rand (target >= 0.5)", double(gets) / s / btree_get_rate);
     rows.push_back({"mvcc", "range-point", double(gets), s, h.Percentile(50) / 1e3,
                     h.Percentile(99) / 1e3, h.Percentile(99.9) / 1e3, -1, note});
+    rows.back().latency = Keep(h);
 
     const uint64_t ranges = f.quick ? 200 : 2'000;
     t0 = Clock::now();
@@ -288,19 +292,17 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
     store->reset();
     BENCH_CHECK((*b)->Close());
   }
-  if (!f.json) std::printf("%-22s %14s %10s  %19s  %s\n", "workload", "ops/s", "seconds", "p50/p99 us", "note");
-  Print(rows, f.json);
-  return 0;
+  return Print(rows, f, Head("mvcc", f));
 }
 
 int BackendSuiteMain(const std::vector<std::string>& args) {
-  Flags f;
+  CommonFlags f;
   if (!ParseFlags(args, &f)) return 1;
   TempDir dir(f.dir);
   std::mt19937_64 rng(f.seed);
   const uint64_t n = f.keys;
   std::string value(f.value_size, 'v');
-  std::vector<Row> rows;
+  std::vector<MRow> rows;
   auto cfg = backend::DefaultBackendConfig();
   cfg.path = dir.path() + "/backend.db";
   auto b = backend::Backend::Open(cfg);
@@ -352,6 +354,7 @@ int BackendSuiteMain(const std::vector<std::string>& args) {
   }
   rows.push_back({"backend", "concurrent-read-tx", double(views), Seconds(t0), vh.Percentile(50) / 1e3,
                   vh.Percentile(99) / 1e3, vh.Percentile(99.9) / 1e3, -1, "create + end, writer running"});
+  rows.back().latency = Keep(vh);
 
   std::atomic<uint64_t> reads{0};
   std::vector<std::thread> readers;
@@ -371,7 +374,8 @@ int BackendSuiteMain(const std::vector<std::string>& args) {
   }
   for (auto& t : readers) t.join();
   char note[160];
-  std::snprintf(note, sizeof note, "%d readers, point UnsafeRange, view per 1,000", f.readers);
+  std::snprintf(note, sizeof note, "%llu readers, point UnsafeRange, view per 1,000",
+                static_cast<unsigned long long>(f.readers));
   rows.push_back({"backend", "concurrent-read", double(reads.load()), Seconds(t0), -1, -1, -1, -1, note});
 
   backend::DefragStats ds;
@@ -386,9 +390,7 @@ int BackendSuiteMain(const std::vector<std::string>& args) {
   stop = true;
   writer.join();
   BENCH_CHECK(be->Close());
-  if (!f.json) std::printf("%-22s %14s %10s  %19s  %s\n", "workload", "ops/s", "seconds", "p50/p99 us", "note");
-  Print(rows, f.json);
-  return 0;
+  return Print(rows, f, Head("backend", f));
 }
 
 }  // namespace revkv::bench

@@ -42,14 +42,21 @@ constexpr char kTiny[] =
 TEST(BenchCli, UnknownSuiteFails) {
   Result r = RunRevkv("bench frob", /*capture_stderr=*/true);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.out, "Error: unknown bench suite \"frob\"\n");
+  EXPECT_EQ(r.out, "Error: unknown bench subcommand \"frob\"\n");
 }
 
 TEST(BenchCli, HelpPrintsUsage) {
   Result r = RunRevkv("bench --help");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("revkv bench [btree] [flags]"), std::string::npos);
-  EXPECT_EQ(RunRevkv("bench btree --help").exit_code, 0);
+  EXPECT_NE(r.out.find("revkv bench [subcommand] [flags]"), std::string::npos);
+  for (const char* sub : {"suite", "put", "range", "txn-put", "mixed", "btree", "mvcc", "backend"}) {
+    EXPECT_NE(r.out.find(std::string("\t") + sub + "\t"), std::string::npos) << sub;
+  }
+  EXPECT_EQ(RunRevkv("bench help").out, r.out);
+  EXPECT_EQ(RunRevkv("bench put --help").out, r.out);
+  Result b = RunRevkv("bench btree --help");
+  EXPECT_EQ(b.exit_code, 0);
+  EXPECT_NE(b.out.find("--scan-entries"), std::string::npos);
 }
 
 TEST(BenchCli, BadFlagFails) {
@@ -65,11 +72,66 @@ TEST(BenchCli, BtreeJsonHasOneLinePerWorkloadAndEngine) {
   EXPECT_EQ(r.out.rfind("{\"suite\":\"btree\",\"workload\":\"seq-put\",\"engine\":\"revkv\"", 0), 0u);
 }
 
-TEST(BenchCli, BareBenchRunsTheBtreeTable) {
-  Result r = RunRevkv(std::string("bench ") + kTiny);
+// The btree suite shares the output flags: CSV and the plot.
+TEST(BenchCli, BtreeCsvAndPlot) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string svg = std::string(tmp != nullptr ? tmp : "/tmp") + "/btree.svg";
+  Result r = RunRevkv(std::string("bench btree --csv --plot=") + svg + " " + kTiny);
   ASSERT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("revkv bench btree:"), std::string::npos);
-  EXPECT_NE(r.out.find("\nconcurrent-read "), std::string::npos);
+  EXPECT_EQ(Lines(r.out), 21u) << r.out;  // header + 10 workloads x 2 engines
+  EXPECT_EQ(r.out.rfind("suite,workload,engine,n,", 0), 0u);
+  EXPECT_NE(r.out.find("\nbtree,get-rand,lmdb,2000,"), std::string::npos) << r.out;
+  FILE* f = std::fopen(svg.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text(1 << 20, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), f));
+  std::fclose(f);
+  EXPECT_EQ(text.rfind("<svg", 0), 0u);
+  EXPECT_NE(text.find("<g data-workload=\"concurrent-read\">"), std::string::npos);
+  EXPECT_NE(text.find("<polyline"), std::string::npos);
+}
+
+TEST(BenchCli, BareBenchRunsTheSuiteTable) {
+  Result r = RunRevkv("bench --keys 2000 --duration 0.05");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("revkv bench suite: 2,000 keys", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nworkload "), std::string::npos);
+  EXPECT_NE(r.out.find("\nmixed-read "), std::string::npos);
+  EXPECT_NE(r.out.find("\ncompact "), std::string::npos);
+}
+
+// The layer suites share the flag parser and the output formats.
+TEST(BenchCli, LayerSuitesShareFlagsAndFormats) {
+  Result mvcc = RunRevkv("bench mvcc --keys=2000 --csv");
+  ASSERT_EQ(mvcc.exit_code, 0);
+  EXPECT_EQ(mvcc.out.rfind("suite,workload,engine,", 0), 0u) << mvcc.out;
+  EXPECT_NE(mvcc.out.find("\nmvcc,range-point,revkv,"), std::string::npos) << mvcc.out;
+  EXPECT_NE(mvcc.out.find("\nmvcc,restore,revkv,1,"), std::string::npos) << mvcc.out;
+  Result bad = RunRevkv("bench backend --keys abc", /*capture_stderr=*/true);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.out, "Error: invalid value \"abc\" for flag --keys\n");
+  EXPECT_EQ(RunRevkv("bench mvcc --rounds 2", true).out, "Error: unknown flag: --rounds\n");
+}
+
+// Each subcommand reports its own workloads, on LMDB too where they exist.
+TEST(BenchCli, SubcommandsReportTheirWorkloads) {
+  const std::string tiny = " --json --keys 1000 --duration 0.05 --range-keys 100";
+  Result put = RunRevkv("bench put" + tiny);
+  ASSERT_EQ(put.exit_code, 0);
+  EXPECT_EQ(Lines(put.out), 2u) << put.out;
+  EXPECT_NE(put.out.find("\"suite\":\"put\",\"workload\":\"put\",\"engine\":\"lmdb\""),
+            std::string::npos);
+  Result range = RunRevkv("bench range" + tiny);
+  ASSERT_EQ(range.exit_code, 0);
+  EXPECT_EQ(Lines(range.out), 5u) << range.out;  // range-point, range-100 on both; range-old
+  EXPECT_NE(range.out.find("\"workload\":\"range-100\",\"engine\":\"lmdb\""), std::string::npos);
+  Result txn = RunRevkv("bench txn-put --txn-ops 3" + tiny);
+  ASSERT_EQ(txn.exit_code, 0);
+  EXPECT_EQ(Lines(txn.out), 1u) << txn.out;
+  Result mixed = RunRevkv("bench mixed --readers=3 --lmdb=false" + tiny);
+  ASSERT_EQ(mixed.exit_code, 0);
+  EXPECT_EQ(Lines(mixed.out), 2u) << mixed.out;  // mixed-read, mixed-write; revkv only
+  EXPECT_EQ(mixed.out.find("lmdb"), std::string::npos);
 }
 
 TEST(BenchCli, ProgressHasNoControlCharacters) {
