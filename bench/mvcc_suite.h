@@ -3,7 +3,10 @@
 //
 // mvcc (N keys of --key-size bytes, --value-size values, default backend
 // batching with durable commits):
-//   put          each Put its own revision, keys in random order; ops/s
+//   put-rand     each Put its own revision, keys in random order, into a
+//                store of its own; ops/s
+//   put          the same with keys in ascending order (as btree-seq-put
+//                writes the same data); the store the rows below use
 //   range-point  Range of one random key at the latest revision; ops/s
 //   range-1000   Range over 1,000 consecutive keys; ranges/s
 //   txn-put      write transactions of 4 puts; txns/s
