@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "btree/env.h"
+#include "btree/arena.h"
 #include "btree/freelist.h"
 #include "btree/options.h"
 #include "btree/page.h"
@@ -141,6 +142,8 @@ class DB {
   bool writer_active_ = false;
 
   Freelist freelist_;  // owned by the active writer
+  BlockPool spare_blocks_;  // owned by the active writer
+  std::string freelist_encoding_;  // owned by the active writer; reused
 };
 
 }  // namespace revkv::btree

@@ -32,11 +32,24 @@ bool IsValidPageSize(uint64_t page_size) {
 }
 
 void EncodeFreeExtents(const std::vector<FreeExtent>& extents, std::string* out) {
-  // Written through a raw pointer: this runs over the whole list at every
-  // commit, and string::push_back per byte dominated it.
-  constexpr size_t kMaxVarint = 10;
+  // Sized exactly first, then written through a raw pointer: this runs over
+  // the whole list at every commit.
+  auto length = [](uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  };
+  size_t bytes = 0;
+  pgid_t prev_end = 0;
+  for (const FreeExtent& e : extents) {
+    bytes += length(e.start - prev_end) + length(e.count);
+    prev_end = e.start + e.count;
+  }
   size_t old_size = out->size();
-  out->resize(old_size + extents.size() * 2 * kMaxVarint);
+  out->resize(old_size + bytes);
   char* p = out->data() + old_size;
   auto put = [&p](uint64_t v) {
     while (v >= 0x80) {
@@ -45,13 +58,12 @@ void EncodeFreeExtents(const std::vector<FreeExtent>& extents, std::string* out)
     }
     *p++ = char(v);
   };
-  pgid_t prev_end = 0;
+  prev_end = 0;
   for (const FreeExtent& e : extents) {
     put(e.start - prev_end);
     put(e.count);
     prev_end = e.start + e.count;
   }
-  out->resize(size_t(p - out->data()));
 }
 
 bool DecodeFreeExtents(std::string_view data, uint32_t count, std::vector<FreeExtent>* out) {

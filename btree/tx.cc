@@ -15,7 +15,8 @@ Tx::Tx(DB* db, bool writable)
     : db_(db),
       writable_(writable),
       page_size_(db->page_size_),
-      verify_checksums_(db->options_.verify_checksums) {}
+      verify_checksums_(db->options_.verify_checksums),
+      arena_(writable ? &db->spare_blocks_ : nullptr) {}
 
 Tx::~Tx() { Rollback(); }
 
@@ -25,6 +26,7 @@ void Tx::End() {
   root_.reset();
   dirty_.clear();
   if (writable_) {
+    arena_.Reset();  // to the pool while this is still the writer
     db_->ReleaseWriter();
   } else {
     db_->UnregisterReader(meta_.txid);
@@ -151,7 +153,8 @@ absl::Status Tx::WriteFreelist() {
 
   // Allocating the list's own pages changes the list (and its encoded size
   // by a few bytes), so reserve slack and retry in the rare case it is short.
-  std::string encoded;
+  std::string& encoded = db_->freelist_encoding_;  // keeps its capacity
+  encoded.clear();
   EncodeFreeExtents(db_->freelist_.Persisted(), &encoded);
   size_t slack = 64;
   absl::StatusOr<pgid_t> id;
