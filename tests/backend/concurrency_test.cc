@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -140,6 +141,54 @@ TEST(ConcurrencyTest, ConcurrentReadTxIsSafeToShareBetweenThreads) {
     });
   }
   for (auto& t : threads) t.join();
+}
+
+// The writer appends one key per Lock cycle, the pattern a write buffer
+// absorbs into the newest segment in place; a view must still never change
+// and must hold exactly the keys written before it was taken.
+TEST(ConcurrencyTest, ViewsStayFixedWhileAppendsGrowTheNewestSegment) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(testutil::ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  constexpr int kKeys = 3000;
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "k%08d", i);
+    return std::string(buf);
+  };
+  std::atomic<int> written{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      size_t last = 0;
+      while (written.load() < kKeys && !failed) {
+        const int before = written.load();
+        absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> view = b->NewConcurrentReadTx();
+        if (!view.ok()) {
+          failed = true;
+          return;
+        }
+        KV first = ReadAll(**view, "b");
+        KV again = ReadAll(**view, "b");
+        // A contiguous prefix k0..k(m-1), at least what was written before
+        // the view, never shrinking, and the same on a second read.
+        size_t m = first.size();
+        bool ok = first == again && m >= size_t(before) && m >= last &&
+                  (m == 0 || (first.begin()->first == key(0) && first.rbegin()->first == key(int(m) - 1)));
+        if (!ok) failed = true;
+        last = m;
+      }
+    });
+  }
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_OK(Write(*b, [&](BatchTx& tx) { return tx.UnsafeSeqPut("b", key(i), "v"); }));
+    written = i + 1;
+    if (i % 1000 == 999) ASSERT_OK(b->ForceCommit());
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_FALSE(failed);
+  ASSERT_OK_AND_ASSIGN(auto view, b->NewConcurrentReadTx());
+  EXPECT_EQ(ReadAll(*view, "b").size(), size_t(kKeys));
 }
 
 }  // namespace
