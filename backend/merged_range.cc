@@ -110,32 +110,39 @@ absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segme
 
 // A point lookup: the newest segment holding the key decides; below every
 // segment (or a reset of the bucket) the btree does. No merge machinery.
-absl::Status MergedGet(const std::vector<std::shared_ptr<const Segment>>& segments,
-                       btree::Tx* tx, std::string_view bucket, std::string_view key,
-                       KeyValues* out) {
+absl::StatusOr<std::string_view> MergedGetView(
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    std::string_view bucket, std::string_view key) {
+  const absl::Status absent = absl::NotFoundError("backend: key not found");
   for (auto s = segments.rbegin(); s != segments.rend(); ++s) {
     const BucketRun* run = (*s)->Find(bucket);
     if (run == nullptr) continue;
     auto it = run->LowerBound(key);
     if (it != run->entries.end() && it->key == key) {
-      if (!it->tombstone) {
-        out->keys.emplace_back(it->key);
-        out->values.emplace_back(it->value);
-      }
-      return absl::OkStatus();
+      if (it->tombstone) return absent;
+      return it->value;
     }
-    if (run->reset) return absl::OkStatus();
+    if (run->reset) return absent;
   }
-  if (tx == nullptr) return absl::OkStatus();
+  if (tx == nullptr) return absent;
   absl::StatusOr<btree::Bucket*> b = tx->GetBucket(bucket);
-  if (absl::IsNotFound(b.status())) return absl::OkStatus();
+  if (absl::IsNotFound(b.status())) return absent;
   if (!b.ok()) return b.status();
   std::string_view value;
   absl::Status s = (*b)->Get(key, &value);
-  if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absl::OkStatus();  // absent, or a nested bucket
+  if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absent;  // or a nested bucket
   if (!s.ok()) return s;
+  return value;
+}
+
+absl::Status MergedGet(const std::vector<std::shared_ptr<const Segment>>& segments,
+                       btree::Tx* tx, std::string_view bucket, std::string_view key,
+                       KeyValues* out) {
+  absl::StatusOr<std::string_view> v = MergedGetView(segments, tx, bucket, key);
+  if (absl::IsNotFound(v.status())) return absl::OkStatus();
+  if (!v.ok()) return v.status();
   out->keys.emplace_back(key);
-  out->values.emplace_back(value);
+  out->values.emplace_back(*v);
   return absl::OkStatus();
 }
 

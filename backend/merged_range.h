@@ -49,6 +49,12 @@ absl::StatusOr<KeyValues> MergedRange(
     const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
     std::string_view bucket, std::string_view key, std::string_view end, size_t limit);
 
+// One key's value as a view into a segment or the btree snapshot (valid while
+// both are); NotFound when absent (or a nested bucket).
+absl::StatusOr<std::string_view> MergedGetView(
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    std::string_view bucket, std::string_view key);
+
 // etcd's UnsafeForEach over the merged view of `bucket`.
 absl::Status MergedForEach(const std::vector<std::shared_ptr<const Segment>>& segments,
                            btree::Tx* tx, std::string_view bucket, const ForEachFn& fn);

@@ -29,6 +29,12 @@ absl::StatusOr<KeyValues> ConcurrentReadTx::UnsafeRange(std::string_view bucket,
   return MergedRange(segments_, tx_.get(), bucket, key, end, limit);
 }
 
+absl::StatusOr<std::string_view> ConcurrentReadTx::UnsafeGet(std::string_view bucket,
+                                                             std::string_view key) {
+  std::lock_guard<std::mutex> l(mu_);
+  return MergedGetView(segments_, tx_.get(), bucket, key);
+}
+
 absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
   std::lock_guard<std::mutex> l(mu_);
   return MergedForEach(segments_, tx_.get(), bucket, fn);

@@ -56,6 +56,9 @@ class ConcurrentReadTx {
                                         std::string_view end, size_t limit);
   // Calls fn for every key of `bucket` in order; stops at fn's first error.
   absl::Status UnsafeForEach(std::string_view bucket, const ForEachFn& fn);
+  // The value of one key without copying it: a view valid until this
+  // transaction ends. NotFound when absent.
+  absl::StatusOr<std::string_view> UnsafeGet(std::string_view bucket, std::string_view key);
 
   // The txid of the btree snapshot under the buffered writes.
   btree::txid_t btree_txid() const { return tx_->id(); }

@@ -18,13 +18,17 @@ uint64_t GetBigEndian(const char* p) {
 
 }  // namespace
 
-void AppendRevisionKey(Revision rev, bool tombstone, std::string* out) {
-  char buf[kMarkedRevBytes];
+std::string_view EncodeRevisionKey(Revision rev, bool tombstone, char* buf) {
   PutBigEndian(uint64_t(rev.main), buf);
   buf[8] = '_';
   PutBigEndian(uint64_t(rev.sub), buf + 9);
   buf[17] = kTombstoneMark;
-  out->append(buf, tombstone ? kMarkedRevBytes : kRevBytes);
+  return std::string_view(buf, tombstone ? kMarkedRevBytes : kRevBytes);
+}
+
+void AppendRevisionKey(Revision rev, bool tombstone, std::string* out) {
+  char buf[kMarkedRevBytes];
+  out->append(EncodeRevisionKey(rev, tombstone, buf));
 }
 
 std::string RevisionKey(Revision rev, bool tombstone) {

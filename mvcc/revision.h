@@ -27,6 +27,9 @@ inline constexpr size_t kRevBytes = 17;           // main, '_', sub
 inline constexpr size_t kMarkedRevBytes = 18;     // plus the tombstone mark
 inline constexpr char kTombstoneMark = 't';
 
+// Writes the key of `rev` into `buf` (kMarkedRevBytes long); returns a view
+// of its 17 bytes, or 18 with the tombstone mark.
+std::string_view EncodeRevisionKey(Revision rev, bool tombstone, char* buf);
 // Appends the 17-byte key of `rev` (and the tombstone mark if `tombstone`).
 void AppendRevisionKey(Revision rev, bool tombstone, std::string* out);
 std::string RevisionKey(Revision rev, bool tombstone = false);

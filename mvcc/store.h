@@ -83,8 +83,8 @@ class TxnRead {
   TxnRead(Store* store, int64_t rev, int64_t first_rev);
   absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
                                       int64_t cur_rev, const RangeOptions& opts);
-  // Reads the record stored at `rev` from the backend view.
-  virtual absl::StatusOr<std::string> ReadRecord(Revision rev) = 0;
+  // Reads and decodes the record stored at `rev`; DataLoss if it is missing.
+  virtual absl::Status ReadRecord(Revision rev, KeyValue* out) = 0;
 
   Store* store_;
   int64_t rev_;
@@ -112,7 +112,7 @@ class TxnWrite : public TxnRead {
  private:
   friend class Store;
   TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev, int64_t first_rev);
-  absl::StatusOr<std::string> ReadRecord(Revision rev) override;
+  absl::Status ReadRecord(Revision rev, KeyValue* out) override;
   absl::Status Delete(std::string_view key);
 
   std::unique_lock<std::mutex> write_lock_;

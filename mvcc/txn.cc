@@ -7,6 +7,12 @@
 namespace revkv::mvcc {
 namespace {
 
+absl::Status MissingRecord(Revision rev) {
+  return absl::DataLossError(absl::StrFormat(
+      "mvcc: the record of revision {%d, %d} is missing from the key bucket", rev.main, rev.sub));
+}
+
+
 // A read transaction over a backend snapshot.
 class ViewTxnRead : public TxnRead {
  public:
@@ -15,15 +21,14 @@ class ViewTxnRead : public TxnRead {
       : TxnRead(store, rev, first_rev), view_(std::move(view)) {}
 
  private:
-  absl::StatusOr<std::string> ReadRecord(Revision rev) override {
-    absl::StatusOr<backend::KeyValues> kvs = view_->UnsafeRange(kKeyBucket, RevisionKey(rev), "", 0);
-    if (!kvs.ok()) return kvs.status();
-    if (kvs->size() != 1) {
-      return absl::DataLossError(absl::StrFormat(
-          "mvcc: the record of revision {%d, %d} is missing from the key bucket", rev.main,
-          rev.sub));
-    }
-    return std::move(kvs->values[0]);
+  absl::Status ReadRecord(Revision rev, KeyValue* out) override {
+    // Decoded straight from the view: no copy of the record itself.
+    char buf[kMarkedRevBytes];
+    absl::StatusOr<std::string_view> record =
+        view_->UnsafeGet(kKeyBucket, EncodeRevisionKey(rev, false, buf));
+    if (absl::IsNotFound(record.status())) return MissingRecord(rev);
+    if (!record.ok()) return record.status();
+    return DecodeKeyValue(*record, out);
   }
 
   std::unique_ptr<backend::ConcurrentReadTx> view_;
@@ -69,9 +74,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   }
   result.kvs.resize(revs.size());
   for (size_t i = 0; i < revs.size(); ++i) {
-    absl::StatusOr<std::string> record = ReadRecord(revs[i]);
-    if (!record.ok()) return record.status();
-    if (absl::Status s = DecodeKeyValue(*record, &result.kvs[i]); !s.ok()) return s;
+    if (absl::Status s = ReadRecord(revs[i], &result.kvs[i]); !s.ok()) return s;
   }
   return result;
 }
@@ -97,15 +100,11 @@ TxnWrite::TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_
 
 TxnWrite::~TxnWrite() { End().IgnoreError(); }
 
-absl::StatusOr<std::string> TxnWrite::ReadRecord(Revision rev) {
+absl::Status TxnWrite::ReadRecord(Revision rev, KeyValue* out) {
   absl::StatusOr<backend::KeyValues> kvs = tx_->UnsafeRange(kKeyBucket, RevisionKey(rev), "", 0);
   if (!kvs.ok()) return kvs.status();
-  if (kvs->size() != 1) {
-    return absl::DataLossError(absl::StrFormat(
-        "mvcc: the record of revision {%d, %d} is missing from the key bucket", rev.main,
-        rev.sub));
-  }
-  return std::move(kvs->values[0]);
+  if (kvs->size() != 1) return MissingRecord(rev);
+  return DecodeKeyValue(kvs->values[0], out);
 }
 
 absl::StatusOr<RangeResult> TxnWrite::Range(std::string_view key, std::string_view end,
