@@ -70,35 +70,16 @@ void Freelist::DropPending(txid_t txid) { pending_.erase(txid); }
 void Freelist::AddFree(pgid_t start, uint64_t n) { Insert(start, n); }
 
 std::vector<FreeExtent> Freelist::Persisted() const {
-  // The free extents are already sorted and disjoint; only the few pending
-  // ones need sorting, then one merge pass coalesces both.
-  std::vector<FreeExtent> pending;
-  for (const auto& [txid, extents] : pending_) {
-    pending.insert(pending.end(), extents.begin(), extents.end());
-  }
-  std::sort(pending.begin(), pending.end(),
-            [](const FreeExtent& a, const FreeExtent& b) { return a.start < b.start; });
   std::vector<FreeExtent> out;
-  out.reserve(by_start_.size() + pending.size());
-  auto add = [&out](pgid_t start, uint64_t count) {
-    if (!out.empty() && out.back().start + out.back().count == start) {
-      out.back().count += count;
-    } else {
-      out.push_back({start, count});
-    }
-  };
-  auto it = by_start_.begin();
-  size_t i = 0;
-  while (it != by_start_.end() || i < pending.size()) {
-    if (i == pending.size() || (it != by_start_.end() && it->first < pending[i].start)) {
-      add(it->first, it->second);
-      ++it;
-    } else {
-      add(pending[i].start, pending[i].count);
-      ++i;
-    }
-  }
+  out.reserve(persisted_bound());
+  ForEachPersisted([&out](pgid_t start, uint64_t count) { out.push_back({start, count}); });
   return out;
+}
+
+size_t Freelist::persisted_bound() const {
+  size_t n = by_start_.size();
+  for (const auto& [txid, extents] : pending_) n += extents.size();
+  return n;
 }
 
 void Freelist::Reset(const std::vector<FreeExtent>& extents) {

@@ -9,6 +9,7 @@
 #ifndef REVKV_BTREE_FREELIST_H_
 #define REVKV_BTREE_FREELIST_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -36,6 +37,12 @@ class Freelist {
 
   // Every free and pending extent, coalesced and sorted: what is persisted.
   std::vector<FreeExtent> Persisted() const;
+  // The same, streamed: calls fn(start, count) for each, in order, without
+  // building the vector (this runs over the whole list at every commit).
+  template <typename Fn>
+  void ForEachPersisted(Fn fn) const;
+  // An upper bound of the number of extents ForEachPersisted visits.
+  size_t persisted_bound() const;
   // Replaces the state with `extents` as free (pending is empty after open).
   void Reset(const std::vector<FreeExtent>& extents);
 
@@ -56,6 +63,41 @@ class Freelist {
   uint64_t free_pages_ = 0;
   std::map<txid_t, std::vector<FreeExtent>> pending_;
 };
+
+template <typename Fn>
+void Freelist::ForEachPersisted(Fn fn) const {
+  // The free extents are sorted and disjoint; only the few pending ones need
+  // sorting, then one merge pass coalesces both.
+  std::vector<FreeExtent> pending;
+  for (const auto& [txid, extents] : pending_) {
+    pending.insert(pending.end(), extents.begin(), extents.end());
+  }
+  std::sort(pending.begin(), pending.end(),
+            [](const FreeExtent& a, const FreeExtent& b) { return a.start < b.start; });
+  bool have = false;
+  FreeExtent run{};
+  auto add = [&](pgid_t start, uint64_t count) {
+    if (have && run.start + run.count == start) {
+      run.count += count;
+      return;
+    }
+    if (have) fn(run.start, run.count);
+    run = {start, count};
+    have = true;
+  };
+  auto it = by_start_.begin();
+  size_t i = 0;
+  while (it != by_start_.end() || i < pending.size()) {
+    if (i == pending.size() || (it != by_start_.end() && it->first < pending[i].start)) {
+      add(it->first, it->second);
+      ++it;
+    } else {
+      add(pending[i].start, pending[i].count);
+      ++i;
+    }
+  }
+  if (have) fn(run.start, run.count);
+}
 
 }  // namespace revkv::btree
 

@@ -145,6 +145,31 @@ absl::Status Tx::WriteOverflow(pgid_t id, uint64_t pages, std::string_view value
       offset, {std::string_view(reinterpret_cast<const char*>(&h), sizeof h), value});
 }
 
+uint32_t Tx::EncodeFreelist(std::string* out) {
+  // The format of EncodeFreeExtents (varint gap, varint length), streamed
+  // from the freelist through a raw pointer.
+  constexpr size_t kMaxExtentBytes = 20;
+  out->resize(db_->freelist_.persisted_bound() * kMaxExtentBytes);
+  char* p = out->data();
+  auto put = [&p](uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = char(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = char(v);
+  };
+  uint32_t count = 0;
+  pgid_t prev_end = 0;
+  db_->freelist_.ForEachPersisted([&](pgid_t start, uint64_t n) {
+    put(start - prev_end);
+    put(n);
+    prev_end = start + n;
+    ++count;
+  });
+  out->resize(size_t(p - out->data()));
+  return count;
+}
+
 absl::Status Tx::WriteFreelist() {
   uint32_t old_pages;
   absl::StatusOr<const char*> old = Span(meta_.freelist, PageKind::kFreelist, &old_pages);
@@ -152,23 +177,22 @@ absl::Status Tx::WriteFreelist() {
   Free(meta_.freelist, old_pages);
 
   // Allocating the list's own pages changes the list (and its encoded size
-  // by a few bytes), so reserve slack and retry in the rare case it is short.
+  // by a few bytes), so size the span from the last commit's encoding plus
+  // slack, encode once, and retry in the rare case it is short.
   std::string& encoded = db_->freelist_encoding_;  // keeps its capacity
-  encoded.clear();
-  EncodeFreeExtents(db_->freelist_.Persisted(), &encoded);
+  size_t estimate = encoded.size();
   size_t slack = 64;
   absl::StatusOr<pgid_t> id;
   uint64_t pages;
-  std::vector<FreeExtent> extents;
+  uint32_t count;
   while (true) {
-    pages = PagesFor(sizeof(PageHeader) + encoded.size() + slack, page_size_);
+    pages = PagesFor(sizeof(PageHeader) + estimate + slack, page_size_);
     id = Allocate(pages);
     if (!id.ok()) return id.status();
-    extents = db_->freelist_.Persisted();
-    encoded.clear();
-    EncodeFreeExtents(extents, &encoded);
+    count = EncodeFreelist(&encoded);
     if (sizeof(PageHeader) + encoded.size() <= pages * page_size_) break;
     Free(*id, pages);
+    estimate = encoded.size();
     slack *= 2;
   }
   char* span = NewDirtySpan(*id, pages);
@@ -176,7 +200,7 @@ absl::Status Tx::WriteFreelist() {
   PageHeader* h = Header(span);
   h->id = *id;
   h->kind = uint16_t(PageKind::kFreelist);
-  h->count = uint32_t(extents.size());
+  h->count = count;
   h->overflow = uint32_t(pages - 1);
   std::memcpy(span + sizeof(PageHeader), encoded.data(), encoded.size());
   meta_.freelist = *id;

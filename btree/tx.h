@@ -103,6 +103,8 @@ class Tx {
   absl::Status WriteOverflow(pgid_t id, uint64_t pages, std::string_view value);
   absl::Status FlushDirty();
   absl::Status WriteFreelist();
+  // Encodes the freelist as persisted into *out; returns the extent count.
+  uint32_t EncodeFreelist(std::string* out);
   absl::Status WriteMeta();
   absl::Status CommitInternal(bool* wrote);
   // Grows the file to at least `bytes` and the mapping with it.
