@@ -61,7 +61,7 @@ void Backend::CommitterLoop() {
   }
 }
 
-void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
+void Backend::Publish(WriteBuffer* buffer) {
   // recording_ changes only under the BatchTx lock, which the caller holds.
   bool recording;
   {
@@ -72,8 +72,10 @@ void Backend::PublishSegment(std::shared_ptr<const Segment> segment) {
     // The cheap path: grow the newest segment in place while no reader has
     // it. (While defrag records, every write must reach its log.)
     std::unique_lock<std::mutex> l(view_mu_);
-    if (read_buffer_.TryAbsorb(*segment)) return;
+    Segment* top = read_buffer_.MutableTop();
+    if (top != nullptr && buffer->AbsorbInto(top)) return;
   }
+  std::shared_ptr<const Segment> segment = buffer->Freeze();
   // Merge outside view_mu_ (only the writer changes read_buffer_), then
   // swap the O(log n) pointers in.
   SegmentStack next = read_buffer_;

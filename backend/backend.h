@@ -135,7 +135,8 @@ class Backend {
   btree::Env* env() const { return config_.env != nullptr ? config_.env : btree::Env::Default(); }
   void CommitterLoop();
   // Called by the BatchTx, its lock held.
-  void PublishSegment(std::shared_ptr<const Segment> segment);
+  // Makes the writes of `buffer` visible to new views; empties it.
+  void Publish(WriteBuffer* buffer);
   void ResetReadBuffer();
 
   const BackendConfig config_;

@@ -126,7 +126,7 @@ absl::Status BatchTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn
 
 void BatchTx::Publish() {
   if (buffer_.empty()) return;
-  backend_->PublishSegment(buffer_.Freeze());
+  backend_->Publish(&buffer_);
 }
 
 absl::Status BatchTx::CommitLocked() {

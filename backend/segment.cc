@@ -84,9 +84,23 @@ std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segmen
   return std::make_shared<Segment>(std::move(out), std::move(storage));
 }
 
-bool Segment::TryAbsorb(const Segment& newer) {
+std::string_view Segment::Keep(std::string_view bytes) {
+  if (bytes.empty()) return std::string_view();
+  constexpr size_t kBlock = 64 * 1024;
+  if (tail_ == nullptr || tail_->size() - tail_used_ < bytes.size()) {
+    tail_ = std::make_shared<std::string>(std::max(kBlock, bytes.size()), '\0');
+    tail_used_ = 0;
+    storage_.push_back(tail_);
+  }
+  char* p = tail_->data() + tail_used_;
+  std::memcpy(p, bytes.data(), bytes.size());
+  tail_used_ += bytes.size();
+  return std::string_view(p, bytes.size());
+}
+
+bool Segment::TryAbsorb(const Buckets& delta) {
   // Check everything first: a refusal must leave this segment unchanged.
-  for (const auto& [name, run] : newer.buckets_) {
+  for (const auto& [name, run] : delta) {
     if (run.reset) return false;
     const BucketRun* mine = Find(name);
     if (mine == nullptr || mine->entries.empty()) continue;
@@ -97,7 +111,7 @@ bool Segment::TryAbsorb(const Segment& newer) {
       if (it == mine->entries.end() || it->key != e.key) return false;
     }
   }
-  for (const auto& [name, run] : newer.buckets_) {
+  for (const auto& [name, run] : delta) {
     auto found = buckets_.begin() + (FindBucket(buckets_, name) - buckets_.cbegin());
     if (found == buckets_.end() || found->first != name) {
       found = buckets_.emplace(found, name, BucketRun{});
@@ -105,17 +119,17 @@ bool Segment::TryAbsorb(const Segment& newer) {
     BucketRun& mine = found->second;
     mine.exists = run.exists;
     for (const Entry& e : run.entries) {
+      Entry kept{Keep(e.key), Keep(e.value), e.tombstone};
       if (mine.entries.empty() || e.key > mine.entries.back().key) {
-        mine.entries.push_back(e);
+        mine.entries.push_back(kept);
         entry_count_++;
       } else {
         auto it = std::lower_bound(mine.entries.begin(), mine.entries.end(), e.key,
                                    [](const Entry& a, std::string_view k) { return a.key < k; });
-        *it = e;  // the check above found the key
+        *it = kept;  // the check above found the key
       }
     }
   }
-  storage_.insert(storage_.end(), newer.storage_.begin(), newer.storage_.end());
   return true;
 }
 
@@ -131,7 +145,7 @@ uint32_t WriteBuffer::BucketFor(std::string_view bucket) {
 void WriteBuffer::Log(std::string_view bucket, std::string_view key, std::string_view value,
                       bool tombstone) {
   Op op{BucketFor(bucket), tombstone, bytes_.size(), key.size(), 0, value.size()};
-  if (bytes_.empty()) bytes_.reserve(std::max<size_t>(256, key.size() + value.size()));
+  if (bytes_.capacity() < 256) bytes_.reserve(std::max<size_t>(256, key.size() + value.size()));
   bytes_.append(key);
   op.value_at = bytes_.size();
   bytes_.append(value);
@@ -155,15 +169,13 @@ void WriteBuffer::DeleteBucket(std::string_view bucket) {
   b.first_op = ops_.size();
 }
 
-std::shared_ptr<const Segment> WriteBuffer::Freeze() {
-  auto storage = std::make_shared<std::string>(std::move(bytes_));
-  const char* base = storage->data();
+void WriteBuffer::Sort(const char* base, Segment::Buckets* out) const {
   std::vector<uint32_t> order(buckets_.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [this](uint32_t a, uint32_t b) { return buckets_[a].name < buckets_[b].name; });
-  Segment::Buckets out;
-  out.reserve(buckets_.size());
+  out->clear();
+  out->reserve(buckets_.size());
   std::vector<const Op*> ops;
   for (uint32_t bi : order) {
     const BucketState& b = buckets_[bi];
@@ -186,11 +198,30 @@ std::shared_ptr<const Segment> WriteBuffer::Freeze() {
       r.entries.push_back(
           {key_of(op), std::string_view(base + op->value_at, op->value_size), op->tombstone});
     }
-    out.emplace_back(b.name, std::move(r));
+    out->emplace_back(b.name, std::move(r));
   }
-  bytes_ = std::string();
+}
+
+void WriteBuffer::Clear() {
+  bytes_.clear();
   ops_.clear();
   buckets_.clear();
+}
+
+bool WriteBuffer::AbsorbInto(Segment* top) {
+  Segment::Buckets delta;
+  Sort(bytes_.data(), &delta);
+  if (!top->TryAbsorb(delta)) return false;
+  Clear();  // bytes_ keeps its capacity: the next writes reuse it
+  return true;
+}
+
+std::shared_ptr<const Segment> WriteBuffer::Freeze() {
+  auto storage = std::make_shared<std::string>(std::move(bytes_));
+  Segment::Buckets out;
+  Sort(storage->data(), &out);
+  bytes_ = std::string();
+  Clear();
   return std::make_shared<Segment>(std::move(out), std::vector<Storage>{std::move(storage)});
 }
 

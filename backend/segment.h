@@ -73,22 +73,29 @@ class Segment {
   static std::shared_ptr<const Segment> Merge(const Segment& older,
                                               const Segment& newer);
 
-  // Appends `newer`'s writes to this segment in place, when that is cheap:
-  // newer resets no bucket and each of its keys either sorts after this
-  // segment's last key of the bucket or overwrites a key already here (the
-  // pattern of revision-keyed puts plus a meta counter). Returns false and
-  // changes nothing otherwise. Only for a segment no reader can see (see
-  // SegmentStack::TryAbsorb); the result equals Merge(*this, newer).
-  bool TryAbsorb(const Segment& newer);
+  // Appends the writes of `delta` (a delta in this class's form: sorted,
+  // unique keys) to this segment in place, when that is cheap: the delta
+  // resets no bucket and each of its keys either sorts after this segment's
+  // last key of the bucket or overwrites a key already here (the pattern of
+  // revision-keyed puts plus a meta counter). The bytes are copied into this
+  // segment's own storage, so `delta` may view a buffer that is reused.
+  // Returns false and changes nothing otherwise. Only for a segment no
+  // reader can see (SegmentStack::MutableTop); the result equals a Merge.
+  bool TryAbsorb(const Buckets& delta);
 
   // Set once a reader or the defrag log may hold this segment; from then on
   // it never changes. Guarded by the owner's lock (Backend::view_mu_).
   mutable bool shared = false;
 
  private:
+  // Copies bytes into the block being filled (a new one when full).
+  std::string_view Keep(std::string_view bytes);
+
   Buckets buckets_;
   std::vector<Storage> storage_;
   size_t entry_count_ = 0;
+  std::shared_ptr<std::string> tail_;  // the last block of storage_ TryAbsorb fills
+  size_t tail_used_ = 0;
 };
 
 class WriteBuffer {
@@ -103,6 +110,10 @@ class WriteBuffer {
   // Moves the buffered writes into a new Segment (the buffered bytes become
   // its storage); the buffer is empty after.
   std::shared_ptr<const Segment> Freeze();
+  // Writes the buffered writes into `top` with Segment::TryAbsorb; the
+  // buffer is empty after a success (keeping its memory for the next
+  // writes) and unchanged after a refusal.
+  bool AbsorbInto(Segment* top);
 
  private:
   // Writes are logged flat (one byte buffer, one vector of records) and
@@ -120,6 +131,10 @@ class WriteBuffer {
     size_t first_op = 0;  // ops before this one were undone by DeleteBucket
   };
   uint32_t BucketFor(std::string_view bucket);
+  // The buffered writes as a delta viewing `base` (bytes_ or its copy):
+  // buckets by name, each key once (the newest write).
+  void Sort(const char* base, Segment::Buckets* out) const;
+  void Clear();
   void Log(std::string_view bucket, std::string_view key, std::string_view value,
            bool tombstone);
 

@@ -16,11 +16,11 @@ void SegmentStack::Push(std::shared_ptr<const Segment> segment) {
   }
 }
 
-bool SegmentStack::TryAbsorb(const Segment& segment) {
-  if (segments_.empty() || segments_.back()->shared) return false;
+Segment* SegmentStack::MutableTop() {
+  if (segments_.empty() || segments_.back()->shared) return nullptr;
   // Every segment is created non-const (Freeze, Merge); only the stack's
   // unshared newest one is ever changed.
-  return const_cast<Segment*>(segments_.back().get())->TryAbsorb(segment);
+  return const_cast<Segment*>(segments_.back().get());
 }
 
 void SegmentStack::MarkShared() const {

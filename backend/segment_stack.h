@@ -25,11 +25,10 @@ class SegmentStack {
 
   // Adds `segment` as the newest, merging as described above.
   void Push(std::shared_ptr<const Segment> segment);
-  // Appends `segment`'s writes into the newest segment in place if no reader
-  // has seen that one (its `shared` flag is clear) and Segment::TryAbsorb
-  // accepts; returns whether it did. Saves the copy and merges of Push for
-  // runs of small appends. The caller holds the lock guarding `shared`.
-  bool TryAbsorb(const Segment& segment);
+  // The newest segment if no reader has seen it (its `shared` flag is
+  // clear), which may then grow in place (Segment::TryAbsorb); else null.
+  // The caller holds the lock guarding `shared`.
+  Segment* MutableTop();
   // Marks every segment as seen by a reader. Same lock.
   void MarkShared() const;
   void Clear() { segments_.clear(); }

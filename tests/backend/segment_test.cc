@@ -108,11 +108,21 @@ TEST(SegmentStackTest, AppendsAndOverwritesAreAbsorbedIntoTheUnsharedNewestSegme
   w.Put("b", "k2", "v2'");  // overwrite
   w.Put("b", "k3", "v3");   // append
   w.Put("m", "ci", "7");    // a bucket the segment did not touch
-  ASSERT_TRUE(stack.TryAbsorb(*w.Freeze()));
+  ASSERT_NE(stack.MutableTop(), nullptr);
+  ASSERT_TRUE(w.AbsorbInto(stack.MutableTop()));
+  EXPECT_TRUE(w.empty());
   EXPECT_EQ(stack.segments().size(), 1u);
   EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2'"}, {"k3", "v3"}}));
   EXPECT_EQ(Scan(stack, "m"), (KV{{"ci", "7"}}));
   EXPECT_EQ(stack.entry_count(), 4u);
+  // The buffer's memory is reused by the next writes: what was absorbed
+  // must have been copied.
+  w.Put("b", "k4", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+  ASSERT_TRUE(w.AbsorbInto(stack.MutableTop()));
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"},
+                                 {"k2", "v2'"},
+                                 {"k3", "v3"},
+                                 {"k4", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}));
 }
 
 TEST(SegmentStackTest, AKeyInsertedBeforeTheLastIsRefusedAndChangesNothing) {
@@ -121,7 +131,8 @@ TEST(SegmentStackTest, AKeyInsertedBeforeTheLastIsRefusedAndChangesNothing) {
   WriteBuffer w;
   w.Put("b", "k9", "v9");
   w.Put("b", "k2", "v2");  // would need an insert in the middle
-  EXPECT_FALSE(stack.TryAbsorb(*w.Freeze()));
+  EXPECT_FALSE(w.AbsorbInto(stack.MutableTop()));
+  EXPECT_FALSE(w.empty());
   EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k3", "v3"}}));
 }
 
@@ -130,7 +141,7 @@ TEST(SegmentStackTest, ABucketResetIsRefused) {
   stack.Push(Puts("b", {{"k1", "v1"}}));
   WriteBuffer w;
   w.DeleteBucket("b");
-  EXPECT_FALSE(stack.TryAbsorb(*w.Freeze()));
+  EXPECT_FALSE(w.AbsorbInto(stack.MutableTop()));
   EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}}));
 }
 
@@ -139,7 +150,7 @@ TEST(SegmentStackTest, SegmentsSeenByAReaderAreNeverChanged) {
   stack.Push(Puts("b", {{"k1", "v1"}}));
   std::vector<std::shared_ptr<const Segment>> view = stack.segments();
   stack.MarkShared();
-  EXPECT_FALSE(stack.TryAbsorb(*Puts("b", {{"k2", "v2"}})));
+  EXPECT_EQ(stack.MutableTop(), nullptr);
   stack.Push(Puts("b", {{"k2", "v2"}}));
   EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2"}}));
   KV seen;
