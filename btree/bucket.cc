@@ -76,6 +76,41 @@ absl::Status Bucket::Put(std::string_view key, std::string_view value) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "btree: value of %d bytes exceeds the limit of %d", value.size(), kMaxValueSize));
   }
+  Node* leaf = AppendLeafFor(key);
+  if (leaf == nullptr) {
+    absl::StatusOr<Node*> found = LeafForPut(key);
+    if (!found.ok()) return found.status();
+    leaf = *found;
+  }
+
+  uint32_t flags = 0;
+  std::string_view stored;
+  if (16 + key.size() + value.size() > tx_->page_size() / 4) {
+    uint64_t pages = PagesFor(sizeof(PageHeader) + value.size(), tx_->page_size());
+    absl::StatusOr<pgid_t> id = tx_->Allocate(pages);
+    if (!id.ok()) return id.status();
+    if (absl::Status s = tx_->WriteOverflow(*id, pages, value); !s.ok()) return s;
+    BigValueRef ref{*id, value.size()};
+    stored = tx_->Copy(AsBytes(&ref, sizeof ref));
+    flags = kBigValueFlag;
+  } else {
+    stored = tx_->Copy(value);
+  }
+  std::string_view k = tx_->Copy(key);
+  if (leaf == append_leaf_ && (leaf->inodes.empty() || leaf->inodes.back().key < k)) {
+    leaf->inodes.push_back(INode{flags, k, stored, 0});  // no search: it goes last
+  } else {
+    leaf->Put(k, k, stored, 0, flags);
+  }
+  return absl::OkStatus();
+}
+
+Node* Bucket::AppendLeafFor(std::string_view key) const {
+  if (append_leaf_ == nullptr || append_leaf_->inodes.empty()) return nullptr;
+  return append_leaf_->inodes.back().key < key ? append_leaf_ : nullptr;
+}
+
+absl::StatusOr<Node*> Bucket::LeafForPut(std::string_view key) {
   Cursor c(this);
   if (absl::Status s = c.SeekInternal(key); !s.ok()) return s;
   const Cursor::Frame& top = c.stack_.back();
@@ -92,25 +127,16 @@ absl::Status Bucket::Put(std::string_view key, std::string_view value) {
       }
     }
   }
-  absl::StatusOr<Node*> leaf = c.LeafNode();
-  if (!leaf.ok()) return leaf.status();
-
-  uint32_t flags = 0;
-  std::string_view stored;
-  if (16 + key.size() + value.size() > tx_->page_size() / 4) {
-    uint64_t pages = PagesFor(sizeof(PageHeader) + value.size(), tx_->page_size());
-    absl::StatusOr<pgid_t> id = tx_->Allocate(pages);
-    if (!id.ok()) return id.status();
-    if (absl::Status s = tx_->WriteOverflow(*id, pages, value); !s.ok()) return s;
-    BigValueRef ref{*id, value.size()};
-    stored = tx_->Copy(AsBytes(&ref, sizeof ref));
-    flags = kBigValueFlag;
-  } else {
-    stored = tx_->Copy(value);
+  // Past the end of the last child at every level: the rightmost leaf, which
+  // stays the rightmost until the commit splits nodes. Later keys above it
+  // (appends) can skip the search.
+  bool rightmost = top.index == top.count();
+  for (size_t i = 0; rightmost && i + 1 < c.stack_.size(); ++i) {
+    rightmost = c.stack_[i].index == c.stack_[i].count() - 1;
   }
-  std::string_view k = tx_->Copy(key);
-  (*leaf)->Put(k, k, stored, 0, flags);
-  return absl::OkStatus();
+  absl::StatusOr<Node*> leaf = c.LeafNode();
+  if (leaf.ok() && rightmost) append_leaf_ = *leaf;
+  return leaf;
 }
 
 absl::Status Bucket::Delete(std::string_view key) {

@@ -93,12 +93,22 @@ class Bucket {
   absl::Status FreeTree(pgid_t id, int depth);
   absl::Status Rebalance();
   absl::Status Spill();
+  // The rightmost leaf if `key` sorts after every key in the bucket (an
+  // append), else null.
+  Node* AppendLeafFor(std::string_view key) const;
+  // The leaf `key` goes in, found by a search; frees the overflow span of a
+  // big value `key` replaces.
+  absl::StatusOr<Node*> LeafForPut(std::string_view key);
 
   Tx* tx_;
   BucketHeader header_;
   bool header_dirty_ = false;
   double fill_percent_ = 0.5;
   Node* root_node_ = nullptr;
+  // The rightmost leaf node, once a put found it: appends go straight there.
+  // Valid for the transaction (nodes split only at commit); a leaf emptied
+  // by deletes is searched again.
+  Node* append_leaf_ = nullptr;
   absl::flat_hash_map<pgid_t, Node*> nodes_;
   std::vector<std::unique_ptr<Node>> owned_nodes_;
   std::map<std::string, std::unique_ptr<Bucket>, std::less<>> children_;

@@ -7,6 +7,13 @@
 namespace revkv::mvcc {
 namespace {
 
+// A record is encoded here before the backend copies it: one buffer per
+// thread, reused, instead of a string per write.
+std::string& EncodeBuffer() {
+  thread_local std::string buffer;
+  return buffer;
+}
+
 absl::Status MissingRecord(Revision rev) {
   return absl::DataLossError(absl::StrFormat(
       "mvcc: the record of revision {%d, %d} is missing from the key bucket", rev.main, rev.sub));
@@ -127,7 +134,11 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
   absl::Status s = store_->index_.PutAfter(key, idx, [&](const KeyAt* prev) {
     if (prev != nullptr) kv.create_revision = prev->created.main;
     kv.version = (prev != nullptr ? prev->version : 0) + 1;
-    return tx_->UnsafeSeqPut(kKeyBucket, RevisionKey(idx), EncodeKeyValue(kv));
+    char key_buf[kMarkedRevBytes];
+    std::string& record = EncodeBuffer();
+    record.clear();
+    EncodeKeyValue(kv, &record);
+    return tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, false, key_buf), record);
   });
   if (!s.ok()) {
     store_->Fail(s);
@@ -141,7 +152,12 @@ absl::Status TxnWrite::Delete(std::string_view key) {
   const Revision idx{rev_ + 1, int64_t(changes_.size())};
   KeyValue kv;
   kv.key.assign(key);
-  absl::Status s = tx_->UnsafeSeqPut(kKeyBucket, RevisionKey(idx, true), EncodeKeyValue(kv));
+  char key_buf[kMarkedRevBytes];
+  std::string& record = EncodeBuffer();
+  record.clear();
+  EncodeKeyValue(kv, &record);
+  absl::Status s =
+      tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, true, key_buf), record);
   if (!s.ok()) {
     store_->Fail(s);
     return s;

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -873,4 +874,48 @@ TEST_F(DBTest, StatsCountKeysBucketsAndCommits) {
 }
 
 }  // namespace
+// Appends take a shortcut to the rightmost leaf; deleting the tail (even the
+// whole rightmost leaf) and nested buckets at the end must not confuse it.
+TEST_F(DBTest, AppendsMixedWithTailDeletesAndBucketsKeepKeyOrder) {
+  std::unique_ptr<DB> db = MustOpen();
+  ASSERT_NE(db, nullptr);
+  std::map<std::string, std::string> model;
+  ASSERT_TRUE(db->Update([&](Tx& tx) -> absl::Status {
+    absl::StatusOr<Bucket*> b = tx.CreateBucket("b");
+    if (!b.ok()) return b.status();
+    for (int i = 0; i < 3000; ++i) {
+      if (absl::Status s = (*b)->Put(Key(i), Value(i, 40)); !s.ok()) return s;
+      model[Key(i)] = Value(i, 40);
+    }
+    for (int i = 2999; i >= 2000; --i) {  // far more than the last leaf
+      if (absl::Status s = (*b)->Delete(Key(i)); !s.ok()) return s;
+      model.erase(Key(i));
+    }
+    for (int i = 2500; i < 2600; ++i) {
+      if (absl::Status s = (*b)->Put(Key(i), Value(i, 41)); !s.ok()) return s;
+      model[Key(i)] = Value(i, 41);
+    }
+    if (absl::Status s = (*b)->CreateBucket(Key(2700)).status(); !s.ok()) return s;
+    for (int i = 2800; i < 2900; ++i) {
+      if (absl::Status s = (*b)->Put(Key(i), Value(i, 42)); !s.ok()) return s;
+      model[Key(i)] = Value(i, 42);
+    }
+    return absl::OkStatus();
+  }).ok());
+  std::vector<std::string> problems;
+  ASSERT_TRUE(db->Check(&problems).ok());
+  EXPECT_TRUE(problems.empty());
+  std::map<std::string, std::string> got;
+  ASSERT_TRUE(db->View([&](Tx& tx) -> absl::Status {
+    absl::StatusOr<Bucket*> b = tx.GetBucket("b");
+    if (!b.ok()) return b.status();
+    Cursor c = (*b)->NewCursor();
+    for (c.First(); c.Valid(); c.Next()) {
+      if (!c.is_bucket()) got[std::string(c.key())] = std::string(c.value());
+    }
+    return c.status();
+  }).ok());
+  EXPECT_EQ(got, model);
+}
+
 }  // namespace revkv::btree
