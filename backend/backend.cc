@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx()
   if (!tx.ok()) return tx.status();
   read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
-      new ConcurrentReadTx(db_, *std::move(tx), read_buffer_.segments(), open_reads_));
+      new ConcurrentReadTx(db_, *std::move(tx), read_buffer_.shared_segments(), open_reads_));
 }
 
 absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {

@@ -8,7 +8,7 @@ namespace revkv::backend {
 
 ConcurrentReadTx::ConcurrentReadTx(std::shared_ptr<btree::DB> db,
                                    std::unique_ptr<btree::Tx> tx,
-                                   std::vector<std::shared_ptr<const Segment>> segments,
+                                   std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments,
                                    std::shared_ptr<std::atomic<int64_t>> open_count)
     : db_(std::move(db)),
       tx_(std::move(tx)),
@@ -26,18 +26,18 @@ absl::StatusOr<KeyValues> ConcurrentReadTx::UnsafeRange(std::string_view bucket,
                                                         std::string_view key,
                                                         std::string_view end, size_t limit) {
   std::lock_guard<std::mutex> l(mu_);
-  return MergedRange(segments_, tx_.get(), bucket, key, end, limit);
+  return MergedRange(*segments_, tx_.get(), bucket, key, end, limit);
 }
 
 absl::StatusOr<std::string_view> ConcurrentReadTx::UnsafeGet(std::string_view bucket,
                                                              std::string_view key) {
   std::lock_guard<std::mutex> l(mu_);
-  return MergedGetView(segments_, tx_.get(), bucket, key);
+  return MergedGetView(*segments_, tx_.get(), bucket, key);
 }
 
 absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
   std::lock_guard<std::mutex> l(mu_);
-  return MergedForEach(segments_, tx_.get(), bucket, fn);
+  return MergedForEach(*segments_, tx_.get(), bucket, fn);
 }
 
 absl::Status ReadTx::RLock() {

@@ -63,18 +63,18 @@ class ConcurrentReadTx {
   // The txid of the btree snapshot under the buffered writes.
   btree::txid_t btree_txid() const { return tx_->id(); }
   // Buffered segments in the view.
-  size_t segment_count() const { return segments_.size(); }
+  size_t segment_count() const { return segments_->size(); }
 
  private:
   friend class Backend;
   ConcurrentReadTx(std::shared_ptr<btree::DB> db, std::unique_ptr<btree::Tx> tx,
-                   std::vector<std::shared_ptr<const Segment>> segments,
+                   std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments,
                    std::shared_ptr<std::atomic<int64_t>> open_count);
 
   std::mutex mu_;
   std::shared_ptr<btree::DB> db_;   // keeps the file open; outlives tx_
   std::unique_ptr<btree::Tx> tx_;
-  const std::vector<std::shared_ptr<const Segment>> segments_;
+  const std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments_;
   std::shared_ptr<std::atomic<int64_t>> open_count_;
 };
 

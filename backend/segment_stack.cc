@@ -4,7 +4,13 @@
 
 namespace revkv::backend {
 
+SegmentStack::SegmentStack() : list_(std::make_shared<const Segments>()) {}
+
+void SegmentStack::Clear() { list_ = std::make_shared<const Segments>(); }
+
 void SegmentStack::Push(std::shared_ptr<const Segment> segment) {
+  auto next = std::make_shared<Segments>(*list_);
+  Segments& segments_ = *next;
   segments_.push_back(std::move(segment));
   while (segments_.size() >= 2) {
     const Segment& newer = *segments_[segments_.size() - 1];
@@ -14,9 +20,11 @@ void SegmentStack::Push(std::shared_ptr<const Segment> segment) {
     segments_.pop_back();
     segments_.back() = std::move(merged);
   }
+  list_ = std::move(next);
 }
 
 Segment* SegmentStack::MutableTop() {
+  const Segments& segments_ = *list_;
   if (segments_.empty() || segments_.back()->shared) return nullptr;
   // Every segment is created non-const (Freeze, Merge); only the stack's
   // unshared newest one is ever changed.
@@ -24,16 +32,17 @@ Segment* SegmentStack::MutableTop() {
 }
 
 void SegmentStack::MarkShared() const {
-  for (const auto& s : segments_) s->shared = true;
+  for (const auto& s : *list_) s->shared = true;
 }
 
 size_t SegmentStack::entry_count() const {
   size_t n = 0;
-  for (const auto& s : segments_) n += s->entry_count();
+  for (const auto& s : *list_) n += s->entry_count();
   return n;
 }
 
 std::shared_ptr<const Segment> SegmentStack::Flatten() const {
+  const Segments& segments_ = *list_;
   if (segments_.empty()) return nullptr;
   std::shared_ptr<const Segment> out = segments_.front();
   for (size_t i = 1; i < segments_.size(); ++i) out = Segment::Merge(*out, *segments_[i]);

@@ -4,8 +4,10 @@
 // from newest to oldest, so a stack summarising n writes holds O(log n)
 // segments and each write is merged O(log n) times (amortised).
 //
-// Copying a SegmentStack copies only the O(log n) shared pointers; the
-// segments themselves are immutable and shared.
+// The list itself is immutable and shared too (a push builds a new one), so
+// a reader takes all of it with one shared pointer: copying n segment
+// pointers had every reader bump n reference counts the writer and the
+// other readers bump as well.
 //
 // Thread-safety: not thread-safe; a value type guarded by its owner.
 #ifndef REVKV_BACKEND_SEGMENT_STACK_H_
@@ -23,6 +25,8 @@ class SegmentStack {
  public:
   using Segments = std::vector<std::shared_ptr<const Segment>>;
 
+  SegmentStack();
+
   // Adds `segment` as the newest, merging as described above.
   void Push(std::shared_ptr<const Segment> segment);
   // The newest segment if no reader has seen it (its `shared` flag is
@@ -31,18 +35,20 @@ class SegmentStack {
   Segment* MutableTop();
   // Marks every segment as seen by a reader. Same lock.
   void MarkShared() const;
-  void Clear() { segments_.clear(); }
-  bool empty() const { return segments_.empty(); }
+  void Clear();
+  bool empty() const { return list_->empty(); }
 
   // Oldest first.
-  const Segments& segments() const { return segments_; }
+  const Segments& segments() const { return *list_; }
+  // The same list, to keep: it never changes.
+  std::shared_ptr<const Segments> shared_segments() const { return list_; }
   // Entries over all segments (a key written in two segments counts twice).
   size_t entry_count() const;
   // All segments merged into one (nullptr when empty).
   std::shared_ptr<const Segment> Flatten() const;
 
  private:
-  Segments segments_;
+  std::shared_ptr<const Segments> list_;  // never null
 };
 
 }  // namespace revkv::backend

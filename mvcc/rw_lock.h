@@ -1,54 +1,40 @@
-// RwLock: a shared/exclusive lock that prefers writers: once a writer waits,
-// new readers wait behind it, so a steady stream of overlapping readers can
-// never starve a writer (glibc's pthread rwlock, behind std::shared_mutex,
-// prefers readers). Meets the SharedMutex requirements, so std::shared_lock
-// and std::unique_lock work with it.
+// RwLock: a reader-writer lock that prefers writers, so that a stream of
+// readers (long ranges) cannot starve Put; for std::shared_lock/unique_lock.
+//
+// glibc's rwlock in its "prefer writer, non-recursive" kind: readers and
+// writers take it with one atomic operation when it is free and park on a
+// futex otherwise. (The previous mutex + condition variable version took a
+// mutex twice and signalled on every reader unlock.) A reader must not take
+// it recursively: a waiting writer would deadlock it.
 //
 // Thread-safety: thread-safe.
 #ifndef REVKV_MVCC_RW_LOCK_H_
 #define REVKV_MVCC_RW_LOCK_H_
 
-#include <condition_variable>
-#include <mutex>
+#include <pthread.h>
 
 namespace revkv::mvcc {
 
 class RwLock {
  public:
-  void lock() {
-    std::unique_lock<std::mutex> l(mu_);
-    ++writers_waiting_;
-    cv_.wait(l, [this] { return !writer_ && readers_ == 0; });
-    --writers_waiting_;
-    writer_ = true;
+  RwLock() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&lock_, &attr);
+    pthread_rwlockattr_destroy(&attr);
   }
-  void unlock() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      writer_ = false;
-    }
-    cv_.notify_all();
-  }
-  void lock_shared() {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [this] { return !writer_ && writers_waiting_ == 0; });
-    ++readers_;
-  }
-  void unlock_shared() {
-    bool last;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      last = --readers_ == 0;
-    }
-    if (last) cv_.notify_all();
-  }
+  ~RwLock() { pthread_rwlock_destroy(&lock_); }
+  RwLock(const RwLock&) = delete;
+  RwLock& operator=(const RwLock&) = delete;
+
+  void lock() { pthread_rwlock_wrlock(&lock_); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int readers_ = 0;
-  int writers_waiting_ = 0;
-  bool writer_ = false;
+  pthread_rwlock_t lock_;
 };
 
 }  // namespace revkv::mvcc
