@@ -28,8 +28,11 @@ Segment::Buckets::const_iterator FindBucket(const Segment::Buckets& buckets,
 }  // namespace
 
 const BucketRun* Segment::Find(std::string_view bucket) const {
-  auto it = FindBucket(buckets_, bucket);
-  return it == buckets_.end() || it->first != bucket ? nullptr : &it->second;
+  // A delta touches a few buckets: equality (sizes first) beats a search.
+  for (const auto& [name, run] : buckets_) {
+    if (name.size() == bucket.size() && name == bucket) return &run;
+  }
+  return nullptr;
 }
 
 namespace {
