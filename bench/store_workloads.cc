@@ -64,6 +64,25 @@ absl::Status NeedStore(KvTarget& t, const char* what) {
   return absl::OkStatus();
 }
 
+// Runs op() until the budget is spent, recording each call's latency and
+// the timeline into *out, then the count and time. op returns an error to
+// stop the run.
+template <typename Op>
+absl::Status TimedLoop(const Budget& b, Progress& progress, Sample* out, Op op) {
+  const uint64_t t0 = MonotonicNs();
+  uint64_t now = t0, ops = 0;
+  while (!Done(b, ops, now - t0)) {
+    const uint64_t a = now;
+    if (absl::Status s = op(); !s.ok()) return s;
+    now = MonotonicNs();
+    out->latency.Record(now - a);
+    out->timeline.Record(now - t0);
+    progress.Update(++ops);
+  }
+  SetTime(out, ops, now - t0);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string SampleSummary(const std::string& label, const Sample& s) {
@@ -106,24 +125,16 @@ absl::Status RunPut(KvTarget& t, const Loaded& keys, uint64_t begin, uint64_t en
 
 absl::Status RunRangePoint(KvTarget& t, const Loaded& keys, const Budget& b, uint64_t seed,
                            Progress& progress, const std::string& label, Sample* out) {
-  if (keys.count == 0) return absl::FailedPreconditionError("range-point: nothing loaded");
   Measurement m(t, progress, label, b.ops, b.seconds);
   std::mt19937_64 rng(seed);
   const DataSet& d = *keys.data;
-  const uint64_t t0 = MonotonicNs();
-  uint64_t now = t0, ops = 0;
-  while (!Done(b, ops, now - t0)) {
-    const uint64_t k = keys.Index(rng() % keys.count);
+  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
     size_t bytes = 0;
-    const uint64_t a = now;
-    if (absl::Status s = t.Get(d.Key(k), &bytes); !s.ok()) return s;
+    if (absl::Status s = t.Get(d.Key(keys.Index(rng() % keys.count)), &bytes); !s.ok()) return s;
     if (bytes != d.value_size) return absl::DataLossError("range-point: value of the wrong size");
-    now = MonotonicNs();
-    out->latency.Record(now - a);
-    out->timeline.Record(now - t0);
-    progress.Update(++ops);
-  }
-  SetTime(out, ops, now - t0);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   m.Finish(out);
   return absl::OkStatus();
 }
@@ -136,25 +147,19 @@ absl::Status RunRangeSpan(KvTarget& t, const Loaded& keys, uint64_t span, const 
   Measurement m(t, progress, label, b.ops, b.seconds);
   std::mt19937_64 rng(seed);
   const bool full = keys.count == d.n;
-  const uint64_t t0 = MonotonicNs();
-  uint64_t now = t0, ops = 0;
-  while (!Done(b, ops, now - t0)) {
+  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
     const uint64_t start = rng() % (d.n - span + 1);
     // The end key: one past the span's last key ("" when that is the last key).
     const std::string end = start + span < d.n ? std::string(d.Key(start + span)) : std::string("\xff");
     uint64_t count = 0;
-    const uint64_t a = now;
     if (absl::Status s = t.Range(d.Key(start), end, span, &count); !s.ok()) return s;
     if (full && count != span) {
       return absl::DataLossError("range: " + std::to_string(count) + " keys, want " +
                                  std::to_string(span));
     }
-    now = MonotonicNs();
-    out->latency.Record(now - a);
-    out->timeline.Record(now - t0);
-    progress.Update(++ops);
-  }
-  SetTime(out, ops, now - t0);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   m.Finish(out);
   return absl::OkStatus();
 }
@@ -170,20 +175,13 @@ absl::Status RunRangeOld(KvTarget& t, const Loaded& keys, uint64_t visible, int6
   const DataSet& d = *keys.data;
   mvcc::RangeOptions o;
   o.rev = rev;
-  const uint64_t t0 = MonotonicNs();
-  uint64_t now = t0, ops = 0;
-  while (!Done(b, ops, now - t0)) {
-    const uint64_t k = keys.Index(rng() % visible);
-    const uint64_t a = now;
-    absl::StatusOr<mvcc::RangeResult> r = st->Range(d.Key(k), "", o);
+  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
+    absl::StatusOr<mvcc::RangeResult> r = st->Range(d.Key(keys.Index(rng() % visible)), "", o);
     if (!r.ok()) return r.status();
     if (r->kvs.size() != 1) return absl::DataLossError("range-old: key missing at its revision");
-    now = MonotonicNs();
-    out->latency.Record(now - a);
-    out->timeline.Record(now - t0);
-    progress.Update(++ops);
-  }
-  SetTime(out, ops, now - t0);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   m.Finish(out);
   return absl::OkStatus();
 }
@@ -198,24 +196,19 @@ absl::Status RunTxnPut(KvTarget& t, const Loaded& keys, uint64_t ops_per_txn, co
   std::mt19937_64 rng(seed);
   const DataSet& d = *keys.data;
   const uint64_t t0 = MonotonicNs();
-  uint64_t now = t0, ops = 0;
-  while (!Done(b, ops, now - t0)) {
-    const uint64_t a = now;
+  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
     absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> txn = st->Write();
     if (!txn.ok()) return txn.status();
     for (uint64_t i = 0; i < ops_per_txn; ++i) {
       absl::StatusOr<int64_t> r = (*txn)->Put(d.Key(keys.Index(rng() % keys.count)), d.Value(rng()));
       if (!r.ok()) return r.status();
     }
-    if (absl::Status s = (*txn)->End(); !s.ok()) return s;
-    txn->reset();
-    now = MonotonicNs();
-    out->latency.Record(now - a);
-    out->timeline.Record(now - t0);
-    progress.Update(++ops);
-  }
+    return (*txn)->End();
+  });
+  if (!s.ok()) return s;
   if (absl::Status s = t.Flush(); !s.ok()) return s;
-  SetTime(out, ops, MonotonicNs() - t0);
+  // The time includes the final flush, as a put's throughput does.
+  SetTime(out, uint64_t(out->n), MonotonicNs() - t0);
   m.Finish(out);
   return absl::OkStatus();
 }
