@@ -20,30 +20,13 @@
 namespace revkv::bench {
 
 absl::StatusOr<BtreeData> MakeBtreeData(const BtreeSuiteOptions& o, uint64_t gets) {
+  absl::StatusOr<DataSet> data = MakeDataSet(o.keys, o.key_size, o.value_size, o.seed);
+  if (!data.ok()) return data.status();
   BtreeData d;
-  d.n = o.keys;
-  d.key_size = o.key_size;
-  d.value_size = o.value_size;
-  const int digits = static_cast<int>(std::to_string(o.keys == 0 ? 0 : o.keys - 1).size());
-  if (o.key_size < static_cast<uint64_t>(digits)) {
-    return absl::InvalidArgumentError("--key-size " + std::to_string(o.key_size) +
-                                      " is too small for " + std::to_string(o.keys) +
-                                      " keys (needs " + std::to_string(digits) + ")");
-  }
-  d.keys.assign(d.n * d.key_size, '0');
-  for (uint64_t i = 0; i < d.n; ++i) {
-    char* k = d.keys.data() + i * d.key_size;
-    uint64_t v = i;
-    for (uint64_t j = d.key_size; j > 0 && v > 0; --j, v /= 10) k[j - 1] = '0' + v % 10;
-  }
-  std::mt19937_64 rng(o.seed);
-  d.shuffled.resize(d.n);
-  for (uint64_t i = 0; i < d.n; ++i) d.shuffled[i] = static_cast<uint32_t>(i);
-  std::shuffle(d.shuffled.begin(), d.shuffled.end(), rng);
+  static_cast<DataSet&>(d) = *std::move(data);
+  std::mt19937_64 rng(o.seed ^ 0x5175657269657321ull);  // the gets' own stream
   d.queries.resize(gets);
   for (uint64_t i = 0; i < gets; ++i) d.queries[i] = static_cast<uint32_t>(rng() % d.n);
-  d.pool.resize(std::max<uint64_t>(1 << 20, 2 * d.value_size));
-  for (char& c : d.pool) c = static_cast<char>(rng());
   return d;
 }
 

@@ -15,32 +15,17 @@
 
 #include "absl/status/statusor.h"
 #include "bench/btree_suite.h"
+#include "bench/dataset.h"
 #include "bench/engine.h"
 #include "bench/histogram.h"
 #include "bench/timeline.h"
 
 namespace revkv::bench {
 
-// The data set, shared by both engines: keys are the decimal index
-// zero-padded to key_size; `queries` are the random key indices of the gets.
-struct BtreeData {
-  uint64_t n = 0;
-  uint64_t key_size = 0;
-  uint64_t value_size = 0;
-  std::vector<char> keys;          // n keys of key_size bytes, ascending
-  std::vector<uint32_t> shuffled;  // a random permutation of [0, n)
-  std::vector<uint32_t> queries;   // random indices for the gets
-  std::vector<char> pool;          // random bytes values are cut from
-
-  std::string_view Key(uint64_t i) const {
-    return std::string_view(keys.data() + i * key_size, key_size);
-  }
-  // A value starting at a pseudo-random place of the pool.
-  std::string_view Value(uint64_t salt) const {
-    const uint64_t span = pool.size() - value_size + 1;
-    const uint64_t off = (salt * 0x9E3779B97F4A7C15ull >> 20) % span;
-    return std::string_view(pool.data() + off, value_size);
-  }
+// The data set (dataset.h), shared by both engines, plus `queries`: the
+// random key indices of the gets.
+struct BtreeData : DataSet {
+  std::vector<uint32_t> queries;
 };
 
 absl::StatusOr<BtreeData> MakeBtreeData(const BtreeSuiteOptions& o, uint64_t gets);
