@@ -11,20 +11,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "bench/lmdb_env.h"
 #include "bench/engine.h"
 
 namespace revkv::bench {
 namespace {
 
-constexpr size_t kMapSize = size_t{64} << 30;
-
-absl::Status LmdbError(const char* what, int rc) {
-  return absl::InternalError(std::string(what) + ": " + mdb_strerror(rc));
-}
-
-MDB_val Val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
 
 class LmdbReader : public Reader {
  public:
@@ -50,7 +42,7 @@ class LmdbReader : public Reader {
 
   absl::Status Get(std::string_view key, std::string_view* value) override {
     if (txn_ == nullptr) return absl::FailedPreconditionError("no read transaction");
-    MDB_val k = Val(key), v;
+    MDB_val k = LmdbVal(key), v;
     int rc = mdb_get(txn_, dbi_, &k, &v);
     if (rc == MDB_NOTFOUND) return absl::NotFoundError("key not found");
     if (rc != 0) return LmdbError("mdb_get", rc);
@@ -97,30 +89,9 @@ class LmdbEngine : public Engine {
 
   absl::Status Open(const std::string& dir) override {
     Close();
-    int rc = mdb_env_create(&env_);
-    if (rc != 0) return LmdbError("mdb_env_create", rc);
-    if ((rc = mdb_env_set_mapsize(env_, kMapSize)) != 0 ||
-        (rc = mdb_env_set_maxdbs(env_, 4)) != 0 ||
-        (rc = mdb_env_set_maxreaders(env_, 256)) != 0) {
-      Close();
-      return LmdbError("mdb_env_set", rc);
-    }
-    rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0644);
-    if (rc != 0) {
-      Close();
-      return LmdbError("mdb_env_open", rc);
-    }
-    MDB_txn* txn = nullptr;
-    rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, "bench", MDB_CREATE, &dbi_);
-    if (rc == 0) {
-      rc = mdb_txn_commit(txn);
-    } else if (txn != nullptr) {
-      mdb_txn_abort(txn);
-    }
-    if (rc != 0) {
-      Close();
-      return LmdbError("mdb_dbi_open", rc);
+    if (absl::Status s = OpenLmdb(dir, MDB_NOTLS, 256, &env_, &dbi_); !s.ok()) {
+      env_ = nullptr;
+      return s;
     }
     path_ = dir + "/data.mdb";
     return absl::OkStatus();
@@ -139,7 +110,7 @@ class LmdbEngine : public Engine {
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc != 0) return LmdbError("mdb_txn_begin", rc);
     for (size_t i = 0; i < keys.size(); ++i) {
-      MDB_val k = Val(keys[i]), v = Val(values[i]);
+      MDB_val k = LmdbVal(keys[i]), v = LmdbVal(values[i]);
       rc = mdb_put(txn, dbi_, &k, &v, 0);
       if (rc != 0) {
         mdb_txn_abort(txn);

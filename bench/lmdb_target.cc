@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "bench/lmdb_env.h"
 #include "bench/kv_target.h"
 #include "bench/progress.h"
 #include "bench/sysinfo.h"
@@ -19,14 +20,7 @@
 namespace revkv::bench {
 namespace {
 
-constexpr size_t kMapSize = size_t{64} << 30;
 constexpr uint64_t kIntervalNs = 100'000'000;
-
-absl::Status LmdbError(const char* what, int rc) {
-  return absl::InternalError(std::string(what) + ": " + mdb_strerror(rc));
-}
-
-MDB_val Val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
 class LmdbTarget : public KvTarget {
  public:
@@ -42,28 +36,9 @@ class LmdbTarget : public KvTarget {
 
   absl::Status Open(const std::string& dir) override {
     if (absl::Status s = Close(); !s.ok()) return s;
-    int rc = mdb_env_create(&env_);
-    if (rc != 0) return LmdbError("mdb_env_create", rc);
-    if ((rc = mdb_env_set_mapsize(env_, kMapSize)) != 0 ||
-        (rc = mdb_env_set_maxdbs(env_, 4)) != 0 ||
-        (rc = mdb_env_set_maxreaders(env_, 512)) != 0 ||
-        (rc = mdb_env_open(env_, dir.c_str(), 0, 0644)) != 0) {
-      mdb_env_close(env_);
+    if (absl::Status s = OpenLmdb(dir, 0, 512, &env_, &dbi_); !s.ok()) {
       env_ = nullptr;
-      return LmdbError("mdb_env_open", rc);
-    }
-    MDB_txn* txn = nullptr;
-    rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, "bench", MDB_CREATE, &dbi_);
-    if (rc == 0) {
-      rc = mdb_txn_commit(txn);
-    } else if (txn != nullptr) {
-      mdb_txn_abort(txn);
-    }
-    if (rc != 0) {
-      mdb_env_close(env_);
-      env_ = nullptr;
-      return LmdbError("mdb_dbi_open", rc);
+      return s;
     }
     path_ = dir + "/data.mdb";
     return absl::OkStatus();
@@ -87,7 +62,7 @@ class LmdbTarget : public KvTarget {
       txn_start_ns_ = MonotonicNs();
       pending_ = 0;
     }
-    MDB_val k = Val(key), v = Val(value);
+    MDB_val k = LmdbVal(key), v = LmdbVal(value);
     int rc = mdb_put(wtxn_, dbi_, &k, &v, 0);
     if (rc != 0) {
       mdb_txn_abort(wtxn_);
@@ -110,7 +85,7 @@ class LmdbTarget : public KvTarget {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
     if (rc != 0) return LmdbError("mdb_txn_begin(rdonly)", rc);
-    MDB_val k = Val(key), v;
+    MDB_val k = LmdbVal(key), v;
     rc = mdb_get(txn, dbi_, &k, &v);
     if (rc == 0) *value_bytes = v.mv_size;
     mdb_txn_abort(txn);
@@ -132,7 +107,7 @@ class LmdbTarget : public KvTarget {
       return LmdbError("mdb_cursor_open", rc);
     }
     std::vector<std::pair<std::string, std::string>> out;
-    MDB_val k = Val(start), v;
+    MDB_val k = LmdbVal(start), v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
       std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
