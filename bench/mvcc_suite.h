@@ -13,8 +13,11 @@
 //   compact      Compact at the revision of the last load put, until the
 //                background deletes finish; seconds
 //   hash-by-rev  HashByRev(0); seconds
-//   restore      Store::Open over the reopened backend; seconds, and the
-//                ratio to a plain cursor scan of the key bucket
+//   restore      Store::Open over the reopened backend after a clean close
+//                (it loads the index checkpoint); seconds, and the ratio to
+//                a plain cursor scan of the key bucket
+//   restore-rebuild  the same without the checkpoint, as after a crash:
+//                the index rebuilt from every record
 //   index        Index::MemoryBytes per key beyond the key bytes
 // and, for the targets, the btree's own seq-put and random-get rates on the
 // same data (btree-seq-put, btree-get-rand).

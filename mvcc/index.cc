@@ -162,6 +162,71 @@ RevisionSet Index::Keep(int64_t rev) const {
   return keep;
 }
 
+namespace {
+
+void PutLength(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(char(v));
+}
+
+bool GetLength(std::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    uint8_t b = uint8_t(in->front());
+    in->remove_prefix(1);
+    *v |= uint64_t(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// An entry: key length (varint), key bytes, the KeyIndex's encoding.
+std::vector<std::string> Index::EncodeCheckpoint(size_t chunk_bytes) const {
+  std::vector<std::string> chunks(1);
+  std::shared_lock l(mu_);
+  for (const auto& [key, ki] : tree_) {
+    if (chunks.back().size() >= chunk_bytes) chunks.emplace_back();
+    std::string& out = chunks.back();
+    std::string_view k = key;
+    PutLength(k.size(), &out);
+    out.append(k);
+    ki.EncodeTo(&out);
+  }
+  return chunks;
+}
+
+bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
+  std::unique_lock l(mu_);
+  if (!tree_.empty()) return false;
+  std::string_view last;  // views the caller's chunks, alive throughout
+  bool first = true;
+  for (std::string_view in : chunks) {
+    while (!in.empty()) {
+      uint64_t size;
+      if (!GetLength(&in, &size) || size > in.size()) break;
+      std::string_view key = in.substr(0, size);
+      in.remove_prefix(size);
+      // Strictly ascending, so every insert is at the end.
+      if (!first && !(last < key)) break;
+      KeyIndex ki;
+      if (!ki.DecodeFrom(&in)) break;
+      tree_.emplace_hint(tree_.end(), CompactKey(key), std::move(ki));
+      last = key;
+      first = false;
+    }
+    if (!in.empty()) {
+      tree_.clear();
+      return false;
+    }
+  }
+  return true;
+}
+
 size_t Index::size() const {
   std::shared_lock l(mu_);
   return tree_.size();

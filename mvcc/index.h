@@ -86,6 +86,14 @@ class Index {
   // but several times faster: the records are sorted by key (reordering
   // `records`) and the tree is walked once, in key order.
   void RestoreRecords(std::vector<Record>* records);
+  // The whole index as a checkpoint (what Store writes at a clean close):
+  // chunks of about `chunk_bytes`, each holding whole entries in key order.
+  std::vector<std::string> EncodeCheckpoint(size_t chunk_bytes) const;
+  // Loads a checkpoint into this empty index, in order, one O(1) insert per
+  // key. False (and the index left empty) if the data is malformed or out of
+  // order.
+  bool LoadCheckpoint(const std::vector<std::string_view>& chunks);
+
   // Compacts every key at rev; returns the revisions <= rev still needed.
   RevisionSet Compact(int64_t rev);
   // The revisions <= rev that Compact(rev) would keep.

@@ -2,6 +2,98 @@
 
 namespace revkv::mvcc {
 
+namespace {
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(char(v));
+}
+
+bool GetVarint(std::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    uint8_t b = uint8_t(in->front());
+    in->remove_prefix(1);
+    *v |= uint64_t(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+bool GetInt(std::string_view* in, int64_t* v) {
+  uint64_t u;
+  if (!GetVarint(in, &u) || u > uint64_t(INT64_MAX)) return false;
+  *v = int64_t(u);
+  return true;
+}
+
+}  // namespace
+
+// Layout: 0 (empty) | 1, main, sub (one revision) | 2, generation count,
+// then per generation: version, created main, created sub, revision count,
+// (main, sub) each.
+void KeyIndex::EncodeTo(std::string* out) const {
+  if (a_ == 0) {
+    PutVarint(0, out);
+  } else if (is_single()) {
+    PutVarint(1, out);
+    PutVarint(uint64_t(a_), out);
+    PutVarint(uint64_t(b_), out);
+  } else {
+    const Generations& gens = *full();
+    PutVarint(2, out);
+    PutVarint(gens.size(), out);
+    for (const Generation& g : gens) {
+      PutVarint(uint64_t(g.version), out);
+      PutVarint(uint64_t(g.created.main), out);
+      PutVarint(uint64_t(g.created.sub), out);
+      PutVarint(g.revs.size(), out);
+      for (const Revision& r : g.revs) {
+        PutVarint(uint64_t(r.main), out);
+        PutVarint(uint64_t(r.sub), out);
+      }
+    }
+  }
+}
+
+bool KeyIndex::DecodeFrom(std::string_view* in) {
+  Reset();
+  uint64_t kind;
+  if (!GetVarint(in, &kind)) return false;
+  if (kind == 0) return true;
+  if (kind == 1) {
+    int64_t main, sub;
+    if (!GetInt(in, &main) || !GetInt(in, &sub) || main <= 0) return false;
+    a_ = main;
+    b_ = sub;
+    return true;
+  }
+  if (kind != 2) return false;
+  uint64_t count;
+  if (!GetVarint(in, &count) || count > in->size()) return false;
+  auto gens = std::make_unique<Generations>();
+  for (uint64_t i = 0; i < count; ++i) {
+    Generation g;
+    uint64_t revs;
+    if (!GetInt(in, &g.version) || !GetInt(in, &g.created.main) ||
+        !GetInt(in, &g.created.sub) || !GetVarint(in, &revs) || revs > in->size()) {
+      return false;
+    }
+    for (uint64_t j = 0; j < revs; ++j) {
+      Revision r;
+      if (!GetInt(in, &r.main) || !GetInt(in, &r.sub)) return false;
+      g.revs.push_back(r);
+    }
+    gens->push_back(std::move(g));
+  }
+  a_ = -1;
+  b_ = reinterpret_cast<int64_t>(gens.release());
+  return true;
+}
+
 void KeyIndex::Reset() {
   if (is_full()) delete full();
   a_ = b_ = 0;

@@ -20,6 +20,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
@@ -76,6 +78,12 @@ class KeyIndex {
   bool IsEmpty() const;
   // Bytes of heap the index holds beyond sizeof(KeyIndex).
   size_t HeapBytes() const;
+
+  // The exact state, for the index checkpoint (index.h): appended to *out,
+  // and read back from the front of *in (advanced past it). Decode returns
+  // false on malformed input.
+  void EncodeTo(std::string* out) const;
+  bool DecodeFrom(std::string_view* in);
 
  private:
   struct Generation {

@@ -6,7 +6,6 @@
 #include "absl/strings/str_format.h"
 
 namespace revkv::mvcc {
-namespace {
 
 absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view name) {
   absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kMetaBucket, name, "", 0);
@@ -19,8 +18,6 @@ absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view 
   }
   return rev.main;
 }
-
-}  // namespace
 
 Store::Store(backend::Backend* b, const StoreOptions& options) : backend_(b), options_(options) {}
 
@@ -36,6 +33,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
     // Resume the compaction a crash interrupted.
     if (absl::Status s = store->Compact(scheduled); !s.ok()) return s;
   }
+  store->opened_ = true;
   return store;
 }
 
@@ -71,6 +69,10 @@ absl::Status Store::Restore(int64_t* scheduled) {
   int64_t current = 1;
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
   if (!view.ok()) return view.status();
+  if (options_.checkpoint_index && LoadCheckpoint(**view, *finished, *sched)) {
+    *scheduled = *sched > compact_main_rev_ ? *sched : -1;
+    return absl::OkStatus();
+  }
   std::vector<Index::Record> records;
   records.reserve(kChunk);
   absl::Status scan = (*view)->UnsafeForEach(kKeyBucket, [&](std::string_view k,
@@ -163,10 +165,12 @@ int64_t Store::CompactRev() {
 }
 
 absl::Status Store::Close() {
+  bool healthy;
   {
     std::unique_lock l(rev_mu_);
     if (closed_) return absl::OkStatus();
     closed_ = true;
+    healthy = failed_.ok();
   }
   {
     std::lock_guard<std::mutex> l(compact_mu_);
@@ -174,7 +178,10 @@ absl::Status Store::Close() {
   }
   compact_cv_.notify_all();
   if (compactor_.joinable()) compactor_.join();
-  return absl::OkStatus();
+  // A store whose open failed has a partial index: never checkpoint that.
+  if (!healthy || !opened_ || !options_.checkpoint_index) return absl::OkStatus();
+  std::lock_guard<std::mutex> w(write_mu_);  // no write transaction is open
+  return WriteCheckpoint();
 }
 
 }  // namespace revkv::mvcc

@@ -42,6 +42,8 @@ namespace revkv::mvcc {
 inline constexpr char kKeyBucket[] = "key";
 inline constexpr char kMetaBucket[] = "meta";
 inline constexpr char kConsistentIndexKey[] = "consistent_index";
+// The index checkpoint of a clean close (checkpoint.cc); revkv's own bucket.
+inline constexpr char kIndexBucket[] = "revkv_index";
 inline constexpr char kScheduledCompactKey[] = "scheduledCompactRev";
 inline constexpr char kFinishedCompactKey[] = "finishedCompactRev";
 
@@ -124,7 +126,14 @@ class TxnWrite : public TxnRead {
 struct StoreOptions {
   // Records deleted per compaction batch (each batch is its own commit).
   int64_t compaction_batch = 10000;
+  // Write the index into the backend at a clean close, so that the next open
+  // loads it instead of rebuilding it from every record (checkpoint.cc).
+  bool checkpoint_index = true;
 };
+
+// The meta bucket's revision `name` (scheduledCompactRev or
+// finishedCompactRev), -1 when absent. For the store's own files.
+absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view name);
 
 class Store {
  public:
@@ -164,6 +173,9 @@ class Store {
   // -1 when never compacted.
   int64_t CompactRev();
   Index& index() { return index_; }
+  // Whether open loaded the index checkpoint of a clean close rather than
+  // rebuilding the index from the key bucket.
+  bool opened_from_checkpoint() const { return from_checkpoint_; }
   backend::Backend* backend() { return backend_; }
   // Closes the store: later calls answer ErrClosed.
   absl::Status Close();
@@ -175,6 +187,11 @@ class Store {
   Store(backend::Backend* b, const StoreOptions& options);
   // Sets *scheduled to the compaction to resume, or -1.
   absl::Status Restore(int64_t* scheduled);
+  // The index checkpoint (checkpoint.cc): loads it if it describes the
+  // state found at open (consistent index already read; the meta bucket's
+  // compaction revisions given); writes one at a clean close.
+  bool LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, int64_t scheduled);
+  absl::Status WriteCheckpoint();
   absl::Status ScheduleCompaction(int64_t rev);
   void CompactionLoop();
   absl::Status DeleteCompacted(int64_t rev, const RevisionSet& keep);
@@ -196,6 +213,14 @@ class Store {
   int64_t current_rev_ = 1;        // guarded by rev_mu_
   int64_t compact_main_rev_ = -1;  // guarded by rev_mu_
   int64_t consistent_index_ = 0;   // guarded by write_mu_
+  // What the checkpoint in the backend describes, if the store knows one.
+  struct CheckpointId {
+    int64_t consistent_index = -1, finished = -2, scheduled = -2;
+    bool operator==(const CheckpointId&) const = default;
+  };
+  CheckpointId checkpoint_;        // guarded by write_mu_
+  bool opened_ = false;            // Open succeeded: the index is whole
+  bool from_checkpoint_ = false;
   bool closed_ = false;            // guarded by rev_mu_
   absl::Status failed_;            // guarded by rev_mu_
 

@@ -38,7 +38,7 @@ class StoreEnv {
     auto b = backend::Backend::Open(cfg);
     ASSERT_TRUE(b.ok()) << b.status();
     backend_ = std::move(*b);
-    auto s = Store::Open(backend_.get());
+    auto s = Store::Open(backend_.get(), options_);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
   }
@@ -53,9 +53,13 @@ class StoreEnv {
   }
 
   Store* store() { return store_.get(); }
+  backend::Backend* backend() { return backend_.get(); }
+  // For the stores opened from now on (the open one keeps its own).
+  void set_options(const StoreOptions& o) { options_ = o; }
 
  private:
   int64_t batch_limit_;
+  StoreOptions options_;
   std::string dir_;
   std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<Store> store_;

@@ -255,5 +255,63 @@ TEST_F(StoreTest, RestoreAfterReopenEqualsTheStateBefore) {
   EXPECT_EQ(Get1("a"), (KeyValue{"a", 5, 7, 2, "x", 0}));
 }
 
+// --- The index checkpoint of a clean close (checkpoint.cc) ----------------
+
+TEST_F(StoreTest, ACleanCloseLeavesACheckpointTheNextOpenLoads) {
+  Put("a", "1");
+  Put("b", "2");
+  ASSERT_TRUE(store_->DeleteRange("a", "").ok());
+  Put("a", "3");
+  ASSERT_TRUE(store_->Compact(3).ok());
+  ASSERT_TRUE(store_->WaitCompaction().ok());
+  auto before = store_->HashByRev(0);
+  ASSERT_TRUE(before.ok());
+  ReopenFromDisk();
+  EXPECT_TRUE(store_->opened_from_checkpoint());
+  EXPECT_EQ(store_->Rev(), 5);
+  EXPECT_EQ(store_->CompactRev(), 3);
+  auto after = store_->HashByRev(0);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->hash, before->hash);
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 5, 5, 1, "3", 0}));
+  EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 3, 1, "2", 0}));
+  EXPECT_EQ(Put("b", "x"), 6);
+  EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 6, 2, "x", 0}));
+}
+
+TEST_F(StoreTest, WritesAfterTheCheckpointMakeTheNextOpenRebuild) {
+  Put("a", "1");
+  ReopenFromDisk();  // a clean close: checkpoint of {a}
+  ASSERT_TRUE(store_->opened_from_checkpoint());
+  StoreOptions no_checkpoint;
+  no_checkpoint.checkpoint_index = false;
+  env_.set_options(no_checkpoint);
+  ReopenFromDisk();
+  EXPECT_FALSE(store_->opened_from_checkpoint());
+  Put("b", "2");  // then a close that writes no checkpoint, as a crash
+  env_.set_options(StoreOptions{});
+  ReopenFromDisk();
+  EXPECT_FALSE(store_->opened_from_checkpoint());  // the old one is stale
+  EXPECT_EQ(store_->Rev(), 3);
+  EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 3, 1, "2", 0}));
+}
+
+TEST_F(StoreTest, ADamagedCheckpointIsIgnoredAndTheIndexRebuilt) {
+  Put("a", "1");
+  Put("b", "2");
+  ReopenFromDisk();
+  ASSERT_TRUE(store_->opened_from_checkpoint());
+  // Damage the checkpoint's data behind the store; its header still matches.
+  backend::BatchTx& tx = env_.backend()->batch_tx();
+  tx.Lock();
+  ASSERT_TRUE(tx.UnsafePut(kIndexBucket, "chunk-00000000", "\x05garbage").ok());
+  tx.Unlock();
+  ReopenFromDisk();
+  EXPECT_FALSE(store_->opened_from_checkpoint());
+  EXPECT_EQ(store_->Rev(), 3);
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 2, 2, 1, "1", 0}));
+  EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 3, 1, "2", 0}));
+}
+
 }  // namespace
 }  // namespace revkv::mvcc
