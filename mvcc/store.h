@@ -138,8 +138,9 @@ absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view 
 class Store {
  public:
   // Opens the store over `b` (not owned; must outlive the store): creates the
-  // buckets, rebuilds the index from the key bucket, restores the current and
-  // compacted revisions, and resumes an unfinished compaction.
+  // buckets, loads the index checkpoint of a clean close if it still matches
+  // the data or else rebuilds the index from the key bucket, restores the
+  // current and compacted revisions, and resumes an unfinished compaction.
   static absl::StatusOr<std::unique_ptr<Store>> Open(backend::Backend* b,
                                                      const StoreOptions& options = {});
   // Waits for a running compaction batch, then closes. Open transactions
@@ -177,7 +178,10 @@ class Store {
   // rebuilding the index from the key bucket.
   bool opened_from_checkpoint() const { return from_checkpoint_; }
   backend::Backend* backend() { return backend_; }
-  // Closes the store: later calls answer ErrClosed.
+  // Closes the store: later calls answer ErrClosed. Unless the store failed
+  // or options say otherwise, writes the index checkpoint (a backend write;
+  // it is durable once the backend commits, at its close at the latest) so
+  // that the next Open skips rebuilding the index.
   absl::Status Close();
 
  private:
