@@ -139,6 +139,84 @@ class TempDir {
 template <typename T>
 absl::Status StatusOf(const absl::StatusOr<T>& s) { return s.status(); }
 
+// The btree's own seq-put and random-get rates on the data of a run, in a
+// file of its own at `path` (removed after): the targets' references.
+absl::Status BtreeReference(const std::string& path, const CommonFlags& f, uint64_t n,
+                            const std::string& value, std::mt19937_64& rng, double* put_rate,
+                            double* get_rate) {
+  {
+    btree::Options o;
+    absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(path, o);
+    if (!db.ok()) return db.status();
+    auto t0 = Clock::now();
+    for (uint64_t b = 0; b < n; b += 10'000) {
+      absl::Status s = (*db)->Update([&](btree::Tx& tx) -> absl::Status {
+        auto bk = tx.CreateBucketIfNotExists("bench");
+        if (!bk.ok()) return bk.status();
+        for (uint64_t i = b; i < std::min(n, b + 10'000); ++i) {
+          if (absl::Status s = (*bk)->Put(Key(i, f.key_size), value); !s.ok()) return s;
+        }
+        return absl::OkStatus();
+      });
+      if (!s.ok()) return s;
+    }
+    *put_rate = double(n) / Seconds(t0);
+    const uint64_t gets = std::max<uint64_t>(n, 200'000);
+    t0 = Clock::now();
+    absl::Status s = (*db)->View([&](btree::Tx& tx) -> absl::Status {
+      auto bk = tx.GetBucket("bench");
+      if (!bk.ok()) return bk.status();
+      std::string_view v;
+      for (uint64_t i = 0; i < gets; ++i) {
+        if (absl::Status s = (*bk)->Get(Key(rng() % n, f.key_size), &v); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    *get_rate = double(gets) / Seconds(t0);
+  }
+  std::filesystem::remove(path);
+  return absl::OkStatus();
+}
+
+// One round of the two workloads with targets on a fresh store at `path`
+// (removed after): put in key order, then range-point.
+absl::Status StoreRound(const std::string& path, const CommonFlags& f, uint64_t n,
+                        const std::string& value, std::mt19937_64& rng, double* put_rate,
+                        double* range_rate) {
+  auto cfg = backend::DefaultBackendConfig();
+  cfg.path = path;
+  {
+    absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(cfg);
+    if (!b.ok()) return b.status();
+    absl::StatusOr<std::unique_ptr<mvcc::Store>> st = mvcc::Store::Open(b->get());
+    if (!st.ok()) return st.status();
+    auto t0 = Clock::now();
+    for (uint64_t i = 0; i < n; ++i) {
+      if (absl::Status s = StatusOf((*st)->Put(Key(i, f.key_size), value)); !s.ok()) return s;
+    }
+    *put_rate = double(n) / Seconds(t0);
+    const uint64_t gets = std::max<uint64_t>(n, 200'000);
+    t0 = Clock::now();
+    for (uint64_t i = 0; i < gets; ++i) {
+      if (absl::Status s = StatusOf((*st)->Range(Key(rng() % n, f.key_size), "", {})); !s.ok()) {
+        return s;
+      }
+    }
+    *range_rate = double(gets) / Seconds(t0);
+    st->reset();
+    if (absl::Status s = (*b)->Close(); !s.ok()) return s;
+  }
+  std::filesystem::remove(path);
+  return absl::OkStatus();
+}
+
+double MedianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 }  // namespace
 
 int MvccSuiteMain(const std::vector<std::string>& args) {
@@ -157,41 +235,20 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(f.key_size),
                static_cast<unsigned long long>(f.value_size));
 
-  // The btree's own rates on the same data, for the targets.
+  // The btree's own rates on the same data, for the targets. Round 1 of
+  // the ratio targets; the rounds after it run at the end.
   double btree_put_rate = 0, btree_get_rate = 0;
-  {
-    btree::Options o;
-    auto db = btree::DB::Open(dir.path() + "/btree.db", o);
-    BENCH_CHECK(StatusOf(db));
-    auto t0 = Clock::now();
-    for (uint64_t b = 0; b < n; b += 10'000) {
-      BENCH_CHECK((*db)->Update([&](btree::Tx& tx) -> absl::Status {
-        auto bk = tx.CreateBucketIfNotExists("bench");
-        if (!bk.ok()) return bk.status();
-        for (uint64_t i = b; i < std::min(n, b + 10'000); ++i) {
-          if (absl::Status s = (*bk)->Put(Key(i, f.key_size), value); !s.ok()) return s;
-        }
-        return absl::OkStatus();
-      }));
-    }
-    double s = Seconds(t0);
-    btree_put_rate = double(n) / s;
-    rows.push_back({"mvcc", "btree-seq-put", double(n), s, -1, -1, -1, -1, "reference"});
-    const uint64_t gets = std::max<uint64_t>(n, 200'000);
-    t0 = Clock::now();
-    BENCH_CHECK((*db)->View([&](btree::Tx& tx) -> absl::Status {
-      auto bk = tx.GetBucket("bench");
-      if (!bk.ok()) return bk.status();
-      std::string_view v;
-      for (uint64_t i = 0; i < gets; ++i) {
-        if (absl::Status s = (*bk)->Get(Key(rng() % n, f.key_size), &v); !s.ok()) return s;
-      }
-      return absl::OkStatus();
-    }));
-    s = Seconds(t0);
-    btree_get_rate = double(gets) / s;
-    rows.push_back({"mvcc", "btree-get-rand", double(gets), s, -1, -1, -1, -1, "reference"});
-  }
+  BENCH_CHECK(BtreeReference(dir.path() + "/btree.db", f, n, value, rng, &btree_put_rate,
+                             &btree_get_rate));
+  std::vector<double> put_refs{btree_put_rate}, get_refs{btree_get_rate};
+  std::vector<double> put_rates, range_rates;
+  const size_t btree_put_row = rows.size();
+  rows.push_back({"mvcc", "btree-seq-put", double(n), double(n) / btree_put_rate, -1, -1, -1, -1,
+                  "reference"});
+  const size_t btree_get_row = rows.size();
+  const double ref_gets = double(std::max<uint64_t>(n, 200'000));
+  rows.push_back({"mvcc", "btree-get-rand", ref_gets, ref_gets / btree_get_rate, -1, -1, -1, -1,
+                  "reference"});
 
   auto cfg = backend::DefaultBackendConfig();
   // put-rand: the same keys in random order, in a store of its own. The
@@ -219,6 +276,7 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
 
   cfg.path = dir.path() + "/mvcc.db";
   int64_t load_rev = 0;
+  size_t range_row = 0, put_row_out = 0;
   {
     auto b = backend::Backend::Open(cfg);
     BENCH_CHECK(StatusOf(b));
@@ -238,8 +296,9 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
     std::snprintf(note, sizeof note, "%.1f index bytes/key beyond the key (target <= 64)", per_key);
     rows.push_back({"mvcc", "index", double(st->index().size()), 0, -1, -1, -1, -1, note});
 
-    std::snprintf(note, sizeof note, "%.2fx btree seq-put (target >= 0.5)", double(n) / s / btree_put_rate);
-    rows.push_back({"mvcc", "put", double(n), s, -1, -1, -1, -1, note});
+    put_rates.push_back(double(n) / s);
+    rows.push_back({"mvcc", "put", double(n), s, -1, -1, -1, -1, ""});
+    const size_t put_row = rows.size() - 1;
 
     Histogram h;
     const uint64_t gets = std::max<uint64_t>(n, 200'000);
@@ -250,10 +309,12 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
       h.Record(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - g0).count()));
     }
     s = Seconds(t0);
-    std::snprintf(note, sizeof note, "%.2fx btree get-rand (target >= 0.5)", double(gets) / s / btree_get_rate);
+    range_rates.push_back(double(gets) / s);
     rows.push_back({"mvcc", "range-point", double(gets), s, h.Percentile(50) / 1e3,
-                    h.Percentile(99) / 1e3, h.Percentile(99.9) / 1e3, -1, note});
+                    h.Percentile(99) / 1e3, h.Percentile(99.9) / 1e3, -1, ""});
     rows.back().latency = Keep(h);
+    range_row = rows.size() - 1;
+    put_row_out = put_row;
 
     const uint64_t ranges = f.quick ? 200 : 2'000;
     t0 = Clock::now();
@@ -286,9 +347,11 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
     BENCH_CHECK((*b)->Close());
   }
 
-  // Restore against a plain scan of the key bucket.
-  double scan_s = 0;
-  {
+  // Restore against a plain scan of the key bucket (each the median of a
+  // few runs: a single open is short enough for noise to matter).
+  const int opens = f.quick ? 1 : 3;
+  std::vector<double> scans;
+  for (int r = 0; r < opens; ++r) {
     btree::Options o;
     o.read_only = true;
     auto db = btree::DB::Open(cfg.path, o);
@@ -302,32 +365,69 @@ int MvccSuiteMain(const std::vector<std::string>& args) {
       for (c.First(); c.Valid(); c.Next()) seen += c.value().size();
       return c.status();
     }));
-    scan_s = Seconds(t0);
+    scans.push_back(Seconds(t0));
   }
+  const double scan_s = MedianOf(scans);
   // restore: the open after a clean close (which left the index checkpoint);
   // restore-rebuild: the open a crash leaves, rebuilding the index from
-  // every record of the key bucket.
+  // every record of the key bucket (such opens leave the checkpoint alone).
   for (bool checkpoint : {true, false}) {
     mvcc::StoreOptions so;
     so.checkpoint_index = checkpoint;
-    auto t0 = Clock::now();
-    auto b = backend::Backend::Open(cfg);
-    BENCH_CHECK(StatusOf(b));
-    auto store = mvcc::Store::Open(b->get(), so);
-    BENCH_CHECK(StatusOf(store));
-    double s = Seconds(t0);
-    if ((*store)->opened_from_checkpoint() != checkpoint) {
-      std::fprintf(stderr, "Error: restore %s the checkpoint\n", checkpoint ? "missed" : "used");
-      return 1;
+    std::vector<double> times;
+    double file_bytes = 0;
+    for (int r = 0; r < opens; ++r) {
+      auto t0 = Clock::now();
+      auto b = backend::Backend::Open(cfg);
+      BENCH_CHECK(StatusOf(b));
+      auto store = mvcc::Store::Open(b->get(), so);
+      BENCH_CHECK(StatusOf(store));
+      times.push_back(Seconds(t0));
+      if ((*store)->opened_from_checkpoint() != checkpoint) {
+        std::fprintf(stderr, "Error: restore %s the checkpoint\n", checkpoint ? "missed" : "used");
+        return 1;
+      }
+      file_bytes = double((*b)->Size());
+      store->reset();
+      BENCH_CHECK((*b)->Close());
     }
+    const double s = MedianOf(times);
     char note[128];
     std::snprintf(note, sizeof note, "%.2fx a plain scan of %.3f s%s", s / scan_s, scan_s,
                   checkpoint ? " (target <= 2)" : "");
     rows.push_back({"mvcc", checkpoint ? "restore" : "restore-rebuild", 1, s, -1, -1, -1,
-                    double((*b)->Size()), note});
-    store->reset();
-    BENCH_CHECK((*b)->Close());
+                    file_bytes, note});
   }
+
+  // The ratio targets are medians over rounds, each round a fresh btree file
+  // and a fresh store, alternating, so that drift of the machine cancels.
+  const int rounds = f.quick ? 1 : 3;
+  for (int r = 1; r < rounds; ++r) {
+    double put_ref, get_ref, put_rate, range_rate;
+    BENCH_CHECK(BtreeReference(dir.path() + "/btree.db", f, n, value, rng, &put_ref, &get_ref));
+    BENCH_CHECK(StoreRound(dir.path() + "/round.db", f, n, value, rng, &put_rate, &range_rate));
+    put_refs.push_back(put_ref);
+    get_refs.push_back(get_ref);
+    put_rates.push_back(put_rate);
+    range_rates.push_back(range_rate);
+  }
+  std::vector<double> put_ratios, range_ratios;
+  for (size_t i = 0; i < put_rates.size(); ++i) {
+    put_ratios.push_back(put_rates[i] / put_refs[i]);
+    range_ratios.push_back(range_rates[i] / get_refs[i]);
+  }
+  auto set_rate = [&rows](size_t row, double rate) { rows[row].seconds = rows[row].n / rate; };
+  set_rate(btree_put_row, MedianOf(put_refs));
+  set_rate(btree_get_row, MedianOf(get_refs));
+  set_rate(put_row_out, MedianOf(put_rates));
+  set_rate(range_row, MedianOf(range_rates));
+  char note[160];
+  std::snprintf(note, sizeof note, "%.2fx btree seq-put, median of %d rounds (target >= 0.5)",
+                MedianOf(put_ratios), rounds);
+  rows[put_row_out].note = note;
+  std::snprintf(note, sizeof note, "%.2fx btree get-rand, median of %d rounds (target >= 0.5)",
+                MedianOf(range_ratios), rounds);
+  rows[range_row].note = note;
   return Print(rows, f, Head("mvcc", f));
 }
 

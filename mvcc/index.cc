@@ -203,26 +203,32 @@ std::vector<std::string> Index::EncodeCheckpoint(size_t chunk_bytes) const {
 bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
   std::unique_lock l(mu_);
   if (!tree_.empty()) return false;
-  std::string_view last;  // views the caller's chunks, alive throughout
-  bool first = true;
+  size_t entries = 0;
+  bool malformed = false;
   for (std::string_view in : chunks) {
     while (!in.empty()) {
       uint64_t size;
-      if (!GetLength(&in, &size) || size > in.size()) break;
+      KeyIndex ki;
+      if (!GetLength(&in, &size) || size > in.size()) {
+        malformed = true;
+        break;
+      }
       std::string_view key = in.substr(0, size);
       in.remove_prefix(size);
-      // Strictly ascending, so every insert is at the end.
-      if (!first && !(last < key)) break;
-      KeyIndex ki;
-      if (!ki.DecodeFrom(&in)) break;
+      if (!ki.DecodeFrom(&in)) {
+        malformed = true;
+        break;
+      }
+      // In key order every insert is at the end: O(1). (Out-of-order data
+      // still lands in order; a repeated key is caught below.)
       tree_.emplace_hint(tree_.end(), CompactKey(key), std::move(ki));
-      last = key;
-      first = false;
+      ++entries;
     }
-    if (!in.empty()) {
-      tree_.clear();
-      return false;
-    }
+    if (malformed) break;
+  }
+  if (malformed || tree_.size() != entries) {
+    tree_.clear();
+    return false;
   }
   return true;
 }

@@ -90,8 +90,8 @@ class Index {
   // chunks of about `chunk_bytes`, each holding whole entries in key order.
   std::vector<std::string> EncodeCheckpoint(size_t chunk_bytes) const;
   // Loads a checkpoint into this empty index, in order, one O(1) insert per
-  // key. False (and the index left empty) if the data is malformed or out of
-  // order.
+  // key. False (and the index left empty) if the data is malformed or names
+  // a key twice.
   bool LoadCheckpoint(const std::vector<std::string_view>& chunks);
 
   // Compacts every key at rev; returns the revisions <= rev still needed.
