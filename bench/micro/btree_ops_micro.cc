@@ -1,7 +1,9 @@
-// Micro-benchmarks of revkv's btree (Google Benchmark): point get, cursor
-// next and put inside one transaction, plus the cost of a read transaction.
+// Micro-benchmarks of revkv's btree operations (Google Benchmark): point
+// get, cursor seek and put inside one transaction, the cost of a read
+// transaction, and a batch commit. (Page search, cursor next and node split:
+// btree_micro.cc.)
 //
-//   bazel run -c opt //bench:btree_micro -- --benchmark_filter=Get
+//   bazel run -c opt //bench/micro:btree_ops_micro -- --benchmark_filter=Get
 //
 // Each benchmark's argument is the number of keys in the file (16-byte keys,
 // 128-byte values). Files are loaded once per size with no_sync (loading is
@@ -192,24 +194,6 @@ void BM_ReadTxGet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ReadTxGet)->Arg(1'000'000);
-
-// Cursor Next over the whole bucket, wrapping to First at the end.
-void BM_CursorNext(benchmark::State& state) {
-  DB* db = Files::Get().Loaded(state.range(0));
-  auto tx = db->Begin(false);
-  if (!tx.ok()) Die(tx.status(), "begin");
-  auto b = (*tx)->GetBucket("bench");
-  if (!b.ok()) Die(b.status(), "bucket");
-  Cursor c = (*b)->NewCursor();
-  c.First();
-  for (auto _ : state) {
-    c.Next();
-    if (!c.Valid()) c.First();
-    benchmark::DoNotOptimize(c.value().data());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_CursorNext)->Arg(10'000)->Arg(1'000'000);
 
 // Cursor Seek to a random key.
 void BM_CursorSeek(benchmark::State& state) {
