@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "bench/micro/btree_fixture.h"
 #include "btree/db.h"
 #include "btree/node.h"
 #include "btree/page.h"
@@ -28,27 +29,15 @@
 namespace revkv::btree {
 namespace {
 
-constexpr size_t kKeySize = 16;
-constexpr size_t kValueSize = 128;
+using micro::BeginWrite;
+using micro::Die;
+using micro::Key;
+using micro::kKeySize;
+using micro::kValueSize;
+using micro::LoadAscending;
+using micro::Value;
+
 constexpr size_t kPageSize = kDefaultPageSize;  // 4 KiB
-
-std::string Key(uint64_t i) {
-  char buf[kKeySize + 1];
-  std::snprintf(buf, sizeof(buf), "%016llu", static_cast<unsigned long long>(i));
-  return std::string(buf, kKeySize);
-}
-
-std::string Value(uint64_t seed) {
-  std::string v(kValueSize, '\0');
-  std::mt19937_64 rng(seed);
-  for (char& c : v) c = static_cast<char>(rng());
-  return v;
-}
-
-[[noreturn]] void Die(const absl::Status& s, const char* what) {
-  std::fprintf(stderr, "btree_micro: %s: %s\n", what, s.ToString().c_str());
-  std::abort();
-}
 
 // ---------------------------------------------------------------------------
 // Pages built by hand in the on-disk layout of page.h (what Node::Write
@@ -186,18 +175,7 @@ class Files {
   DB* Loaded(uint64_t n) {
     if (auto it = dbs_.find(n); it != dbs_.end()) return it->second.get();
     std::unique_ptr<DB> db = Open("loaded-" + std::to_string(n));
-    const std::string value = Value(2);
-    for (uint64_t start = 0; start < n; start += 10'000) {
-      absl::Status s = db->Update([&](Tx& tx) -> absl::Status {
-        absl::StatusOr<Bucket*> b = tx.CreateBucketIfNotExists("bench");
-        if (!b.ok()) return b.status();
-        for (uint64_t i = start; i < std::min(n, start + 10'000); ++i) {
-          if (absl::Status s = (*b)->Put(Key(i), value); !s.ok()) return s;
-        }
-        return absl::OkStatus();
-      });
-      if (!s.ok()) Die(s, "load");
-    }
+    LoadAscending(*db, n, Value(2));
     return (dbs_[n] = std::move(db)).get();
   }
 

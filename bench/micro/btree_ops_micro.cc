@@ -20,30 +20,20 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "bench/micro/btree_fixture.h"
 #include "btree/db.h"
 
 namespace revkv::btree {
 namespace {
 
-constexpr size_t kValueSize = 128;
+using micro::BeginWrite;
+using micro::Die;
+using micro::Key;
+using micro::kKeySize;
+using micro::kValueSize;
+using micro::LoadAscending;
+using micro::Value;
 
-std::string Key(uint64_t i) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llu", static_cast<unsigned long long>(i));
-  return std::string(buf, 16);
-}
-
-std::string Value(uint64_t i) {
-  std::string v(kValueSize, '\0');
-  std::mt19937_64 rng(i);
-  for (char& c : v) c = static_cast<char>(rng());
-  return v;
-}
-
-void Die(const absl::Status& s, const char* what) {
-  std::fprintf(stderr, "btree_micro: %s: %s\n", what, s.ToString().c_str());
-  std::abort();
-}
 
 // The loaded files, one per size, shared by the benchmarks.
 class Files {
@@ -59,18 +49,7 @@ class Files {
     if (it != dbs_.end()) return it->second.get();
     const std::string path = dir_ + "/loaded-" + std::to_string(n) + ".db";
     DB* db = Open(path);
-    const std::string value = Value(1);
-    for (uint64_t start = 0; start < n; start += 10'000) {
-      absl::Status s = db->Update([&](Tx& tx) -> absl::Status {
-        absl::StatusOr<Bucket*> b = tx.CreateBucketIfNotExists("bench");
-        if (!b.ok()) return b.status();
-        for (uint64_t i = start; i < std::min(n, start + 10'000); ++i) {
-          if (absl::Status s = (*b)->Put(Key(i), value); !s.ok()) return s;
-        }
-        return absl::OkStatus();
-      });
-      if (!s.ok()) Die(s, "load");
-    }
+    LoadAscending(*db, n, Value(1));
     dbs_[n].reset(db);
     return db;
   }
@@ -223,14 +202,7 @@ void BM_PutRandomInTx(benchmark::State& state) {
   const std::string value = Value(2);
   std::unique_ptr<Tx> tx;
   Bucket* b = nullptr;
-  auto begin = [&] {
-    auto t = db->Begin(true);
-    if (!t.ok()) Die(t.status(), "begin");
-    tx = *std::move(t);
-    auto bb = tx->GetBucket("bench");
-    if (!bb.ok()) Die(bb.status(), "bucket");
-    b = *bb;
-  };
+  auto begin = [&] { BeginWrite(*db, &tx, &b); };
   begin();
   size_t i = 0, in_tx = 0;
   for (auto _ : state) {
@@ -258,14 +230,7 @@ void BM_PutAppendInTx(benchmark::State& state) {
   for (uint64_t i = 0; i < 10'000; ++i) keys.push_back(Key(i));
   std::unique_ptr<Tx> tx;
   Bucket* b = nullptr;
-  auto begin = [&] {
-    auto t = db->Begin(true);
-    if (!t.ok()) Die(t.status(), "begin");
-    tx = *std::move(t);
-    auto bb = tx->GetBucket("bench");
-    if (!bb.ok()) Die(bb.status(), "bucket");
-    b = *bb;
-  };
+  auto begin = [&] { BeginWrite(*db, &tx, &b); };
   begin();
   size_t in_tx = 0;
   for (auto _ : state) {
