@@ -90,25 +90,26 @@ absl::Status DB::Init() {
   return absl::OkStatus();
 }
 
-// Picks the newest meta page whose checksum and fields verify.
+// Picks the newest meta page whose checksum and fields verify and whose
+// commit list, if any, names pages that hold what that commit wrote.
 absl::Status DB::LoadMeta() {
   if (file_size_ < kMinPageSize * 2) {
     return absl::DataLossError(absl::StrFormat(
         "btree: %s is %d bytes: too short to be a btree file (truncated?)", path_,
         file_size_));
   }
-  char page[kMetaChecksummed];
+  char page0[kMetaBytes], page1[kMetaBytes];
   MetaBody m0{}, m1{};
-  if (absl::Status s = file_->ReadAt(0, sizeof page, page); !s.ok()) return s;
-  absl::Status s0 = DecodeMeta(page, &m0);
+  if (absl::Status s = file_->ReadAt(0, sizeof page0, page0); !s.ok()) return s;
+  absl::Status s0 = DecodeMeta(page0, &m0);
   absl::Status s1 = absl::DataLossError("btree: no valid second meta page");
   // The second meta sits one page in; find the page size from the first, or
   // try each possible size when the first is damaged.
   for (uint64_t ps = kMinPageSize; ps <= kMaxPageSize; ps *= 2) {
     if (s0.ok() && ps != m0.page_size) continue;
-    if (ps + sizeof page > file_size_) break;
-    if (absl::Status s = file_->ReadAt(ps, sizeof page, page); !s.ok()) return s;
-    s1 = DecodeMeta(page, &m1);
+    if (ps + sizeof page1 > file_size_) break;
+    if (absl::Status s = file_->ReadAt(ps, sizeof page1, page1); !s.ok()) return s;
+    s1 = DecodeMeta(page1, &m1);
     if (s1.ok() && m1.page_size == ps) break;
     if (s1.ok()) s1 = absl::DataLossError("btree: second meta page has a foreign page size");
   }
@@ -133,8 +134,42 @@ absl::Status DB::LoadMeta() {
     }
     return absl::IsInvalidArgument(s0) ? s1 : s0;
   }
-  meta_ = (ok0 && (!ok1 || m0.txid > m1.txid)) ? m0 : m1;
+  // A commit whose meta is durable but not all of its pages (it was never
+  // acknowledged: one fdatasync covers both) yields to the commit before it.
+  const bool newest0 = ok0 && (!ok1 || m0.txid > m1.txid);
+  absl::Status torn = VerifyCommitList(newest0 ? page0 : page1, newest0 ? m0 : m1);
+  if (!torn.ok()) {
+    if (!(newest0 ? ok1 : ok0)) return torn;
+    torn_commit_ = std::string(torn.message());
+  }
+  meta_ = (newest0 == torn.ok()) ? m0 : m1;
   page_size_ = meta_.page_size;
+  return absl::OkStatus();
+}
+
+absl::Status DB::VerifyCommitList(const char* page, const MetaBody& meta) {
+  for (const CommitListEntry& e : GetCommitList(page)) {
+    auto incomplete = [&](std::string_view why) {
+      return absl::DataLossError(absl::StrFormat(
+          "btree: the newest commit (txid %d) is incomplete: page %d %s", meta.txid, e.id,
+          why));
+    };
+    if (e.id < 2 || e.id >= meta.high_water) return incomplete("is outside the file");
+    PageHeader h;
+    const uint64_t offset = e.id * uint64_t{meta.page_size};
+    if (absl::Status s = file_->ReadAt(offset, sizeof h, reinterpret_cast<char*>(&h)); !s.ok()) {
+      return s;
+    }
+    if (h.checksum != e.checksum || h.id != e.id ||
+        e.id + 1 + uint64_t{h.overflow} > meta.high_water) {
+      return incomplete("does not hold what it wrote");
+    }
+    std::string span((1 + uint64_t{h.overflow}) * meta.page_size, '\0');
+    if (absl::Status s = file_->ReadAt(offset, span.size(), span.data()); !s.ok()) return s;
+    if (ComputeChecksum(span.data(), span.size()) != e.checksum) {
+      return incomplete("was not completely written");
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -12,10 +12,13 @@
 // once no reader that could see them is left.
 //
 // Durability: Commit writes the new pages, fdatasyncs, then writes the meta
-// page into the older of the two meta slots and fdatasyncs again. Open picks
-// the newest meta whose checksum verifies, so a crash at any instant leaves the
-// last acknowledged commit (or, if the crash hit before acknowledgement, the
-// one before it).
+// page into the older of the two meta slots and fdatasyncs again. A commit of
+// at most kMaxCommitList spans (no large values) instead lists its spans and
+// their checksums in the meta and makes pages and meta durable with a single
+// fdatasync (see page.h). Open picks the newest meta whose checksum verifies
+// and whose listed spans hold what it wrote, so a crash at any instant leaves
+// the last acknowledged commit (or, if the crash hit before acknowledgement,
+// the one before it).
 //
 // Exclusive writer: a read-write open takes an exclusive flock on the file and
 // fails at once if another handle, in any process, holds it.
@@ -93,6 +96,9 @@ class DB {
   // A commit that failed to write or sync poisons the DB: every later write
   // transaction fails with this error (the file keeps its last good commit).
   absl::Status Poisoned();
+  // Empty, or why open set aside the newest meta: a commit whose meta reached
+  // the disk without all of its pages (a crash before it was acknowledged).
+  const std::string& torn_commit() const { return torn_commit_; }
 
  private:
   friend class Tx;
@@ -101,6 +107,9 @@ class DB {
   DB(std::string path, const Options& options);
   absl::Status Init();
   absl::Status LoadMeta();
+  // OK when every span in the commit list of meta `page` holds what its
+  // commit wrote; else DataLoss naming the first that does not.
+  absl::Status VerifyCommitList(const char* page, const MetaBody& meta);
   absl::Status LoadFreelist();
   // Makes the mapping cover `bytes` (writer only); returns the current one.
   absl::StatusOr<std::shared_ptr<const Mapping>> EnsureMapped(uint64_t bytes);
@@ -124,6 +133,7 @@ class DB {
   uint32_t page_size_ = 0;
   std::unique_ptr<File> file_;
   uint64_t file_size_ = 0;  // guarded by the writer gate after open
+  std::string torn_commit_;  // set by open only
 
   // Guards meta_, mapping_, readers_, counters_.
   std::mutex mu_;

@@ -2,6 +2,10 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
 #include "absl/strings/str_format.h"
 #include "btree/options.h"
 
@@ -16,8 +20,42 @@ uint64_t ComputeChecksum(const char* span, size_t span_bytes) {
   return XXH3_64bits(span + sizeof(uint64_t), span_bytes - sizeof(uint64_t));
 }
 
+namespace {
+
+uint32_t MetaVersion(const char* page) {
+  uint32_t v;
+  std::memcpy(&v, page + sizeof(PageHeader) + offsetof(MetaBody, version), sizeof v);
+  return v;
+}
+
+uint32_t CommitListCount(const char* page) {
+  uint32_t n;
+  std::memcpy(&n, page + kMetaChecksummed, sizeof n);
+  return n;
+}
+
+}  // namespace
+
 uint64_t ComputeMetaChecksum(const char* page) {
-  return XXH3_64bits(page + sizeof(uint64_t), kMetaChecksummed - sizeof(uint64_t));
+  size_t bytes = kMetaChecksummed;
+  if (MetaVersion(page) >= 2) {
+    bytes += 8 + std::min<size_t>(CommitListCount(page), kMaxCommitList) *
+                     sizeof(CommitListEntry);
+  }
+  return XXH3_64bits(page + sizeof(uint64_t), bytes - sizeof(uint64_t));
+}
+
+void SetCommitList(char* page, const std::vector<CommitListEntry>& entries) {
+  const uint32_t n = uint32_t(std::min(entries.size(), kMaxCommitList));
+  std::memcpy(page + kMetaChecksummed, &n, sizeof n);
+  std::memcpy(page + kMetaChecksummed + 8, entries.data(), n * sizeof(CommitListEntry));
+}
+
+std::vector<CommitListEntry> GetCommitList(const char* page) {
+  if (MetaVersion(page) < 2) return {};
+  std::vector<CommitListEntry> out(std::min<size_t>(CommitListCount(page), kMaxCommitList));
+  std::memcpy(out.data(), page + kMetaChecksummed + 8, out.size() * sizeof(CommitListEntry));
+  return out;
 }
 
 void SealPage(char* span, size_t span_bytes) {
@@ -110,9 +148,14 @@ absl::Status DecodeMeta(const char* page, MetaBody* meta) {
         "btree: file format version %d is newer than this build supports (%d)",
         meta->version, kFormatVersion));
   }
-  if (meta->version != kFormatVersion) {
+  if (meta->version < kOldestFormatVersion) {
     return absl::DataLossError(
         absl::StrFormat("btree: unknown file format version %d", meta->version));
+  }
+  if (meta->version >= 2 && CommitListCount(page) > kMaxCommitList) {
+    return absl::DataLossError(absl::StrFormat(
+        "btree: meta page %d lists %d pages, more than %d", h->id, CommitListCount(page),
+        kMaxCommitList));
   }
   if (h->kind != uint16_t(PageKind::kMeta) || h->id > 1) {
     return absl::DataLossError("btree: meta page header is invalid");

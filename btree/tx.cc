@@ -139,6 +139,7 @@ absl::Status Tx::WriteOverflow(pgid_t id, uint64_t pages, std::string_view value
   XXH3_64bits_update(state, value.data(), value.size());
   h.checksum = XXH3_64bits_digest(state);
   XXH3_freeState(state);
+  wrote_overflow_ = true;
   uint64_t offset = id * uint64_t{page_size_};
   if (absl::Status s = Grow(offset + pages * page_size_); !s.ok()) return s;
   return db_->file_->WriteAtV(
@@ -223,6 +224,7 @@ absl::Status Tx::FlushDirty() {
   for (DirtySpan& d : dirty_) {
     size_t n = d.pages * page_size_;
     SealPage(d.buf, n);
+    written_.push_back({d.id, Header(d.buf)->checksum});
     if (run.empty() || d.id != run_end) {
       if (absl::Status s = flush(); !s.ok()) return s;
       run_start = d.id;
@@ -232,14 +234,21 @@ absl::Status Tx::FlushDirty() {
     bytes += n;
   }
   if (absl::Status s = flush(); !s.ok()) return s;
-  if (!db_->options_.no_sync) {
+  const bool sync = !db_->options_.no_sync && !OneSyncCommit();
+  if (sync) {
     if (absl::Status s = db_->file_->Sync(); !s.ok()) return s;
   }
   std::lock_guard<std::mutex> l(db_->mu_);
   db_->counters_.pages_written += bytes / page_size_;
   db_->counters_.bytes_written += bytes;
-  if (!db_->options_.no_sync) db_->counters_.syncs++;
+  if (sync) db_->counters_.syncs++;
   return absl::OkStatus();
+}
+
+bool Tx::OneSyncCommit() const {
+  // Open would have to read a large value back to verify it: keep such
+  // commits two-phase.
+  return !db_->options_.no_sync && !wrote_overflow_ && written_.size() <= kMaxCommitList;
 }
 
 absl::Status Tx::WriteMeta() {
@@ -247,7 +256,9 @@ absl::Status Tx::WriteMeta() {
   PageHeader* h = Header(page.data());
   h->id = meta_.txid % 2;
   h->kind = uint16_t(PageKind::kMeta);
+  meta_.version = kFormatVersion;  // a version 1 file is upgraded here
   std::memcpy(page.data() + sizeof(PageHeader), &meta_, sizeof meta_);
+  if (OneSyncCommit()) SetCommitList(page.data(), written_);
   SealMeta(page.data());
   if (absl::Status s = db_->file_->WriteAt(h->id * page_size_, page); !s.ok()) return s;
   if (db_->options_.no_sync) return absl::OkStatus();

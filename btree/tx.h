@@ -105,6 +105,8 @@ class Tx {
   absl::Status WriteFreelist();
   // Encodes the freelist as persisted into *out; returns the extent count.
   uint32_t EncodeFreelist(std::string* out);
+  // With the commit list, the single fdatasync of a small durable commit.
+  bool OneSyncCommit() const;
   absl::Status WriteMeta();
   absl::Status CommitInternal(bool* wrote);
   // Grows the file to at least `bytes` and the mapping with it.
@@ -129,6 +131,10 @@ class Tx {
   };
   std::vector<DirtySpan> dirty_;
   std::vector<FreeExtent> allocated_;  // for rollback
+  // Every span this transaction wrote, with its checksum: the meta's commit
+  // list when there are few enough (see page.h).
+  std::vector<CommitListEntry> written_;
+  bool wrote_overflow_ = false;
   pgid_t start_high_water_ = 0;
 };
 

@@ -31,8 +31,9 @@ class FaultEnv::FaultFile : public File {
   }
   absl::Status WriteAt(uint64_t offset, std::string_view data) override {
     if (absl::Status s = env_->Before(FaultOp::kWrite, path_); !s.ok()) return s;
-    if (!env_->ShouldPersistWrite()) return absl::OkStatus();
-    return inner_->WriteAt(offset, data);
+    const size_t n = env_->BytesToPersist(data.size());
+    if (n == 0) return absl::OkStatus();
+    return inner_->WriteAt(offset, data.substr(0, n));
   }
   absl::Status Sync() override {
     if (absl::Status s = env_->Before(FaultOp::kSync, path_); !s.ok()) return s;
@@ -109,6 +110,16 @@ void FaultEnv::ResumePersisting() {
   writes_left_ = 0;
 }
 
+void FaultEnv::DropNthWrite(uint64_t n) {
+  std::lock_guard<std::mutex> l(mu_);
+  drop_countdown_ = n;
+}
+
+void FaultEnv::TearNthWrite(uint64_t n) {
+  std::lock_guard<std::mutex> l(mu_);
+  tear_countdown_ = n;
+}
+
 bool FaultEnv::dropping_writes() const {
   std::lock_guard<std::mutex> l(mu_);
   return limit_writes_ && writes_left_ == 0;
@@ -148,15 +159,20 @@ absl::Status FaultEnv::Before(FaultOp op, const std::string& path) {
                                              FaultOpName(op), path));
 }
 
-bool FaultEnv::ShouldPersistWrite() {
+size_t FaultEnv::BytesToPersist(size_t n) {
   std::lock_guard<std::mutex> l(mu_);
-  if (!limit_writes_) return true;
+  if (drop_countdown_ > 0 && --drop_countdown_ == 0) {
+    ++dropped_;
+    return 0;
+  }
+  if (tear_countdown_ > 0 && --tear_countdown_ == 0) return n / 2;
+  if (!limit_writes_) return n;
   if (writes_left_ > 0) {
     --writes_left_;
-    return true;
+    return n;
   }
   ++dropped_;
-  return false;
+  return 0;
 }
 
 }  // namespace revkv::btree

@@ -24,6 +24,11 @@
 // is, without the dropped writes: check the result by reopening the file with
 // another Env, not through the handle that was writing.
 //
+// Reordered power loss: DropNthWrite(n) silently drops only the n-th next
+// WriteAt (1 = the very next one) while later ones land, as a disk that
+// persisted a later write but not an earlier one before the power went out;
+// TearNthWrite(n) lets only the first half of its bytes land (a torn page).
+//
 // Counters count operations seen since construction or ResetCounters(),
 // failed and dropped ones included.
 //
@@ -77,6 +82,8 @@ class FaultEnv : public Env {
   // Power loss.
   void StopPersistingAfterWrites(uint64_t n);
   void ResumePersisting();
+  void DropNthWrite(uint64_t n);
+  void TearNthWrite(uint64_t n);
   // Whether writes are being dropped now.
   bool dropping_writes() const;
 
@@ -100,14 +107,17 @@ class FaultEnv : public Env {
   uint64_t Count(FaultOp op) const;
   // Counts an operation on `path` and returns the injected error, if any.
   absl::Status Before(FaultOp op, const std::string& path);
-  // For a WriteAt that passed Before: whether it may reach the file.
-  bool ShouldPersistWrite();
+  // For a WriteAt that passed Before: how many of its `n` bytes reach the
+  // file (n, n / 2 or 0).
+  size_t BytesToPersist(size_t n);
 
   Env* const base_;
   mutable std::mutex mu_;
   OpState ops_[4];
   bool limit_writes_ = false;
   uint64_t writes_left_ = 0;
+  uint64_t drop_countdown_ = 0;  // 0: none armed
+  uint64_t tear_countdown_ = 0;
   uint64_t dropped_ = 0;
   uint64_t injected_ = 0;
 };
