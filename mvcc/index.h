@@ -92,7 +92,9 @@ class Index {
   // Loads a checkpoint into this empty index, in order, one O(1) insert per
   // key. False (and the index left empty) if the data is malformed or names
   // a key twice.
+  // Checkpoints of at least kParallelLoadBytes decode on a second thread.
   bool LoadCheckpoint(const std::vector<std::string_view>& chunks);
+  static constexpr size_t kParallelLoadBytes = 1 << 20;
 
   // Compacts every key at rev; returns the revisions <= rev still needed.
   RevisionSet Compact(int64_t rev);

@@ -1,27 +1,10 @@
 #include "mvcc/key_index.h"
 
+#include "mvcc/varint.h"
+
 namespace revkv::mvcc {
 
 namespace {
-
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(char(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(char(v));
-}
-
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    uint8_t b = uint8_t(in->front());
-    in->remove_prefix(1);
-    *v |= uint64_t(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
 
 bool GetInt(std::string_view* in, int64_t* v) {
   uint64_t u;

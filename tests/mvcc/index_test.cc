@@ -175,5 +175,74 @@ TEST(Index, RestoreRecordsEqualsReplayingEachRecord) {
   EXPECT_EQ(sorted.Keep(200), one_by_one.Keep(200));
 }
 
+// An index of `n` keys, some with several generations and revisions, some
+// compacted, by a seeded random history.
+void BuildHistory(Index* idx, int n, std::mt19937_64& rng, int64_t* rev) {
+  for (int i = 0; i < n; ++i) idx->Put("key" + std::to_string(i * 7919 % n), {++*rev, 0});
+  for (int i = 0; i < n / 4; ++i) {
+    const std::string key = "key" + std::to_string(rng() % n);
+    if (rng() % 5 == 0) {
+      idx->Tombstone(key, {++*rev, 0}).IgnoreError();
+    } else {
+      idx->Put(key, {++*rev, int64_t(rng() % 3)});
+    }
+  }
+  idx->Compact(*rev - n / 8);
+}
+
+std::vector<std::pair<std::string, int64_t>> Snapshot(const Index& idx, int64_t rev) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  idx.Range("", "", rev, [&](std::string_view k, const KeyAt& at) {
+    out.emplace_back(std::string(k),
+                     at.modified.main * 1000000 + at.created.main * 10 + at.version);
+    return true;
+  });
+  return out;
+}
+
+TEST(Index, LargeCheckpointDecodedOnASecondThreadLoadsTheSameIndex) {
+  uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  Index idx;
+  int64_t rev = 1;
+  BuildHistory(&idx, 80000, rng, &rev);
+  std::vector<std::string> chunks = idx.EncodeCheckpoint(64 << 10);
+  size_t bytes = 0;
+  for (const std::string& c : chunks) bytes += c.size();
+  ASSERT_GE(bytes, Index::kParallelLoadBytes);  // the two-thread path
+  std::vector<std::string_view> views(chunks.begin(), chunks.end());
+  Index loaded;
+  ASSERT_TRUE(loaded.LoadCheckpoint(views));
+  ASSERT_EQ(loaded.size(), idx.size());
+  for (int64_t at : {rev - 80000 / 8, rev - 100, rev}) {
+    EXPECT_EQ(Snapshot(loaded, at), Snapshot(idx, at)) << "rev " << at;
+  }
+  EXPECT_EQ(loaded.Keep(rev), idx.Keep(rev));
+}
+
+TEST(Index, LargeCheckpointCutShortOrRepeatingAKeyLeavesTheIndexEmpty) {
+  std::mt19937_64 rng(7);
+  Index idx;
+  int64_t rev = 1;
+  BuildHistory(&idx, 80000, rng, &rev);
+  std::vector<std::string> chunks = idx.EncodeCheckpoint(64 << 10);
+  {
+    std::vector<std::string> cut = chunks;
+    cut.back().resize(cut.back().size() - 1);  // the last entry is truncated
+    std::vector<std::string_view> views(cut.begin(), cut.end());
+    Index loaded;
+    EXPECT_FALSE(loaded.LoadCheckpoint(views));
+    EXPECT_EQ(loaded.size(), 0u);
+  }
+  {
+    std::vector<std::string_view> views(chunks.begin(), chunks.end());
+    views.push_back(chunks.front());  // its keys again
+    Index loaded;
+    EXPECT_FALSE(loaded.LoadCheckpoint(views));
+    EXPECT_EQ(loaded.size(), 0u);
+  }
+}
+
 }  // namespace
 }  // namespace revkv::mvcc
