@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "btree/bucket.h"
+#include "btree/bytes.h"
 #include "btree/node.h"
 #include "btree/tx.h"
 
@@ -79,16 +80,17 @@ absl::Status Cursor::SeekInternal(std::string_view key) {
       }
       // Last child whose key <= key.
       auto it = std::upper_bound(in.begin(), in.end(), key,
-                                 [](std::string_view k, const INode& n) { return k < n.key; });
+                                 [](std::string_view k, const INode& n) { return CompareBytes(k, n.key) < 0; });
       f.index = std::max(0, int(it - in.begin()) - 1);
     } else {
       bool leaf = f.page.is_leaf();
       // Leaf: first index with key >= key. Branch: first index with key > key.
+      const int bias = leaf ? 0 : 1;
       while (lo < hi) {
         int mid = (lo + hi) / 2;
         std::string_view k;
         if (!f.page.KeyAt(uint32_t(mid), &k)) return OutsidePage(f.page.id());
-        if (leaf ? (k < key) : (k <= key)) {
+        if (CompareBytes(k, key) < bias) {
           lo = mid + 1;
         } else {
           hi = mid;

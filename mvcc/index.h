@@ -20,6 +20,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/types/compare.h"
+#include "btree/bytes.h"
 #include "mvcc/compact_key.h"
 #include "mvcc/key_index.h"
 #include "mvcc/rw_lock.h"
@@ -27,31 +28,14 @@
 namespace revkv::mvcc {
 
 // Byte-wise key order as a three-way comparison: the B-tree's search then
-// stops at an equal key instead of comparing once more, and 8 bytes are
-// compared at a time inline (a lookup makes ~20 comparisons; the call into
-// memcmp cost more than the compare).
+// stops at an equal key instead of comparing once more, and compares 8 bytes
+// at a time inline.
 struct KeyLess {
   using is_transparent = void;
   absl::weak_ordering operator()(std::string_view a, std::string_view b) const {
-    const size_t n = a.size() < b.size() ? a.size() : b.size();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t x, y;
-      std::memcpy(&x, a.data() + i, 8);
-      std::memcpy(&y, b.data() + i, 8);
-      if (x != y) {
-        return __builtin_bswap64(x) < __builtin_bswap64(y) ? absl::weak_ordering::less
-                                                           : absl::weak_ordering::greater;
-      }
-    }
-    for (; i < n; ++i) {
-      if (a[i] != b[i]) {
-        return uint8_t(a[i]) < uint8_t(b[i]) ? absl::weak_ordering::less
-                                             : absl::weak_ordering::greater;
-      }
-    }
-    if (a.size() == b.size()) return absl::weak_ordering::equivalent;
-    return a.size() < b.size() ? absl::weak_ordering::less : absl::weak_ordering::greater;
+    const int c = btree::CompareBytes(a, b);
+    return c < 0 ? absl::weak_ordering::less
+                 : (c == 0 ? absl::weak_ordering::equivalent : absl::weak_ordering::greater);
   }
 };
 
