@@ -147,28 +147,7 @@ absl::Status Tx::WriteOverflow(pgid_t id, uint64_t pages, std::string_view value
 }
 
 uint32_t Tx::EncodeFreelist(std::string* out) {
-  // The format of EncodeFreeExtents (varint gap, varint length), streamed
-  // from the freelist through a raw pointer.
-  constexpr size_t kMaxExtentBytes = 20;
-  out->resize(db_->freelist_.persisted_bound() * kMaxExtentBytes);
-  char* p = out->data();
-  auto put = [&p](uint64_t v) {
-    while (v >= 0x80) {
-      *p++ = char(v | 0x80);
-      v >>= 7;
-    }
-    *p++ = char(v);
-  };
-  uint32_t count = 0;
-  pgid_t prev_end = 0;
-  db_->freelist_.ForEachPersisted([&](pgid_t start, uint64_t n) {
-    put(start - prev_end);
-    put(n);
-    prev_end = start + n;
-    ++count;
-  });
-  out->resize(size_t(p - out->data()));
-  return count;
+  return db_->freelist_.EncodePersisted(out);
 }
 
 absl::Status Tx::WriteFreelist() {

@@ -51,18 +51,22 @@ TEST(FreelistTest, AllocateTakesTheSmallestExtentThatFits) {
 }
 
 // Random operations against a set of free and pending page ids.
-TEST(FreelistTest, RandomOperationsMatchAModelOfPageIds) {
+class FreelistRandomTest : public ::testing::TestWithParam<pgid_t> {};
+
+// The parameter is the range of pages whose encoding is cached as one: 4
+// puts many extents across range boundaries, 512 is the default.
+TEST_P(FreelistRandomTest, RandomOperationsMatchAModelOfPageIds) {
   uint64_t seed = std::random_device{}();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
-  Freelist f;
+  Freelist f(GetParam());
   std::set<pgid_t> free_ids;
   std::map<txid_t, std::set<pgid_t>> pending;
   std::set<pgid_t> used;  // allocated pages, candidates for Free
   pgid_t next = 2;
   txid_t txid = 1;
   for (int step = 0; step < 20000; ++step) {
-    int op = int(rng() % 4);
+    int op = int(rng() % 5);
     if (op == 0) {  // allocate n pages: fresh if the list has no room
       uint64_t n = 1 + rng() % 4;
       pgid_t id = f.Allocate(n);
@@ -81,6 +85,10 @@ TEST(FreelistTest, RandomOperationsMatchAModelOfPageIds) {
       used.erase(it);
     } else if (op == 2) {  // a commit: later frees belong to a new txid
       ++txid;
+    } else if (op == 4) {  // a rollback: this txid's frees did not happen
+      f.DropPending(txid);
+      used.insert(pending[txid].begin(), pending[txid].end());
+      pending.erase(txid);
     } else {  // release everything up to a random older txid
       txid_t upto = txid - rng() % 3;
       f.Release(upto);
@@ -90,9 +98,22 @@ TEST(FreelistTest, RandomOperationsMatchAModelOfPageIds) {
       }
     }
     ASSERT_EQ(f.free_count(), free_ids.size()) << "step " << step;
-    if (step % 97 != 0) continue;
     std::set<pgid_t> expected = free_ids;
     for (const auto& [t, ids] : pending) expected.insert(ids.begin(), ids.end());
+    if (step % 7 == 0) {  // the cached encoding a commit writes, decoded
+      std::string encoded;
+      const uint32_t count = f.EncodePersisted(&encoded);
+      std::vector<FreeExtent> decoded;
+      ASSERT_TRUE(DecodeFreeExtents(encoded, count, &decoded)) << "step " << step;
+      std::set<pgid_t> got;
+      for (const FreeExtent& e : decoded) {
+        for (uint64_t i = 0; i < e.count; ++i) {
+          ASSERT_TRUE(got.insert(e.start + i).second) << "step " << step;
+        }
+      }
+      ASSERT_EQ(got, expected) << "step " << step;
+    }
+    if (step % 97 != 0) continue;
     std::set<pgid_t> got;
     pgid_t prev_end = 0;
     for (const FreeExtent& e : f.Persisted()) {
@@ -107,6 +128,9 @@ TEST(FreelistTest, RandomOperationsMatchAModelOfPageIds) {
     ASSERT_EQ(got, expected) << "step " << step;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(GroupPages, FreelistRandomTest,
+                         ::testing::Values(pgid_t{4}, Freelist::kGroupPages));
 
 }  // namespace
 }  // namespace revkv::btree
