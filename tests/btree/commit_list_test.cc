@@ -5,6 +5,7 @@
 // but not every page (the disk reordered writes), or tear a page.
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -96,6 +97,16 @@ class CommitListTest : public ::testing::Test {
     return absl::StrFormat("%d keys changed", changed);
   }
 
+  // Commits C to `path` through a FaultEnv armed by `arm`, as a process that
+  // does not notice the fault (the power is lost afterwards).
+  static void CommitCWith(const std::string& path, const std::function<void(FaultEnv&)>& arm) {
+    FaultEnv env;
+    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, Options{.env = &env});
+    ASSERT_OK(db);
+    arm(env);
+    EXPECT_OK(CommitC(**db));
+  }
+
   // Writes and syncs commit C makes on a fresh copy of state A.
   void CountCommitC(uint64_t* writes, uint64_t* syncs) {
     FaultEnv env;
@@ -149,13 +160,7 @@ TEST_F(CommitListTest, MetaThatLandedWithoutOneOfItsPagesYieldsToThePreviousComm
   for (uint64_t lost = 1; lost <= writes; ++lost) {
     SCOPED_TRACE(absl::StrFormat("write %d of %d lost", lost, writes));
     const std::string path = Trial(absl::StrCat("drop", lost));
-    {
-      FaultEnv env;
-      absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, Options{.env = &env});
-      ASSERT_OK(db);
-      env.DropNthWrite(lost);
-      EXPECT_OK(CommitC(**db));  // the process does not notice
-    }
+    CommitCWith(path, [&](FaultEnv& env) { env.DropNthWrite(lost); });
     EXPECT_EQ(StateOf(path), "A");
     absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
     ASSERT_OK(db);
@@ -172,22 +177,12 @@ TEST_F(CommitListTest, TornPageOfACommitYieldsToThePreviousCommit) {
   uint64_t writes = 0, syncs = 0;
   CountCommitC(&writes, &syncs);
   const std::string whole = Trial("whole");
-  {
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(whole);
-    ASSERT_OK(db);
-    ASSERT_OK(CommitC(**db));
-  }
+  CommitCWith(whole, [](FaultEnv&) {});
   int torn_pages = 0;
   for (uint64_t torn = 1; torn < writes; ++torn) {
     SCOPED_TRACE(absl::StrFormat("write %d of %d torn", torn, writes));
     const std::string path = Trial(absl::StrCat("tear", torn));
-    {
-      FaultEnv env;
-      absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, Options{.env = &env});
-      ASSERT_OK(db);
-      env.TearNthWrite(torn);
-      EXPECT_OK(CommitC(**db));
-    }
+    CommitCWith(path, [&](FaultEnv& env) { env.TearNthWrite(torn); });
     // A page whose second half already held the bytes it was to get (zeros
     // of a fresh page, say) is whole despite the tear: C is then right.
     const bool whole_anyway = testutil::ReadFileBytes(path) == testutil::ReadFileBytes(whole);
@@ -199,11 +194,7 @@ TEST_F(CommitListTest, TornPageOfACommitYieldsToThePreviousCommit) {
 
 TEST_F(CommitListTest, CommitWhosePagesAllLandedIsKept) {
   const std::string path = Trial("whole");
-  {
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
-    ASSERT_OK(db);
-    ASSERT_OK(CommitC(**db));
-  }
+  CommitCWith(path, [](FaultEnv&) {});
   EXPECT_EQ(StateOf(path), "C");
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
   ASSERT_OK(db);
@@ -212,13 +203,7 @@ TEST_F(CommitListTest, CommitWhosePagesAllLandedIsKept) {
 
 TEST_F(CommitListTest, CommitAfterATornOneReplacesItAndSurvivesReopen) {
   const std::string path = Trial("after");
-  {
-    FaultEnv env;
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, Options{.env = &env});
-    ASSERT_OK(db);
-    env.DropNthWrite(1);
-    ASSERT_OK(CommitC(**db));
-  }
+  CommitCWith(path, [](FaultEnv& env) { env.DropNthWrite(1); });
   {
     absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
     ASSERT_OK(db);
