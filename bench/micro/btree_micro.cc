@@ -6,14 +6,11 @@
 //
 // Keys are 16 bytes, values 128 bytes, pages 4 KiB (the default). Random
 // inputs use fixed seeds. Files live in a temp dir removed at exit.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -31,6 +28,7 @@ namespace {
 
 using micro::BeginWrite;
 using micro::Die;
+using micro::Files;
 using micro::Key;
 using micro::kKeySize;
 using micro::kValueSize;
@@ -161,64 +159,16 @@ void BM_NodeLowerBound(benchmark::State& state) {
 }
 BENCHMARK(BM_NodeLowerBound)->Arg(0)->Arg(1);
 
-// ---------------------------------------------------------------------------
-// Database files.
-
-class Files {
- public:
-  static Files& Get() {
-    static Files* files = new Files;
-    return *files;
-  }
-
-  // A database whose bucket "bench" holds keys [0, n), loaded in batches.
-  DB* Loaded(uint64_t n) {
-    if (auto it = dbs_.find(n); it != dbs_.end()) return it->second.get();
-    std::unique_ptr<DB> db = Open("loaded-" + std::to_string(n));
-    LoadAscending(*db, n, Value(2));
-    return (dbs_[n] = std::move(db)).get();
-  }
-
-  std::unique_ptr<DB> Open(const std::string& name) {
-    Options o;
-    o.no_sync = true;  // fsync is not what these benchmarks measure
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(dir_ + "/" + name + ".db", o);
-    if (!db.ok()) Die(db.status(), "open");
-    return *std::move(db);
-  }
-
- private:
-  Files() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                       "/revkv-btree-micro-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    dir_ = tmpl;
-    std::atexit([] {
-      Files& f = Get();
-      f.dbs_.clear();
-      std::error_code ec;
-      std::filesystem::remove_all(f.dir_, ec);
-    });
-  }
-
-  std::string dir_;
-  std::map<uint64_t, std::unique_ptr<DB>> dbs_;
-};
-
 // Cursor next: a full scan of the bucket with First/Next in one read
 // transaction, as Range, compaction and HashKV walk the key bucket. One
 // iteration is one whole scan; items/s is keys/s.
 void BM_CursorNextScan(benchmark::State& state) {
   const uint64_t n = state.range(0);
-  DB* db = Files::Get().Loaded(n);
-  auto tx = db->Begin(false);
-  if (!tx.ok()) Die(tx.status(), "begin");
-  auto b = (*tx)->GetBucket("bench");
-  if (!b.ok()) Die(b.status(), "bucket");
+  std::unique_ptr<Tx> tx;
+  Bucket* b = micro::Begin(*Files::Get().Loaded(n), /*writable=*/false, &tx);
   uint64_t seen = 0;
   for (auto _ : state) {
-    Cursor c = (*b)->NewCursor();
+    Cursor c = b->NewCursor();
     for (c.First(); c.Valid(); c.Next()) {
       benchmark::DoNotOptimize(c.key().data());
       benchmark::DoNotOptimize(c.value().data());
@@ -268,11 +218,8 @@ void BM_NodeSplitCommit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   // Shows the split happened: the leaf pages the committed bucket ended with.
-  auto tx = db->Begin(false);
-  if (!tx.ok()) Die(tx.status(), "begin");
-  auto b = (*tx)->GetBucket("split");
-  if (!b.ok()) Die(b.status(), "bucket");
-  absl::StatusOr<BucketStats> st = (*b)->Stats();
+  std::unique_ptr<Tx> read;
+  absl::StatusOr<BucketStats> st = micro::Begin(*db, /*writable=*/false, &read, "split")->Stats();
   if (!st.ok()) Die(st.status(), "stats");
   state.counters["leaf_pages"] = double(st->leaf_pages);
 }

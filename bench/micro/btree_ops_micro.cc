@@ -8,12 +8,9 @@
 // Each benchmark's argument is the number of keys in the file (16-byte keys,
 // 128-byte values). Files are loaded once per size with no_sync (loading is
 // not what is measured) under $TMPDIR and removed at exit.
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -28,70 +25,13 @@ namespace {
 
 using micro::BeginWrite;
 using micro::Die;
+using micro::Files;
 using micro::Key;
 using micro::kKeySize;
 using micro::kValueSize;
 using micro::LoadAscending;
 using micro::Value;
 
-
-// The loaded files, one per size, shared by the benchmarks.
-class Files {
- public:
-  static Files& Get() {
-    static Files* files = new Files;
-    return *files;
-  }
-
-  // A database holding keys [0, n) in bucket "bench".
-  DB* Loaded(uint64_t n) {
-    auto it = dbs_.find(n);
-    if (it != dbs_.end()) return it->second.get();
-    const std::string path = dir_ + "/loaded-" + std::to_string(n) + ".db";
-    DB* db = Open(path);
-    LoadAscending(*db, n, Value(1));
-    dbs_[n].reset(db);
-    return db;
-  }
-
-  // A fresh, empty database.
-  std::unique_ptr<DB> Fresh() {
-    const std::string path = dir_ + "/fresh-" + std::to_string(fresh_++) + ".db";
-    std::unique_ptr<DB> db(Open(path));
-    absl::Status s = db->Update(
-        [](Tx& tx) -> absl::Status { return tx.CreateBucketIfNotExists("bench").status(); });
-    if (!s.ok()) Die(s, "create bucket");
-    return db;
-  }
-
-  ~Files() {
-    dbs_.clear();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
- private:
-  Files() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                       "/btree-micro-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    dir_ = tmpl;
-    std::atexit([] { delete &Get(); });
-  }
-
-  static DB* Open(const std::string& path) {
-    Options o;
-    o.no_sync = true;
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, o);
-    if (!db.ok()) Die(db.status(), "open");
-    return db->release();
-  }
-
-  std::string dir_;
-  std::map<uint64_t, std::unique_ptr<DB>> dbs_;
-  int fresh_ = 0;
-};
 
 std::vector<std::string> RandomKeys(uint64_t n, size_t count, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -106,14 +46,12 @@ void BM_Get(benchmark::State& state) {
   const uint64_t n = state.range(0);
   DB* db = Files::Get().Loaded(n);
   const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 7);
-  auto tx = db->Begin(false);
-  if (!tx.ok()) Die(tx.status(), "begin");
-  auto b = (*tx)->GetBucket("bench");
-  if (!b.ok()) Die(b.status(), "bucket");
+  std::unique_ptr<Tx> tx;
+  Bucket* b = micro::Begin(*db, /*writable=*/false, &tx);
   size_t i = 0;
   for (auto _ : state) {
     std::string_view v;
-    absl::Status s = (*b)->Get(keys[i++ & (keys.size() - 1)], &v);
+    absl::Status s = b->Get(keys[i++ & (keys.size() - 1)], &v);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(v.data());
   }
@@ -127,14 +65,12 @@ void BM_GetMissing(benchmark::State& state) {
   DB* db = Files::Get().Loaded(n);
   std::vector<std::string> keys = RandomKeys(n, 1 << 16, 8);
   for (std::string& k : keys) k += "x";
-  auto tx = db->Begin(false);
-  if (!tx.ok()) Die(tx.status(), "begin");
-  auto b = (*tx)->GetBucket("bench");
-  if (!b.ok()) Die(b.status(), "bucket");
+  std::unique_ptr<Tx> tx;
+  Bucket* b = micro::Begin(*db, /*writable=*/false, &tx);
   size_t i = 0;
   for (auto _ : state) {
     std::string_view v;
-    absl::Status s = (*b)->Get(keys[i++ & (keys.size() - 1)], &v);
+    absl::Status s = b->Get(keys[i++ & (keys.size() - 1)], &v);
     benchmark::DoNotOptimize(s);
   }
   state.SetItemsProcessed(state.iterations());
@@ -162,12 +98,10 @@ void BM_ReadTxGet(benchmark::State& state) {
   const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 9);
   size_t i = 0;
   for (auto _ : state) {
-    auto tx = db->Begin(false);
-    if (!tx.ok()) Die(tx.status(), "begin");
-    auto b = (*tx)->GetBucket("bench");
-    if (!b.ok()) Die(b.status(), "bucket");
+    std::unique_ptr<Tx> tx;
+    Bucket* b = micro::Begin(*db, /*writable=*/false, &tx);
     std::string_view v;
-    absl::Status s = (*b)->Get(keys[i++ & (keys.size() - 1)], &v);
+    absl::Status s = b->Get(keys[i++ & (keys.size() - 1)], &v);
     benchmark::DoNotOptimize(s);
   }
   state.SetItemsProcessed(state.iterations());
@@ -179,11 +113,9 @@ void BM_CursorSeek(benchmark::State& state) {
   const uint64_t n = state.range(0);
   DB* db = Files::Get().Loaded(n);
   const std::vector<std::string> keys = RandomKeys(n, 1 << 16, 10);
-  auto tx = db->Begin(false);
-  if (!tx.ok()) Die(tx.status(), "begin");
-  auto b = (*tx)->GetBucket("bench");
-  if (!b.ok()) Die(b.status(), "bucket");
-  Cursor c = (*b)->NewCursor();
+  std::unique_ptr<Tx> tx;
+  Bucket* b = micro::Begin(*db, /*writable=*/false, &tx);
+  Cursor c = b->NewCursor();
   size_t i = 0;
   for (auto _ : state) {
     c.Seek(keys[i++ & (keys.size() - 1)]);
