@@ -83,6 +83,17 @@ absl::Status TimedLoop(const Budget& b, Progress& progress, Sample* out, Op op) 
   return absl::OkStatus();
 }
 
+// A time-boxed workload from start to report: TimedLoop between the
+// progress line's begin and the memory and file figures at the end.
+template <typename Op>
+absl::Status MeasuredLoop(KvTarget& t, Progress& progress, const std::string& label,
+                          const Budget& b, Sample* out, Op op) {
+  Measurement m(t, progress, label, b.ops, b.seconds);
+  if (absl::Status s = TimedLoop(b, progress, out, op); !s.ok()) return s;
+  m.Finish(out);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string SampleSummary(const std::string& label, const Sample& s) {
@@ -125,18 +136,14 @@ absl::Status RunPut(KvTarget& t, const Loaded& keys, uint64_t begin, uint64_t en
 
 absl::Status RunRangePoint(KvTarget& t, const Loaded& keys, const Budget& b, uint64_t seed,
                            Progress& progress, const std::string& label, Sample* out) {
-  Measurement m(t, progress, label, b.ops, b.seconds);
   std::mt19937_64 rng(seed);
   const DataSet& d = *keys.data;
-  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
+  return MeasuredLoop(t, progress, label, b, out, [&]() -> absl::Status {
     size_t bytes = 0;
     if (absl::Status s = t.Get(d.Key(keys.Index(rng() % keys.count)), &bytes); !s.ok()) return s;
     if (bytes != d.value_size) return absl::DataLossError("range-point: value of the wrong size");
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
-  m.Finish(out);
-  return absl::OkStatus();
 }
 
 absl::Status RunRangeSpan(KvTarget& t, const Loaded& keys, uint64_t span, const Budget& b,
@@ -144,10 +151,9 @@ absl::Status RunRangeSpan(KvTarget& t, const Loaded& keys, uint64_t span, const 
                           Sample* out) {
   const DataSet& d = *keys.data;
   if (span == 0 || span > d.n) return absl::InvalidArgumentError("--range-keys must be in [1, --keys]");
-  Measurement m(t, progress, label, b.ops, b.seconds);
   std::mt19937_64 rng(seed);
   const bool full = keys.count == d.n;
-  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
+  return MeasuredLoop(t, progress, label, b, out, [&]() -> absl::Status {
     const uint64_t start = rng() % (d.n - span + 1);
     // The end key: one past the span's last key ("" when that is the last key).
     const std::string end = start + span < d.n ? std::string(d.Key(start + span)) : std::string("\xff");
@@ -159,9 +165,6 @@ absl::Status RunRangeSpan(KvTarget& t, const Loaded& keys, uint64_t span, const 
     }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
-  m.Finish(out);
-  return absl::OkStatus();
 }
 
 absl::Status RunRangeOld(KvTarget& t, const Loaded& keys, uint64_t visible, int64_t rev,
@@ -170,20 +173,16 @@ absl::Status RunRangeOld(KvTarget& t, const Loaded& keys, uint64_t visible, int6
   if (absl::Status s = NeedStore(t, "range-old"); !s.ok()) return s;
   if (visible == 0) return absl::FailedPreconditionError("range-old: no key at that revision");
   mvcc::Store* st = t.store();
-  Measurement m(t, progress, label, b.ops, b.seconds);
   std::mt19937_64 rng(seed);
   const DataSet& d = *keys.data;
   mvcc::RangeOptions o;
   o.rev = rev;
-  absl::Status s = TimedLoop(b, progress, out, [&]() -> absl::Status {
+  return MeasuredLoop(t, progress, label, b, out, [&]() -> absl::Status {
     absl::StatusOr<mvcc::RangeResult> r = st->Range(d.Key(keys.Index(rng() % visible)), "", o);
     if (!r.ok()) return r.status();
     if (r->kvs.size() != 1) return absl::DataLossError("range-old: key missing at its revision");
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
-  m.Finish(out);
-  return absl::OkStatus();
 }
 
 absl::Status RunTxnPut(KvTarget& t, const Loaded& keys, uint64_t ops_per_txn, const Budget& b,
