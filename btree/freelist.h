@@ -45,8 +45,6 @@ class Freelist {
   // building the vector (this runs over the whole list at every commit).
   template <typename Fn>
   void ForEachPersisted(Fn fn) const;
-  // An upper bound of the number of extents ForEachPersisted visits.
-  size_t persisted_bound() const;
   // The persisted extents in the freelist span's encoding (see
   // EncodeFreeExtents) into *out; returns the extent count. Extents that
   // touch across a boundary of kGroupPages stay two extents.
@@ -67,6 +65,8 @@ class Freelist {
   bool Contains(pgid_t id) const;
 
  private:
+  // An upper bound of the number of extents ForEachPersisted visits.
+  size_t persisted_bound() const;
   void Insert(pgid_t start, uint64_t n);  // coalesces with neighbours
   void Erase(pgid_t start, uint64_t n);
   void Emplace(pgid_t start, uint64_t n);  // no coalescing

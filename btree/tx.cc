@@ -146,10 +146,6 @@ absl::Status Tx::WriteOverflow(pgid_t id, uint64_t pages, std::string_view value
       offset, {std::string_view(reinterpret_cast<const char*>(&h), sizeof h), value});
 }
 
-uint32_t Tx::EncodeFreelist(std::string* out) {
-  return db_->freelist_.EncodePersisted(out);
-}
-
 absl::Status Tx::WriteFreelist() {
   uint32_t old_pages;
   absl::StatusOr<const char*> old = Span(meta_.freelist, PageKind::kFreelist, &old_pages);
@@ -169,7 +165,7 @@ absl::Status Tx::WriteFreelist() {
     pages = PagesFor(sizeof(PageHeader) + estimate + slack, page_size_);
     id = Allocate(pages);
     if (!id.ok()) return id.status();
-    count = EncodeFreelist(&encoded);
+    count = db_->freelist_.EncodePersisted(&encoded);
     if (sizeof(PageHeader) + encoded.size() <= pages * page_size_) break;
     Free(*id, pages);
     estimate = encoded.size();
@@ -203,7 +199,8 @@ absl::Status Tx::FlushDirty() {
   for (DirtySpan& d : dirty_) {
     size_t n = d.pages * page_size_;
     SealPage(d.buf, n);
-    written_.push_back({d.id, Header(d.buf)->checksum});
+    // One past the limit is enough to know the list does not fit.
+    if (written_.size() <= kMaxCommitList) written_.push_back({d.id, Header(d.buf)->checksum});
     if (run.empty() || d.id != run_end) {
       if (absl::Status s = flush(); !s.ok()) return s;
       run_start = d.id;

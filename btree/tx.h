@@ -103,8 +103,6 @@ class Tx {
   absl::Status WriteOverflow(pgid_t id, uint64_t pages, std::string_view value);
   absl::Status FlushDirty();
   absl::Status WriteFreelist();
-  // Encodes the freelist as persisted into *out; returns the extent count.
-  uint32_t EncodeFreelist(std::string* out);
   // With the commit list, the single fdatasync of a small durable commit.
   bool OneSyncCommit() const;
   absl::Status WriteMeta();
@@ -131,8 +129,9 @@ class Tx {
   };
   std::vector<DirtySpan> dirty_;
   std::vector<FreeExtent> allocated_;  // for rollback
-  // Every span this transaction wrote, with its checksum: the meta's commit
-  // list when there are few enough (see page.h).
+  // The spans this transaction wrote, with their checksums, up to one more
+  // than kMaxCommitList: the meta's commit list when there are few enough
+  // (see page.h).
   std::vector<CommitListEntry> written_;
   bool wrote_overflow_ = false;
   pgid_t start_high_water_ = 0;
