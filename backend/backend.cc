@@ -62,12 +62,7 @@ void Backend::CommitterLoop() {
 }
 
 void Backend::Publish(WriteBuffer* buffer) {
-  // recording_ changes only under the BatchTx lock, which the caller holds.
-  bool recording;
-  {
-    std::lock_guard<std::mutex> l(log_mu_);
-    recording = recording_;
-  }
+  const bool recording = recording_.load(std::memory_order_acquire);
   if (!recording) {
     // The cheap path: grow the newest segment in place while no reader has
     // it. (While defrag records, every write must reach its log.)

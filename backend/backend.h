@@ -150,7 +150,9 @@ class Backend {
 
   // The defrag log: segments published while a defrag copies.
   std::mutex log_mu_;
-  bool recording_ = false;
+  // Set while a defrag records (under log_mu_); atomic so that every
+  // Publish need not take log_mu_ to read it.
+  std::atomic<bool> recording_{false};
   SegmentStack defrag_log_;
 
   std::mutex defrag_mu_;  // one Defrag at a time; Close waits for it

@@ -130,6 +130,12 @@ void BatchTx::Publish() {
 }
 
 absl::Status BatchTx::CommitLocked() {
+  if (pre_commit_ != nullptr && error_.ok() && pending_ > 0) {
+    if (absl::Status s = pre_commit_(*this); !s.ok()) {
+      Fail(s);
+      return error_;
+    }
+  }
   Publish();
   if (!error_.ok()) return error_;
   if (wtx_ == nullptr) return absl::OkStatus();

@@ -23,6 +23,7 @@
 #define REVKV_BACKEND_BATCH_TX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -74,6 +75,14 @@ class BatchTx {
   // Writes since the last commit (requires the lock).
   int64_t UnsafePending() const { return pending_; }
 
+  // Runs, the lock held, before every commit that has writes pending; what
+  // it writes joins that commit, and an error fails the commit (as a btree
+  // commit error would). etcd's OnPreCommitUnsafe: it lets a layer above
+  // keep one meta record per commit instead of writing it per transaction.
+  // Null removes the hook. Requires the lock.
+  using PreCommitHook = std::function<absl::Status(BatchTx& tx)>;
+  void UnsafeSetPreCommitHook(PreCommitHook hook) { pre_commit_ = std::move(hook); }
+
  private:
   friend class Backend;
   explicit BatchTx(Backend* backend);
@@ -98,6 +107,7 @@ class BatchTx {
   int64_t pending_ = 0;
   WriteBuffer buffer_;
   absl::Status error_;   // sticky: a failed commit
+  PreCommitHook pre_commit_;
   bool stopped_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "backend/segment.h"
 
+#include "backend/block_pool.h"
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -89,9 +91,8 @@ std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segmen
 
 std::string_view Segment::Keep(std::string_view bytes) {
   if (bytes.empty()) return std::string_view();
-  constexpr size_t kBlock = 64 * 1024;
   if (tail_ == nullptr || tail_->size() - tail_used_ < bytes.size()) {
-    tail_ = std::make_shared<std::string>(std::max(kBlock, bytes.size()), '\0');
+    tail_ = NewStorageBlock(bytes.size());
     tail_used_ = 0;
     storage_.push_back(tail_);
   }
@@ -136,6 +137,22 @@ bool Segment::TryAbsorb(const Buckets& delta) {
   return true;
 }
 
+bool Segment::TryAppend(std::string_view bucket, bool exists,
+                        const std::vector<Entry>& entries) {
+  auto found = buckets_.begin() + (FindBucket(buckets_, bucket) - buckets_.cbegin());
+  const bool known = found != buckets_.end() && found->first == bucket;
+  if (known && !found->second.entries.empty() && !entries.empty() &&
+      !(found->second.entries.back().key < entries.front().key)) {
+    return false;
+  }
+  if (!known) found = buckets_.emplace(found, std::string(bucket), BucketRun{});
+  BucketRun& mine = found->second;
+  mine.exists = exists;
+  for (const Entry& e : entries) mine.entries.push_back({Keep(e.key), Keep(e.value), e.tombstone});
+  entry_count_ += entries.size();
+  return true;
+}
+
 uint32_t WriteBuffer::BucketFor(std::string_view bucket) {
   for (uint32_t i = 0; i < buckets_.size(); ++i) {
     if (buckets_[i].name == bucket) return i;
@@ -147,7 +164,14 @@ uint32_t WriteBuffer::BucketFor(std::string_view bucket) {
 
 void WriteBuffer::Log(std::string_view bucket, std::string_view key, std::string_view value,
                       bool tombstone) {
-  Op op{BucketFor(bucket), tombstone, bytes_.size(), key.size(), 0, value.size()};
+  const uint32_t bi = BucketFor(bucket);
+  BucketState& b = buckets_[bi];
+  if (b.ascending && b.last_op != SIZE_MAX && b.last_op >= b.first_op &&
+      !(KeyOf(bytes_.data(), ops_[b.last_op]) < key)) {
+    b.ascending = false;
+  }
+  b.last_op = ops_.size();
+  Op op{bi, tombstone, bytes_.size(), key.size(), 0, value.size()};
   if (bytes_.capacity() < 256) bytes_.reserve(std::max<size_t>(256, key.size() + value.size()));
   bytes_.append(key);
   op.value_at = bytes_.size();
@@ -170,38 +194,43 @@ void WriteBuffer::DeleteBucket(std::string_view bucket) {
   b.reset = true;
   b.exists = false;
   b.first_op = ops_.size();
+  b.ascending = true;
 }
 
-void WriteBuffer::Sort(const char* base, Segment::Buckets* out) const {
-  std::vector<uint32_t> order(buckets_.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
+void WriteBuffer::Sort(const char* base, Segment::Buckets* out) {
+  order_.resize(buckets_.size());
+  for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  std::sort(order_.begin(), order_.end(),
             [this](uint32_t a, uint32_t b) { return buckets_[a].name < buckets_[b].name; });
-  out->clear();
-  out->reserve(buckets_.size());
-  std::vector<const Op*> ops;
-  for (uint32_t bi : order) {
+  out->resize(buckets_.size());
+  for (size_t k = 0; k < order_.size(); ++k) {
+    const uint32_t bi = order_[k];
     const BucketState& b = buckets_[bi];
-    ops.clear();
+    sorted_ops_.clear();
     for (size_t i = b.first_op; i < ops_.size(); ++i) {
-      if (ops_[i].bucket == bi) ops.push_back(&ops_[i]);
+      if (ops_[i].bucket == bi) sorted_ops_.push_back(&ops_[i]);
     }
-    auto key_of = [base](const Op* op) { return std::string_view(base + op->key_at, op->key_size); };
-    // Stable: of equal keys the newest write comes last, and wins.
-    std::stable_sort(ops.begin(), ops.end(),
-                     [&key_of](const Op* x, const Op* y) { return key_of(x) < key_of(y); });
-    BucketRun r;
+    auto key_of = [this, base](const Op* op) { return KeyOf(base, *op); };
+    if (!b.ascending) {
+      // Stable: of equal keys the newest write comes last, and wins.
+      std::stable_sort(sorted_ops_.begin(), sorted_ops_.end(),
+                       [&key_of](const Op* x, const Op* y) { return key_of(x) < key_of(y); });
+    }
+    auto& [name, r] = (*out)[k];
+    name.assign(b.name);
     r.reset = b.reset;
     r.exists = b.exists;
-    r.entries.reserve(ops.size());
-    for (size_t i = 0; i < ops.size(); ++i) {
-      const Op* op = ops[i];
-      if (i + 1 < ops.size() && key_of(ops[i + 1]) == key_of(op)) continue;  // overwritten
+    r.entries.clear();
+    r.entries.reserve(sorted_ops_.size());
+    for (size_t i = 0; i < sorted_ops_.size(); ++i) {
+      const Op* op = sorted_ops_[i];
+      if (i + 1 < sorted_ops_.size() && key_of(sorted_ops_[i + 1]) == key_of(op)) {
+        continue;  // overwritten
+      }
       if (r.reset && op->tombstone) continue;  // nothing older to hide
       r.entries.push_back(
           {key_of(op), std::string_view(base + op->value_at, op->value_size), op->tombstone});
     }
-    out->emplace_back(b.name, std::move(r));
   }
 }
 
@@ -212,9 +241,22 @@ void WriteBuffer::Clear() {
 }
 
 bool WriteBuffer::AbsorbInto(Segment* top) {
-  Segment::Buckets delta;
-  Sort(bytes_.data(), &delta);
-  if (!top->TryAbsorb(delta)) return false;
+  if (buckets_.size() == 1 && buckets_[0].ascending && !buckets_[0].reset) {
+    const BucketState& b = buckets_[0];
+    entries_.clear();
+    for (size_t i = b.first_op; i < ops_.size(); ++i) {
+      const Op& op = ops_[i];
+      entries_.push_back({KeyOf(bytes_.data(), op),
+                          std::string_view(bytes_.data() + op.value_at, op.value_size),
+                          op.tombstone});
+    }
+    if (top->TryAppend(b.name, b.exists, entries_)) {
+      Clear();
+      return true;
+    }
+  }
+  Sort(bytes_.data(), &delta_);
+  if (!top->TryAbsorb(delta_)) return false;
   Clear();  // bytes_ keeps its capacity: the next writes reuse it
   return true;
 }

@@ -82,6 +82,10 @@ class Segment {
   // Returns false and changes nothing otherwise. Only for a segment no
   // reader can see (SegmentStack::MutableTop); the result equals a Merge.
   bool TryAbsorb(const Buckets& delta);
+  // TryAbsorb of a delta touching one bucket, not resetting it, whose keys
+  // (`entries`, strictly ascending) all sort after the bucket's last key
+  // here: the common case of revision-keyed puts, without building a delta.
+  bool TryAppend(std::string_view bucket, bool exists, const std::vector<Entry>& entries);
 
   // Set once a reader or the defrag log may hold this segment; from then on
   // it never changes. Guarded by the owner's lock (Backend::view_mu_).
@@ -129,11 +133,19 @@ class WriteBuffer {
     bool reset = false;
     bool exists = true;
     size_t first_op = 0;  // ops before this one were undone by DeleteBucket
+    // Whether the keys since first_op strictly ascend (sorting is then
+    // skipped: the common case of revision-keyed puts), and the last op.
+    bool ascending = true;
+    size_t last_op = SIZE_MAX;
   };
   uint32_t BucketFor(std::string_view bucket);
   // The buffered writes as a delta viewing `base` (bytes_ or its copy):
-  // buckets by name, each key once (the newest write).
-  void Sort(const char* base, Segment::Buckets* out) const;
+  // buckets by name, each key once (the newest write). Reuses the memory
+  // *out holds from an earlier call.
+  void Sort(const char* base, Segment::Buckets* out);
+  std::string_view KeyOf(const char* base, const Op& op) const {
+    return std::string_view(base + op.key_at, op.key_size);
+  }
   void Clear();
   void Log(std::string_view bucket, std::string_view key, std::string_view value,
            bool tombstone);
@@ -141,6 +153,12 @@ class WriteBuffer {
   std::string bytes_;
   std::vector<Op> ops_;
   std::vector<BucketState> buckets_;
+  // Scratch kept between Unlock cycles: one write per cycle is the common
+  // case, and allocating these each time cost more than the write.
+  Segment::Buckets delta_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> order_;
+  std::vector<const Op*> sorted_ops_;
 };
 
 }  // namespace revkv::backend

@@ -3,6 +3,7 @@
 #include "mvcc/varint.h"
 
 #include <algorithm>
+#include <iterator>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -38,7 +39,12 @@ void Index::Put(std::string_view key, Revision rev) {
 absl::Status Index::PutAfter(std::string_view key, Revision rev,
                              absl::FunctionRef<absl::Status(const KeyAt* prev)> write) {
   std::unique_lock l(mu_);
-  auto it = tree_.lower_bound(key);
+  // A key past the last one (keys written in order) goes to the end: the
+  // last key is at hand, so the search from the root is skipped.
+  auto it = tree_.end();
+  if (tree_.empty() || KeyLess()(std::string_view(std::prev(it)->first), key) >= 0) {
+    it = tree_.lower_bound(key);
+  }
   const bool known = it != tree_.end() && std::string_view(it->first) == key;
   KeyAt prev;
   const bool live = known && it->second.Get(rev.main, &prev).ok();

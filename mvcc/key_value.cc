@@ -38,6 +38,12 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
 }  // namespace
 
 void EncodeKeyValue(const KeyValue& kv, std::string* out) {
+  EncodeKeyValue(KeyValueView{kv.key, kv.create_revision, kv.mod_revision, kv.version, kv.value,
+                              kv.lease},
+                 out);
+}
+
+void EncodeKeyValue(const KeyValueView& kv, std::string* out) {
   PutBytesField(1, kv.key, out);
   PutIntField(2, kv.create_revision, out);
   PutIntField(3, kv.mod_revision, out);

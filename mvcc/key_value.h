@@ -28,7 +28,19 @@ struct KeyValue {
   bool operator==(const KeyValue&) const = default;
 };
 
+// A KeyValue whose key and value are views: what a write encodes, without
+// copying them first.
+struct KeyValueView {
+  std::string_view key;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t version = 0;
+  std::string_view value;
+  int64_t lease = 0;
+};
+
 // Appends the protobuf encoding of kv to *out.
+void EncodeKeyValue(const KeyValueView& kv, std::string* out);
 void EncodeKeyValue(const KeyValue& kv, std::string* out);
 std::string EncodeKeyValue(const KeyValue& kv);
 // Decodes a protobuf-encoded KeyValue; unknown fields are skipped.

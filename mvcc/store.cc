@@ -28,6 +28,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
   auto store = std::unique_ptr<Store>(new Store(b, options));
   int64_t scheduled = -1;
   if (absl::Status s = store->Restore(&scheduled); !s.ok()) return s;
+  {
+    backend::BatchTx& tx = b->batch_tx();
+    tx.Lock();
+    tx.UnsafeSetPreCommitHook(
+        [s = store.get()](backend::BatchTx& tx) { return s->SaveConsistentIndex(tx); });
+    tx.Unlock();
+  }
   store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
   if (scheduled >= 0) {
     // Resume the compaction a crash interrupted.
@@ -57,7 +64,7 @@ absl::Status Store::Restore(int64_t* scheduled) {
   if (ci->size() == 1 && ci->values[0].size() == 8) {
     uint64_t v = 0;
     for (char c : ci->values[0]) v = (v << 8) | uint8_t(c);
-    consistent_index_ = int64_t(v);
+    consistent_index_ = saved_consistent_index_ = int64_t(v);
   }
   int64_t compact = *finished;
 
@@ -107,16 +114,32 @@ absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::NewView() {
   return backend_->NewConcurrentReadTx();
 }
 
-absl::StatusOr<std::unique_ptr<TxnWrite>> Store::Write() {
-  std::unique_lock<std::mutex> w(write_mu_);
-  int64_t rev, first;
-  {
-    std::lock_guard l(rev_mu_);
-    if (closed_) return ErrClosed();
-    if (!failed_.ok()) return failed_;
-    rev = current_rev_;
-    first = compact_main_rev_;
+absl::Status Store::SaveConsistentIndex(backend::BatchTx& tx) {
+  if (consistent_index_ == saved_consistent_index_) return absl::OkStatus();
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = char(uint64_t(consistent_index_) >> (56 - 8 * i));
+  if (absl::Status s = tx.UnsafePut(kMetaBucket, kConsistentIndexKey, std::string_view(buf, 8));
+      !s.ok()) {
+    return s;
   }
+  saved_consistent_index_ = consistent_index_;
+  return absl::OkStatus();
+}
+
+absl::Status Store::BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first) {
+  *w = std::unique_lock<std::mutex>(write_mu_);
+  std::lock_guard l(rev_mu_);
+  if (closed_) return ErrClosed();
+  if (!failed_.ok()) return failed_;
+  *rev = current_rev_;
+  *first = compact_main_rev_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<TxnWrite>> Store::Write() {
+  std::unique_lock<std::mutex> w;
+  int64_t rev, first;
+  if (absl::Status s = BeginWrite(&w, &rev, &first); !s.ok()) return s;
   return std::unique_ptr<TxnWrite>(new TxnWrite(this, std::move(w), rev, first));
 }
 
@@ -133,10 +156,12 @@ absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view 
 }
 
 absl::StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64_t lease) {
-  absl::StatusOr<std::unique_ptr<TxnWrite>> txn = Write();
-  if (!txn.ok()) return txn.status();
-  absl::StatusOr<int64_t> rev = (*txn)->Put(key, value, lease);
-  absl::Status s = (*txn)->End();
+  std::unique_lock<std::mutex> w;
+  int64_t cur, first;
+  if (absl::Status s = BeginWrite(&w, &cur, &first); !s.ok()) return s;
+  TxnWrite txn(this, std::move(w), cur, first);  // on the stack: Put is hot
+  absl::StatusOr<int64_t> rev = txn.Put(key, value, lease);
+  absl::Status s = txn.End();
   if (!rev.ok()) return rev.status();
   if (!s.ok()) return s;
   return rev;
@@ -178,10 +203,18 @@ absl::Status Store::Close() {
   }
   compact_cv_.notify_all();
   if (compactor_.joinable()) compactor_.join();
-  // A store whose open failed has a partial index: never checkpoint that.
-  if (!healthy || !opened_ || !options_.checkpoint_index) return absl::OkStatus();
   std::lock_guard<std::mutex> w(write_mu_);  // no write transaction is open
-  return WriteCheckpoint();
+  absl::Status s;
+  // A store whose open failed has a partial index: never checkpoint that.
+  if (healthy && opened_ && options_.checkpoint_index) s = WriteCheckpoint();
+  // The backend outlives the store: hand it the last consistent index, then
+  // take the hook back.
+  backend::BatchTx& tx = backend_->batch_tx();
+  tx.Lock();
+  if (absl::Status save = SaveConsistentIndex(tx); s.ok() && healthy) s = save;
+  tx.UnsafeSetPreCommitHook(nullptr);
+  tx.Unlock();
+  return s;
 }
 
 }  // namespace revkv::mvcc

@@ -106,8 +106,7 @@ class TxnWrite : public TxnRead {
   // Deletes the keys in [key, end) (end as in Range); returns how many.
   absl::StatusOr<int64_t> DeleteRange(std::string_view key, std::string_view end);
   // The revision after the transaction: Rev(), plus one if it changed anything.
-  int64_t Rev() const override { return rev_ + (changes_.empty() ? 0 : 1); }
-  const std::vector<KeyValue>& Changes() const { return changes_; }
+  int64_t Rev() const override { return rev_ + (changes_ > 0 ? 1 : 0); }
   // Publishes the changes (one new revision if there are any).
   absl::Status End();
 
@@ -119,7 +118,7 @@ class TxnWrite : public TxnRead {
 
   std::unique_lock<std::mutex> write_lock_;
   backend::BatchTx* tx_;
-  std::vector<KeyValue> changes_;
+  int64_t changes_ = 0;  // records written: the next one's sub revision
   bool ended_ = false;
 };
 
@@ -200,6 +199,11 @@ class Store {
   void CompactionLoop();
   absl::Status DeleteCompacted(int64_t rev, const RevisionSet& keep);
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> NewView();
+  // Writes consistent_index_ to the meta bucket if it changed (the BatchTx
+  // lock held).
+  absl::Status SaveConsistentIndex(backend::BatchTx& tx);
+  // Takes write_mu_ into *w and reads the revisions a write starts from.
+  absl::Status BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first);
   // Marks the store failed after a backend write error: no more writes.
   void Fail(const absl::Status& s);
 
@@ -216,7 +220,11 @@ class Store {
   mutable std::mutex rev_mu_;  // plain: glibc rwlocks can starve writers
   int64_t current_rev_ = 1;        // guarded by rev_mu_
   int64_t compact_main_rev_ = -1;  // guarded by rev_mu_
-  int64_t consistent_index_ = 0;   // guarded by write_mu_
+  // Write transactions that changed something, persisted by the backend's
+  // pre-commit hook (SaveConsistentIndex) once per commit, as etcd 3.5
+  // does, rather than by a meta write in each transaction.
+  int64_t consistent_index_ = 0;        // guarded by the BatchTx lock
+  int64_t saved_consistent_index_ = 0;  // in the btree transaction; same lock
   // What the checkpoint in the backend describes, if the store knows one.
   struct CheckpointId {
     int64_t consistent_index = -1, finished = -2, scheduled = -2;

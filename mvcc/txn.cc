@@ -124,13 +124,8 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
   if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
   if (key.empty()) return absl::InvalidArgumentError(kEmptyKeyMessage);
   const int64_t rev = rev_ + 1;
-  KeyValue kv;
-  kv.key.assign(key);
-  kv.value.assign(value);
-  kv.create_revision = rev;
-  kv.mod_revision = rev;
-  kv.lease = lease;
-  const Revision idx{rev, int64_t(changes_.size())};
+  KeyValueView kv{key, rev, rev, 0, value, lease};
+  const Revision idx{rev, changes_};
   absl::Status s = store_->index_.PutAfter(key, idx, [&](const KeyAt* prev) {
     if (prev != nullptr) kv.create_revision = prev->created.main;
     kv.version = (prev != nullptr ? prev->version : 0) + 1;
@@ -144,14 +139,14 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
     store_->Fail(s);
     return s;
   }
-  changes_.push_back(std::move(kv));
+  changes_++;
   return rev;
 }
 
 absl::Status TxnWrite::Delete(std::string_view key) {
-  const Revision idx{rev_ + 1, int64_t(changes_.size())};
-  KeyValue kv;
-  kv.key.assign(key);
+  const Revision idx{rev_ + 1, changes_};
+  KeyValueView kv;
+  kv.key = key;
   char key_buf[kMarkedRevBytes];
   std::string& record = EncodeBuffer();
   record.clear();
@@ -163,7 +158,7 @@ absl::Status TxnWrite::Delete(std::string_view key) {
     return s;
   }
   if (s = store_->index_.Tombstone(key, idx); !s.ok()) return s;
-  changes_.push_back(std::move(kv));
+  changes_++;
   return absl::OkStatus();
 }
 
@@ -191,15 +186,8 @@ absl::StatusOr<int64_t> TxnWrite::DeleteRange(std::string_view key, std::string_
 absl::Status TxnWrite::End() {
   if (ended_) return absl::OkStatus();
   ended_ = true;
-  absl::Status s;
-  const bool changed = !changes_.empty();
-  if (changed) {
-    store_->consistent_index_++;
-    char buf[8];
-    for (int i = 0; i < 8; ++i) buf[i] = char(uint64_t(store_->consistent_index_) >> (56 - 8 * i));
-    s = tx_->UnsafePut(kMetaBucket, kConsistentIndexKey, std::string_view(buf, 8));
-    if (!s.ok()) store_->Fail(s);
-  }
+  const bool changed = changes_ > 0;
+  if (changed) store_->consistent_index_++;  // saved at commit (store.h)
   {
     // Bump the revision and publish the writes together (see Store::Read).
     std::unique_lock l(store_->rev_mu_);
@@ -207,7 +195,7 @@ absl::Status TxnWrite::End() {
     tx_->Unlock();
   }
   write_lock_.unlock();
-  return s;
+  return absl::OkStatus();
 }
 
 }  // namespace revkv::mvcc

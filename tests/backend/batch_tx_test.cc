@@ -53,6 +53,59 @@ TEST(BatchTxTest, CommitWithNothingPendingDoesNotCommit) {
   EXPECT_EQ(b->LastTxid(), start);
 }
 
+TEST(BatchTxTest, ThePreCommitHookWritesIntoEveryCommitThatHasWrites) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  int calls = 0;
+  BatchTx& tx = b->batch_tx();
+  tx.Lock();
+  ASSERT_OK(tx.UnsafeCreateBucket("b"));
+  tx.UnsafeSetPreCommitHook([&calls](BatchTx& t) {
+    ++calls;
+    return t.UnsafePut("b", "hook", std::to_string(calls));
+  });
+  tx.Unlock();
+  ASSERT_OK(b->ForceCommit());
+  EXPECT_EQ(calls, 1);
+  const btree::txid_t after_first = b->LastTxid();
+  ASSERT_OK(b->ForceCommit());
+  EXPECT_EQ(calls, 1) << "nothing pending: no commit, no hook";
+  EXPECT_EQ(b->LastTxid(), after_first);
+  ASSERT_OK(Write(*b, [](BatchTx& t) { return t.UnsafePut("b", "k", "v"); }));
+  ASSERT_OK(b->ForceCommit());
+  EXPECT_EQ(calls, 2);
+  auto view = b->NewConcurrentReadTx();
+  ASSERT_OK(view.status());
+  auto v = (*view)->UnsafeGet("b", "hook");
+  ASSERT_OK(v.status());
+  EXPECT_EQ(*v, "2");
+  tx.Lock();
+  tx.UnsafeSetPreCommitHook(nullptr);
+  tx.Unlock();
+}
+
+TEST(BatchTxTest, APreCommitHookErrorFailsTheCommitAndKeepsTheLastOne) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& t) { return t.UnsafeCreateBucket("b"); }));
+  ASSERT_OK(b->ForceCommit());
+  const btree::txid_t start = b->LastTxid();
+  BatchTx& tx = b->batch_tx();
+  tx.Lock();
+  tx.UnsafeSetPreCommitHook([](BatchTx&) { return absl::InternalError("hook broke"); });
+  tx.Unlock();
+  ASSERT_OK(Write(*b, [](BatchTx& t) { return t.UnsafePut("b", "k", "v"); }));
+  absl::Status s = b->ForceCommit();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("hook broke"), std::string_view::npos) << s;
+  EXPECT_EQ(b->LastTxid(), start);
+  auto view = b->NewConcurrentReadTx();
+  ASSERT_OK(view.status());
+  EXPECT_TRUE(absl::IsNotFound((*view)->UnsafeGet("b", "k").status()))
+      << "the failed commit's writes are no longer visible";
+  tx.Lock();
+  tx.UnsafeSetPreCommitHook(nullptr);
+  tx.Unlock();
+}
+
 TEST(BatchTxTest, CommitterCommitsAfterTheInterval) {
   BackendConfig c = ManualConfig();
   c.batch_interval = std::chrono::milliseconds(5);

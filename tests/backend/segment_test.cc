@@ -125,6 +125,35 @@ TEST(SegmentStackTest, AppendsAndOverwritesAreAbsorbedIntoTheUnsharedNewestSegme
                                  {"k4", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}));
 }
 
+TEST(SegmentStackTest, AscendingWritesOfOneBucketAppendToTheNewestSegment) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}}));
+  WriteBuffer w;
+  w.Put("b", "k2", "v2");
+  w.Delete("b", "k3");
+  w.Put("b", "k4", "v4");
+  ASSERT_TRUE(w.AbsorbInto(stack.MutableTop()));
+  EXPECT_TRUE(w.empty());
+  EXPECT_EQ(stack.segments().size(), 1u);
+  EXPECT_EQ(stack.entry_count(), 4u) << "the tombstone is kept: it hides older data";
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2"}, {"k4", "v4"}}));
+  w.Put("b", "k4", "v4'");  // the last key again: an overwrite, not an append
+  ASSERT_TRUE(w.AbsorbInto(stack.MutableTop()));
+  EXPECT_EQ(stack.entry_count(), 4u);
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2"}, {"k4", "v4'"}}));
+}
+
+TEST(WriteBufferTest, ARepeatedKeyKeepsItsNewestWrite) {
+  WriteBuffer w;
+  w.Put("b", "k1", "old");
+  w.Put("b", "k1", "new");
+  w.Put("b", "k2", "v2");
+  SegmentStack stack;
+  stack.Push(w.Freeze());
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "new"}, {"k2", "v2"}}));
+  EXPECT_EQ(stack.entry_count(), 2u);
+}
+
 TEST(SegmentStackTest, AKeyInsertedBeforeTheLastIsRefusedAndChangesNothing) {
   SegmentStack stack;
   stack.Push(Puts("b", {{"k1", "v1"}, {"k3", "v3"}}));

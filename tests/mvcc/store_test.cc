@@ -255,6 +255,55 @@ TEST_F(StoreTest, RestoreAfterReopenEqualsTheStateBefore) {
   EXPECT_EQ(Get1("a"), (KeyValue{"a", 5, 7, 2, "x", 0}));
 }
 
+// --- The consistent index (etcd's meta "consistent_index") -----------------
+
+// The meta bucket's consistent_index as the backend's last commit holds it
+// (-1 when absent).
+int64_t CommittedConsistentIndex(backend::Backend* b) {
+  auto view = b->NewConcurrentReadTx();
+  EXPECT_TRUE(view.ok()) << view.status();
+  if (!view.ok()) return -2;
+  auto v = (*view)->UnsafeGet(kMetaBucket, kConsistentIndexKey);
+  if (absl::IsNotFound(v.status())) return -1;
+  EXPECT_TRUE(v.ok()) << v.status();
+  if (!v.ok() || v->size() != 8) return -2;
+  uint64_t n = 0;
+  for (char c : *v) n = (n << 8) | uint8_t(c);
+  return int64_t(n);
+}
+
+TEST_F(StoreTest, EachCommitCarriesTheCountOfWriteTransactionsSoFar) {
+  Put("a", "1");
+  Put("b", "2");
+  ASSERT_TRUE(store_->DeleteRange("a", "").ok());
+  ASSERT_TRUE(store_->DeleteRange("nothing", "").ok());  // changes nothing: not counted
+  ASSERT_TRUE(env_.backend()->ForceCommit().ok());
+  EXPECT_EQ(CommittedConsistentIndex(env_.backend()), 3);
+  Put("c", "3");
+  ASSERT_TRUE(env_.backend()->ForceCommit().ok());
+  EXPECT_EQ(CommittedConsistentIndex(env_.backend()), 4);
+}
+
+TEST_F(StoreTest, TheConsistentIndexIsWrittenOncePerCommitNotPerTransaction) {
+  backend::BatchTx& tx = env_.backend()->batch_tx();
+  ASSERT_TRUE(env_.backend()->ForceCommit().ok());
+  for (int i = 0; i < 10; ++i) Put("k" + std::to_string(i), "v");
+  tx.Lock();
+  const int64_t pending = tx.UnsafePending();
+  tx.Unlock();
+  EXPECT_EQ(pending, 10) << "one record per put, no meta write yet";
+}
+
+TEST_F(StoreTest, TheConsistentIndexSurvivesReopen) {
+  Put("a", "1");
+  Put("b", "2");
+  ReopenFromDisk();
+  EXPECT_EQ(CommittedConsistentIndex(env_.backend()), 2);
+  Put("c", "3");
+  ASSERT_TRUE(env_.backend()->ForceCommit().ok());
+  EXPECT_EQ(CommittedConsistentIndex(env_.backend()), 3);
+}
+
 // --- The index checkpoint of a clean close (checkpoint.cc) ----------------
 
 TEST_F(StoreTest, ACleanCloseLeavesACheckpointTheNextOpenLoads) {
