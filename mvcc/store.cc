@@ -148,13 +148,6 @@ void Store::Fail(const absl::Status& s) {
   if (failed_.ok()) failed_ = s;
 }
 
-absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view end,
-                                         const RangeOptions& opts) {
-  absl::StatusOr<std::unique_ptr<TxnRead>> txn = Read();
-  if (!txn.ok()) return txn.status();
-  return (*txn)->Range(key, end, opts);
-}
-
 absl::StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64_t lease) {
   std::unique_lock<std::mutex> w;
   int64_t cur, first;

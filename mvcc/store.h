@@ -202,6 +202,10 @@ class Store {
   // Writes consistent_index_ to the meta bucket if it changed (the BatchTx
   // lock held).
   absl::Status SaveConsistentIndex(backend::BatchTx& tx);
+  // A view holding every write up to the current revision, which it sets
+  // in *rev (and the compacted one in *first).
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> BeginRead(int64_t* rev,
+                                                                       int64_t* first);
   // Takes write_mu_ into *w and reads the revisions a write starts from.
   absl::Status BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first);
   // Marks the store failed after a backend write error: no more writes.

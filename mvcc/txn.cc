@@ -1,6 +1,7 @@
 // Read and write transactions of the store (etcd's storeTxnRead/storeTxnWrite).
 #include <cstring>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "mvcc/store.h"
 
@@ -64,7 +65,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   RangeResult result;
   result.rev = cur_rev;
   const size_t limit = opts.count_only ? 0 : (opts.limit > 0 ? size_t(opts.limit) : SIZE_MAX);
-  std::vector<Revision> revs;
+  absl::InlinedVector<Revision, 1> revs;  // a point range allocates none
   if (end.empty()) {
     KeyAt at;
     if (store_->index_.Get(key, rev, &at).ok()) {
@@ -87,14 +88,32 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
 }
 
 absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {
+  int64_t rev, first;
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+  if (!view.ok()) return view.status();
+  return std::unique_ptr<TxnRead>(new ViewTxnRead(this, rev, first, std::move(*view)));
+}
+
+absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::BeginRead(int64_t* rev,
+                                                                            int64_t* first) {
   std::lock_guard l(rev_mu_);
   if (closed_) return ErrClosed();
   // The view is taken under rev_mu_, so it holds every write up to
   // current_rev_ (a writer bumps the revision and publishes together).
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
   if (!view.ok()) return view.status();
-  return std::unique_ptr<TxnRead>(
-      new ViewTxnRead(this, current_rev_, compact_main_rev_, std::move(*view)));
+  *rev = current_rev_;
+  *first = compact_main_rev_;
+  return view;
+}
+
+absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view end,
+                                         const RangeOptions& opts) {
+  int64_t rev, first;
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+  if (!view.ok()) return view.status();
+  ViewTxnRead txn(this, rev, first, std::move(*view));  // on the stack: Range is hot
+  return txn.Range(key, end, opts);
 }
 
 TxnWrite::TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev,
