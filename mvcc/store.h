@@ -13,6 +13,11 @@
 // its own commit (etcd's scheduledCompactRev / finishedCompactRev protocol;
 // an unfinished compaction resumes on open).
 //
+// The meta bucket's consistent_index counts the write transactions that
+// changed something; as etcd 3.5 does, it is written once per backend
+// commit (a pre-commit hook the store installs on its backend and removes at
+// Close), not once per transaction. A Backend serves one Store at a time.
+//
 // Thread-safety: Store is thread-safe. Any number of TxnReads may be open; one
 // TxnWrite at a time (Write waits). A TxnRead/TxnWrite is used by one thread.
 #ifndef REVKV_MVCC_STORE_H_
