@@ -1,27 +1,48 @@
 #include "mvcc/key_value.h"
 
+#include <cstring>
+
 namespace revkv::mvcc {
 namespace {
 
-void PutVarint(uint64_t v, std::string* out) {
+// The encoder sizes the output once and writes bytes through a pointer:
+// appending byte by byte cost a capacity check per byte on the hot put path.
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
   while (v >= 0x80) {
-    out->push_back(char(v | 0x80));
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+char* WriteVarint(uint64_t v, char* p) {
+  while (v >= 0x80) {
+    *p++ = char(v | 0x80);
     v >>= 7;
   }
-  out->push_back(char(v));
+  *p++ = char(v);
+  return p;
 }
 
-void PutIntField(int field, int64_t v, std::string* out) {
-  if (v == 0) return;
-  out->push_back(char(field << 3));  // wire type 0: varint
-  PutVarint(uint64_t(v), out);       // negative int64 takes 10 bytes, as in Go
+size_t IntFieldSize(int64_t v) { return v == 0 ? 0 : 1 + VarintSize(uint64_t(v)); }
+
+char* WriteIntField(int field, int64_t v, char* p) {
+  if (v == 0) return p;
+  *p++ = char(field << 3);              // wire type 0: varint
+  return WriteVarint(uint64_t(v), p);  // negative int64 takes 10 bytes, as in Go
 }
 
-void PutBytesField(int field, std::string_view v, std::string* out) {
-  if (v.empty()) return;
-  out->push_back(char(field << 3 | 2));  // wire type 2: length-delimited
-  PutVarint(v.size(), out);
-  out->append(v);
+size_t BytesFieldSize(std::string_view v) {
+  return v.empty() ? 0 : 1 + VarintSize(v.size()) + v.size();
+}
+
+char* WriteBytesField(int field, std::string_view v, char* p) {
+  if (v.empty()) return p;
+  *p++ = char(field << 3 | 2);  // wire type 2: length-delimited
+  p = WriteVarint(v.size(), p);
+  std::memcpy(p, v.data(), v.size());
+  return p + v.size();
 }
 
 bool GetVarint(std::string_view* in, uint64_t* v) {
@@ -44,12 +65,18 @@ void EncodeKeyValue(const KeyValue& kv, std::string* out) {
 }
 
 void EncodeKeyValue(const KeyValueView& kv, std::string* out) {
-  PutBytesField(1, kv.key, out);
-  PutIntField(2, kv.create_revision, out);
-  PutIntField(3, kv.mod_revision, out);
-  PutIntField(4, kv.version, out);
-  PutBytesField(5, kv.value, out);
-  PutIntField(6, kv.lease, out);
+  const size_t size = BytesFieldSize(kv.key) + IntFieldSize(kv.create_revision) +
+                      IntFieldSize(kv.mod_revision) + IntFieldSize(kv.version) +
+                      BytesFieldSize(kv.value) + IntFieldSize(kv.lease);
+  const size_t start = out->size();
+  out->resize(start + size);
+  char* p = out->data() + start;
+  p = WriteBytesField(1, kv.key, p);
+  p = WriteIntField(2, kv.create_revision, p);
+  p = WriteIntField(3, kv.mod_revision, p);
+  p = WriteIntField(4, kv.version, p);
+  p = WriteBytesField(5, kv.value, p);
+  WriteIntField(6, kv.lease, p);
 }
 
 std::string EncodeKeyValue(const KeyValue& kv) {
