@@ -1,10 +1,10 @@
 #include "backend/segment.h"
 
-#include "backend/block_pool.h"
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include "backend/block_pool.h"
 
 namespace revkv::backend {
 
