@@ -17,27 +17,22 @@
 
 namespace revkv::mvcc {
 
-struct KeyValue {
-  std::string key;
+// One record. Str is std::string for a record that owns its bytes
+// (KeyValue, what reads return) or std::string_view for one that views the
+// caller's (KeyValueView, what a write encodes without copying first).
+template <typename Str>
+struct BasicKeyValue {
+  Str key;
   int64_t create_revision = 0;
   int64_t mod_revision = 0;
   int64_t version = 0;
-  std::string value;
+  Str value;
   int64_t lease = 0;
 
-  bool operator==(const KeyValue&) const = default;
+  bool operator==(const BasicKeyValue&) const = default;
 };
-
-// A KeyValue whose key and value are views: what a write encodes, without
-// copying them first.
-struct KeyValueView {
-  std::string_view key;
-  int64_t create_revision = 0;
-  int64_t mod_revision = 0;
-  int64_t version = 0;
-  std::string_view value;
-  int64_t lease = 0;
-};
+using KeyValue = BasicKeyValue<std::string>;
+using KeyValueView = BasicKeyValue<std::string_view>;
 
 // Appends the protobuf encoding of kv to *out.
 void EncodeKeyValue(const KeyValueView& kv, std::string* out);
