@@ -87,21 +87,29 @@ void Backend::Publish(WriteBuffer* buffer) {
 
 void Backend::ResetReadBuffer() {
   SegmentStack old;
+  std::shared_ptr<SharedReadTx> old_read;
   {
     std::unique_lock<std::mutex> l(view_mu_);
     std::swap(old, read_buffer_);
+    std::swap(old_read, shared_read_);
   }
-  // Segments no view holds are freed here, outside the lock.
+  // What no view holds is freed here, outside the lock.
 }
 
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
   std::lock_guard<std::mutex> l(view_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("backend: closed");
-  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
-  if (!tx.ok()) return tx.status();
+  if (shared_read_ == nullptr) {
+    // The snapshot of the last commit, which the read buffer overlays (or,
+    // between a commit and its ResetReadBuffer, a newer one that already
+    // holds the buffer's writes: the merge reads the same).
+    absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
+    if (!tx.ok()) return tx.status();
+    shared_read_ = std::make_shared<SharedReadTx>(db_, *std::move(tx));
+  }
   read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
-      new ConcurrentReadTx(db_, *std::move(tx), read_buffer_.shared_segments(), open_reads_));
+      new ConcurrentReadTx(shared_read_, read_buffer_.shared_segments(), open_reads_));
 }
 
 absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
@@ -148,9 +156,12 @@ absl::Status Backend::Close() {
   std::lock_guard<std::mutex> dl(defrag_mu_);
   absl::Status s = batch_->CommitAndStop();
   std::lock_guard<std::mutex> bl(batch_->mu_);
+  std::shared_ptr<SharedReadTx> old_read;
   std::unique_lock<std::mutex> vl(view_mu_);
   db_.reset();  // open views keep their own reference
   read_buffer_.Clear();
+  std::swap(old_read, shared_read_);
+  vl.unlock();
   return s;
 }
 

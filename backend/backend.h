@@ -46,6 +46,7 @@
 #include "backend/config.h"
 #include "backend/read_tx.h"
 #include "backend/segment_stack.h"
+#include "backend/shared_read_tx.h"
 #include "backend/snapshot.h"
 #include "btree/db.h"
 
@@ -137,6 +138,8 @@ class Backend {
   // Called by the BatchTx, its lock held.
   // Makes the writes of `buffer` visible to new views; empties it.
   void Publish(WriteBuffer* buffer);
+  // After a commit (or a failed one): empties the read buffer, and new views
+  // read the btree's newest snapshot.
   void ResetReadBuffer();
 
   const BackendConfig config_;
@@ -147,6 +150,9 @@ class Backend {
   std::mutex view_mu_;  // plain: glibc rwlocks can starve writers
   std::shared_ptr<btree::DB> db_;
   SegmentStack read_buffer_;
+  // The btree read transaction views share until the next commit (or swap
+  // of the file): begun by the first view after one, dropped by the next.
+  std::shared_ptr<SharedReadTx> shared_read_;
 
   // The defrag log: segments published while a defrag copies.
   std::mutex log_mu_;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backend/backend.h"
+#include "backend/shared_read_tx.h"
 #include "btree/bucket.h"
 
 namespace revkv::backend {
@@ -116,12 +117,16 @@ absl::Status BatchTx::UnsafeDelete(std::string_view bucket, std::string_view key
 absl::StatusOr<KeyValues> BatchTx::UnsafeRange(std::string_view bucket, std::string_view key,
                                                std::string_view end, size_t limit) {
   if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  return MergedRange({}, wtx_.get(), bucket, key, end, limit);
+  absl::StatusOr<btree::Bucket*> tree = FindBucket(wtx_.get(), bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedRange({}, *tree, bucket, key, end, limit);
 }
 
 absl::Status BatchTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
   if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  return MergedForEach({}, wtx_.get(), bucket, fn);
+  absl::StatusOr<btree::Bucket*> tree = FindBucket(wtx_.get(), bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedForEach({}, *tree, bucket, fn);
 }
 
 void BatchTx::Publish() {

@@ -147,10 +147,12 @@ absl::Status Backend::Defrag(DefragStats* stats) {
     // From here <path> is the new file, complete and synced: swap even if the
     // directory sync fails, and report that failure.
     dir_status = env()->SyncDir(DirOf(config_.path));
+    std::shared_ptr<SharedReadTx> old_read;
     {
       std::unique_lock<std::mutex> vl(view_mu_);
       db_ = new_db;
       read_buffer_.Clear();
+      std::swap(old_read, shared_read_);  // it reads the old file
     }
     st.pause = Clock::now() - pause_start;
   }

@@ -17,12 +17,9 @@ struct RunCursor {
 // The btree side of a scan: a cursor that skips nested buckets.
 class TreeSource {
  public:
-  absl::Status Open(btree::Tx* tx, std::string_view bucket, std::string_view start) {
-    if (tx == nullptr) return absl::OkStatus();
-    absl::StatusOr<btree::Bucket*> b = tx->GetBucket(bucket);
-    if (absl::IsNotFound(b.status())) return absl::OkStatus();
-    if (!b.ok()) return b.status();
-    cursor_.emplace((*b)->NewCursor());
+  absl::Status Open(btree::Bucket* tree, std::string_view start) {
+    if (tree == nullptr) return absl::OkStatus();
+    cursor_.emplace(tree->NewCursor());
     cursor_->Seek(start);
     return Settle();
   }
@@ -45,7 +42,7 @@ class TreeSource {
 }  // namespace
 
 absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segments,
-                        btree::Tx* tx, std::string_view bucket, std::string_view start,
+                        btree::Bucket* tree_bucket, std::string_view bucket, std::string_view start,
                         std::string_view end, size_t limit,
                         const std::function<bool(std::string_view, std::string_view)>& fn) {
   // Sources newest first; stop below the newest reset of the bucket.
@@ -62,7 +59,7 @@ absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segme
   }
   TreeSource tree;
   if (!hidden) {
-    if (absl::Status s = tree.Open(tx, bucket, start); !s.ok()) return s;
+    if (absl::Status s = tree.Open(tree_bucket, start); !s.ok()) return s;
   }
   auto in_range = [&](std::string_view k) { return end.empty() || k < end; };
 
@@ -111,34 +108,32 @@ absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segme
 // A point lookup: the newest segment holding the key decides; below every
 // segment (or a reset of the bucket) the btree does. No merge machinery.
 absl::StatusOr<std::string_view> MergedGetView(
-    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Bucket* tree,
     std::string_view bucket, std::string_view key) {
-  const absl::Status absent = absl::NotFoundError("backend: key not found");
+  // Made only when needed: a status with a message allocates.
+  auto absent = [] { return absl::NotFoundError("backend: key not found"); };
   for (auto s = segments.rbegin(); s != segments.rend(); ++s) {
     const BucketRun* run = (*s)->Find(bucket);
     if (run == nullptr) continue;
     auto it = run->LowerBound(key);
     if (it != run->entries.end() && it->key == key) {
-      if (it->tombstone) return absent;
+      if (it->tombstone) return absent();
       return it->value;
     }
-    if (run->reset) return absent;
+    if (run->reset) return absent();
   }
-  if (tx == nullptr) return absent;
-  absl::StatusOr<btree::Bucket*> b = tx->GetBucket(bucket);
-  if (absl::IsNotFound(b.status())) return absent;
-  if (!b.ok()) return b.status();
+  if (tree == nullptr) return absent();
   std::string_view value;
-  absl::Status s = (*b)->Get(key, &value);
-  if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absent;  // or a nested bucket
+  absl::Status s = tree->Get(key, &value);
+  if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absent();  // or a nested bucket
   if (!s.ok()) return s;
   return value;
 }
 
 absl::Status MergedGet(const std::vector<std::shared_ptr<const Segment>>& segments,
-                       btree::Tx* tx, std::string_view bucket, std::string_view key,
+                       btree::Bucket* tree, std::string_view bucket, std::string_view key,
                        KeyValues* out) {
-  absl::StatusOr<std::string_view> v = MergedGetView(segments, tx, bucket, key);
+  absl::StatusOr<std::string_view> v = MergedGetView(segments, tree, bucket, key);
   if (absl::IsNotFound(v.status())) return absl::OkStatus();
   if (!v.ok()) return v.status();
   out->keys.emplace_back(key);
@@ -147,14 +142,14 @@ absl::Status MergedGet(const std::vector<std::shared_ptr<const Segment>>& segmen
 }
 
 absl::StatusOr<KeyValues> MergedRange(
-    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Bucket* tree,
     std::string_view bucket, std::string_view key, std::string_view end, size_t limit) {
   KeyValues out;
   if (end.empty()) {
-    if (absl::Status s = MergedGet(segments, tx, bucket, key, &out); !s.ok()) return s;
+    if (absl::Status s = MergedGet(segments, tree, bucket, key, &out); !s.ok()) return s;
     return out;
   }
-  absl::Status s = MergedScan(segments, tx, bucket, key, end, limit,
+  absl::Status s = MergedScan(segments, tree, bucket, key, end, limit,
                               [&](std::string_view k, std::string_view v) {
                                 out.keys.emplace_back(k);
                                 out.values.emplace_back(v);
@@ -165,9 +160,9 @@ absl::StatusOr<KeyValues> MergedRange(
 }
 
 absl::Status MergedForEach(const std::vector<std::shared_ptr<const Segment>>& segments,
-                           btree::Tx* tx, std::string_view bucket, const ForEachFn& fn) {
+                           btree::Bucket* tree, std::string_view bucket, const ForEachFn& fn) {
   absl::Status inner;
-  absl::Status s = MergedScan(segments, tx, bucket, "", "", 0,
+  absl::Status s = MergedScan(segments, tree, bucket, "", "", 0,
                               [&](std::string_view k, std::string_view v) {
                                 inner = fn(k, v);
                                 return inner.ok();

@@ -7,7 +7,8 @@
 // SegmentStack), plus O(s log m) to position, m a segment's size, plus the
 // btree cursor's cost. A limit counts keys returned after merging.
 //
-// Thread-safety: as the btree::Tx passed in (one thread at a time).
+// Thread-safety: as the btree bucket passed in: any number of threads for a
+// read transaction's bucket, one at a time for a write transaction's.
 #ifndef REVKV_BACKEND_MERGED_RANGE_H_
 #define REVKV_BACKEND_MERGED_RANGE_H_
 
@@ -20,7 +21,7 @@
 
 #include "absl/status/status.h"
 #include "backend/segment.h"
-#include "btree/tx.h"
+#include "btree/bucket.h"
 
 namespace revkv::backend {
 
@@ -34,30 +35,34 @@ struct KeyValues {
 // Visitor for ForEach: returning an error stops the scan and is returned.
 using ForEachFn = std::function<absl::Status(std::string_view key, std::string_view value)>;
 
+// Every function below reads the buffered writes to `bucket` in `segments`
+// (oldest first) over `tree`, the same bucket of a btree snapshot, found by
+// the caller (FindBucket in shared_read_tx.h); null when the snapshot has no
+// such bucket, or for segments only.
+
 // Visits keys of `bucket` in [start, end) (`end` empty: no upper bound) in
 // order until `limit` keys were visited (0: no limit) or fn returns false.
-// `segments` are oldest first; `tx` may be null (segments only). A bucket
-// missing from the btree snapshot reads as empty; nested buckets are skipped.
+// Nested buckets are skipped.
 absl::Status MergedScan(const std::vector<std::shared_ptr<const Segment>>& segments,
-                        btree::Tx* tx, std::string_view bucket, std::string_view start,
+                        btree::Bucket* tree, std::string_view bucket, std::string_view start,
                         std::string_view end, size_t limit,
                         const std::function<bool(std::string_view, std::string_view)>& fn);
 
 // etcd's UnsafeRange: `end` empty reads the single key `key` (limit
 // ignored); else keys in [key, end), at most `limit` of them (0: all).
 absl::StatusOr<KeyValues> MergedRange(
-    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Bucket* tree,
     std::string_view bucket, std::string_view key, std::string_view end, size_t limit);
 
 // One key's value as a view into a segment or the btree snapshot (valid while
 // both are); NotFound when absent (or a nested bucket).
 absl::StatusOr<std::string_view> MergedGetView(
-    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Tx* tx,
+    const std::vector<std::shared_ptr<const Segment>>& segments, btree::Bucket* tree,
     std::string_view bucket, std::string_view key);
 
 // etcd's UnsafeForEach over the merged view of `bucket`.
 absl::Status MergedForEach(const std::vector<std::shared_ptr<const Segment>>& segments,
-                           btree::Tx* tx, std::string_view bucket, const ForEachFn& fn);
+                           btree::Bucket* tree, std::string_view bucket, const ForEachFn& fn);
 
 }  // namespace revkv::backend
 

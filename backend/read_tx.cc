@@ -6,19 +6,17 @@
 
 namespace revkv::backend {
 
-ConcurrentReadTx::ConcurrentReadTx(std::shared_ptr<btree::DB> db,
-                                   std::unique_ptr<btree::Tx> tx,
-                                   std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments,
-                                   std::shared_ptr<std::atomic<int64_t>> open_count)
-    : db_(std::move(db)),
-      tx_(std::move(tx)),
+ConcurrentReadTx::ConcurrentReadTx(
+    std::shared_ptr<SharedReadTx> tx,
+    std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments,
+    std::shared_ptr<std::atomic<int64_t>> open_count)
+    : tx_(std::move(tx)),
       segments_(std::move(segments)),
       open_count_(std::move(open_count)) {
   open_count_->fetch_add(1, std::memory_order_relaxed);
 }
 
 ConcurrentReadTx::~ConcurrentReadTx() {
-  tx_.reset();  // before db_
   open_count_->fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -26,18 +24,24 @@ absl::StatusOr<KeyValues> ConcurrentReadTx::UnsafeRange(std::string_view bucket,
                                                         std::string_view key,
                                                         std::string_view end, size_t limit) {
   std::lock_guard<std::mutex> l(mu_);
-  return MergedRange(*segments_, tx_.get(), bucket, key, end, limit);
+  absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedRange(*segments_, *tree, bucket, key, end, limit);
 }
 
 absl::StatusOr<std::string_view> ConcurrentReadTx::UnsafeGet(std::string_view bucket,
                                                              std::string_view key) {
   std::lock_guard<std::mutex> l(mu_);
-  return MergedGetView(*segments_, tx_.get(), bucket, key);
+  absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedGetView(*segments_, *tree, bucket, key);
 }
 
 absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
   std::lock_guard<std::mutex> l(mu_);
-  return MergedForEach(*segments_, tx_.get(), bucket, fn);
+  absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedForEach(*segments_, *tree, bucket, fn);
 }
 
 absl::Status ReadTx::RLock() {

@@ -7,11 +7,13 @@
 // defrags land after it; it pins the btree snapshot it reads (the pages that
 // snapshot uses are not reused until it ends, so end it promptly).
 //
-// Cost of taking one (Backend::NewConcurrentReadTx): a shared lock, a copy of
-// the read buffer's segment list -- O(log n) shared pointers for n buffered
+// Cost of taking one (Backend::NewConcurrentReadTx): a mutex, a copy of the
+// read buffer's segment list -- O(log n) shared pointers for n buffered
 // writes, never the writes themselves (etcd copies its whole read buffer) --
-// and a btree read transaction begin (a mutex and a map insert). Each range
-// then costs O(s) per key returned for s buffered segments (MergedScan).
+// and a shared pointer to the btree read transaction that every view taken
+// since the last commit shares (SharedReadTx; the first view after a commit
+// begins it). Each range then costs O(s) per key returned for s buffered
+// segments (MergedScan).
 //
 // A ReadTx is etcd's ReadTx for short reads: RLock takes a fresh view (as a
 // ConcurrentReadTx), the Unsafe* calls read it, RUnlock drops it. Called
@@ -36,8 +38,7 @@
 #include "absl/status/statusor.h"
 #include "backend/merged_range.h"
 #include "backend/segment.h"
-#include "btree/db.h"
-#include "btree/tx.h"
+#include "backend/shared_read_tx.h"
 
 namespace revkv::backend {
 
@@ -61,19 +62,20 @@ class ConcurrentReadTx {
   absl::StatusOr<std::string_view> UnsafeGet(std::string_view bucket, std::string_view key);
 
   // The txid of the btree snapshot under the buffered writes.
-  btree::txid_t btree_txid() const { return tx_->id(); }
+  btree::txid_t btree_txid() const { return tx_->txid(); }
   // Buffered segments in the view.
   size_t segment_count() const { return segments_->size(); }
 
  private:
   friend class Backend;
-  ConcurrentReadTx(std::shared_ptr<btree::DB> db, std::unique_ptr<btree::Tx> tx,
+  ConcurrentReadTx(std::shared_ptr<SharedReadTx> tx,
                    std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments,
                    std::shared_ptr<std::atomic<int64_t>> open_count);
+  // The btree side of `bucket` (null: none), for the Merged* calls.
+  absl::StatusOr<btree::Bucket*> Tree(std::string_view bucket) { return tx_->Bucket(bucket); }
 
   std::mutex mu_;
-  std::shared_ptr<btree::DB> db_;   // keeps the file open; outlives tx_
-  std::unique_ptr<btree::Tx> tx_;
+  const std::shared_ptr<SharedReadTx> tx_;  // keeps the file open
   const std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments_;
   std::shared_ptr<std::atomic<int64_t>> open_count_;
 };

@@ -6,7 +6,8 @@
 // keys never copies them.
 //
 // A Bucket* is owned by its transaction and valid until the transaction ends
-// (or the bucket is deleted). Thread-safety: as its Tx.
+// (or the bucket is deleted). Thread-safety: as its Tx (tx.h: a read
+// transaction's reads may run in several threads at once).
 #ifndef REVKV_BTREE_BUCKET_H_
 #define REVKV_BTREE_BUCKET_H_
 

@@ -6,7 +6,10 @@
 // it returns stay valid until it ends, unless the key is changed or deleted.
 //
 // Thread-safety: not thread-safe; use a Tx from one thread at a time. Many
-// read transactions may run concurrently in different threads.
+// read transactions may run concurrently in different threads. One read
+// transaction may also be read from several threads at once, through Bucket
+// pointers obtained beforehand (Get, Range, cursors change nothing); its
+// bucket lookups (GetBucket), which cache, need one thread at a time.
 #ifndef REVKV_BTREE_TX_H_
 #define REVKV_BTREE_TX_H_
 

@@ -143,6 +143,54 @@ TEST(ConcurrencyTest, ConcurrentReadTxIsSafeToShareBetweenThreads) {
   for (auto& t : threads) t.join();
 }
 
+// Views taken between two commits share one btree read transaction; threads
+// each taking their own views read it at once while the writer commits. Every
+// view must see a whole commit: all keys of the last round it saw, none torn.
+TEST(ConcurrencyTest, FreshViewsInManyThreadsShareEachSnapshotWhileTheWriterCommits) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(testutil::ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  constexpr int kKeys = 50, kRounds = 200;
+  auto put_round = [&](int round) {
+    return Write(*b, [&](BatchTx& tx) {
+      for (int i = 0; i < kKeys; ++i) {
+        if (absl::Status s = tx.UnsafePut("b", "k" + std::to_string(i), std::to_string(round));
+            !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    });
+  };
+  ASSERT_OK(put_round(0));
+  ASSERT_OK(b->ForceCommit());
+  std::atomic<bool> done{false}, failed{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done.load() && !failed.load()) {
+        absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> view = b->NewConcurrentReadTx();
+        if (!view.ok()) {
+          failed = true;
+          return;
+        }
+        absl::StatusOr<std::string_view> first = (*view)->UnsafeGet("b", "k0");
+        absl::StatusOr<std::string_view> last =
+            (*view)->UnsafeGet("b", "k" + std::to_string(kKeys - 1));
+        // One Lock cycle writes every key: a view holds all or none of it.
+        if (!first.ok() || !last.ok() || *first != *last) failed = true;
+      }
+    });
+  }
+  for (int round = 1; round <= kRounds; ++round) {
+    ASSERT_OK(put_round(round));
+    if (round % 2 == 0) ASSERT_OK(b->ForceCommit());
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(b->OpenReadTxN(), 0);
+}
+
 // The writer appends one key per Lock cycle, the pattern a write buffer
 // absorbs into the newest segment in place; a view must still never change
 // and must hold exactly the keys written before it was taken.

@@ -157,6 +157,48 @@ TEST_F(ReadTxTest, ViewsOpenAtCloseKeepWorking) {
   EXPECT_TRUE(absl::IsFailedPrecondition(b_->NewConcurrentReadTx().status()));
 }
 
+TEST_F(ReadTxTest, ViewsBetweenTwoCommitsShareOneBtreeSnapshot) {
+  ASSERT_OK(Put("k", "v1"));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK_AND_ASSIGN(auto r1, b_->NewConcurrentReadTx());
+  ASSERT_OK(Put("k", "v2"));  // buffered: no commit, the same snapshot below
+  ASSERT_OK_AND_ASSIGN(auto r2, b_->NewConcurrentReadTx());
+  EXPECT_EQ(r1->btree_txid(), b_->LastTxid());
+  EXPECT_EQ(r2->btree_txid(), r1->btree_txid());
+  EXPECT_EQ(ReadAll(*r1, "b"), (KV{{"k", "v1"}}));
+  EXPECT_EQ(ReadAll(*r2, "b"), (KV{{"k", "v2"}}));
+}
+
+TEST_F(ReadTxTest, AViewAfterACommitReadsTheNewSnapshotWhileOlderViewsKeepTheirs) {
+  ASSERT_OK(Put("k", "v1"));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK_AND_ASSIGN(auto before, b_->NewConcurrentReadTx());
+  ASSERT_OK(Put("k", "v2"));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK_AND_ASSIGN(auto after, b_->NewConcurrentReadTx());
+  EXPECT_LT(before->btree_txid(), after->btree_txid());
+  EXPECT_EQ(after->btree_txid(), b_->LastTxid());
+  EXPECT_EQ(after->segment_count(), 0u);
+  EXPECT_EQ(ReadAll(*before, "b"), (KV{{"k", "v1"}}));
+  EXPECT_EQ(ReadAll(*after, "b"), (KV{{"k", "v2"}}));
+}
+
+TEST_F(ReadTxTest, ABucketMissingFromOneSnapshotIsFoundInTheNextOnceCommitted) {
+  ASSERT_OK_AND_ASSIGN(auto early, b_->NewConcurrentReadTx());
+  ASSERT_EQ(ReadAll(*early, "late").size(), 0u);  // looked up, and missing
+  ASSERT_OK(Write(*b_, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeCreateBucket("late"); !s.ok()) return s;
+    return tx.UnsafePut("late", "k", "v");
+  }));
+  ASSERT_OK(b_->ForceCommit());
+  early.reset();
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  EXPECT_EQ(rtx->segment_count(), 0u) << "read from the btree, not the buffer";
+  EXPECT_EQ(ReadAll(*rtx, "late"), (KV{{"k", "v"}}));
+  ASSERT_OK_AND_ASSIGN(std::string_view v, rtx->UnsafeGet("late", "k"));
+  EXPECT_EQ(v, "v");
+}
+
 TEST_F(ReadTxTest, MissingBucketReadsAsEmpty) {
   ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
   ASSERT_OK_AND_ASSIGN(KeyValues got, rtx->UnsafeRange("none", "a", "z", 0));
