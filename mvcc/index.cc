@@ -15,10 +15,21 @@
 namespace revkv::mvcc {
 
 absl::Status Index::Get(std::string_view key, int64_t at_rev, KeyAt* out) const {
+  const uint64_t hash = PointCache::Hash(key);
   std::shared_lock l(mu_);
+  cache_.Prefetch(hash);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
+  // The walk was paid for: let the next point read of the key skip it.
+  KeyAt latest;
+  if (it->second.Get(INT64_MAX, &latest).ok()) cache_.Fill(hash, latest.modified);
   return it->second.Get(at_rev, out);
+}
+
+bool Index::CachedGet(std::string_view key, int64_t at_rev, Revision* rev) const {
+  const uint64_t hash = PointCache::Hash(key);
+  std::shared_lock l(mu_);
+  return cache_.Lookup(hash, rev) && rev->main <= at_rev;
 }
 
 void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
@@ -38,7 +49,9 @@ void Index::Put(std::string_view key, Revision rev) {
 
 absl::Status Index::PutAfter(std::string_view key, Revision rev,
                              absl::FunctionRef<absl::Status(const KeyAt* prev)> write) {
+  const uint64_t hash = PointCache::Hash(key);
   std::unique_lock l(mu_);
+  cache_.Prefetch(hash);  // arrives while `write` runs
   // A key past the last one (keys written in order) goes to the end: the
   // last key is at hand, so the search from the root is skipped.
   auto it = tree_.end();
@@ -49,14 +62,19 @@ absl::Status Index::PutAfter(std::string_view key, Revision rev,
   KeyAt prev;
   const bool live = known && it->second.Get(rev.main, &prev).ok();
   if (absl::Status s = write(live ? &prev : nullptr); !s.ok()) return s;
-  if (!known) it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
+  if (!known) {
+    it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
+    cache_.Reserve(tree_.size());
+  }
   it->second.Put(rev);
+  cache_.Store(hash, rev);
   return absl::OkStatus();
 }
 
 void Index::Restore(std::string_view key, Revision created, Revision modified,
                     int64_t version) {
   std::unique_lock l(mu_);
+  cache_.Clear();  // restores happen at open, before any read: nothing to keep
   auto it = tree_.lower_bound(key);
   if (it == tree_.end() || std::string_view(it->first) != key) {
     it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
@@ -67,6 +85,7 @@ void Index::Restore(std::string_view key, Revision created, Revision modified,
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
   std::unique_lock l(mu_);
+  cache_.Clear();
   auto it = tree_.lower_bound(key);
   Replay(it, key, rev, tombstone, create_revision, version);
 }
@@ -100,6 +119,7 @@ void Index::RestoreRecords(std::vector<Record>* records) {
     return a.rev < b.rev;
   });
   std::unique_lock l(mu_);
+  cache_.Clear();
   auto it = tree_.begin();
   char buf[16];
   for (size_t i = 0; i < records->size(); ++i) {
@@ -141,10 +161,13 @@ absl::Status Index::Tombstone(std::string_view key, Revision rev) {
   std::unique_lock l(mu_);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
+  cache_.Erase(PointCache::Hash(key));
   return it->second.Tombstone(rev);
 }
 
 RevisionSet Index::Compact(int64_t rev) {
+  // The point cache needs nothing: compaction keeps every key's latest put,
+  // and the keys it removes were deleted, which emptied their slots.
   RevisionSet keep;
   // Slices of keys under the lock, so readers and writers get in between.
   constexpr int kSlice = 10000;
@@ -268,6 +291,7 @@ bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_
 bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
   std::unique_lock l(mu_);
   if (!tree_.empty()) return false;
+  cache_.Clear();
   size_t entries = 0;
   // In key order every insert is at the end: O(1). (Out-of-order data still
   // lands in order; a repeated key is caught below by the count.)
@@ -308,7 +332,7 @@ size_t Index::size() const {
 size_t Index::MemoryBytes() const {
   std::shared_lock l(mu_);
   // The tree's nodes, plus what keys and key indexes own on the heap.
-  size_t n = tree_.bytes_used();
+  size_t n = tree_.bytes_used() + cache_.MemoryBytes();
   for (const auto& [key, ki] : tree_) n += key.HeapBytes() + ki.HeapBytes();
   return n;
 }

@@ -23,6 +23,7 @@
 #include "btree/bytes.h"
 #include "mvcc/compact_key.h"
 #include "mvcc/key_index.h"
+#include "mvcc/point_cache.h"
 #include "mvcc/rw_lock.h"
 
 namespace revkv::mvcc {
@@ -61,6 +62,11 @@ class Index {
  public:
   // The key as of at_rev; NotFound if it did not exist then.
   absl::Status Get(std::string_view key, int64_t at_rev, KeyAt* out) const;
+  // A candidate for Get(key, at_rev)'s modified revision from the point
+  // cache (point_cache.h), found without walking the tree: true, with *rev,
+  // when a revision <= at_rev is cached under key's hash. It is the answer
+  // only if the record at *rev holds `key`; if not, ask Get.
+  bool CachedGet(std::string_view key, int64_t at_rev, Revision* rev) const;
   // Calls fn(key, at) in key order for keys in [key, end) that existed at
   // at_rev (end empty: no upper bound) until fn returns false.
   void Range(std::string_view key, std::string_view end, int64_t at_rev,
@@ -111,7 +117,8 @@ class Index {
   // The revisions <= rev that Compact(rev) would keep.
   RevisionSet Keep(int64_t rev) const;
   size_t size() const;
-  // Approximate bytes the index uses (keys, entries, tree nodes).
+  // Approximate bytes the index uses (keys, entries, tree nodes, the point
+  // cache).
   size_t MemoryBytes() const;
 
  private:
@@ -124,6 +131,8 @@ class Index {
 
   mutable RwLock mu_;  // prefers writers: long ranges cannot starve Put
   Tree tree_;
+  // Every change to tree_ keeps the rules of point_cache.h.
+  PointCache cache_;
 };
 
 }  // namespace revkv::mvcc

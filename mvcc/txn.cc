@@ -66,6 +66,18 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   result.rev = cur_rev;
   const size_t limit = opts.count_only ? 0 : (opts.limit > 0 ? size_t(opts.limit) : SIZE_MAX);
   absl::InlinedVector<Revision, 1> revs;  // a point range allocates none
+  if (end.empty() && limit > 0) {
+    // The point cache's candidate holds when its record is this key's.
+    Revision cached;
+    if (store_->index_.CachedGet(key, rev, &cached)) {
+      result.kvs.resize(1);
+      if (ReadRecord(cached, &result.kvs[0]).ok() && result.kvs[0].key == key) {
+        result.count = 1;
+        return result;
+      }
+      result.kvs.clear();
+    }
+  }
   if (end.empty()) {
     KeyAt at;
     if (store_->index_.Get(key, rev, &at).ok()) {

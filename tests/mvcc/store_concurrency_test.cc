@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "backend/backend.h"
 #include "gtest/gtest.h"
@@ -61,6 +63,74 @@ TEST(StoreConcurrency, ReadersSeeWholeTransactionsWhileWritesAndCompactionsRun) 
     for (auto& t : readers) t.join();
     EXPECT_EQ(torn.load(), 0);
     ASSERT_TRUE(s->WaitCompaction().ok());
+    store->reset();
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Point reads go through the point cache, which readers fill while the
+// writer stores into and empties it: each read transaction must still see a
+// and b equal (one transaction writes or deletes both), and never older
+// values than a read before it.
+TEST(StoreConcurrency, PointReadsSeeWholeTransactionsWhilePutsAndDeletesRun) {
+  char tmpl[] = "/tmp/revkv-mvcc-point-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  {
+    auto cfg = backend::DefaultBackendConfig();
+    cfg.path = dir + "/db";
+    cfg.no_sync = true;
+    cfg.batch_limit = 20;
+    auto b = backend::Backend::Open(cfg);
+    ASSERT_TRUE(b.ok()) << b.status();
+    auto store = Store::Open(b->get());
+    ASSERT_TRUE(store.ok()) << store.status();
+    Store* s = store->get();
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad{0}, reads{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 2; ++t) {
+      readers.emplace_back([&] {
+        int last = -1;
+        while (!stop.load()) {
+          auto txn = s->Read();
+          if (!txn.ok()) continue;
+          auto ra = (*txn)->Range("a", "", {});
+          auto rb = (*txn)->Range("b", "", {});
+          if (!ra.ok() || !rb.ok()) {
+            bad++;
+            continue;
+          }
+          reads++;
+          if (ra->kvs.size() != rb->kvs.size()) {
+            bad++;
+          } else if (!ra->kvs.empty()) {
+            if (ra->kvs[0].value != rb->kvs[0].value) bad++;
+            const int v = std::stoi(ra->kvs[0].value);
+            if (v < last) bad++;
+            last = v;
+          }
+        }
+      });
+    }
+    for (int i = 0; i < 600; ++i) {
+      auto txn = s->Write();
+      ASSERT_TRUE(txn.ok());
+      if (i % 7 == 6) {
+        ASSERT_TRUE((*txn)->DeleteRange("a", "c").ok());
+      } else {
+        std::string v = std::to_string(i);
+        ASSERT_TRUE((*txn)->Put("a", v).ok());
+        ASSERT_TRUE((*txn)->Put("b", v).ok());
+      }
+      ASSERT_TRUE((*txn)->End().ok());
+    }
+    while (reads.load() < 10) ASSERT_TRUE(s->Put("z", "pad").ok());
+    stop = true;
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(bad.load(), 0);
     store->reset();
     ASSERT_TRUE((*b)->Close().ok());
   }

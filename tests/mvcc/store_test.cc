@@ -8,6 +8,7 @@
 #include <random>
 
 #include "backend/backend.h"
+#include "mvcc/point_cache.h"
 #include "tests/mvcc/store_env.h"
 #include "gtest/gtest.h"
 
@@ -45,6 +46,52 @@ class StoreTest : public ::testing::Test {
   StoreEnv env_;
   Store* store_ = nullptr;
 };
+
+// Two keys whose hashes share a slot and tag of the point cache's smallest
+// table (4096 slots), found by the birthday bound among some 20,000 keys.
+std::pair<std::string, std::string> KeysSharingACacheSlot() {
+  std::map<uint64_t, std::string> seen;
+  for (int i = 0;; ++i) {
+    std::string k = "key" + std::to_string(i);
+    const uint64_t h = PointCache::Hash(k);
+    const uint64_t slot_and_tag = (h & 4095) | ((h >> 48) << 12);
+    auto [it, inserted] = seen.emplace(slot_and_tag, k);
+    if (!inserted) return {it->second, k};
+  }
+}
+
+TEST_F(StoreTest, APointRangeWhoseCachedRevisionIsAnotherKeysReadsItsOwn) {
+  const auto [a, b] = KeysSharingACacheSlot();
+  Put(a, "va");
+  Put(b, "vb");  // the slot now holds b's revision, under a's tag too
+  EXPECT_EQ(Get1(a), (KeyValue{a, 2, 2, 1, "va", 0}));
+  EXPECT_EQ(Get1(b), (KeyValue{b, 3, 3, 1, "vb", 0}));
+  Put(a, "va2");  // and a's again
+  EXPECT_EQ(Get1(b), (KeyValue{b, 3, 3, 1, "vb", 0}));
+  EXPECT_EQ(Get1(a), (KeyValue{a, 2, 4, 2, "va2", 0}));
+}
+
+TEST_F(StoreTest, APointRangeOfADeletedKeyFindsNothingWhateverTheCacheHeld) {
+  const auto [a, b] = KeysSharingACacheSlot();
+  Put(a, "va");
+  Put(b, "vb");
+  ASSERT_TRUE(store_->DeleteRange(b, "").ok());  // empties the shared slot
+  EXPECT_EQ(Get1(a).value, "va");  // read through the index, and cached again
+  ASSERT_TRUE(store_->DeleteRange(a, "").ok());
+  for (const std::string& k : {a, b}) {
+    auto r = store_->Range(k, "", {});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->count, 0);
+    EXPECT_TRUE(r->kvs.empty());
+  }
+}
+
+TEST_F(StoreTest, APointRangeAtAnOlderRevisionThanTheCachedPutReadsThatRevision) {
+  Put("a", "1");
+  Put("a", "2");  // cached: revision 3
+  EXPECT_EQ(Get1("a", 2), (KeyValue{"a", 2, 2, 1, "1", 0}));
+  EXPECT_EQ(Get1("a", 3), (KeyValue{"a", 2, 3, 2, "2", 0}));
+}
 
 TEST_F(StoreTest, FreshStoreIsAtRevisionOne) {
   EXPECT_EQ(store_->Rev(), 1);

@@ -1,0 +1,52 @@
+#include "mvcc/point_cache.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+
+#include <sys/mman.h>
+
+#include "xxhash.h"
+
+namespace revkv::mvcc {
+
+uint64_t PointCache::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+void PointCache::Clear() {
+  if (mapping_ != nullptr) munmap(mapping_, mapping_bytes_);
+  slots_ = nullptr;
+  mapping_ = nullptr;
+  mapping_bytes_ = 0;
+  mask_ = 0;
+  capacity_ = 0;
+}
+
+void PointCache::Resize(size_t min_slots) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t n = std::bit_ceil(std::max(min_slots, kMinSlots));
+  const size_t bytes = n * sizeof(uint64_t);
+  // Room to align the table to a huge page.
+  const size_t mapped = bytes >= kHugePage ? bytes + kHugePage : bytes;
+  void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return;  // no memory: keep the smaller cache
+  char* p = static_cast<char*>(m);
+  if (bytes >= kHugePage) {
+    p += (kHugePage - reinterpret_cast<uintptr_t>(p) % kHugePage) % kHugePage;
+    madvise(p, bytes, MADV_HUGEPAGE);  // advice: fine if refused
+  }
+  // Each old slot goes to both slots it splits into. One is its key's; in
+  // the other it can only match other keys, whose records then reject it.
+  uint64_t* next = reinterpret_cast<uint64_t*>(p);
+  for (size_t i = 0; i < capacity_; ++i) {
+    if (slots_[i] == 0) continue;
+    for (size_t j = i; j < n; j += capacity_) next[j] = slots_[i];
+  }
+  Clear();
+  slots_ = next;
+  mapping_ = m;
+  mapping_bytes_ = mapped;
+  mask_ = n - 1;
+  capacity_ = n;
+}
+
+}  // namespace revkv::mvcc

@@ -1,0 +1,97 @@
+// PointCache: what a slot may hold, and what survives growing.
+#include "mvcc/point_cache.h"
+
+#include <cstdint>
+
+#include "gtest/gtest.h"
+
+namespace revkv::mvcc {
+namespace {
+
+constexpr uint64_t kHash = 0xabcd'0000'0000'0123;
+
+TEST(PointCache, AnEmptyCacheHoldsNothing) {
+  PointCache c;
+  Revision r;
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+  c.Store(kHash, Revision{5, 0});  // no table yet: nothing to store into
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+  EXPECT_EQ(c.MemoryBytes(), 0u);
+}
+
+TEST(PointCache, AStoredRevisionIsFoundUnderItsHash) {
+  PointCache c;
+  c.Reserve(10);
+  c.Store(kHash, Revision{7, 3});
+  Revision r;
+  ASSERT_TRUE(c.Lookup(kHash, &r));
+  EXPECT_EQ(r, (Revision{7, 3}));
+  c.Store(kHash, Revision{9, 0});
+  ASSERT_TRUE(c.Lookup(kHash, &r));
+  EXPECT_EQ(r, (Revision{9, 0}));
+}
+
+TEST(PointCache, AHashWithTheSameSlotButAnotherTagMisses) {
+  PointCache c;
+  c.Reserve(10);
+  c.Store(kHash, Revision{7, 0});
+  Revision r;
+  EXPECT_FALSE(c.Lookup(kHash ^ (uint64_t{1} << 63), &r));
+}
+
+TEST(PointCache, EraseEmptiesTheSlot) {
+  PointCache c;
+  c.Reserve(10);
+  c.Store(kHash, Revision{7, 0});
+  c.Erase(kHash);
+  Revision r;
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+}
+
+TEST(PointCache, ARevisionTooLargeToPackEmptiesTheSlotInsteadOfKeepingAnOlderOne) {
+  PointCache c;
+  c.Reserve(10);
+  Revision r;
+  c.Store(kHash, Revision{7, 0});
+  c.Store(kHash, Revision{8, 128});  // sub revisions pack up to 127
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+  c.Store(kHash, Revision{9, 127});
+  ASSERT_TRUE(c.Lookup(kHash, &r));
+  EXPECT_EQ(r, (Revision{9, 127}));
+  c.Store(kHash, Revision{int64_t{1} << 40, 0});  // main revisions up to 2^40 - 1
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+}
+
+TEST(PointCache, GrowingKeepsEveryStoredRevisionUnderItsHash) {
+  PointCache c;
+  c.Reserve(10);
+  const size_t before = c.MemoryBytes();
+  for (uint64_t i = 0; i < 1000; ++i) c.Store(i * 0x9e37'79b9'7f4a'7c15ull, Revision{int64_t(i) + 2, 0});
+  c.Reserve(1'000'000);
+  ASSERT_GT(c.MemoryBytes(), before);
+  EXPECT_GE(c.MemoryBytes(), 2'000'000 * sizeof(uint64_t));
+  int found = 0;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    Revision r;
+    if (c.Lookup(i * 0x9e37'79b9'7f4a'7c15ull, &r)) {
+      EXPECT_EQ(r.main, int64_t(i) + 2);
+      ++found;
+    }
+  }
+  // i * odd constant: distinct low 12 bits, so no two shared a slot of the
+  // 4096 before growing, and none was lost.
+  EXPECT_EQ(found, 1000);
+}
+
+TEST(PointCache, ClearEmptiesAndFrees) {
+  PointCache c;
+  c.Reserve(10);
+  c.Store(kHash, Revision{7, 0});
+  c.Clear();
+  Revision r;
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+  EXPECT_EQ(c.MemoryBytes(), 0u);
+}
+
+}  // namespace
+}  // namespace revkv::mvcc
