@@ -52,11 +52,13 @@ Backend::~Backend() {
 
 void Backend::CommitterLoop() {
   std::unique_lock<std::mutex> l(stop_mu_);
+  std::chrono::steady_clock::duration wait = config_.batch_interval;
   while (true) {
-    // A timer, not synchronisation: wakes at each interval or at stop.
-    if (stop_cv_.wait_for(l, config_.batch_interval, [this] { return stop_; })) return;
+    // A timer, not synchronisation: wakes when the oldest pending write is
+    // due (or an interval from now), or at stop.
+    if (stop_cv_.wait_for(l, wait, [this] { return stop_; })) return;
     l.unlock();
-    batch_->Commit().IgnoreError();  // a failure is kept by the BatchTx
+    wait = batch_->CommitIfDue(config_.batch_interval);
     l.lock();
   }
 }

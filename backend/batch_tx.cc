@@ -72,7 +72,7 @@ absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
   absl::StatusOr<btree::Bucket*> b = wtx_->CreateBucket(bucket);
   if (!b.ok()) return b.status();
   buffer_.CreateBucket(bucket);
-  pending_++;
+  AddPending();
   return absl::OkStatus();
 }
 
@@ -80,7 +80,7 @@ absl::Status BatchTx::UnsafeDeleteBucket(std::string_view bucket) {
   if (absl::Status s = EnsureTx(); !s.ok()) return s;
   if (absl::Status s = wtx_->DeleteBucket(bucket); !s.ok()) return s;
   buffer_.DeleteBucket(bucket);
-  pending_++;
+  AddPending();
   return absl::OkStatus();
 }
 
@@ -91,7 +91,7 @@ absl::Status BatchTx::Put(std::string_view bucket, std::string_view key,
   if (seq) (*b)->SetFillPercent(kSeqFillPercent);
   if (absl::Status s = (*b)->Put(key, value); !s.ok()) return s;
   buffer_.Put(bucket, key, value);
-  pending_++;
+  AddPending();
   return absl::OkStatus();
 }
 
@@ -110,7 +110,7 @@ absl::Status BatchTx::UnsafeDelete(std::string_view bucket, std::string_view key
   if (!b.ok()) return b.status();
   if (absl::Status s = (*b)->Delete(key); !s.ok()) return s;
   buffer_.Delete(bucket, key);
-  pending_++;
+  AddPending();
   return absl::OkStatus();
 }
 
@@ -165,6 +165,16 @@ absl::Status BatchTx::CommitLocked() {
 absl::Status BatchTx::Commit() {
   std::lock_guard<std::mutex> l(mu_);
   return CommitLocked();
+}
+
+std::chrono::steady_clock::duration BatchTx::CommitIfDue(
+    std::chrono::steady_clock::duration interval) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (pending_ == 0) return interval;
+  const auto age = std::chrono::steady_clock::now() - first_pending_;
+  if (age < interval) return interval - age;
+  CommitLocked().IgnoreError();  // a failure is kept in error_
+  return interval;
 }
 
 absl::Status BatchTx::CommitAndStop() {

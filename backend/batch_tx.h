@@ -5,8 +5,11 @@
 // read buffer, so every read transaction taken afterwards sees the writes
 // although the btree commit may come later; if at least batch_limit writes
 // are then pending, Unlock commits. Besides, the backend's committer thread
-// commits every batch_interval, and Commit/ForceCommit commit at once. A
-// commit with nothing pending does nothing (the btree txid does not move).
+// commits once the oldest pending write is batch_interval old (so no write
+// waits longer, as with etcd's ticker, but a batch the limit just committed
+// is not followed by a near-empty one), and Commit/ForceCommit commit at
+// once. A commit with nothing pending does nothing (the btree txid does not
+// move).
 //
 // Durability: a write is durable once a commit that follows it returned OK
 // (Commit, or Backend::ForceCommit/Close). If a commit fails (e.g. fsync),
@@ -22,6 +25,7 @@
 #ifndef REVKV_BACKEND_BATCH_TX_H_
 #define REVKV_BACKEND_BATCH_TX_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -71,6 +75,11 @@ class BatchTx {
   absl::Status Commit();
   // Commits and stops: every later write fails (Backend::Close uses it).
   absl::Status CommitAndStop();
+  // The committer's step: commits if the oldest pending write is at least
+  // `interval` old; returns how long until one will be (`interval` when
+  // nothing is pending or it just committed). Takes the lock; a commit's
+  // error is kept (see above).
+  std::chrono::steady_clock::duration CommitIfDue(std::chrono::steady_clock::duration interval);
 
   // Writes since the last commit (requires the lock).
   int64_t UnsafePending() const { return pending_; }
@@ -95,6 +104,11 @@ class BatchTx {
                    bool seq);
   // Publishes the write buffer (lock held).
   void Publish();
+  // Counts one more pending write, noting when the first came (lock held).
+  void AddPending() {
+    if (pending_++ == 0) first_pending_ = std::chrono::steady_clock::now();
+  }
+
   // Publishes, then commits pending writes (lock held). On failure the
   // BatchTx becomes failed.
   absl::Status CommitLocked();
@@ -105,6 +119,7 @@ class BatchTx {
   // Guarded by mu_:
   std::unique_ptr<btree::Tx> wtx_;
   int64_t pending_ = 0;
+  std::chrono::steady_clock::time_point first_pending_;  // valid when pending_ > 0
   WriteBuffer buffer_;
   absl::Status error_;   // sticky: a failed commit
   PreCommitHook pre_commit_;

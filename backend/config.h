@@ -15,9 +15,10 @@ namespace revkv::backend {
 struct BackendConfig {
   // The database file. Defrag writes "<path>.defrag" next to it.
   std::string path;
-  // The background committer commits pending writes this often. Zero or
-  // negative disables the committer (commits then happen only by limit,
-  // ForceCommit, Commit, Snapshot, Hash, Defrag and Close).
+  // The background committer commits a pending write at most this long
+  // after it was made (etcd's batch interval). Zero or negative disables
+  // the committer (commits then happen only by limit, ForceCommit, Commit,
+  // Snapshot, Hash, Defrag and Close).
   std::chrono::milliseconds batch_interval{100};
   // A BatchTx Unlock commits when at least this many writes are pending.
   // Zero or negative: no limit.

@@ -120,6 +120,27 @@ TEST(BatchTxTest, CommitterCommitsAfterTheInterval) {
   EXPECT_EQ(b->CommitCount(), commits);
 }
 
+TEST(BatchTxTest, CommitIfDueCommitsOnlyOnceTheOldestPendingWriteIsOldEnough) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  BatchTx& tx = b->batch_tx();
+  const auto hour = std::chrono::steady_clock::duration(std::chrono::hours(1));
+  EXPECT_EQ(tx.CommitIfDue(hour), hour) << "nothing pending: wait a whole interval";
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(Write(*b, [](BatchTx& t) { return t.UnsafeCreateBucket("b"); }));
+  const auto wait = tx.CommitIfDue(hour);
+  EXPECT_GT(wait, std::chrono::steady_clock::duration::zero());
+  EXPECT_LE(wait, hour);
+  EXPECT_EQ(b->LastTxid(), start) << "a fresh write is not due yet";
+  ASSERT_OK(Write(*b, [](BatchTx& t) { return t.UnsafePut("b", "k", "v"); }));
+  EXPECT_LE(tx.CommitIfDue(hour), wait) << "the first pending write sets the deadline";
+  EXPECT_EQ(tx.CommitIfDue(std::chrono::steady_clock::duration::zero()),
+            std::chrono::steady_clock::duration::zero());
+  EXPECT_GT(b->LastTxid(), start) << "due: committed";
+  tx.Lock();
+  EXPECT_EQ(tx.UnsafePending(), 0);
+  tx.Unlock();
+}
+
 TEST(BatchTxTest, CommitAndStopCommitsThenRefusesWrites) {
   ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
   const btree::txid_t start = b->LastTxid();
