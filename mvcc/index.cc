@@ -219,9 +219,30 @@ namespace {
 // inserting one.
 using Batch = std::vector<std::pair<CompactKey, KeyIndex>>;
 
-// A bounded queue of batches with one producer and one consumer.
+// A bounded queue of batches with one producer and one consumer, which also
+// hands emptied batches back: a batch is some 600 KiB, and a fresh one per
+// batch cost the decoder page faults and the inserter an munmap each.
 class BatchQueue {
  public:
+  // An empty batch with room for `size` entries (a recycled one if any).
+  Batch TakeEmpty(size_t size) {
+    Batch b;
+    {
+      std::lock_guard l(mu_);
+      if (!free_.empty()) {
+        b = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    b.reserve(size);
+    return b;
+  }
+  // Gives back a batch the consumer is done with.
+  void Recycle(Batch b) {
+    b.clear();
+    std::lock_guard l(mu_);
+    free_.push_back(std::move(b));
+  }
   // Blocks while the queue is full.
   void Push(Batch b) {
     std::unique_lock l(mu_);
@@ -256,10 +277,12 @@ class BatchQueue {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Batch> q_;
+  std::vector<Batch> free_;
   bool closed_ = false, ok_ = false;
 };
 
-// Decodes every entry of `chunks` into batches of `batch_size`; false if the
+// Decodes every entry of `chunks` into batches of `batch_size`, each passed
+// to emit(Batch&), which leaves it empty for the next entries; false if the
 // data is malformed.
 template <typename Emit>
 bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_size,
@@ -275,14 +298,10 @@ bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_
       KeyIndex ki;
       if (!ki.DecodeFrom(&in)) return false;
       batch.emplace_back(CompactKey(key), std::move(ki));
-      if (batch.size() == batch_size) {
-        emit(std::move(batch));
-        batch = Batch();
-        batch.reserve(batch_size);
-      }
+      if (batch.size() == batch_size) emit(batch);
     }
   }
-  if (!batch.empty()) emit(std::move(batch));
+  if (!batch.empty()) emit(batch);
   return true;
 }
 
@@ -298,22 +317,30 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
   auto insert = [&](Batch& batch) {
     for (auto& [key, ki] : batch) tree_.emplace_hint(tree_.end(), std::move(key), std::move(ki));
     entries += batch.size();
+    batch.clear();
   };
   size_t bytes = 0;
   for (std::string_view c : chunks) bytes += c.size();
   bool ok;
   if (bytes < kParallelLoadBytes) {
-    ok = DecodeCheckpoint(chunks, 4096, [&](Batch b) { insert(b); });
+    ok = DecodeCheckpoint(chunks, 4096, insert);
   } else {
     // Decoding, with the heap blocks of long histories, runs on a second
     // thread while this one builds the tree, as etcd's restore feeds its
     // index from a goroutine: about 40% off a large open on two cores.
     BatchQueue queue;
+    constexpr size_t kBatch = 4096;
     std::thread decoder([&] {
-      queue.Close(DecodeCheckpoint(chunks, 16384, [&](Batch b) { queue.Push(std::move(b)); }));
+      queue.Close(DecodeCheckpoint(chunks, kBatch, [&](Batch& b) {
+        queue.Push(std::move(b));
+        b = queue.TakeEmpty(kBatch);
+      }));
     });
     Batch batch;
-    while (queue.Pop(&batch)) insert(batch);
+    while (queue.Pop(&batch)) {
+      insert(batch);
+      queue.Recycle(std::move(batch));
+    }
     decoder.join();
     ok = queue.ok();
   }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,126 +16,124 @@
 namespace revkv::mvcc {
 namespace {
 
-TEST(StoreConcurrency, ReadersSeeWholeTransactionsWhileWritesAndCompactionsRun) {
-  char tmpl[] = "/tmp/revkv-mvcc-conc-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
-  {
+// A store in a fresh directory (removed after), syncing nothing and
+// committing every 20 writes so that commits interleave with the readers.
+class StoreConcurrency : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/revkv-mvcc-conc-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
     auto cfg = backend::DefaultBackendConfig();
-    cfg.path = dir + "/db";
+    cfg.path = dir_ + "/db";
     cfg.no_sync = true;
     cfg.batch_limit = 20;
     auto b = backend::Backend::Open(cfg);
     ASSERT_TRUE(b.ok()) << b.status();
-    auto store = Store::Open(b->get());
+    backend_ = *std::move(b);
+    auto store = Store::Open(backend_.get());
     ASSERT_TRUE(store.ok()) << store.status();
-    Store* s = store->get();
-
-    // Each transaction writes the same value to keys a and b: a reader must
-    // never see them differ.
-    std::atomic<bool> stop{false};
-    std::atomic<int> torn{0}, reads{0};
-    std::vector<std::thread> readers;
-    for (int t = 0; t < 2; ++t) {
-      readers.emplace_back([&] {
-        while (!stop.load()) {
-          auto r = s->Range("a", "c", {});
-          if (!r.ok()) continue;
-          reads++;
-          if (r->kvs.size() == 2 && r->kvs[0].value != r->kvs[1].value) torn++;
-          if (r->kvs.size() == 1) torn++;
-        }
-      });
-    }
-    for (int i = 0; i < 400; ++i) {
-      auto txn = s->Write();
-      ASSERT_TRUE(txn.ok());
-      std::string v = std::to_string(i);
-      ASSERT_TRUE((*txn)->Put("a", v).ok());
-      ASSERT_TRUE((*txn)->Put("b", v).ok());
-      ASSERT_TRUE((*txn)->End().ok());
-      if (i % 50 == 49) {
-        ASSERT_TRUE(s->Compact(s->Rev() - 10).ok());
-      }
-    }
-    // Keep writing until the readers have read at least a little.
-    while (reads.load() < 10) ASSERT_TRUE(s->Put("z", "pad").ok());
-    stop = true;
-    for (auto& t : readers) t.join();
-    EXPECT_EQ(torn.load(), 0);
-    ASSERT_TRUE(s->WaitCompaction().ok());
-    store->reset();
-    ASSERT_TRUE((*b)->Close().ok());
+    store_ = *std::move(store);
   }
-  std::filesystem::remove_all(dir);
+  void TearDown() override {
+    store_.reset();
+    if (backend_ != nullptr) {
+      EXPECT_TRUE(backend_->Close().ok());
+    }
+    backend_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+  std::unique_ptr<backend::Backend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreConcurrency, ReadersSeeWholeTransactionsWhileWritesAndCompactionsRun) {
+  Store* s = store_.get();
+  // Each transaction writes the same value to keys a and b: a reader must
+  // never see them differ.
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto r = s->Range("a", "c", {});
+        if (!r.ok()) continue;
+        reads++;
+        if (r->kvs.size() == 2 && r->kvs[0].value != r->kvs[1].value) torn++;
+        if (r->kvs.size() == 1) torn++;
+      }
+    });
+  }
+  for (int i = 0; i < 400; ++i) {
+    auto txn = s->Write();
+    ASSERT_TRUE(txn.ok());
+    std::string v = std::to_string(i);
+    ASSERT_TRUE((*txn)->Put("a", v).ok());
+    ASSERT_TRUE((*txn)->Put("b", v).ok());
+    ASSERT_TRUE((*txn)->End().ok());
+    if (i % 50 == 49) {
+      ASSERT_TRUE(s->Compact(s->Rev() - 10).ok());
+    }
+  }
+  // Keep writing until the readers have read at least a little.
+  while (reads.load() < 10) ASSERT_TRUE(s->Put("z", "pad").ok());
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(torn.load(), 0);
+  ASSERT_TRUE(s->WaitCompaction().ok());
 }
 
 // Point reads go through the point cache, which readers fill while the
 // writer stores into and empties it: each read transaction must still see a
 // and b equal (one transaction writes or deletes both), and never older
 // values than a read before it.
-TEST(StoreConcurrency, PointReadsSeeWholeTransactionsWhilePutsAndDeletesRun) {
-  char tmpl[] = "/tmp/revkv-mvcc-point-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
-  {
-    auto cfg = backend::DefaultBackendConfig();
-    cfg.path = dir + "/db";
-    cfg.no_sync = true;
-    cfg.batch_limit = 20;
-    auto b = backend::Backend::Open(cfg);
-    ASSERT_TRUE(b.ok()) << b.status();
-    auto store = Store::Open(b->get());
-    ASSERT_TRUE(store.ok()) << store.status();
-    Store* s = store->get();
-
-    std::atomic<bool> stop{false};
-    std::atomic<int> bad{0}, reads{0};
-    std::vector<std::thread> readers;
-    for (int t = 0; t < 2; ++t) {
-      readers.emplace_back([&] {
-        int last = -1;
-        while (!stop.load()) {
-          auto txn = s->Read();
-          if (!txn.ok()) continue;
-          auto ra = (*txn)->Range("a", "", {});
-          auto rb = (*txn)->Range("b", "", {});
-          if (!ra.ok() || !rb.ok()) {
-            bad++;
-            continue;
-          }
-          reads++;
-          if (ra->kvs.size() != rb->kvs.size()) {
-            bad++;
-          } else if (!ra->kvs.empty()) {
-            if (ra->kvs[0].value != rb->kvs[0].value) bad++;
-            const int v = std::stoi(ra->kvs[0].value);
-            if (v < last) bad++;
-            last = v;
-          }
+TEST_F(StoreConcurrency, PointReadsSeeWholeTransactionsWhilePutsAndDeletesRun) {
+  Store* s = store_.get();
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      int last = -1;
+      while (!stop.load()) {
+        auto txn = s->Read();
+        if (!txn.ok()) continue;
+        auto ra = (*txn)->Range("a", "", {});
+        auto rb = (*txn)->Range("b", "", {});
+        if (!ra.ok() || !rb.ok()) {
+          bad++;
+          continue;
         }
-      });
-    }
-    for (int i = 0; i < 600; ++i) {
-      auto txn = s->Write();
-      ASSERT_TRUE(txn.ok());
-      if (i % 7 == 6) {
-        ASSERT_TRUE((*txn)->DeleteRange("a", "c").ok());
-      } else {
-        std::string v = std::to_string(i);
-        ASSERT_TRUE((*txn)->Put("a", v).ok());
-        ASSERT_TRUE((*txn)->Put("b", v).ok());
+        reads++;
+        if (ra->kvs.size() != rb->kvs.size()) {
+          bad++;
+        } else if (!ra->kvs.empty()) {
+          if (ra->kvs[0].value != rb->kvs[0].value) bad++;
+          const int v = std::stoi(ra->kvs[0].value);
+          if (v < last) bad++;
+          last = v;
+        }
       }
-      ASSERT_TRUE((*txn)->End().ok());
-    }
-    while (reads.load() < 10) ASSERT_TRUE(s->Put("z", "pad").ok());
-    stop = true;
-    for (auto& t : readers) t.join();
-    EXPECT_EQ(bad.load(), 0);
-    store->reset();
-    ASSERT_TRUE((*b)->Close().ok());
+    });
   }
-  std::filesystem::remove_all(dir);
+  for (int i = 0; i < 600; ++i) {
+    auto txn = s->Write();
+    ASSERT_TRUE(txn.ok());
+    if (i % 7 == 6) {
+      ASSERT_TRUE((*txn)->DeleteRange("a", "c").ok());
+    } else {
+      std::string v = std::to_string(i);
+      ASSERT_TRUE((*txn)->Put("a", v).ok());
+      ASSERT_TRUE((*txn)->Put("b", v).ok());
+    }
+    ASSERT_TRUE((*txn)->End().ok());
+  }
+  while (reads.load() < 10) ASSERT_TRUE(s->Put("z", "pad").ok());
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
 }
 
 }  // namespace
