@@ -51,6 +51,10 @@ class BatchTx {
   // Publishes this cycle's writes to readers; commits if batch_limit writes
   // are pending (its error is kept: see above).
   void Unlock();
+  // Publishes this cycle's writes now, before Unlock (requires the lock), so
+  // that a caller can make them visible together with state of its own
+  // under its own lock, and leave the commit Unlock may make outside it.
+  void UnsafePublish() { Publish(); }
 
   // The writes. Each fails without effect when the backend is closed
   // (FailedPrecondition) or failed (the commit error), or the btree refuses

@@ -223,8 +223,11 @@ absl::Status TxnWrite::End() {
     // Bump the revision and publish the writes together (see Store::Read).
     std::unique_lock l(store_->rev_mu_);
     if (changed) store_->current_rev_++;
-    tx_->Unlock();
+    tx_->UnsafePublish();
   }
+  // A commit that Unlock makes (its fsync) runs outside rev_mu_: readers
+  // taking a revision never wait for it.
+  tx_->Unlock();
   write_lock_.unlock();
   return absl::OkStatus();
 }

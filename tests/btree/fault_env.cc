@@ -36,6 +36,7 @@ class FaultEnv::FaultFile : public File {
     return inner_->WriteAt(offset, data.substr(0, n));
   }
   absl::Status Sync() override {
+    env_->MaybeHoldSync();
     if (absl::Status s = env_->Before(FaultOp::kSync, path_); !s.ok()) return s;
     return inner_->Sync();
   }
@@ -74,6 +75,31 @@ absl::Status FaultEnv::RemoveFile(const std::string& path) {
 }
 bool FaultEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
 absl::Status FaultEnv::SyncDir(const std::string& dir) { return base_->SyncDir(dir); }
+
+void FaultEnv::HoldSyncs() {
+  std::lock_guard l(mu_);
+  hold_syncs_ = true;
+}
+
+void FaultEnv::WaitForHeldSync() {
+  std::unique_lock l(mu_);
+  hold_cv_.wait(l, [&] { return held_ > 0; });
+}
+
+void FaultEnv::ReleaseSyncs() {
+  std::lock_guard l(mu_);
+  hold_syncs_ = false;
+  hold_cv_.notify_all();
+}
+
+void FaultEnv::MaybeHoldSync() {
+  std::unique_lock l(mu_);
+  if (!hold_syncs_) return;
+  held_++;
+  hold_cv_.notify_all();
+  hold_cv_.wait(l, [&] { return !hold_syncs_; });
+  held_--;
+}
 
 void FaultEnv::FailNth(FaultOp op, uint64_t n) {
   std::lock_guard<std::mutex> l(mu_);

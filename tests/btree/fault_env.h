@@ -29,6 +29,10 @@
 // persisted a later write but not an earlier one before the power went out;
 // TearNthWrite(n) lets only the first half of its bytes land (a torn page).
 //
+// Holding syncs: after HoldSyncs(), every Sync waits (inside the call, before
+// reaching the file) until ReleaseSyncs(); WaitForHeldSync() returns once one
+// is waiting. For tests of what must not wait behind a commit's fsync.
+//
 // Counters count operations seen since construction or ResetCounters(),
 // failed and dropped ones included.
 //
@@ -36,6 +40,7 @@
 #ifndef REVKV_TESTS_BTREE_FAULT_ENV_H_
 #define REVKV_TESTS_BTREE_FAULT_ENV_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -87,6 +92,11 @@ class FaultEnv : public Env {
   // Whether writes are being dropped now.
   bool dropping_writes() const;
 
+  // Holding syncs.
+  void HoldSyncs();
+  void WaitForHeldSync();
+  void ReleaseSyncs();
+
   // Counters.
   uint64_t writes() const { return Count(FaultOp::kWrite); }
   uint64_t syncs() const { return Count(FaultOp::kSync); }
@@ -110,6 +120,8 @@ class FaultEnv : public Env {
   // For a WriteAt that passed Before: how many of its `n` bytes reach the
   // file (n, n / 2 or 0).
   size_t BytesToPersist(size_t n);
+  // Waits while syncs are held.
+  void MaybeHoldSync();
 
   Env* const base_;
   mutable std::mutex mu_;
@@ -120,6 +132,9 @@ class FaultEnv : public Env {
   uint64_t tear_countdown_ = 0;
   uint64_t dropped_ = 0;
   uint64_t injected_ = 0;
+  std::condition_variable hold_cv_;
+  bool hold_syncs_ = false;
+  int held_ = 0;  // syncs waiting now
 };
 
 }  // namespace revkv::btree

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "mvcc/store.h"
+#include "tests/btree/fault_env.h"
 
 namespace revkv::mvcc {
 namespace {
@@ -134,6 +137,49 @@ TEST_F(StoreConcurrency, PointReadsSeeWholeTransactionsWhilePutsAndDeletesRun) {
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+// A put that fills the batch commits in its Unlock; its fsync must not hold
+// the lock readers take their revision under (reads never wait for the
+// writer). The FaultEnv holds the fsync until the read is done.
+TEST(StoreCommit, AReadDoesNotWaitForTheCommitOfAPutThatFilledTheBatch) {
+  char tmpl[] = "/tmp/revkv-mvcc-commit-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  btree::FaultEnv env;
+  {
+    auto cfg = backend::DefaultBackendConfig();
+    cfg.path = dir + "/db";
+    cfg.env = &env;
+    cfg.batch_limit = 1;
+    cfg.batch_interval = std::chrono::milliseconds(0);
+    auto b = backend::Backend::Open(cfg);
+    ASSERT_TRUE(b.ok()) << b.status();
+    auto store = Store::Open(b->get());
+    ASSERT_TRUE(store.ok()) << store.status();
+    Store* s = store->get();
+    ASSERT_TRUE(s->Put("a", "1").ok());
+
+    env.HoldSyncs();
+    absl::StatusOr<int64_t> put;
+    std::thread writer([&] { put = s->Put("a", "2"); });
+    env.WaitForHeldSync();  // the writer is in its commit's fsync now
+    auto read = std::async(std::launch::async, [&] { return s->Range("a", "", {}); });
+    // A deadline to report a hang as a failure, not a synchronisation.
+    const bool done = read.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+    EXPECT_TRUE(done) << "the read waited for the commit";
+    env.ReleaseSyncs();
+    writer.join();
+    ASSERT_TRUE(put.ok()) << put.status();
+    absl::StatusOr<RangeResult> r = read.get();
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->kvs.size(), 1u);
+    EXPECT_EQ(r->kvs[0].value, "2") << "published before its commit";
+    EXPECT_EQ(r->rev, *put);
+    store->reset();
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
