@@ -220,8 +220,8 @@ namespace {
 using Batch = std::vector<std::pair<CompactKey, KeyIndex>>;
 
 // A bounded queue of batches with one producer and one consumer, which also
-// hands emptied batches back: a batch is some 600 KiB, and a fresh one per
-// batch cost the decoder page faults and the inserter an munmap each.
+// hands emptied batches back: a fresh batch per hand-off cost the decoder
+// page faults and the inserter an munmap each.
 class BatchQueue {
  public:
   // An empty batch with room for `size` entries (a recycled one if any).
@@ -273,8 +273,8 @@ class BatchQueue {
   }
 
  private:
-  // Slack for the two threads' hiccups (on two cores the scheduler parks
-  // one now and then); with 4 batches the 1M-key open took ~1.3x longer.
+  // Slack (at most ~5 MiB of 4,096-entry batches) so that neither thread
+  // waits while the scheduler parks the other for a moment on two cores.
   static constexpr size_t kMaxBatches = 32;
   std::mutex mu_;
   std::condition_variable cv_;
