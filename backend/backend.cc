@@ -37,7 +37,10 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& conf
   if (!db.ok()) return db.status();
   b->db_ = std::shared_ptr<btree::DB>(std::move(*db));
   if (config.batch_interval.count() > 0) {
-    b->committer_ = std::thread([p = b.get()] { p->CommitterLoop(); });
+    b->batch_->StartCommitter();
+    b->committer_ = std::thread([p = b.get()] {
+      p->batch_->CommitterLoop(p->config_.batch_interval);
+    });
   }
   return b;
 }
@@ -50,41 +53,61 @@ Backend::~Backend() {
   }
 }
 
-void Backend::CommitterLoop() {
-  std::unique_lock<std::mutex> l(stop_mu_);
-  std::chrono::steady_clock::duration wait = config_.batch_interval;
-  while (true) {
-    // A timer, not synchronisation: wakes when the oldest pending write is
-    // due (or an interval from now), or at stop.
-    if (stop_cv_.wait_for(l, wait, [this] { return stop_; })) return;
-    l.unlock();
-    wait = batch_->CommitIfDue(config_.batch_interval);
-    l.lock();
-  }
-}
-
 void Backend::Publish(WriteBuffer* buffer) {
   const bool recording = recording_.load(std::memory_order_acquire);
   if (!recording) {
     // The cheap path: grow the newest segment in place while no reader has
     // it. (While defrag records, every write must reach its log.)
     std::unique_lock<std::mutex> l(view_mu_);
+    if (batch_->failed_.load(std::memory_order_acquire)) {
+      buffer->Clear();  // its batch will never commit
+      return;
+    }
     Segment* top = read_buffer_.MutableTop();
     if (top != nullptr && buffer->AbsorbInto(top)) return;
   }
   std::shared_ptr<const Segment> segment = buffer->Freeze();
-  // Merge outside view_mu_ (only the writer changes read_buffer_), then
-  // swap the O(log n) pointers in.
-  SegmentStack next = read_buffer_;
-  next.Push(segment);
   {
+    // The merge runs under view_mu_: the committer drops segments from the
+    // front of read_buffer_ at any time. It is rare (the newest segment
+    // absorbs writes until a reader shares it) and O(log n) amortised.
     std::unique_lock<std::mutex> l(view_mu_);
-    read_buffer_ = std::move(next);
+    if (batch_->failed_.load(std::memory_order_acquire)) return;
+    read_buffer_.Push(segment);
     // The defrag log holds this very segment: it must never change.
     if (recording) segment->shared = true;
   }
   std::lock_guard<std::mutex> l(log_mu_);
   if (recording) defrag_log_.Push(std::move(segment));
+}
+
+std::vector<std::shared_ptr<const Segment>> Backend::SealReadBuffer() {
+  std::lock_guard<std::mutex> l(view_mu_);
+  return read_buffer_.Seal();
+}
+
+absl::Status Backend::WriterSnapshot(
+    std::shared_ptr<SharedReadTx>* snapshot,
+    std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments) {
+  std::lock_guard<std::mutex> l(view_mu_);
+  if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
+  *snapshot = shared_read_;
+  *segments = read_buffer_.shared_segments();
+  return absl::OkStatus();
+}
+
+void Backend::DropCommitted(size_t n) {
+  std::shared_ptr<SharedReadTx> old_read;
+  SegmentStack old;  // what no view holds is freed after the lock
+  std::lock_guard<std::mutex> l(view_mu_);
+  old = read_buffer_;
+  read_buffer_.DropSealed(n);
+  std::swap(old_read, shared_read_);
+}
+
+std::shared_ptr<btree::DB> Backend::CurrentDb() {
+  std::lock_guard<std::mutex> l(view_mu_);
+  return db_;
 }
 
 void Backend::ResetReadBuffer() {
@@ -98,17 +121,21 @@ void Backend::ResetReadBuffer() {
   // What no view holds is freed here, outside the lock.
 }
 
+absl::Status Backend::EnsureSharedRead() {
+  if (db_ == nullptr) return absl::FailedPreconditionError("backend: closed");
+  if (shared_read_ != nullptr) return absl::OkStatus();
+  // The snapshot of the last commit, which the read buffer overlays (or,
+  // between a commit and its DropCommitted, a newer one that already holds
+  // the batch's writes: the merge reads the same).
+  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
+  if (!tx.ok()) return tx.status();
+  shared_read_ = std::make_shared<SharedReadTx>(db_, *std::move(tx));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
   std::lock_guard<std::mutex> l(view_mu_);
-  if (db_ == nullptr) return absl::FailedPreconditionError("backend: closed");
-  if (shared_read_ == nullptr) {
-    // The snapshot of the last commit, which the read buffer overlays (or,
-    // between a commit and its ResetReadBuffer, a newer one that already
-    // holds the buffer's writes: the merge reads the same).
-    absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
-    if (!tx.ok()) return tx.status();
-    shared_read_ = std::make_shared<SharedReadTx>(db_, *std::move(tx));
-  }
+  if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
       new ConcurrentReadTx(shared_read_, read_buffer_.shared_segments(), open_reads_));
@@ -117,7 +144,7 @@ absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx()
 absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
   std::lock_guard<std::mutex> l(batch_->mu_);
   if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
-  if (absl::Status s = batch_->CommitLocked(); !s.ok()) return s;
+  if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
   if (!tx.ok()) return tx.status();
   return std::unique_ptr<Snapshot>(new Snapshot(db_, *std::move(tx)));
@@ -149,11 +176,9 @@ absl::Status Backend::Close() {
   std::lock_guard<std::mutex> cl(close_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;
-  {
-    std::lock_guard<std::mutex> l(stop_mu_);
-    stop_ = true;
-  }
-  stop_cv_.notify_all();
+  // The committer commits what is queued, then stops; the final commit
+  // below runs here.
+  batch_->StopCommitter();
   if (committer_.joinable()) committer_.join();
   std::lock_guard<std::mutex> dl(defrag_mu_);
   absl::Status s = batch_->CommitAndStop();

@@ -6,13 +6,15 @@
 // ConcurrentReadTx views (see read_tx.h): the btree's last commit overlaid
 // with the read buffer, the writes unlocked since that commit, held as a
 // SegmentStack of immutable segments. A commit publishes the new btree
-// snapshot and empties the read buffer atomically with respect to new views
-// (the btree commit happens first, then the buffer is reset under the view
-// lock; a view taken in between reads the buffer over a snapshot that already
-// holds it, which reads the same), so no view misses or double-counts a write.
+// snapshot and drops the segments of its batch atomically with respect to
+// new views (the btree commit happens first, then the segments go under the
+// view lock; a view taken in between reads them over a snapshot that already
+// holds them, which reads the same), so no view misses or double-counts a
+// write.
 //
-// Locks, in acquisition order: the BatchTx lock (the writer; held across a
-// commit), defrag_mu_ is taken before it by Defrag/Close; view_mu_ (a plain
+// Locks, in acquisition order: the BatchTx lock (the writer; the committer
+// never waits for it), defrag_mu_ is taken before it by Defrag/Close; the
+// BatchTx's commit lock; view_mu_ (a plain
 // mutex, held briefly: by view creation, for publishing a segment, a buffer
 // reset or the swap of the file; glibc's rwlocks could starve the writer);
 // log_mu_ (the defrag log). Readers hold view_mu_ only for O(log n) pointer
@@ -134,19 +136,35 @@ class Backend {
   explicit Backend(const BackendConfig& config);
   btree::Options BtreeOptions() const;
   btree::Env* env() const { return config_.env != nullptr ? config_.env : btree::Env::Default(); }
-  void CommitterLoop();
-  // Called by the BatchTx, its lock held.
-  // Makes the writes of `buffer` visible to new views; empties it.
+  // Called by the BatchTx, its lock held:
+  // Makes the writes of `buffer` visible to new views (drops them once the
+  // BatchTx has failed); empties it.
   void Publish(WriteBuffer* buffer);
-  // After a commit (or a failed one): empties the read buffer, and new views
-  // read the btree's newest snapshot.
+  // Seals the read buffer's unsealed segments (a batch for the committer)
+  // and returns them.
+  std::vector<std::shared_ptr<const Segment>> SealReadBuffer();
+  // The btree snapshot and published segments a view would take, for the
+  // writer's own reads (which need not seal or share the newest segment).
+  absl::Status WriterSnapshot(
+      std::shared_ptr<SharedReadTx>* snapshot,
+      std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments);
+  // Called by the committer:
+  // After a batch of `n` sealed segments committed: drops them, and new
+  // views read the btree's newest snapshot.
+  void DropCommitted(size_t n);
+  // After a failed commit: empties the read buffer; new views read the
+  // btree's last good snapshot.
   void ResetReadBuffer();
+  std::shared_ptr<btree::DB> CurrentDb();
+  // Begins shared_read_ if no view since the last commit has (view_mu_ held).
+  absl::Status EnsureSharedRead();
 
   const BackendConfig config_;
   std::unique_ptr<BatchTx> batch_;
 
-  // Guarded by view_mu_; changed only with the BatchTx lock held too, so the
-  // writer may read them without view_mu_.
+  // Guarded by view_mu_. db_ changes only with the BatchTx lock held too, so
+  // the writer may read it without view_mu_; the committer changes the other
+  // two as well (it drops committed segments without the BatchTx lock).
   std::mutex view_mu_;  // plain: glibc rwlocks can starve writers
   std::shared_ptr<btree::DB> db_;
   SegmentStack read_buffer_;
@@ -165,10 +183,7 @@ class Backend {
   std::mutex close_mu_;
   bool closed_ = false;   // guarded by close_mu_
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;     // guarded by stop_mu_
-  std::thread committer_;
+  std::thread committer_;  // runs BatchTx::CommitterLoop
 
   std::shared_ptr<std::atomic<int64_t>> open_reads_;
   std::atomic<uint64_t> commits_{0};

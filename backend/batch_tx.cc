@@ -3,16 +3,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "backend/apply.h"
 #include "backend/backend.h"
 #include "backend/shared_read_tx.h"
-#include "btree/bucket.h"
+#include "btree/options.h"
 
 namespace revkv::backend {
 
-namespace {
-// etcd's fill for sequential puts.
-constexpr double kSeqFillPercent = 0.9;
-}  // namespace
+struct BatchTx::WriterView {
+  std::shared_ptr<SharedReadTx> snapshot;
+  std::vector<std::shared_ptr<const Segment>> segments;  // oldest first
+};
 
 BatchTx::BatchTx(Backend* backend) : backend_(backend) {}
 
@@ -21,112 +23,147 @@ void BatchTx::Lock() { mu_.lock(); }
 void BatchTx::Unlock() {
   Publish();
   const int64_t limit = backend_->config_.batch_limit;
-  if (limit > 0 && pending_ >= limit) CommitLocked().IgnoreError();  // kept in error_
+  bool hand_off = limit > 0 && pending_ >= limit;
+  if (!hand_off && pending_ > 0 && due_check_.exchange(false, std::memory_order_relaxed)) {
+    hand_off = std::chrono::steady_clock::now() - first_pending_ >= backend_->config_.batch_interval;
+  }
+  if (hand_off) HandOff().IgnoreError();  // a failure is kept in error_
   mu_.unlock();
 }
 
-absl::Status BatchTx::CheckWritable() const {
+absl::Status BatchTx::CheckWritable() {
   if (stopped_) return absl::FailedPreconditionError("backend: closed");
+  if (!failed_.load(std::memory_order_acquire)) return absl::OkStatus();
+  // The writes since the last good commit are gone, this holder's too.
+  buffer_.Clear();
+  pending_ = 0;
+  buckets_.clear();
+  std::lock_guard<std::mutex> l(commit_mu_);
   return error_;
 }
 
-void BatchTx::Fail(const absl::Status& s) {
-  if (error_.ok()) {
-    error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
-                                                 s.message()));
-  }
-  if (wtx_ != nullptr) wtx_->Rollback();
-  wtx_.reset();
-  pending_ = 0;
-  buffer_ = WriteBuffer();
-  // The writes since the last good commit are gone: stop showing them.
-  backend_->ResetReadBuffer();
-}
-
-absl::Status BatchTx::EnsureTx() {
-  if (absl::Status s = CheckWritable(); !s.ok()) return s;
-  if (wtx_ != nullptr) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = backend_->db_->Begin(true);
-  if (!tx.ok()) {
-    Fail(tx.status());
-    return error_;
-  }
-  wtx_ = *std::move(tx);
+absl::Status BatchTx::TakeWriterView(WriterView* v) {
+  std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> published;
+  if (absl::Status s = backend_->WriterSnapshot(&v->snapshot, &published); !s.ok()) return s;
+  v->segments = *published;
+  if (!buffer_.empty()) v->segments.push_back(buffer_.Peek());
   return absl::OkStatus();
 }
 
-absl::StatusOr<btree::Bucket*> BatchTx::WriteBucket(std::string_view bucket) {
-  if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  absl::StatusOr<btree::Bucket*> b = wtx_->GetBucket(bucket);
-  if (absl::IsNotFound(b.status())) {
-    return absl::NotFoundError("backend: bucket \"" + std::string(bucket) + "\" does not exist");
+absl::StatusOr<bool> BatchTx::BucketExists(std::string_view bucket) {
+  for (const auto& [name, exists] : buckets_) {
+    if (name == bucket) return exists;
   }
-  return b;
+  // First use since open (or a failure): the newest write to the bucket
+  // decides, else the last commit. Every later change updates buckets_.
+  WriterView v;
+  if (absl::Status s = TakeWriterView(&v); !s.ok()) return s;
+  std::optional<bool> exists;
+  for (auto it = v.segments.rbegin(); it != v.segments.rend() && !exists; ++it) {
+    if (const BucketRun* run = (*it)->Find(bucket); run != nullptr) exists = run->exists;
+  }
+  if (!exists) {
+    absl::StatusOr<btree::Bucket*> tree = v.snapshot->Bucket(bucket);
+    if (!tree.ok()) return tree.status();
+    exists = *tree != nullptr;
+  }
+  buckets_.emplace_back(std::string(bucket), *exists);
+  return *exists;
 }
 
 absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
-  if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  absl::StatusOr<btree::Bucket*> existing = wtx_->GetBucket(bucket);
-  if (existing.ok()) return absl::OkStatus();
-  if (!absl::IsNotFound(existing.status())) return existing.status();
-  absl::StatusOr<btree::Bucket*> b = wtx_->CreateBucket(bucket);
-  if (!b.ok()) return b.status();
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (bucket.empty()) return absl::InvalidArgumentError("btree: bucket name is empty");
+  if (bucket.size() > btree::kMaxKeySize) {
+    return absl::InvalidArgumentError("btree: bucket name exceeds the key size limit");
+  }
+  absl::StatusOr<bool> exists = BucketExists(bucket);
+  if (!exists.ok()) return exists.status();
+  if (*exists) return absl::OkStatus();
   buffer_.CreateBucket(bucket);
+  for (auto& [name, e] : buckets_) {
+    if (name == bucket) e = true;
+  }
   AddPending();
   return absl::OkStatus();
 }
 
 absl::Status BatchTx::UnsafeDeleteBucket(std::string_view bucket) {
-  if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  if (absl::Status s = wtx_->DeleteBucket(bucket); !s.ok()) return s;
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  absl::StatusOr<bool> exists = BucketExists(bucket);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    return absl::NotFoundError(absl::StrFormat("btree: bucket %s not found", bucket));
+  }
   buffer_.DeleteBucket(bucket);
+  for (auto& [name, e] : buckets_) {
+    if (name == bucket) e = false;
+  }
   AddPending();
   return absl::OkStatus();
 }
 
-absl::Status BatchTx::Put(std::string_view bucket, std::string_view key,
-                          std::string_view value, bool seq) {
-  absl::StatusOr<btree::Bucket*> b = WriteBucket(bucket);
-  if (!b.ok()) return b.status();
-  if (seq) (*b)->SetFillPercent(kSeqFillPercent);
-  if (absl::Status s = (*b)->Put(key, value); !s.ok()) return s;
-  buffer_.Put(bucket, key, value);
+absl::Status BatchTx::Write(std::string_view bucket, std::string_view key,
+                            std::string_view value, bool tombstone) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (!tombstone) {
+    // The btree's limits, checked now: the commit must not refuse a write
+    // that was acknowledged.
+    if (key.empty()) return absl::InvalidArgumentError("btree: key is empty");
+    if (key.size() > btree::kMaxKeySize) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "btree: key of %d bytes exceeds the limit of %d", key.size(), btree::kMaxKeySize));
+    }
+    if (value.size() > btree::kMaxValueSize) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "btree: value of %d bytes exceeds the limit of %d", value.size(), btree::kMaxValueSize));
+    }
+  }
+  absl::StatusOr<bool> exists = BucketExists(bucket);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    return absl::NotFoundError("backend: bucket \"" + std::string(bucket) + "\" does not exist");
+  }
+  if (tombstone) {
+    buffer_.Delete(bucket, key);
+  } else {
+    buffer_.Put(bucket, key, value);
+  }
   AddPending();
   return absl::OkStatus();
 }
 
 absl::Status BatchTx::UnsafePut(std::string_view bucket, std::string_view key,
                                 std::string_view value) {
-  return Put(bucket, key, value, /*seq=*/false);
+  return Write(bucket, key, value, /*tombstone=*/false);
 }
 
 absl::Status BatchTx::UnsafeSeqPut(std::string_view bucket, std::string_view key,
                                    std::string_view value) {
-  return Put(bucket, key, value, /*seq=*/true);
+  return Write(bucket, key, value, /*tombstone=*/false);
 }
 
 absl::Status BatchTx::UnsafeDelete(std::string_view bucket, std::string_view key) {
-  absl::StatusOr<btree::Bucket*> b = WriteBucket(bucket);
-  if (!b.ok()) return b.status();
-  if (absl::Status s = (*b)->Delete(key); !s.ok()) return s;
-  buffer_.Delete(bucket, key);
-  AddPending();
-  return absl::OkStatus();
+  return Write(bucket, key, "", /*tombstone=*/true);
 }
 
 absl::StatusOr<KeyValues> BatchTx::UnsafeRange(std::string_view bucket, std::string_view key,
                                                std::string_view end, size_t limit) {
-  if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  absl::StatusOr<btree::Bucket*> tree = FindBucket(wtx_.get(), bucket);
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  WriterView v;
+  if (absl::Status s = TakeWriterView(&v); !s.ok()) return s;
+  absl::StatusOr<btree::Bucket*> tree = v.snapshot->Bucket(bucket);
   if (!tree.ok()) return tree.status();
-  return MergedRange({}, *tree, bucket, key, end, limit);
+  return MergedRange(v.segments, *tree, bucket, key, end, limit);
 }
 
 absl::Status BatchTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
-  if (absl::Status s = EnsureTx(); !s.ok()) return s;
-  absl::StatusOr<btree::Bucket*> tree = FindBucket(wtx_.get(), bucket);
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  WriterView v;
+  if (absl::Status s = TakeWriterView(&v); !s.ok()) return s;
+  absl::StatusOr<btree::Bucket*> tree = v.snapshot->Bucket(bucket);
   if (!tree.ok()) return tree.status();
-  return MergedForEach({}, *tree, bucket, fn);
+  return MergedForEach(v.segments, *tree, bucket, fn);
 }
 
 void BatchTx::Publish() {
@@ -134,58 +171,167 @@ void BatchTx::Publish() {
   backend_->Publish(&buffer_);
 }
 
-absl::Status BatchTx::CommitLocked() {
-  if (pre_commit_ != nullptr && error_.ok() && pending_ > 0) {
+absl::StatusOr<uint64_t> BatchTx::HandOff() {
+  if (failed_.load(std::memory_order_acquire)) return CheckWritable();
+  if (pending_ == 0) return uint64_t{0};
+  if (pre_commit_ != nullptr) {
     if (absl::Status s = pre_commit_(*this); !s.ok()) {
+      buffer_.Clear();
       Fail(s);
-      return error_;
+      return CheckWritable();
     }
   }
   Publish();
-  if (!error_.ok()) return error_;
-  if (wtx_ == nullptr) return absl::OkStatus();
-  if (pending_ == 0) {  // only reads: nothing to commit
-    wtx_->Rollback();
-    wtx_.reset();
-    return absl::OkStatus();
-  }
-  absl::Status s = wtx_->Commit();
-  wtx_.reset();
+  Batch batch;
+  batch.segments = backend_->SealReadBuffer();
+  batch.seq = ++handed_;
   pending_ = 0;
+  std::unique_lock<std::mutex> l(commit_mu_);
+  // One batch queued at a time: the writer waits only when the committer is
+  // a whole batch behind.
+  commit_cv_.wait(l, [this] { return !queued_ || !committer_running_; });
+  if (!committer_running_) {
+    l.unlock();
+    CommitBatch(batch);
+  } else {
+    queued_ = std::move(batch);
+    commit_cv_.notify_all();
+  }
+  return handed_;
+}
+
+absl::Status BatchTx::WaitCommitted(uint64_t seq) {
+  std::unique_lock<std::mutex> l(commit_mu_);
+  commit_cv_.wait(l, [&] { return committed_ >= seq; });
+  return error_;
+}
+
+absl::Status BatchTx::SyncLocked() {
+  absl::StatusOr<uint64_t> seq = HandOff();
+  if (!seq.ok()) return seq.status();
+  return WaitCommitted(handed_);
+}
+
+void BatchTx::CommitBatch(const Batch& batch) {
+  absl::Status s;
+  if (failed_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    committed_ = std::max(committed_, batch.seq);
+    commit_cv_.notify_all();
+    return;
+  }
+  std::shared_ptr<btree::DB> db = backend_->CurrentDb();
+  absl::StatusOr<std::unique_ptr<btree::Tx>> tx =
+      db != nullptr ? db->Begin(true) : absl::FailedPreconditionError("backend: closed");
+  s = tx.status();
+  for (size_t i = 0; s.ok() && i < batch.segments.size(); ++i) {
+    s = ApplySegment(**tx, *batch.segments[i]);
+  }
+  if (s.ok()) {
+    s = (*tx)->Commit();
+  } else if (tx.ok()) {
+    (*tx)->Rollback();
+  }
   if (!s.ok()) {
     Fail(s);
-    return error_;
+  } else {
+    backend_->commits_.fetch_add(1, std::memory_order_relaxed);
+    // The btree snapshot now holds the batch: stop overlaying it.
+    backend_->DropCommitted(batch.segments.size());
   }
-  backend_->commits_.fetch_add(1, std::memory_order_relaxed);
-  // The btree snapshot now holds the buffered writes.
+  std::lock_guard<std::mutex> l(commit_mu_);
+  committed_ = std::max(committed_, batch.seq);
+  commit_cv_.notify_all();
+}
+
+void BatchTx::Fail(const absl::Status& s) {
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    if (error_.ok()) {
+      error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
+                                                   s.message()));
+    }
+    if (queued_) {
+      committed_ = std::max(committed_, queued_->seq);
+      queued_.reset();
+    }
+    failed_.store(true, std::memory_order_release);
+  }
+  // Before the reset, so that a publish after it sees the failure (both
+  // under the backend's view lock) and drops its writes too.
   backend_->ResetReadBuffer();
-  return absl::OkStatus();
 }
 
 absl::Status BatchTx::Commit() {
   std::lock_guard<std::mutex> l(mu_);
-  return CommitLocked();
+  return SyncLocked();
 }
 
 std::chrono::steady_clock::duration BatchTx::CommitIfDue(
     std::chrono::steady_clock::duration interval) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_, std::try_to_lock);
+  if (!l.owns_lock()) {
+    // A holder may be waiting in HandOff for this thread to take the queued
+    // batch: never wait for the lock here. The holder checks at Unlock.
+    due_check_.store(true, std::memory_order_relaxed);
+    return interval;
+  }
   if (pending_ == 0) return interval;
   const auto age = std::chrono::steady_clock::now() - first_pending_;
   if (age < interval) return interval - age;
-  CommitLocked().IgnoreError();  // a failure is kept in error_
+  {
+    std::lock_guard<std::mutex> cl(commit_mu_);
+    // The committer calls this: it must not wait for itself.
+    if (queued_) return std::chrono::steady_clock::duration::zero();
+  }
+  HandOff().IgnoreError();  // a failure is kept in error_
   return interval;
 }
 
 absl::Status BatchTx::CommitAndStop() {
   std::lock_guard<std::mutex> l(mu_);
-  absl::Status s = CommitLocked();
-  if (wtx_ != nullptr) {
-    wtx_->Rollback();
-    wtx_.reset();
-  }
+  absl::Status s = SyncLocked();
   stopped_ = true;
   return s;
+}
+
+void BatchTx::StartCommitter() {
+  std::lock_guard<std::mutex> l(commit_mu_);
+  committer_running_ = true;
+}
+
+void BatchTx::StopCommitter() {
+  std::lock_guard<std::mutex> l(commit_mu_);
+  stop_committer_ = true;
+  commit_cv_.notify_all();
+}
+
+void BatchTx::CommitterLoop(std::chrono::steady_clock::duration interval) {
+  std::unique_lock<std::mutex> l(commit_mu_);
+  auto deadline = std::chrono::steady_clock::now() + interval;
+  while (true) {
+    if (queued_) {
+      Batch batch = std::move(*queued_);
+      queued_.reset();
+      commit_cv_.notify_all();  // room for the next batch
+      l.unlock();
+      CommitBatch(batch);
+      l.lock();
+      continue;
+    }
+    if (stop_committer_) break;
+    // A timer, not synchronisation: wakes for a batch, at stop, or when the
+    // oldest pending write may be due.
+    if (commit_cv_.wait_until(l, deadline, [this] { return queued_ || stop_committer_; })) {
+      continue;
+    }
+    l.unlock();
+    const auto wait = CommitIfDue(interval);
+    l.lock();
+    deadline = std::chrono::steady_clock::now() + wait;
+  }
+  committer_running_ = false;
+  commit_cv_.notify_all();  // a writer waiting for room commits itself now
 }
 
 }  // namespace revkv::backend

@@ -16,11 +16,13 @@ struct BackendConfig {
   // The database file. Defrag writes "<path>.defrag" next to it.
   std::string path;
   // The background committer commits a pending write at most this long
-  // after it was made (etcd's batch interval). Zero or negative disables
-  // the committer (commits then happen only by limit, ForceCommit, Commit,
-  // Snapshot, Hash, Defrag and Close).
+  // after it was made (etcd's batch interval), and commits the batches the
+  // limit hands it while the writer goes on. Zero or negative disables the
+  // committer (commits then happen only by limit, ForceCommit, Commit,
+  // Snapshot, Hash, Defrag and Close, on the thread that asks).
   std::chrono::milliseconds batch_interval{100};
-  // A BatchTx Unlock commits when at least this many writes are pending.
+  // A BatchTx Unlock hands the pending writes to the committer (commits
+  // them itself, without one) once at least this many are pending.
   // Zero or negative: no limit.
   int64_t batch_limit = 10000;
   // Address space the btree maps at open (0: the btree's default).

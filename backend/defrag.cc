@@ -18,8 +18,8 @@
 #include <string>
 #include <utility>
 
+#include "backend/apply.h"
 #include "backend/backend.h"
-#include "btree/bucket.h"
 
 namespace revkv::backend {
 
@@ -39,28 +39,11 @@ std::string DirOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status Apply(btree::Tx& tx, const Segment& seg) {
-  for (const auto& [name, run] : seg.buckets()) {
-    if (run.reset) {
-      absl::Status s = tx.DeleteBucket(name);
-      if (!s.ok() && !absl::IsNotFound(s)) return s;
-    }
-    if (!run.exists) continue;
-    absl::StatusOr<btree::Bucket*> b = tx.CreateBucketIfNotExists(name);
-    if (!b.ok()) return b.status();
-    for (const Entry& e : run.entries) {
-      absl::Status s = e.tombstone ? (*b)->Delete(e.key) : (*b)->Put(e.key, e.value);
-      if (!s.ok()) return s;
-    }
-  }
-  return absl::OkStatus();
-}
-
 // Replays `log` into `db` in one commit. Returns the entries replayed.
 absl::StatusOr<size_t> Replay(btree::DB& db, const SegmentStack& log) {
   std::shared_ptr<const Segment> flat = log.Flatten();
   if (flat == nullptr) return 0;
-  absl::Status s = db.Update([&](btree::Tx& tx) { return Apply(tx, *flat); });
+  absl::Status s = db.Update([&](btree::Tx& tx) { return ApplySegment(tx, *flat); });
   if (!s.ok()) return s;
   return flat->entry_count();
 }
@@ -81,7 +64,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   {
     std::lock_guard<std::mutex> l(batch_->mu_);
     if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
-    if (absl::Status s = batch_->CommitLocked(); !s.ok()) return s;
+    if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
     old_db = db_;
     std::lock_guard<std::mutex> ll(log_mu_);
     recording_ = true;
@@ -132,7 +115,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
     std::lock_guard<std::mutex> l(batch_->mu_);
     const Clock::time_point pause_start = Clock::now();
     absl::Status s = batch_->CheckWritable();
-    if (s.ok()) s = batch_->CommitLocked();
+    if (s.ok()) s = batch_->SyncLocked();
     if (!s.ok()) return abandon(s);
     SegmentStack rest;
     {

@@ -41,7 +41,7 @@ absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
   {
     std::lock_guard<std::mutex> l(batch_->mu_);
     if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
-    if (absl::Status s = batch_->CommitLocked(); !s.ok()) return s;
+    if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
     db = db_;
     absl::StatusOr<std::unique_ptr<btree::Tx>> t = db->Begin(false);
     if (!t.ok()) return t.status();

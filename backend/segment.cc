@@ -261,6 +261,12 @@ bool WriteBuffer::AbsorbInto(Segment* top) {
   return true;
 }
 
+std::shared_ptr<const Segment> WriteBuffer::Peek() {
+  Segment::Buckets out;
+  Sort(bytes_.data(), &out);
+  return std::make_shared<Segment>(std::move(out), std::vector<Storage>{});
+}
+
 std::shared_ptr<const Segment> WriteBuffer::Freeze() {
   auto storage = std::make_shared<std::string>(std::move(bytes_));
   Segment::Buckets out;

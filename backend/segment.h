@@ -114,10 +114,15 @@ class WriteBuffer {
   // Moves the buffered writes into a new Segment (the buffered bytes become
   // its storage); the buffer is empty after.
   std::shared_ptr<const Segment> Freeze();
+  // The buffered writes as a Segment viewing this buffer's bytes, which
+  // stays valid until the buffer next changes; the buffer is unchanged.
+  std::shared_ptr<const Segment> Peek();
   // Writes the buffered writes into `top` with Segment::TryAbsorb; the
   // buffer is empty after a success (keeping its memory for the next
   // writes) and unchanged after a refusal.
   bool AbsorbInto(Segment* top);
+  // Drops the buffered writes.
+  void Clear();
 
  private:
   // Writes are logged flat (one byte buffer, one vector of records) and
@@ -146,7 +151,6 @@ class WriteBuffer {
   std::string_view KeyOf(const char* base, const Op& op) const {
     return std::string_view(base + op.key_at, op.key_size);
   }
-  void Clear();
   void Log(std::string_view bucket, std::string_view key, std::string_view value,
            bool tombstone);
 

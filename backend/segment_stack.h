@@ -4,6 +4,10 @@
 // from newest to oldest, so a stack summarising n writes holds O(log n)
 // segments and each write is merged O(log n) times (amortised).
 //
+// Segments handed to the committer are sealed: they are never merged with
+// newer ones or changed, so that the commit that writes them into the btree
+// can drop exactly them from the front of the stack.
+//
 // The list itself is immutable and shared too (a push builds a new one), so
 // a reader takes all of it with one shared pointer: copying n segment
 // pointers had every reader bump n reference counts the writer and the
@@ -27,12 +31,19 @@ class SegmentStack {
 
   SegmentStack();
 
-  // Adds `segment` as the newest, merging as described above.
+  // Adds `segment` as the newest, merging as described above (never into a
+  // sealed segment).
   void Push(std::shared_ptr<const Segment> segment);
-  // The newest segment if no reader has seen it (its `shared` flag is
-  // clear), which may then grow in place (Segment::TryAbsorb); else null.
-  // The caller holds the lock guarding `shared`.
+  // The newest segment if it is not sealed and no reader has seen it (its
+  // `shared` flag is clear), which may then grow in place
+  // (Segment::TryAbsorb); else null. The caller holds the lock guarding
+  // `shared`.
   Segment* MutableTop();
+  // Seals every segment not sealed yet and returns them, oldest first.
+  Segments Seal();
+  // Removes the `n` oldest segments, which must be sealed.
+  void DropSealed(size_t n);
+  size_t sealed() const { return sealed_; }
   // Marks every segment as seen by a reader. Same lock.
   void MarkShared() const;
   void Clear();
@@ -49,6 +60,7 @@ class SegmentStack {
 
  private:
   std::shared_ptr<const Segments> list_;  // never null
+  size_t sealed_ = 0;                     // the first sealed_ of list_
 };
 
 }  // namespace revkv::backend

@@ -3,8 +3,11 @@
 #include "backend/batch_tx.h"
 
 #include <chrono>
+#include <future>
+#include <string>
 
 #include "backend/backend.h"
+#include "btree/options.h"
 #include "gtest/gtest.h"
 #include "tests/backend/backend_test_util.h"
 
@@ -198,6 +201,54 @@ TEST(BatchTxTest, CommittedWritesSurviveReopen) {
   testutil::KV all = testutil::ReadAll(*rtx, "b");
   EXPECT_EQ(all.size(), 49u);
   EXPECT_EQ(all.count("k100"), 0u);
+}
+
+TEST(BatchTxTest, CommitIfDueNeverWaitsForTheLockAndLeavesTheCheckToUnlock) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  BatchTx& tx = b->batch_tx();
+  const btree::txid_t start = b->LastTxid();
+  ASSERT_OK(Write(*b, [](BatchTx& t) { return t.UnsafeCreateBucket("b"); }));
+  tx.Lock();
+  auto due = std::async(std::launch::async, [&tx] {
+    return tx.CommitIfDue(std::chrono::steady_clock::duration::zero());
+  });
+  // A deadline to report a hang as a failure, not a synchronisation.
+  ASSERT_EQ(due.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "CommitIfDue waited for the lock";
+  EXPECT_EQ(b->LastTxid(), start) << "nothing commits while the holder writes";
+  ASSERT_OK(tx.UnsafePut("b", "k", "v"));
+  tx.Unlock();  // ManualConfig's zero interval: the pending writes are due
+  EXPECT_EQ(b->LastTxid(), start + 1) << "Unlock made the check CommitIfDue could not";
+}
+
+TEST(BatchTxTest, ABucketCreatedInTheCycleTakesWritesAndOneDeletedRefusesThem) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  BatchTx& tx = b->batch_tx();
+  tx.Lock();
+  EXPECT_TRUE(absl::IsNotFound(tx.UnsafeDeleteBucket("b")));
+  ASSERT_OK(tx.UnsafeCreateBucket("b"));
+  ASSERT_OK(tx.UnsafePut("b", "k", "v"));
+  ASSERT_OK(tx.UnsafeDeleteBucket("b"));
+  EXPECT_TRUE(absl::IsNotFound(tx.UnsafePut("b", "k", "v")));
+  tx.Unlock();
+  ASSERT_OK(b->ForceCommit());
+  // The committed state agrees with what the writer was told.
+  ASSERT_OK_AND_ASSIGN(auto view, b->NewConcurrentReadTx());
+  EXPECT_TRUE(testutil::ReadAll(*view, "b").empty());
+  EXPECT_TRUE(absl::IsNotFound(Write(*b, [](BatchTx& t) { return t.UnsafePut("b", "k", "v"); })));
+}
+
+TEST(BatchTxTest, AKeyOverTheBtreeLimitIsRefusedBeforeTheCommit) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  const std::string big(btree::kMaxKeySize + 1, 'k');
+  absl::Status s = Write(*b, [&](BatchTx& tx) { return tx.UnsafePut("b", big, "v"); });
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_OK(Write(*b, [&](BatchTx& tx) {
+    return tx.UnsafePut("b", std::string(btree::kMaxKeySize, 'k'), "v");
+  }));
+  // The commit takes every write that was accepted.
+  ASSERT_OK(b->ForceCommit());
 }
 
 }  // namespace

@@ -190,5 +190,31 @@ TEST(SegmentStackTest, SegmentsSeenByAReaderAreNeverChanged) {
   EXPECT_EQ(seen, (KV{{"k1", "v1"}}));
 }
 
+TEST(SegmentStackTest, SealedSegmentsAreNeitherMergedIntoNorChanged) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}}));
+  SegmentStack::Segments sealed = stack.Seal();
+  ASSERT_EQ(sealed.size(), 1u);
+  EXPECT_EQ(stack.MutableTop(), nullptr) << "the sealed top may not absorb writes";
+  // A heavier newer segment would merge with an unsealed older one.
+  stack.Push(Puts("b", {{"k2", "v2"}, {"k3", "v3"}}));
+  ASSERT_EQ(stack.segments().size(), 2u);
+  EXPECT_EQ(stack.segments()[0], sealed[0]);
+  EXPECT_EQ(stack.sealed(), 1u);
+  EXPECT_TRUE(stack.Seal().size() == 1u) << "only the segment pushed since";
+  EXPECT_EQ(stack.sealed(), 2u);
+}
+
+TEST(SegmentStackTest, DroppingSealedSegmentsKeepsTheNewerOnes) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}, {"k2", "v2"}}));
+  stack.Seal();
+  stack.Push(Puts("b", {{"k2", "new"}}));
+  stack.DropSealed(1);
+  EXPECT_EQ(stack.sealed(), 0u);
+  EXPECT_EQ(Scan(stack, "b"), (KV{{"k2", "new"}}));
+  EXPECT_NE(stack.MutableTop(), nullptr) << "the unsealed newest segment absorbs again";
+}
+
 }  // namespace
 }  // namespace revkv::backend

@@ -139,47 +139,94 @@ TEST_F(StoreConcurrency, PointReadsSeeWholeTransactionsWhilePutsAndDeletesRun) {
   EXPECT_EQ(bad.load(), 0);
 }
 
-// A put that fills the batch commits in its Unlock; its fsync must not hold
-// the lock readers take their revision under (reads never wait for the
-// writer). The FaultEnv holds the fsync until the read is done.
-TEST(StoreCommit, AReadDoesNotWaitForTheCommitOfAPutThatFilledTheBatch) {
-  char tmpl[] = "/tmp/revkv-mvcc-commit-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
-  btree::FaultEnv env;
-  {
+// A store with fsync on, a batch limit of one write and a FaultEnv that can
+// hold the commit's fsync.
+class StoreCommit : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    env_.ReleaseSyncs();
+    store_.reset();
+    if (backend_ != nullptr) {
+      EXPECT_TRUE(backend_->Close().ok());
+    }
+    backend_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // interval 0: no committer, a full batch commits in the writer's Unlock.
+  void Open(std::chrono::milliseconds interval) {
+    char tmpl[] = "/tmp/revkv-mvcc-commit-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
     auto cfg = backend::DefaultBackendConfig();
-    cfg.path = dir + "/db";
-    cfg.env = &env;
+    cfg.path = dir_ + "/db";
+    cfg.env = &env_;
     cfg.batch_limit = 1;
-    cfg.batch_interval = std::chrono::milliseconds(0);
+    cfg.batch_interval = interval;
     auto b = backend::Backend::Open(cfg);
     ASSERT_TRUE(b.ok()) << b.status();
-    auto store = Store::Open(b->get());
+    backend_ = *std::move(b);
+    auto store = Store::Open(backend_.get());
     ASSERT_TRUE(store.ok()) << store.status();
-    Store* s = store->get();
-    ASSERT_TRUE(s->Put("a", "1").ok());
-
-    env.HoldSyncs();
-    absl::StatusOr<int64_t> put;
-    std::thread writer([&] { put = s->Put("a", "2"); });
-    env.WaitForHeldSync();  // the writer is in its commit's fsync now
-    auto read = std::async(std::launch::async, [&] { return s->Range("a", "", {}); });
-    // A deadline to report a hang as a failure, not a synchronisation.
-    const bool done = read.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-    EXPECT_TRUE(done) << "the read waited for the commit";
-    env.ReleaseSyncs();
-    writer.join();
-    ASSERT_TRUE(put.ok()) << put.status();
-    absl::StatusOr<RangeResult> r = read.get();
-    ASSERT_TRUE(r.ok()) << r.status();
-    ASSERT_EQ(r->kvs.size(), 1u);
-    EXPECT_EQ(r->kvs[0].value, "2") << "published before its commit";
-    EXPECT_EQ(r->rev, *put);
-    store->reset();
-    ASSERT_TRUE((*b)->Close().ok());
+    store_ = *std::move(store);
+    ASSERT_TRUE(backend_->ForceCommit().ok());  // nothing of the open in flight
   }
-  std::filesystem::remove_all(dir);
+
+  btree::FaultEnv env_;  // outlives the backend
+  std::string dir_;
+  std::unique_ptr<backend::Backend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+// A deadline to report a hang as a failure, not a synchronisation.
+template <typename T>
+bool Done(std::future<T>& f) {
+  return f.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+}
+
+// Without a committer, a put that fills the batch commits in its Unlock; its
+// fsync must not hold the lock readers take their revision under (reads
+// never wait for the writer). The FaultEnv holds the fsync until the read is
+// done.
+TEST_F(StoreCommit, AReadDoesNotWaitForTheCommitOfAPutThatFilledTheBatch) {
+  Open(std::chrono::milliseconds(0));
+  Store* s = store_.get();
+  ASSERT_TRUE(s->Put("a", "1").ok());
+  env_.HoldSyncs();
+  auto put = std::async(std::launch::async, [&] { return s->Put("a", "2"); });
+  env_.WaitForHeldSync();  // the writer is in its commit's fsync now
+  auto read = std::async(std::launch::async, [&] { return s->Range("a", "", {}); });
+  EXPECT_TRUE(Done(read)) << "the read waited for the commit";
+  env_.ReleaseSyncs();
+  absl::StatusOr<int64_t> rev = put.get();
+  ASSERT_TRUE(rev.ok()) << rev.status();
+  absl::StatusOr<RangeResult> r = read.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->kvs.size(), 1u);
+  EXPECT_EQ(r->kvs[0].value, "2") << "published before its commit";
+  EXPECT_EQ(r->rev, *rev);
+}
+
+// With a committer, the batch a put fills is committed on the committer's
+// thread: the next put neither waits for that commit's fsync nor is hidden
+// from readers meanwhile.
+TEST_F(StoreCommit, APutDoesNotWaitForTheFsyncOfTheBatchBeforeIt) {
+  Open(std::chrono::hours(1));  // the committer runs; its timer never fires
+  Store* s = store_.get();
+  env_.HoldSyncs();
+  // On a thread of its own, so that a put that committed itself would fail
+  // the deadline below instead of hanging the test.
+  auto first = std::async(std::launch::async, [&] { return s->Put("a", "1"); });
+  env_.WaitForHeldSync();  // that batch's commit is in its fsync
+  auto second = std::async(std::launch::async, [&] { return s->Put("b", "2"); });
+  EXPECT_TRUE(Done(second)) << "the put waited for the commit before it";
+  absl::StatusOr<RangeResult> r = s->Range("a", std::string(1, '\0'), {});
+  env_.ReleaseSyncs();
+  ASSERT_TRUE(first.get().ok());
+  ASSERT_TRUE(second.get().ok());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->kvs.size(), 2u) << "both puts are visible before either is durable";
+  ASSERT_TRUE(backend_->ForceCommit().ok());
 }
 
 }  // namespace
