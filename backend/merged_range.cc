@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "absl/container/inlined_vector.h"
+
 #include "absl/status/statusor.h"
 #include "btree/bucket.h"
 #include "btree/cursor.h"
@@ -128,6 +130,44 @@ absl::StatusOr<std::string_view> MergedGetView(
   if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absent();  // or a nested bucket
   if (!s.ok()) return s;
   return value;
+}
+
+absl::Status MergedGetSorted(const std::vector<std::shared_ptr<const Segment>>& segments,
+                             btree::Bucket* tree, std::string_view bucket,
+                             absl::Span<const std::string_view> keys,
+                             std::vector<btree::Bucket::Found>* out) {
+  out->assign(keys.size(), btree::Bucket::Found{});
+  // The bucket's runs, newest first, down to the first that reset it.
+  absl::InlinedVector<const BucketRun*, 8> runs;
+  bool reset = false;
+  for (auto s = segments.rbegin(); s != segments.rend() && !reset; ++s) {
+    if (const BucketRun* run = (*s)->Find(bucket); run != nullptr) {
+      runs.push_back(run);
+      reset = run->reset;
+    }
+  }
+  std::vector<size_t> rest;  // indexes of the keys the btree answers
+  std::vector<std::string_view> rest_keys;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    bool answered = false;
+    for (const BucketRun* run : runs) {
+      auto it = run->LowerBound(keys[i]);
+      if (it != run->entries.end() && it->key == keys[i]) {
+        if (!it->tombstone) (*out)[i] = btree::Bucket::Found{true, it->value};
+        answered = true;
+        break;
+      }
+    }
+    if (!answered && !reset && tree != nullptr) {
+      rest.push_back(i);
+      rest_keys.push_back(keys[i]);
+    }
+  }
+  if (rest.empty()) return absl::OkStatus();
+  std::vector<btree::Bucket::Found> found;
+  if (absl::Status s = tree->GetSorted(rest_keys, &found); !s.ok()) return s;
+  for (size_t j = 0; j < rest.size(); ++j) (*out)[rest[j]] = found[j];
+  return absl::OkStatus();
 }
 
 absl::Status MergedGet(const std::vector<std::shared_ptr<const Segment>>& segments,

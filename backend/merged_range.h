@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "backend/segment.h"
 #include "btree/bucket.h"
 
@@ -59,6 +60,14 @@ absl::StatusOr<KeyValues> MergedRange(
 absl::StatusOr<std::string_view> MergedGetView(
     const std::vector<std::shared_ptr<const Segment>>& segments, btree::Bucket* tree,
     std::string_view bucket, std::string_view key);
+
+// MergedGetView for many keys at once: (*out)[i] for keys[i]. The keys the
+// segments do not answer are looked up in the btree together
+// (btree::Bucket::GetSorted), which is fastest when keys ascend.
+absl::Status MergedGetSorted(const std::vector<std::shared_ptr<const Segment>>& segments,
+                             btree::Bucket* tree, std::string_view bucket,
+                             absl::Span<const std::string_view> keys,
+                             std::vector<btree::Bucket::Found>* out);
 
 // etcd's UnsafeForEach over the merged view of `bucket`.
 absl::Status MergedForEach(const std::vector<std::shared_ptr<const Segment>>& segments,

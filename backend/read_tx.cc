@@ -37,6 +37,15 @@ absl::StatusOr<std::string_view> ConcurrentReadTx::UnsafeGet(std::string_view bu
   return MergedGetView(*segments_, *tree, bucket, key);
 }
 
+absl::Status ConcurrentReadTx::UnsafeGetSorted(std::string_view bucket,
+                                               absl::Span<const std::string_view> keys,
+                                               std::vector<btree::Bucket::Found>* out) {
+  std::lock_guard<std::mutex> l(mu_);
+  absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedGetSorted(*segments_, *tree, bucket, keys, out);
+}
+
 absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
   std::lock_guard<std::mutex> l(mu_);
   absl::StatusOr<btree::Bucket*> tree = Tree(bucket);

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "btree/cursor.h"
 #include "btree/page.h"
 #include "btree/stats.h"
@@ -39,6 +40,17 @@ class Bucket {
   // Sets *value to the value of `key`. NotFound when absent;
   // FailedPrecondition when `key` names a nested bucket.
   absl::Status Get(std::string_view key, std::string_view* value);
+  // What GetSorted found for one key.
+  struct Found {
+    bool found = false;
+    std::string_view value;  // as Get's
+  };
+  // Get for many keys: (*out)[i] for keys[i]; an absent key, or one naming a
+  // nested bucket, is not found. Correct in any order, and faster than a Get
+  // per key when keys ascend: in a read transaction, lookups share the path
+  // above the leaves, and each group of leaves is prefetched before it is
+  // searched, so that their cache misses overlap.
+  absl::Status GetSorted(absl::Span<const std::string_view> keys, std::vector<Found>* out);
   // Sets `key` to `value`. Fails in a read transaction, for an empty or
   // oversized key, an oversized value, or a key that names a bucket.
   absl::Status Put(std::string_view key, std::string_view value);

@@ -58,6 +58,24 @@ absl::StatusOr<pgid_t> Cursor::ChildId(const Frame& f) const {
   return child;
 }
 
+// Leaf: the first index with a key >= `key`. Branch: the first index with a
+// key > `key`. Searches [*lo, count); false if a key lies outside the page.
+bool Cursor::SearchPage(const NodeView& page, std::string_view key, int* lo) {
+  const int bias = page.is_leaf() ? 0 : 1;
+  int hi = int(page.count());
+  while (*lo < hi) {
+    const int mid = (*lo + hi) / 2;
+    std::string_view k;
+    if (!page.KeyAt(uint32_t(mid), &k)) return false;
+    if (CompareBytes(k, key) < bias) {
+      *lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return true;
+}
+
 absl::Status Cursor::SeekInternal(std::string_view key) {
   stack_.clear();
   valid_ = false;
@@ -71,7 +89,7 @@ absl::Status Cursor::SeekInternal(std::string_view key) {
   }
   while (true) {
     Frame& f = stack_.back();
-    int lo = 0, hi = f.count();
+    int lo = 0;
     if (f.node != nullptr) {
       const auto& in = f.node->inodes;
       if (f.node->is_leaf) {
@@ -83,19 +101,8 @@ absl::Status Cursor::SeekInternal(std::string_view key) {
                                  [](std::string_view k, const INode& n) { return CompareBytes(k, n.key) < 0; });
       f.index = std::max(0, int(it - in.begin()) - 1);
     } else {
-      bool leaf = f.page.is_leaf();
-      // Leaf: first index with key >= key. Branch: first index with key > key.
-      const int bias = leaf ? 0 : 1;
-      while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        std::string_view k;
-        if (!f.page.KeyAt(uint32_t(mid), &k)) return OutsidePage(f.page.id());
-        if (CompareBytes(k, key) < bias) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
-      }
+      const bool leaf = f.page.is_leaf();
+      if (!SearchPage(f.page, key, &lo)) return OutsidePage(f.page.id());
       if (leaf) {
         f.index = lo;
         return absl::OkStatus();
@@ -269,6 +276,70 @@ absl::Status Cursor::Delete() {
   (*leaf)->Del(key);
   Seek(key);
   return status_;
+}
+
+}  // namespace revkv::btree
+
+namespace revkv::btree {
+
+// The path in stack_ holds branch frames only. A frame still covers `key`
+// when `key` sorts below the separator after its current child (keys come
+// in ascending order, so it is at or after that child's first key); the
+// last child's upper bound lies in an ancestor, so that frame is left.
+absl::StatusOr<pgid_t> Cursor::LeafIdFor(std::string_view key) {
+  if (CompareBytes(key, last_key_) < 0) stack_.clear();  // out of order: start over
+  last_key_ = key;
+  while (!stack_.empty()) {
+    const Frame& f = stack_.back();
+    std::string_view next;
+    if (f.index + 1 < f.count()) {
+      if (!f.page.KeyAt(uint32_t(f.index + 1), &next)) return OutsidePage(f.page.id());
+      if (CompareBytes(key, next) < 0) break;
+    }
+    stack_.pop_back();
+  }
+  if (stack_.empty()) {
+    if (absl::Status s = Descend(bucket_->header_.root); !s.ok()) return s;
+    if (stack_.back().is_leaf()) {  // a one-page tree
+      stack_.clear();
+      return bucket_->header_.root;
+    }
+  }
+  while (true) {
+    Frame& f = stack_.back();
+    int lo = f.index;
+    if (!SearchPage(f.page, key, &lo)) return OutsidePage(f.page.id());
+    if (f.count() == 0) return CorruptPage(f.page.id(), "empty branch page");
+    f.index = std::max(0, lo - 1);
+    absl::StatusOr<pgid_t> child = ChildId(f);
+    if (!child.ok()) return child.status();
+    // Leaves all sit at one depth, learnt from the first descent: the child
+    // of a frame at that depth is returned unread, for the caller to
+    // prefetch. (SeekInLeaf copes with a file where that does not hold.)
+    if (int(stack_.size()) == leaf_depth_) return *child;
+    if (absl::Status s = Descend(*child); !s.ok()) return s;
+    if (stack_.back().is_leaf()) {
+      stack_.pop_back();
+      leaf_depth_ = int(stack_.size());
+      return *child;
+    }
+  }
+}
+
+absl::Status Cursor::SeekInLeaf(pgid_t id, std::string_view key) {
+  stack_.clear();
+  valid_ = false;
+  if (absl::Status s = Descend(id); !s.ok()) return s;
+  Frame& f = stack_.back();
+  if (!f.is_leaf()) {  // leaves at several depths: search from the root instead
+    Seek(key);
+    return status_;
+  }
+  int lo = 0;
+  if (!SearchPage(f.page, key, &lo)) return OutsidePage(f.page.id());
+  f.index = lo;
+  if (lo >= f.count()) return absl::OkStatus();  // not in this leaf: absent
+  return LoadCurrent();
 }
 
 }  // namespace revkv::btree

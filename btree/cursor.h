@@ -68,6 +68,16 @@ class Cursor {
   // The leaf node at the cursor's path, materializing it for writing.
   absl::StatusOr<Node*> LeafNode();
   absl::StatusOr<pgid_t> ChildId(const Frame& f) const;
+  static bool SearchPage(const NodeView& page, std::string_view key, int* lo);
+
+  // For Bucket::GetSorted, in read transactions. LeafIdFor: the id of the
+  // leaf page that would hold `key`, without reading that page; the branch
+  // path is kept between calls, so that ascending keys share its upper
+  // levels (any order is correct; out of order starts from the root).
+  // SeekInLeaf: positions on the first key >= `key` in leaf `id`; invalid
+  // if the leaf has none.
+  absl::StatusOr<pgid_t> LeafIdFor(std::string_view key);
+  absl::Status SeekInLeaf(pgid_t id, std::string_view key);
 
   Bucket* bucket_;
   absl::InlinedVector<Frame, 6> stack_;
@@ -77,6 +87,8 @@ class Cursor {
   std::string_view value_;
   std::string_view raw_value_;  // as stored in the leaf
   absl::Status status_;
+  int leaf_depth_ = 0;        // LeafIdFor: branch levels above the leaves, once known
+  std::string_view last_key_;  // LeafIdFor: the previous key
 };
 
 }  // namespace revkv::btree

@@ -206,6 +206,12 @@ class NodeView {
     *key = std::string_view(e + pos, ksize);
     return true;
   }
+  // Asks the CPU to load the keys a binary search over the elements probes
+  // in its first `levels` steps (2^levels - 1 keys); no effect on elements
+  // that point outside the span.
+  void PrefetchProbes(int levels) const {
+    PrefetchProbes(0, count(), levels);
+  }
   bool BranchAt(uint32_t i, std::string_view* key, pgid_t* child) const {
     const char* e = span_ + sizeof(PageHeader) + size_t{i} * sizeof(BranchElement);
     BranchElement el;
@@ -218,6 +224,17 @@ class NodeView {
   }
 
  private:
+  void PrefetchProbes(uint32_t lo, uint32_t hi, int levels) const {
+    if (levels == 0 || lo >= hi || !ElementsFit()) return;
+    const uint32_t mid = lo + (hi - lo) / 2;
+    const char* e = span_ + sizeof(PageHeader) + size_t{mid} * 16;
+    uint32_t pos;
+    std::memcpy(&pos, e + (is_leaf() ? 4 : 0), 4);
+    if (uint64_t(e - span_) + pos < span_bytes_) __builtin_prefetch(e + pos);
+    PrefetchProbes(lo, mid, levels - 1);
+    PrefetchProbes(mid + 1, hi, levels - 1);
+  }
+
   const char* span_ = nullptr;
   size_t span_bytes_ = 0;
 };

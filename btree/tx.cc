@@ -92,6 +92,25 @@ absl::StatusOr<NodeView> Tx::NodePage(pgid_t id) {
   return v;
 }
 
+void Tx::Prefetch(pgid_t id, size_t bytes) const {
+  bytes = std::min<size_t>(bytes, page_size_);
+  const uint64_t offset = id * uint64_t{page_size_};
+  if (id >= meta_.high_water || mapping_ == nullptr || offset + bytes > mapping_->size()) return;
+  const char* p = mapping_->data() + offset;
+  for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(p + i);
+}
+
+void Tx::PrefetchProbes(pgid_t id, int levels) const {
+  const uint64_t offset = id * uint64_t{page_size_};
+  if (id >= meta_.high_water || mapping_ == nullptr || offset + page_size_ > mapping_->size()) {
+    return;
+  }
+  const NodeView page(mapping_->data() + offset, page_size_);
+  const uint16_t kind = page.header()->kind;
+  if (kind != uint16_t(PageKind::kLeaf) && kind != uint16_t(PageKind::kBranch)) return;
+  page.PrefetchProbes(levels);
+}
+
 absl::StatusOr<pgid_t> Tx::Allocate(uint64_t pages) {
   pgid_t id = db_->freelist_.Allocate(pages);
   if (id == 0) {

@@ -96,6 +96,13 @@ class Tx {
   absl::StatusOr<const char*> Span(pgid_t id, PageKind kind, uint32_t* pages);
   // A validated leaf or branch page.
   absl::StatusOr<NodeView> NodePage(pgid_t id);
+  // Asks the CPU to start loading the first `bytes` of page `id` if it is
+  // mapped; no effect otherwise, and nothing is validated.
+  void Prefetch(pgid_t id, size_t bytes) const;
+  // Asks the CPU to load the keys a binary search of leaf or branch page
+  // `id` probes in its first `levels` steps. Unvalidated: it only reads
+  // within the mapping, and a page that is not a node is skipped.
+  void PrefetchProbes(pgid_t id, int levels) const;
 
   // Write-transaction allocation. Allocated spans go to dirty buffers that
   // Commit writes; WriteSpan writes one at once (large values).

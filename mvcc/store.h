@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "backend/backend.h"
 #include "mvcc/errors.h"
 #include "mvcc/index.h"
@@ -92,6 +93,8 @@ class TxnRead {
                                       int64_t cur_rev, const RangeOptions& opts);
   // Reads and decodes the record stored at `rev`; DataLoss if it is missing.
   virtual absl::Status ReadRecord(Revision rev, KeyValue* out) = 0;
+  // ReadRecord for each of revs into out[i]; the default reads one by one.
+  virtual absl::Status ReadRecords(absl::Span<const Revision> revs, KeyValue* out);
 
   Store* store_;
   int64_t rev_;

@@ -1,5 +1,7 @@
 // Read and write transactions of the store (etcd's storeTxnRead/storeTxnWrite).
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
@@ -37,6 +39,29 @@ class ViewTxnRead : public TxnRead {
     if (absl::IsNotFound(record.status())) return MissingRecord(rev);
     if (!record.ok()) return record.status();
     return DecodeKeyValue(*record, out);
+  }
+
+  // A range's records, looked up in revision order: a range's revisions are
+  // scattered over the key bucket, and in order the lookups share the tree's
+  // upper levels and prefetch the leaves (btree::Bucket::GetSorted).
+  absl::Status ReadRecords(absl::Span<const Revision> revs, KeyValue* out) override {
+    if (revs.size() < 2) return TxnRead::ReadRecords(revs, out);
+    std::vector<uint32_t> order(revs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = uint32_t(i);
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return revs[a] < revs[b]; });
+    std::string buf(revs.size() * kMarkedRevBytes, '\0');
+    std::vector<std::string_view> keys(revs.size());
+    for (size_t j = 0; j < order.size(); ++j) {
+      keys[j] = EncodeRevisionKey(revs[order[j]], false, &buf[j * kMarkedRevBytes]);
+    }
+    std::vector<btree::Bucket::Found> found;
+    if (absl::Status s = view_->UnsafeGetSorted(kKeyBucket, keys, &found); !s.ok()) return s;
+    for (size_t j = 0; j < order.size(); ++j) {
+      if (!found[j].found) return MissingRecord(revs[order[j]]);
+      if (absl::Status s = DecodeKeyValue(found[j].value, &out[order[j]]); !s.ok()) return s;
+    }
+    return absl::OkStatus();
   }
 
   std::unique_ptr<backend::ConcurrentReadTx> view_;
@@ -93,10 +118,15 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
     });
   }
   result.kvs.resize(revs.size());
-  for (size_t i = 0; i < revs.size(); ++i) {
-    if (absl::Status s = ReadRecord(revs[i], &result.kvs[i]); !s.ok()) return s;
-  }
+  if (absl::Status s = ReadRecords(revs, result.kvs.data()); !s.ok()) return s;
   return result;
+}
+
+absl::Status TxnRead::ReadRecords(absl::Span<const Revision> revs, KeyValue* out) {
+  for (size_t i = 0; i < revs.size(); ++i) {
+    if (absl::Status s = ReadRecord(revs[i], &out[i]); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {

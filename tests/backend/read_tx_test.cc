@@ -3,6 +3,7 @@
 #include "backend/read_tx.h"
 
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 #include "gtest/gtest.h"
@@ -203,6 +204,69 @@ TEST_F(ReadTxTest, MissingBucketReadsAsEmpty) {
   ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
   ASSERT_OK_AND_ASSIGN(KeyValues got, rtx->UnsafeRange("none", "a", "z", 0));
   EXPECT_EQ(got.size(), 0u);
+}
+
+// UnsafeGetSorted(keys) against an UnsafeGet per key on one view.
+void ExpectGetSortedAsGet(ConcurrentReadTx& rtx, std::string_view bucket,
+                          const std::vector<std::string>& keys) {
+  const std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<btree::Bucket::Found> found;
+  ASSERT_OK(rtx.UnsafeGetSorted(bucket, views, &found));
+  ASSERT_EQ(found.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::StatusOr<std::string_view> want = rtx.UnsafeGet(bucket, keys[i]);
+    ASSERT_TRUE(want.ok() || absl::IsNotFound(want.status())) << want.status();
+    ASSERT_EQ(found[i].found, want.ok()) << keys[i];
+    if (want.ok()) {
+      ASSERT_EQ(found[i].value, *want) << keys[i];
+    }
+  }
+}
+
+TEST_F(ReadTxTest, GetSortedReadsBufferedPutsAndDeletesOverTheBtree) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) keys.push_back("k" + std::to_string(10000 + i));
+  for (int i = 0; i < 3000; i += 2) ASSERT_OK(Put(keys[size_t(i)], "old" + std::to_string(i)));
+  ASSERT_OK(b_->ForceCommit());
+  for (int i = 0; i < 3000; i += 3) ASSERT_OK(Put(keys[size_t(i)], "new" + std::to_string(i)));
+  for (int i = 0; i < 3000; i += 5) ASSERT_OK(Del(keys[size_t(i)]));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  ASSERT_GT(rtx->segment_count(), 1u);
+  ExpectGetSortedAsGet(*rtx, "b", keys);
+  std::vector<btree::Bucket::Found> found;
+  const std::vector<std::string_view> three = {keys[0], keys[2], keys[3]};
+  ASSERT_OK(rtx->UnsafeGetSorted("b", three, &found));
+  EXPECT_FALSE(found[0].found);          // committed, then deleted in the buffer
+  EXPECT_EQ(found[1].value, "old2");     // committed only
+  EXPECT_EQ(found[2].value, "new3");     // buffered only
+}
+
+TEST_F(ReadTxTest, GetSortedAfterABufferedBucketResetSeesOnlyTheNewBucket) {
+  ASSERT_OK(Put("a", "1"));
+  ASSERT_OK(Put("c", "1"));
+  ASSERT_OK(b_->ForceCommit());
+  ASSERT_OK(Write(*b_, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeDeleteBucket("b"); !s.ok()) return s;
+    if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
+    return tx.UnsafePut("b", "c", "2");
+  }));
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  ExpectGetSortedAsGet(*rtx, "b", {"a", "b", "c"});
+  std::vector<btree::Bucket::Found> found;
+  const std::vector<std::string_view> keys = {"a", "c"};
+  ASSERT_OK(rtx->UnsafeGetSorted("b", keys, &found));
+  EXPECT_FALSE(found[0].found);
+  EXPECT_EQ(found[1].value, "2");
+}
+
+TEST_F(ReadTxTest, GetSortedInAMissingBucketFindsNothing) {
+  ASSERT_OK_AND_ASSIGN(auto rtx, b_->NewConcurrentReadTx());
+  std::vector<btree::Bucket::Found> found;
+  const std::vector<std::string_view> keys = {"a", "b"};
+  ASSERT_OK(rtx->UnsafeGetSorted("none", keys, &found));
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_FALSE(found[0].found);
+  EXPECT_FALSE(found[1].found);
 }
 
 }  // namespace

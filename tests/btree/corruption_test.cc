@@ -208,10 +208,12 @@ class CorruptionTest : public ::testing::Test {
     EXPECT_EQ(check.ok(), problems.empty()) << check;
     absl::StatusOr<Contents> c = Dump(**db);
     (void)(*db)->Stats();  // must not crash either
+    absl::Status looked_up = LookUpEveryKey(**db, state->second);  // nor this
     if (check.ok()) {
       // A clean check vouches for every reachable page.
       ASSERT_OK(c);
       EXPECT_EQ(DiffContents(state->second, *c), "");
+      EXPECT_TRUE(looked_up.ok()) << looked_up;
       ++clean_;
     } else {
       ++check_errors_;
@@ -221,6 +223,31 @@ class CorruptionTest : public ::testing::Test {
             << "problems:" << testutil::JoinProblems(problems);
       }
     }
+  }
+
+  // GetSorted of every key `want` has in buckets "a" and "b", in order:
+  // an error, or the values `want` holds.
+  static absl::Status LookUpEveryKey(DB& db, const Contents& want) {
+    return db.View([&](Tx& tx) -> absl::Status {
+      for (const char* name : {"a", "b"}) {
+        absl::StatusOr<Bucket*> b = tx.GetBucket(name);
+        if (!b.ok()) return b.status();
+        auto entries = want.find(name);
+        if (entries == want.end()) return absl::OkStatus();
+        std::vector<std::string_view> keys;
+        for (const auto& [k, v] : entries->second) keys.push_back(k);
+        std::vector<Bucket::Found> found;
+        if (absl::Status s = (*b)->GetSorted(keys, &found); !s.ok()) return s;
+        for (size_t i = 0; i < keys.size(); ++i) {
+          const std::string& v = entries->second.at(std::string(keys[i]));
+          if (v.rfind("<bucket", 0) == 0) continue;  // a nested bucket's marker
+          if (!found[i].found || found[i].value != v) {
+            return absl::DataLossError(absl::StrCat("GetSorted: wrong answer for ", std::string(keys[i])));
+          }
+        }
+      }
+      return absl::OkStatus();
+    });
   }
 
   std::string WriteDamaged(const std::string& bytes) {
@@ -366,6 +393,19 @@ TEST_F(DamagedLeafTest, GetReportsDataLossNamingThePage) {
   ASSERT_OK_AND_ASSIGN(Bucket * a, tx->GetBucket("a"));
   std::string_view v;
   absl::Status s = a->Get(key_, &v);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_TRUE(NamesPage(std::string(s.message()), leaf_)) << s << " does not name page " << leaf_;
+}
+
+TEST_F(DamagedLeafTest, GetSortedReportsDataLossNamingThePage) {
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path_, Options{.verify_checksums = true});
+  ASSERT_OK(db);
+  ASSERT_OK_AND_ASSIGN(auto tx, (*db)->Begin(false));
+  ASSERT_OK_AND_ASSIGN(Bucket * a, tx->GetBucket("a"));
+  const std::vector<std::string> owned = {Key(1), Key(151), Key(299)};
+  const std::vector<std::string_view> keys(owned.begin(), owned.end());
+  std::vector<Bucket::Found> found;
+  absl::Status s = a->GetSorted(keys, &found);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_TRUE(NamesPage(std::string(s.message()), leaf_)) << s << " does not name page " << leaf_;
 }

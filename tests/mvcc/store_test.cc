@@ -162,6 +162,40 @@ TEST_F(StoreTest, RangeCountIgnoresLimit) {
   EXPECT_EQ(c->count, 5);
 }
 
+TEST_F(StoreTest, ARangeIsInKeyOrderWhateverOrderItsKeysWereWrittenIn) {
+  // Written back to front, half of them again and a few deleted, with a
+  // commit half way: the records of the range lie in the key bucket in no
+  // particular order, some committed, some still buffered.
+  constexpr int kKeys = 3000;
+  auto key = [](int i) { return "key" + std::to_string(10000 + i); };
+  std::map<std::string, std::string> want;
+  for (int i = kKeys - 1; i >= 0; --i) {
+    Put(key(i), "v" + std::to_string(i));
+    want[key(i)] = "v" + std::to_string(i);
+    if (i == kKeys / 2) {
+      ASSERT_TRUE(env_.backend()->ForceCommit().ok());
+    }
+  }
+  for (int i = 0; i < kKeys; i += 2) {
+    Put(key(i), "w" + std::to_string(i));
+    want[key(i)] = "w" + std::to_string(i);
+  }
+  for (int i = 0; i < kKeys; i += 7) {
+    ASSERT_TRUE(store_->DeleteRange(key(i), "").ok());
+    want.erase(key(i));
+  }
+  auto r = store_->Range(key(0), key(kKeys), {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->kvs.size(), want.size());
+  auto w = want.begin();
+  for (const KeyValue& kv : r->kvs) {
+    ASSERT_EQ(kv.key, w->first);
+    ASSERT_EQ(kv.value, w->second);
+    EXPECT_EQ(kv.mod_revision, Get1(kv.key).mod_revision);
+    ++w;
+  }
+}
+
 TEST_F(StoreTest, RangeAboveTheCurrentRevisionIsAFutureRevision) {
   Put("a", "1");
   auto r = store_->Range("a", "", RangeOptions{0, 3, false});
