@@ -58,7 +58,7 @@ void Backend::Publish(WriteBuffer* buffer) {
   if (!recording) {
     // The cheap path: grow the newest segment in place while no reader has
     // it. (While defrag records, every write must reach its log.)
-    std::unique_lock<std::mutex> l(view_mu_);
+    std::unique_lock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) {
       buffer->Clear();  // its batch will never commit
       return;
@@ -71,7 +71,7 @@ void Backend::Publish(WriteBuffer* buffer) {
     // The merge runs under view_mu_: the committer drops segments from the
     // front of read_buffer_ at any time. It is rare (the newest segment
     // absorbs writes until a reader shares it) and O(log n) amortised.
-    std::unique_lock<std::mutex> l(view_mu_);
+    std::unique_lock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) return;
     read_buffer_.Push(segment);
     // The defrag log holds this very segment: it must never change.
@@ -82,14 +82,14 @@ void Backend::Publish(WriteBuffer* buffer) {
 }
 
 std::vector<std::shared_ptr<const Segment>> Backend::SealReadBuffer() {
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   return read_buffer_.Seal();
 }
 
 absl::Status Backend::WriterSnapshot(
     std::shared_ptr<SharedReadTx>* snapshot,
     std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments) {
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   *snapshot = shared_read_;
   *segments = read_buffer_.shared_segments();
@@ -99,14 +99,14 @@ absl::Status Backend::WriterSnapshot(
 void Backend::DropCommitted(size_t n) {
   std::shared_ptr<SharedReadTx> old_read;
   SegmentStack old;  // what no view holds is freed after the lock
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   old = read_buffer_;
   read_buffer_.DropSealed(n);
   std::swap(old_read, shared_read_);
 }
 
 std::shared_ptr<btree::DB> Backend::CurrentDb() {
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   return db_;
 }
 
@@ -114,7 +114,7 @@ void Backend::ResetReadBuffer() {
   SegmentStack old;
   std::shared_ptr<SharedReadTx> old_read;
   {
-    std::unique_lock<std::mutex> l(view_mu_);
+    std::unique_lock l(view_mu_);
     std::swap(old, read_buffer_);
     std::swap(old_read, shared_read_);
   }
@@ -134,7 +134,7 @@ absl::Status Backend::EnsureSharedRead() {
 }
 
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
@@ -151,14 +151,14 @@ absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
 }
 
 uint64_t Backend::Size() {
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   return db_ != nullptr ? db_->FileSize() : 0;
 }
 
 absl::StatusOr<uint64_t> Backend::SizeInUse() {
   std::shared_ptr<btree::DB> db;
   {
-    std::lock_guard<std::mutex> l(view_mu_);
+    std::lock_guard l(view_mu_);
     db = db_;
   }
   if (db == nullptr) return absl::FailedPreconditionError("backend: closed");
@@ -166,7 +166,7 @@ absl::StatusOr<uint64_t> Backend::SizeInUse() {
 }
 
 btree::txid_t Backend::LastTxid() {
-  std::lock_guard<std::mutex> l(view_mu_);
+  std::lock_guard l(view_mu_);
   return db_ != nullptr ? db_->LastTxid() : 0;
 }
 
@@ -184,7 +184,7 @@ absl::Status Backend::Close() {
   absl::Status s = batch_->CommitAndStop();
   std::lock_guard<std::mutex> bl(batch_->mu_);
   std::shared_ptr<SharedReadTx> old_read;
-  std::unique_lock<std::mutex> vl(view_mu_);
+  std::unique_lock vl(view_mu_);
   db_.reset();  // open views keep their own reference
   read_buffer_.Clear();
   std::swap(old_read, shared_read_);

@@ -44,6 +44,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "backend/adaptive_mutex.h"
 #include "backend/batch_tx.h"
 #include "backend/config.h"
 #include "backend/read_tx.h"
@@ -165,7 +166,7 @@ class Backend {
   // Guarded by view_mu_. db_ changes only with the BatchTx lock held too, so
   // the writer may read it without view_mu_; the committer changes the other
   // two as well (it drops committed segments without the BatchTx lock).
-  std::mutex view_mu_;  // plain: glibc rwlocks can starve writers
+  AdaptiveMutex view_mu_;  // short sections, many threads: spins before it sleeps
   std::shared_ptr<btree::DB> db_;
   SegmentStack read_buffer_;
   // The btree read transaction views share until the next commit (or swap

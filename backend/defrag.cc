@@ -132,7 +132,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
     dir_status = env()->SyncDir(DirOf(config_.path));
     std::shared_ptr<SharedReadTx> old_read;
     {
-      std::unique_lock<std::mutex> vl(view_mu_);
+      std::unique_lock vl(view_mu_);
       db_ = new_db;
       read_buffer_.Clear();
       std::swap(old_read, shared_read_);  // it reads the old file

@@ -117,10 +117,9 @@ absl::StatusOr<std::string_view> MergedGetView(
   for (auto s = segments.rbegin(); s != segments.rend(); ++s) {
     const BucketRun* run = (*s)->Find(bucket);
     if (run == nullptr) continue;
-    auto it = run->LowerBound(key);
-    if (it != run->entries.end() && it->key == key) {
-      if (it->tombstone) return absent();
-      return it->value;
+    if (const Entry* e = run->Find(key); e != nullptr) {
+      if (e->tombstone) return absent();
+      return e->value;
     }
     if (run->reset) return absent();
   }
@@ -151,9 +150,8 @@ absl::Status MergedGetSorted(const std::vector<std::shared_ptr<const Segment>>& 
   for (size_t i = 0; i < keys.size(); ++i) {
     bool answered = false;
     for (const BucketRun* run : runs) {
-      auto it = run->LowerBound(keys[i]);
-      if (it != run->entries.end() && it->key == keys[i]) {
-        if (!it->tombstone) (*out)[i] = btree::Bucket::Found{true, it->value};
+      if (const Entry* e = run->Find(keys[i]); e != nullptr) {
+        if (!e->tombstone) (*out)[i] = btree::Bucket::Found{true, e->value};
         answered = true;
         break;
       }

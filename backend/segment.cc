@@ -13,6 +13,12 @@ std::vector<Entry>::const_iterator BucketRun::LowerBound(std::string_view key) c
                           [](const Entry& e, std::string_view k) { return e.key < k; });
 }
 
+const Entry* BucketRun::Find(std::string_view key) const {
+  if (entries.empty() || key < entries.front().key || entries.back().key < key) return nullptr;
+  auto it = LowerBound(key);
+  return it != entries.end() && it->key == key ? &*it : nullptr;
+}
+
 Segment::Segment(Buckets buckets, std::vector<Storage> storage)
     : buckets_(std::move(buckets)), storage_(std::move(storage)) {
   for (const auto& [name, run] : buckets_) entry_count_ += run.entries.size();

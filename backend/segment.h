@@ -46,6 +46,10 @@ struct BucketRun {
 
   // First entry with key >= `key`.
   std::vector<Entry>::const_iterator LowerBound(std::string_view key) const;
+  // The entry of `key`, or null. A key outside [first, last] costs two
+  // comparisons instead of a search: a point read walks every segment, and
+  // most do not span its key (revision keys: only one does).
+  const Entry* Find(std::string_view key) const;
 };
 
 // The bytes of keys and values, shared by every Segment with views into them.

@@ -28,8 +28,22 @@ absl::Status Index::Get(std::string_view key, int64_t at_rev, KeyAt* out) const 
 
 bool Index::CachedGet(std::string_view key, int64_t at_rev, Revision* rev) const {
   const uint64_t hash = PointCache::Hash(key);
-  std::shared_lock l(mu_);
+  // Not mu_: a lookup may race with a put's Store (point_cache.h), and the
+  // lock it needs is taken exclusively only when the table is replaced, so
+  // point reads do not queue behind the writer.
+  std::shared_lock l(cache_mu_);
   return cache_.Lookup(hash, rev) && rev->main <= at_rev;
+}
+
+void Index::ReserveCache(size_t keys) {
+  if (!cache_.NeedsResize(keys)) return;
+  std::unique_lock l(cache_mu_);
+  cache_.Reserve(keys);
+}
+
+void Index::ClearCache() {
+  std::unique_lock l(cache_mu_);
+  cache_.Clear();
 }
 
 void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
@@ -50,7 +64,10 @@ void Index::Put(std::string_view key, Revision rev) {
 absl::Status Index::PutAfter(std::string_view key, Revision rev,
                              absl::FunctionRef<absl::Status(const KeyAt* prev)> write) {
   const uint64_t hash = PointCache::Hash(key);
-  std::unique_lock l(mu_);
+  // mutate_mu_ keeps every other change out of tree_ (readers change none),
+  // so the lookup and `write` need no part of mu_: readers wait only for the
+  // insert itself, not for the record's encoding and buffering.
+  std::lock_guard m(mutate_mu_);
   cache_.Prefetch(hash);  // arrives while `write` runs
   // A key past the last one (keys written in order) goes to the end: the
   // last key is at hand, so the search from the root is skipped.
@@ -62,9 +79,10 @@ absl::Status Index::PutAfter(std::string_view key, Revision rev,
   KeyAt prev;
   const bool live = known && it->second.Get(rev.main, &prev).ok();
   if (absl::Status s = write(live ? &prev : nullptr); !s.ok()) return s;
+  std::unique_lock l(mu_);
   if (!known) {
     it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
-    cache_.Reserve(tree_.size());
+    ReserveCache(tree_.size());
   }
   it->second.Put(rev);
   cache_.Store(hash, rev);
@@ -73,8 +91,9 @@ absl::Status Index::PutAfter(std::string_view key, Revision rev,
 
 void Index::Restore(std::string_view key, Revision created, Revision modified,
                     int64_t version) {
+  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
-  cache_.Clear();  // restores happen at open, before any read: nothing to keep
+  ClearCache();  // restores happen at open, before any read: nothing to keep
   auto it = tree_.lower_bound(key);
   if (it == tree_.end() || std::string_view(it->first) != key) {
     it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
@@ -84,8 +103,9 @@ void Index::Restore(std::string_view key, Revision created, Revision modified,
 
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
+  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
-  cache_.Clear();
+  ClearCache();
   auto it = tree_.lower_bound(key);
   Replay(it, key, rev, tombstone, create_revision, version);
 }
@@ -118,8 +138,9 @@ void Index::RestoreRecords(std::vector<Record>* records) {
     if (key_less(b, a)) return false;
     return a.rev < b.rev;
   });
+  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
-  cache_.Clear();
+  ClearCache();
   auto it = tree_.begin();
   char buf[16];
   for (size_t i = 0; i < records->size(); ++i) {
@@ -158,6 +179,7 @@ Index::Tree::iterator Index::Replay(Tree::iterator it, std::string_view key, Rev
 }
 
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {
+  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
@@ -174,6 +196,7 @@ RevisionSet Index::Compact(int64_t rev) {
   std::string next;
   bool first = true;
   while (true) {
+    std::lock_guard m(mutate_mu_);
     std::unique_lock l(mu_);
     auto it = first ? tree_.begin() : tree_.lower_bound(next);
     first = false;
@@ -310,9 +333,10 @@ bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_
 }  // namespace
 
 bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
+  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   if (!tree_.empty()) return false;
-  cache_.Clear();
+  ClearCache();
   size_t entries = 0;
   // In key order every insert is at the end: O(1). (Out-of-order data still
   // lands in order; a repeated key is caught below by the count.)

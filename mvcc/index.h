@@ -1,16 +1,19 @@
 // Index: the in-memory key index of the store (etcd's treeIndex): every key,
 // in order, with its KeyIndex.
 //
-// Thread-safety: thread-safe. Readers share a lock and run concurrently; a
-// writer (Put, Tombstone, Compact) takes it exclusively for one key at a time,
-// except Compact, which works through the keys in bounded slices so that
-// readers and writers interleave with it.
+// Thread-safety: thread-safe. Readers share a lock and run concurrently.
+// Changes (Put, Tombstone, Compact, restores) are serialised by a mutex of
+// their own and take the readers' lock exclusively only while they change
+// the tree: a put's lookup and record write leave readers running. Compact
+// works through the keys in bounded slices, so that readers and writers
+// interleave with it.
 #ifndef REVKV_MVCC_INDEX_H_
 #define REVKV_MVCC_INDEX_H_
 
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -75,7 +78,8 @@ class Index {
   // Put with one lookup for a store's put: calls write(prev), prev being the
   // key as of rev before the put or null if it was not live then (what the
   // record's create revision and version come from), and adds rev only if
-  // write succeeds. write runs under the index's exclusive lock.
+  // write succeeds. write runs while no other change can touch the index
+  // (readers go on); it must not call into the index.
   absl::Status PutAfter(std::string_view key, Revision rev,
                         absl::FunctionRef<absl::Status(const KeyAt* prev)> write);
   void Restore(std::string_view key, Revision created, Revision modified, int64_t version);
@@ -129,9 +133,18 @@ class Index {
   Tree::iterator Replay(Tree::iterator it, std::string_view key, Revision rev, bool tombstone,
                         int64_t create_revision, int64_t version);
 
-  mutable RwLock mu_;  // prefers writers: long ranges cannot starve Put
+  // The point cache's Reserve and Clear, under mu_ held exclusively and
+  // cache_mu_ too.
+  void ReserveCache(size_t keys);
+  void ClearCache();
+
+  std::mutex mutate_mu_;  // held by every change, around its part of mu_
+  mutable RwLock mu_;     // prefers writers: long ranges cannot starve Put
   Tree tree_;
-  // Every change to tree_ keeps the rules of point_cache.h.
+  // Every change to tree_ keeps the rules of point_cache.h. Fill and Store
+  // run under mu_ (shared and exclusive); a lookup needs only cache_mu_
+  // shared, which is taken exclusively only to replace the table.
+  mutable RwLock cache_mu_;
   PointCache cache_;
 };
 

@@ -22,10 +22,15 @@
 // match other keys, whose records reject it. (A pass over the table under
 // the index's lock: a few milliseconds for a million keys, at each doubling.)
 //
-// Thread-safety: Lookup and Fill may run concurrently (slots are atomic
-// words) with each other but not with Store, Erase, Reserve or Clear, which
-// need exclusive access: Index calls the former under its shared lock and
-// the latter under its exclusive one.
+// Thread-safety: slots are atomic words. Lookup may run concurrently with
+// anything but Reserve and Clear, which replace the table. Fill must not
+// run concurrently with Store or Erase: a fill decided before a put could
+// land after its Store and bring back the older revision. (A lookup racing
+// a Store reads the old or the new word; either is a valid candidate for a
+// reader whose revision predates the put, which rejects the new one by its
+// revision.) Index keeps Fill under its shared lock and the rest under its
+// exclusive one, and lookups under a lock of their own that only Reserve
+// and Clear take exclusively.
 #ifndef REVKV_MVCC_POINT_CACHE_H_
 #define REVKV_MVCC_POINT_CACHE_H_
 
@@ -68,8 +73,10 @@ class PointCache {
   }
   // Keeps at least two slots per key for `keys` keys.
   void Reserve(size_t keys) {
-    if (keys * 2 > capacity_) Resize(keys * 2);
+    if (NeedsResize(keys)) Resize(keys * 2);
   }
+  // Whether Reserve(keys) would replace the table.
+  bool NeedsResize(size_t keys) const { return keys * 2 > capacity_; }
   PointCache() = default;
   ~PointCache() { Clear(); }
   PointCache(const PointCache&) = delete;

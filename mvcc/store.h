@@ -229,7 +229,7 @@ class Store {
   Index index_;
 
   std::mutex write_mu_;  // one TxnWrite at a time; held across its life
-  mutable std::mutex rev_mu_;  // plain: glibc rwlocks can starve writers
+  mutable backend::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
   int64_t current_rev_ = 1;        // guarded by rev_mu_
   int64_t compact_main_rev_ = -1;  // guarded by rev_mu_
   // Write transactions that changed something, persisted by the backend's

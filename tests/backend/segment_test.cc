@@ -62,6 +62,26 @@ TEST(WriteBufferTest, DeleteBucketHidesOlderContents) {
   EXPECT_EQ(Scan(stack, "b"), (KV{{"c", "3"}}));
 }
 
+TEST(WriteBufferTest, FindAnswersKeysInsideTheRunAndNothingOutsideIt) {
+  WriteBuffer w;
+  w.Put("b", "k2", "v2");
+  w.Put("b", "k4", "v4");
+  w.Delete("b", "k6");
+  std::shared_ptr<const Segment> seg = w.Freeze();
+  const BucketRun* run = seg->Find("b");
+  ASSERT_NE(run, nullptr);
+  for (std::string_view absent : {"k1", "k3", "k5", "k7", "", "k"}) {
+    EXPECT_EQ(run->Find(absent), nullptr) << absent;
+  }
+  ASSERT_NE(run->Find("k2"), nullptr);
+  EXPECT_EQ(run->Find("k2")->value, "v2");
+  ASSERT_NE(run->Find("k4"), nullptr);
+  EXPECT_EQ(run->Find("k4")->value, "v4");
+  ASSERT_NE(run->Find("k6"), nullptr);
+  EXPECT_TRUE(run->Find("k6")->tombstone);
+  EXPECT_EQ(BucketRun{}.Find("k2"), nullptr);
+}
+
 TEST(MergedScanTest, NewestSegmentWinsAndTombstonesHide) {
   SegmentStack stack;
   stack.Push(Puts("b", {{"a", "1"}, {"b", "1"}, {"c", "1"}, {"d", "1"}, {"e", "1"}}));

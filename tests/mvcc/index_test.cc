@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <future>
 #include <random>
 #include <string>
 #include <utility>
@@ -242,6 +243,34 @@ TEST(Index, LargeCheckpointCutShortOrRepeatingAKeyLeavesTheIndexEmpty) {
     EXPECT_FALSE(loaded.LoadCheckpoint(views));
     EXPECT_EQ(loaded.size(), 0u);
   }
+}
+
+TEST(Index, ReadsCompleteWhileAPutWritesItsRecord) {
+  Index idx;
+  idx.Put("a", {2, 0});
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread writer([&] {
+    absl::Status s = idx.PutAfter("b", {3, 0}, [&](const KeyAt*) {
+      entered.set_value();
+      released.wait();  // the record is being written
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  entered.get_future().wait();
+  // Readers go on meanwhile (they waited for the whole write before).
+  KeyAt at;
+  EXPECT_TRUE(idx.Get("a", 3, &at).ok());
+  EXPECT_EQ(at.modified, (Revision{2, 0}));
+  Revision cached;
+  EXPECT_TRUE(idx.CachedGet("a", 3, &cached));
+  EXPECT_EQ(cached, (Revision{2, 0}));
+  EXPECT_EQ(Keys(idx, "", "", 3), (std::vector<std::string>{"a"}));
+  release.set_value();
+  writer.join();
+  ASSERT_TRUE(idx.Get("b", 3, &at).ok());
+  EXPECT_EQ(at.modified, (Revision{3, 0}));
 }
 
 TEST(KeyLess, IsThreeWayByteOrder) {
