@@ -12,6 +12,7 @@ namespace revkv::btree {
 namespace {
 
 constexpr size_t kMaxDepth = 64;
+constexpr int kProbeLevels = 3;  // keys a search of a page requests at once: 7
 
 absl::Status OutsidePage(pgid_t id) {
   return CorruptPage(id, "element points outside the page");
@@ -102,6 +103,8 @@ absl::Status Cursor::SeekInternal(std::string_view key) {
       f.index = std::max(0, int(it - in.begin()) - 1);
     } else {
       const bool leaf = f.page.is_leaf();
+      // The first probes' keys load together instead of one after another.
+      f.page.PrefetchProbes(kProbeLevels);
       if (!SearchPage(f.page, key, &lo)) return OutsidePage(f.page.id());
       if (leaf) {
         f.index = lo;

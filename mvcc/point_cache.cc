@@ -17,7 +17,7 @@ void PointCache::Clear() {
   slots_ = nullptr;
   mapping_ = nullptr;
   mapping_bytes_ = 0;
-  mask_ = 0;
+  bucket_mask_ = 0;
   capacity_ = 0;
 }
 
@@ -34,18 +34,23 @@ void PointCache::Resize(size_t min_slots) {
     p += (kHugePage - reinterpret_cast<uintptr_t>(p) % kHugePage) % kHugePage;
     madvise(p, bytes, MADV_HUGEPAGE);  // advice: fine if refused
   }
-  // Each old slot goes to both slots it splits into. One is its key's; in
-  // the other it can only match other keys, whose records then reject it.
+  // Each old bucket goes to every bucket it splits into. One is its keys';
+  // in the others its ways can only match other keys, whose records then
+  // reject them.
   uint64_t* next = reinterpret_cast<uint64_t*>(p);
-  for (size_t i = 0; i < capacity_; ++i) {
-    if (slots_[i] == 0) continue;
-    for (size_t j = i; j < n; j += capacity_) next[j] = slots_[i];
+  const size_t old_buckets = capacity_ / 2, buckets = n / 2;
+  for (size_t i = 0; i < old_buckets; ++i) {
+    if (slots_[2 * i] == 0 && slots_[2 * i + 1] == 0) continue;
+    for (size_t j = i; j < buckets; j += old_buckets) {
+      next[2 * j] = slots_[2 * i];
+      next[2 * j + 1] = slots_[2 * i + 1];
+    }
   }
   Clear();
   slots_ = next;
   mapping_ = m;
   mapping_bytes_ = mapped;
-  mask_ = n - 1;
+  bucket_mask_ = buckets - 1;
   capacity_ = n;
 }
 

@@ -1,26 +1,33 @@
-// PointCache: a lossy, direct-mapped cache from a key's hash to the revision
-// of its latest put, so that a point read skips the index's B-tree walk
-// (about a microsecond for a million random keys, mostly cache misses) for
-// one probe of one word.
+// PointCache: a lossy, two-way set-associative cache from a key's hash to
+// the revision of its latest put, so that a point read skips the index's
+// B-tree walk (about a microsecond for a million random keys, mostly cache
+// misses) for one probe of one cache line.
 //
-// A hit is only a candidate: the slot holds the newest revision written by
-// any key with the same slot and 16-bit tag. The reader confirms it against
-// the key of the record it reads at that revision, and goes to the B-tree on
-// a miss or a mismatch. The candidate is then exact because Index keeps two
-// rules under its lock:
-//   - every change of a key stores into its slot: a put its revision, a
-//     delete (or a revision too large to pack) an empty word, so a key's
-//     slot never keeps an older revision of it;
-//   - a read that walks the B-tree may fill the slot with the key's latest
-//     put, never with anything else.
-// So when K's own slot holds a revision whose record holds K, that is K's
-// latest put, and a read at a revision at or after it sees exactly that.
+// A key's hash picks a bucket of two ways (16 bytes, in one cache line) and
+// a 16-bit tag. A hit is only a candidate: a way holding the key's tag holds
+// the newest revision written by some key with that bucket and tag. The
+// reader confirms it against the key of the record it reads at that
+// revision, and goes to the B-tree on a miss or a mismatch. The candidate is
+// then exact because Index keeps two rules under its lock:
+//   - every change of a key rewrites every way of its bucket holding its
+//     tag: a put stores its revision in one and empties the other, a delete
+//     (or a revision too large to pack) empties them, so no way keeps an
+//     older revision of the key; without such a way, a put takes an empty
+//     way or else the one with the older revision;
+//   - a read that walks the B-tree may fill the bucket with the key's latest
+//     put, the same way, never with anything else.
+// So when a way with K's tag holds a revision whose record holds K, that is
+// K's latest put, and a read at a revision at or after it sees exactly that.
+// (Two ways instead of one slot: a key's entry survives another key landing
+// in its bucket, which in a direct-mapped table of two slots per key cost
+// about a third of point reads the B-tree walk.)
 //
 // Two slots per key, 8 bytes each: 16 to 32 bytes per key. Growing cannot
-// rehash (slots keep only a tag of the hash): it copies each slot into both
-// slots it splits into, one of them its key's; in the other it can only
-// match other keys, whose records reject it. (A pass over the table under
-// the index's lock: a few milliseconds for a million keys, at each doubling.)
+// rehash (slots keep only a tag of the hash): it copies each bucket into
+// every bucket it splits into, one of them its keys'; in the others its ways
+// can only match other keys, whose records reject them. (A pass over the
+// table under the index's lock: a few milliseconds for a million keys, at
+// each doubling.)
 //
 // Thread-safety: slots are atomic words. Lookup may run concurrently with
 // anything but Reserve and Clear, which replace the table. Fill must not
@@ -52,24 +59,33 @@ class PointCache {
   // The revision cached for `hash`, if any. A candidate only (see above).
   bool Lookup(uint64_t hash, Revision* rev) const {
     if (slots_ == nullptr) return false;
-    const uint64_t word = std::atomic_ref<uint64_t>(slots_[hash & mask_]).load(std::memory_order_relaxed);
-    if ((word & kValid) == 0 || (word >> 48) != (hash >> 48)) return false;
-    *rev = Revision{int64_t((word >> 8) & kMainMask), int64_t((word >> 1) & kSubMask)};
+    const uint64_t* b = BucketOf(hash);
+    const uint64_t w0 = Load(b[0]), w1 = Load(b[1]);
+    const bool m0 = Matches(w0, hash), m1 = Matches(w1, hash);
+    if (!m0 && !m1) return false;
+    // Both ways may carry the tag (two keys share it); the newer is the
+    // likelier to be this key's, and the reader checks it either way.
+    const uint64_t w = m0 && m1 ? (RevBits(w0) >= RevBits(w1) ? w0 : w1) : (m0 ? w0 : w1);
+    *rev = Revision{int64_t((w >> 8) & kMainMask), int64_t((w >> 1) & kSubMask)};
     return true;
   }
-  // Starts loading the slot of `hash` for a Store, Erase or Fill to come:
+  // Starts loading the bucket of `hash` for a Store, Erase or Fill to come:
   // their store would otherwise stall the next atomic operation (an unlock)
   // for the cache miss.
   void Prefetch(uint64_t hash) const {
-    if (slots_ != nullptr) __builtin_prefetch(&slots_[hash & mask_], 1);
+    if (slots_ != nullptr) __builtin_prefetch(BucketOf(hash), 1);
   }
   // A read's fill: `latest` is the key's latest put.
   void Fill(uint64_t hash, Revision latest) const { Write(hash, latest); }
   // A key changed: its latest change is the put `rev`.
   void Store(uint64_t hash, Revision rev) { Write(hash, rev); }
-  // A key changed: it was deleted (its slot empties, whoever held it).
+  // A key changed: it was deleted (the ways holding its tag empty).
   void Erase(uint64_t hash) {
-    if (slots_ != nullptr) std::atomic_ref<uint64_t>(slots_[hash & mask_]).store(0, std::memory_order_relaxed);
+    if (slots_ == nullptr) return;
+    uint64_t* b = BucketOf(hash);
+    for (int i = 0; i < 2; ++i) {
+      if (Matches(Load(b[i]), hash)) Set(b[i], 0);
+    }
   }
   // Keeps at least two slots per key for `keys` keys.
   void Reserve(size_t keys) {
@@ -92,15 +108,43 @@ class PointCache {
   static constexpr uint64_t kMainMask = (uint64_t{1} << 40) - 1;  // bits 8..47
   static constexpr size_t kMinSlots = 4096;
 
+  static constexpr uint64_t kTagShift = 48;
+
+  static uint64_t Load(const uint64_t& slot) {
+    return std::atomic_ref<const uint64_t>(slot).load(std::memory_order_relaxed);
+  }
+  static void Set(uint64_t& slot, uint64_t word) {
+    std::atomic_ref<uint64_t>(slot).store(word, std::memory_order_relaxed);
+  }
+  static bool Matches(uint64_t word, uint64_t hash) {
+    return (word & kValid) != 0 && (word >> kTagShift) == (hash >> kTagShift);
+  }
+  // The revision part of a word: orders words by (main, sub).
+  static uint64_t RevBits(uint64_t word) { return word & ((uint64_t{1} << kTagShift) - 1); }
+  uint64_t* BucketOf(uint64_t hash) const { return &slots_[(hash & bucket_mask_) * 2]; }
+
+  // Every way holding the key's tag takes the new word (the first) or
+  // empties (the others), so none keeps an older revision of the key; with
+  // none, the new word replaces an empty way or else the older one.
   void Write(uint64_t hash, Revision rev) const {
     if (slots_ == nullptr) return;
     uint64_t word = 0;  // unpackable: empty, so nothing stale stays
     if (rev.main > 0 && uint64_t(rev.main) <= kMainMask && rev.sub >= 0 &&
         uint64_t(rev.sub) <= kSubMask) {
-      word = (hash & ~((uint64_t{1} << 48) - 1)) | (uint64_t(rev.main) << 8) |
+      word = (hash & ~((uint64_t{1} << kTagShift) - 1)) | (uint64_t(rev.main) << 8) |
              (uint64_t(rev.sub) << 1) | kValid;
     }
-    std::atomic_ref<uint64_t>(slots_[hash & mask_]).store(word, std::memory_order_relaxed);
+    uint64_t* b = BucketOf(hash);
+    const uint64_t w0 = Load(b[0]), w1 = Load(b[1]);
+    const bool m0 = Matches(w0, hash), m1 = Matches(w1, hash);
+    if (m0 || m1) {
+      Set(b[m0 ? 0 : 1], word);
+      if (m0 && m1) Set(b[1], 0);
+      return;
+    }
+    if (word == 0) return;
+    const int victim = (w0 & kValid) == 0 ? 0 : ((w1 & kValid) == 0 ? 1 : (RevBits(w0) <= RevBits(w1) ? 0 : 1));
+    Set(b[victim], word);
   }
   void Resize(size_t min_slots);
 
@@ -110,8 +154,8 @@ class PointCache {
   uint64_t* slots_ = nullptr;
   void* mapping_ = nullptr;
   size_t mapping_bytes_ = 0;
-  uint64_t mask_ = 0;
-  size_t capacity_ = 0;
+  uint64_t bucket_mask_ = 0;  // buckets (pairs of slots) - 1
+  size_t capacity_ = 0;        // slots
 };
 
 }  // namespace revkv::mvcc

@@ -39,6 +39,51 @@ TEST(PointCache, AHashWithTheSameSlotButAnotherTagMisses) {
   EXPECT_FALSE(c.Lookup(kHash ^ (uint64_t{1} << 63), &r));
 }
 
+TEST(PointCache, TwoKeysOfOneBucketAreBothKept) {
+  PointCache c;
+  c.Reserve(10);
+  const uint64_t other = kHash ^ (uint64_t{1} << 63);  // same bucket, another tag
+  c.Store(kHash, Revision{7, 0});
+  c.Store(other, Revision{8, 0});
+  Revision r;
+  ASSERT_TRUE(c.Lookup(kHash, &r));
+  EXPECT_EQ(r, (Revision{7, 0}));
+  ASSERT_TRUE(c.Lookup(other, &r));
+  EXPECT_EQ(r, (Revision{8, 0}));
+}
+
+TEST(PointCache, AThirdKeyOfABucketEvictsTheOlderRevision) {
+  PointCache c;
+  c.Reserve(10);
+  const uint64_t second = kHash ^ (uint64_t{1} << 63), third = kHash ^ (uint64_t{1} << 62);
+  c.Store(kHash, Revision{7, 0});
+  c.Store(second, Revision{8, 0});
+  c.Store(third, Revision{9, 0});
+  Revision r;
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+  ASSERT_TRUE(c.Lookup(second, &r));
+  EXPECT_EQ(r, (Revision{8, 0}));
+  ASSERT_TRUE(c.Lookup(third, &r));
+  EXPECT_EQ(r, (Revision{9, 0}));
+}
+
+TEST(PointCache, AWriteOfATagTheBucketHoldsReplacesThatWayOnly) {
+  PointCache c;
+  c.Reserve(10);
+  const uint64_t other = kHash ^ (uint64_t{1} << 63);
+  c.Store(kHash, Revision{7, 0});
+  c.Store(other, Revision{8, 0});
+  c.Fill(kHash, Revision{9, 0});  // the older way is other's, but kHash's is rewritten
+  Revision r;
+  ASSERT_TRUE(c.Lookup(kHash, &r));
+  EXPECT_EQ(r, (Revision{9, 0}));
+  ASSERT_TRUE(c.Lookup(other, &r));
+  EXPECT_EQ(r, (Revision{8, 0}));
+  c.Erase(kHash);
+  EXPECT_FALSE(c.Lookup(kHash, &r));
+  EXPECT_TRUE(c.Lookup(other, &r));
+}
+
 TEST(PointCache, EraseEmptiesTheSlot) {
   PointCache c;
   c.Reserve(10);
@@ -78,8 +123,8 @@ TEST(PointCache, GrowingKeepsEveryStoredRevisionUnderItsHash) {
       ++found;
     }
   }
-  // i * odd constant: distinct low 12 bits, so no two shared a slot of the
-  // 4096 before growing, and none was lost.
+  // i * odd constant: distinct low 11 bits, so no two shared a bucket of
+  // the 2048 before growing, and none was lost.
   EXPECT_EQ(found, 1000);
 }
 
