@@ -23,6 +23,7 @@
 #ifndef REVKV_MVCC_STORE_H_
 #define REVKV_MVCC_STORE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -229,9 +230,13 @@ class Store {
   Index index_;
 
   std::mutex write_mu_;  // one TxnWrite at a time; held across its life
+  // Serialises the changes of the three fields after it. Readers load them
+  // without it (BeginRead): a writer publishes its writes before it makes
+  // their revision visible, and a reader takes its view after it loads the
+  // revision, so the view holds every write up to that revision.
   mutable backend::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
-  int64_t current_rev_ = 1;        // guarded by rev_mu_
-  int64_t compact_main_rev_ = -1;  // guarded by rev_mu_
+  std::atomic<int64_t> current_rev_{1};
+  std::atomic<int64_t> compact_main_rev_{-1};
   // Write transactions that changed something, persisted by the backend's
   // pre-commit hook (SaveConsistentIndex) once per commit, as etcd 3.5
   // does, rather than by a meta write in each transaction.
@@ -245,7 +250,7 @@ class Store {
   CheckpointId checkpoint_;        // guarded by write_mu_
   bool opened_ = false;            // Open succeeded: the index is whole
   bool from_checkpoint_ = false;
-  bool closed_ = false;            // guarded by rev_mu_
+  std::atomic<bool> closed_{false};  // changed under rev_mu_
   absl::Status failed_;            // guarded by rev_mu_
 
   // Background compaction: a FIFO of revisions whose records to delete.

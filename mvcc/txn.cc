@@ -138,14 +138,18 @@ absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {
 
 absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::BeginRead(int64_t* rev,
                                                                             int64_t* first) {
-  std::lock_guard l(rev_mu_);
-  if (closed_) return ErrClosed();
-  // The view is taken under rev_mu_, so it holds every write up to
-  // current_rev_ (a writer bumps the revision and publishes together).
+  // No lock: readers would queue on it behind the writer. The revision is
+  // loaded first; the writes up to it were published before it was stored
+  // (TxnWrite::End), so the view taken after holds them. The view may hold
+  // later writes too, which a read at *rev never asks for: records are
+  // read by revision, and the index filters by revision.
+  if (closed_.load(std::memory_order_acquire)) return ErrClosed();
+  *rev = current_rev_.load(std::memory_order_acquire);
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
   if (!view.ok()) return view.status();
-  *rev = current_rev_;
-  *first = compact_main_rev_;
+  // After the view: a compaction that removed records the view lacks was
+  // scheduled before it, so the read below refuses revisions it removed.
+  *first = compact_main_rev_.load(std::memory_order_acquire);
   return view;
 }
 
@@ -250,10 +254,10 @@ absl::Status TxnWrite::End() {
   const bool changed = changes_ > 0;
   if (changed) store_->consistent_index_++;  // saved at commit (store.h)
   {
-    // Bump the revision and publish the writes together (see Store::Read).
+    // Publish the writes, then their revision (see Store::BeginRead).
     std::unique_lock l(store_->rev_mu_);
-    if (changed) store_->current_rev_++;
     tx_->UnsafePublish();
+    if (changed) store_->current_rev_.fetch_add(1, std::memory_order_release);
   }
   // A commit that Unlock makes (its fsync) runs outside rev_mu_: readers
   // taking a revision never wait for it.

@@ -92,6 +92,46 @@ TEST_F(StoreConcurrency, ReadersSeeWholeTransactionsWhileWritesAndCompactionsRun
 // writer stores into and empties it: each read transaction must still see a
 // and b equal (one transaction writes or deletes both), and never older
 // values than a read before it.
+TEST_F(StoreConcurrency, AReadSeesThePutOfEveryRevisionUpToItsOwn) {
+  // Each put writes a new key named for its revision; a reader at revision
+  // R must find exactly the keys of revisions 2..R, however it races the
+  // writer (which publishes before it bumps the revision).
+  Store* s = store_.get();
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, reads{0};
+  auto key = [](int64_t rev) {
+    std::string k = std::to_string(rev);
+    return std::string(8 - k.size(), '0') + k;
+  };
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto txn = s->Read();
+        if (!txn.ok()) continue;
+        const int64_t rev = (*txn)->Rev();
+        auto newest = (*txn)->Range(key(rev), "", {});
+        auto all = (*txn)->Range(key(0), key(99999999), {0, 0, true});
+        if (!newest.ok() || !all.ok()) {
+          bad++;
+          continue;
+        }
+        reads++;
+        if (rev > 1 && newest->kvs.size() != 1) bad++;
+        if (all->count != rev - 1) bad++;
+      }
+    });
+  }
+  for (int64_t rev = 2; rev < 800 || reads.load() < 10; ++rev) {
+    auto put = s->Put(key(rev), "v");
+    ASSERT_TRUE(put.ok()) << put.status();
+    ASSERT_EQ(*put, rev);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 TEST_F(StoreConcurrency, PointReadsSeeWholeTransactionsWhilePutsAndDeletesRun) {
   Store* s = store_.get();
   std::atomic<bool> stop{false};
