@@ -188,8 +188,9 @@ absl::Status Index::Tombstone(std::string_view key, Revision rev) {
 }
 
 RevisionSet Index::Compact(int64_t rev) {
-  // The point cache needs nothing: compaction keeps every key's latest put,
-  // and the keys it removes were deleted, which emptied their slots.
+  // The point cache's entries need nothing: compaction keeps every key's
+  // latest put, and the keys it removes were deleted, which emptied their
+  // slots. Its table shrinks at the end if most keys went.
   RevisionSet keep;
   // Slices of keys under the lock, so readers and writers get in between.
   constexpr int kSlice = 10000;
@@ -208,7 +209,14 @@ RevisionSet Index::Compact(int64_t rev) {
         ++it;
       }
     }
-    if (it == tree_.end()) break;
+    if (it == tree_.end()) {
+      // Compaction may have removed most keys: give back the cache's room.
+      if (cache_.CanShrink(tree_.size())) {
+        std::unique_lock c(cache_mu_);
+        cache_.Shrink(tree_.size());
+      }
+      break;
+    }
     next = std::string(std::string_view(it->first));
   }
   return keep;

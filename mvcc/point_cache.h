@@ -30,14 +30,14 @@
 // each doubling.)
 //
 // Thread-safety: slots are atomic words. Lookup may run concurrently with
-// anything but Reserve and Clear, which replace the table. Fill must not
+// anything but Reserve, Shrink and Clear, which replace the table. Fill must not
 // run concurrently with Store or Erase: a fill decided before a put could
 // land after its Store and bring back the older revision. (A lookup racing
 // a Store reads the old or the new word; either is a valid candidate for a
 // reader whose revision predates the put, which rejects the new one by its
 // revision.) Index keeps Fill under its shared lock and the rest under its
-// exclusive one, and lookups under a lock of their own that only Reserve
-// and Clear take exclusively.
+// exclusive one, and lookups under a lock of their own that only Reserve,
+// Shrink and Clear take exclusively.
 #ifndef REVKV_MVCC_POINT_CACHE_H_
 #define REVKV_MVCC_POINT_CACHE_H_
 
@@ -93,6 +93,15 @@ class PointCache {
   }
   // Whether Reserve(keys) would replace the table.
   bool NeedsResize(size_t keys) const { return keys * 2 > capacity_; }
+  // Returns the memory of a table for many more keys than `keys` (more than
+  // eight slots per key; after a compaction, say): halves it or more, down
+  // to two slots per key, keeping the newest entries.
+  void Shrink(size_t keys) {
+    if (CanShrink(keys)) Resize(keys * 2);
+  }
+  bool CanShrink(size_t keys) const {
+    return capacity_ > kMinSlots && capacity_ > keys * 8;
+  }
   PointCache() = default;
   ~PointCache() { Clear(); }
   PointCache(const PointCache&) = delete;

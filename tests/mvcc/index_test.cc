@@ -273,6 +273,28 @@ TEST(Index, ReadsCompleteWhileAPutWritesItsRecord) {
   EXPECT_EQ(at.modified, (Revision{3, 0}));
 }
 
+TEST(Index, CompactingAwayMostKeysShrinksThePointCache) {
+  Index idx;
+  for (int i = 0; i < 100000; ++i) idx.Put("key" + std::to_string(i), {int64_t(i) + 2, 0});
+  const size_t before = idx.MemoryBytes();
+  int64_t rev = 100002;
+  for (int i = 0; i < 100000; i += 10) {  // all but 1,000 keys deleted
+    for (int j = i + 1; j < i + 10; ++j) {
+      ASSERT_TRUE(idx.Tombstone("key" + std::to_string(j), {rev++, 0}).ok());
+    }
+  }
+  idx.Compact(rev);
+  EXPECT_EQ(idx.size(), 10000u);
+  EXPECT_LT(idx.MemoryBytes(), before / 4);
+  KeyAt at;
+  ASSERT_TRUE(idx.Get("key10", rev, &at).ok());
+  EXPECT_EQ(at.modified, (Revision{12, 0}));
+  Revision cached;
+  if (idx.CachedGet("key20", rev, &cached)) {
+    EXPECT_EQ(cached, (Revision{22, 0}));  // a candidate, if kept, is right here
+  }
+}
+
 TEST(KeyLess, IsThreeWayByteOrder) {
   const KeyLess less;
   EXPECT_TRUE(less("a", "b") < 0);

@@ -128,6 +128,43 @@ TEST(PointCache, GrowingKeepsEveryStoredRevisionUnderItsHash) {
   EXPECT_EQ(found, 1000);
 }
 
+TEST(PointCache, ShrinkingKeepsTheNewestEntriesAndGivesBackMemory) {
+  PointCache c;
+  c.Reserve(100'000);
+  const size_t big = c.MemoryBytes();
+  for (uint64_t i = 0; i < 100; ++i) c.Store(i * 0x9e37'79b9'7f4a'7c15ull, Revision{int64_t(i) + 2, 0});
+  EXPECT_FALSE(c.CanShrink(big / sizeof(uint64_t) / 4));  // not for a table in use
+  ASSERT_TRUE(c.CanShrink(100));
+  c.Shrink(100);
+  EXPECT_LT(c.MemoryBytes(), big / 8);
+  EXPECT_GE(c.MemoryBytes(), 200 * sizeof(uint64_t));
+  // i * odd constant: distinct low 11 bits, so every entry has a bucket of
+  // its own in the smallest table too, and each is still found.
+  for (uint64_t i = 0; i < 100; ++i) {
+    Revision r;
+    ASSERT_TRUE(c.Lookup(i * 0x9e37'79b9'7f4a'7c15ull, &r)) << i;
+    EXPECT_EQ(r.main, int64_t(i) + 2);
+  }
+}
+
+TEST(PointCache, ShrinkingFoldsBucketsIntoTheirNewestTwoWays) {
+  PointCache c;
+  c.Reserve(4096);  // 8,192 slots: 4,096 buckets, folding into 2,048
+  // Buckets 0 and 2048 fold together; the three tags differ.
+  const uint64_t b = (kHash & ~uint64_t{0xfff}) | 2048, d = b ^ (uint64_t{1} << 63);
+  const uint64_t a = (kHash & ~uint64_t{0xfff}) ^ (uint64_t{1} << 62);
+  c.Store(a, Revision{5, 0});
+  c.Store(b, Revision{7, 0});
+  c.Store(d, Revision{6, 0});
+  c.Shrink(10);
+  Revision r;
+  EXPECT_FALSE(c.Lookup(a, &r));  // the oldest of three for two ways
+  ASSERT_TRUE(c.Lookup(b, &r));
+  EXPECT_EQ(r, (Revision{7, 0}));
+  ASSERT_TRUE(c.Lookup(d, &r));
+  EXPECT_EQ(r, (Revision{6, 0}));
+}
+
 TEST(PointCache, ClearEmptiesAndFrees) {
   PointCache c;
   c.Reserve(10);
