@@ -211,8 +211,8 @@ class Store {
   // Writes consistent_index_ to the meta bucket if it changed (the BatchTx
   // lock held).
   absl::Status SaveConsistentIndex(backend::BatchTx& tx);
-  // A view holding every write up to the current revision, which it sets
-  // in *rev (and the compacted one in *first).
+  // A view holding every write up to the current revision (perhaps later
+  // ones too), which it sets in *rev, and the compacted one in *first.
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> BeginRead(int64_t* rev,
                                                                        int64_t* first);
   // Takes write_mu_ into *w and reads the revisions a write starts from.
@@ -230,10 +230,11 @@ class Store {
   Index index_;
 
   std::mutex write_mu_;  // one TxnWrite at a time; held across its life
-  // Serialises the changes of the three fields after it. Readers load them
-  // without it (BeginRead): a writer publishes its writes before it makes
-  // their revision visible, and a reader takes its view after it loads the
-  // revision, so the view holds every write up to that revision.
+  // Serialises the changes of current_rev_, compact_main_rev_, closed_ and
+  // failed_. Readers load the first three without it (BeginRead): a writer
+  // publishes its writes before it makes their revision visible, and a
+  // reader takes its view after it loads the revision, so the view holds
+  // every write up to that revision.
   mutable backend::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
   std::atomic<int64_t> current_rev_{1};
   std::atomic<int64_t> compact_main_rev_{-1};
