@@ -42,6 +42,9 @@ void Index::ReserveCache(size_t keys) {
 }
 
 void Index::ClearCache() {
+  // Every restored record clears it: skip the lock when there is nothing to
+  // free (the table changes only under mutate_mu_, held here).
+  if (cache_.MemoryBytes() == 0) return;
   std::unique_lock l(cache_mu_);
   cache_.Clear();
 }
