@@ -188,6 +188,7 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
                                       int64_t lease) {
   if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
   if (key.empty()) return absl::InvalidArgumentError(kEmptyKeyMessage);
+  if (rev_ == INT64_MAX) return ErrRevisionExhausted();
   const int64_t rev = rev_ + 1;
   KeyValueView kv{key, rev, rev, 0, value, lease};
   const Revision idx{rev, changes_};
@@ -209,6 +210,7 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
 }
 
 absl::Status TxnWrite::Delete(std::string_view key) {
+  if (rev_ == INT64_MAX) return ErrRevisionExhausted();
   const Revision idx{rev_ + 1, changes_};
   KeyValueView kv;
   kv.key = key;
