@@ -42,6 +42,12 @@ absl::Status BatchTx::CheckWritable() {
   return error_;
 }
 
+absl::Status BatchTx::CommitError() {
+  if (!Failed()) return absl::OkStatus();
+  std::lock_guard<std::mutex> l(commit_mu_);
+  return error_;
+}
+
 absl::Status BatchTx::TakeWriterView(WriterView* v) {
   std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> published;
   if (absl::Status s = backend_->WriterSnapshot(&v->snapshot, &published); !s.ok()) return s;

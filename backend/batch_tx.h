@@ -101,6 +101,12 @@ class BatchTx {
   // free; else the holder makes the check at its Unlock.
   std::chrono::steady_clock::duration CommitIfDue(std::chrono::steady_clock::duration interval);
 
+  // Whether a commit failed (see Durability above): lock-free, for readers
+  // to check on every read.
+  bool Failed() const { return failed_.load(std::memory_order_acquire); }
+  // The failed commit's error, sticky; OK while none failed.
+  absl::Status CommitError();
+
   // Writes since the last hand-off to the committer (requires the lock).
   int64_t UnsafePending() const { return pending_; }
 

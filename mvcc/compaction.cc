@@ -6,23 +6,11 @@
 namespace revkv::mvcc {
 
 absl::Status Store::Compact(int64_t rev) {
-  {
-    // Exclude writers while the compaction is scheduled (etcd takes s.mu).
-    std::lock_guard<std::mutex> w(write_mu_);
-    {
-      std::unique_lock l(rev_mu_);
-      if (closed_) return ErrClosed();
-      if (rev <= compact_main_rev_) return ErrCompacted();
-      if (rev > current_rev_) return ErrFutureRev();
-      compact_main_rev_ = rev;
-    }
-    backend::BatchTx* tx = &backend_->batch_tx();
-    tx->Lock();
-    absl::Status s = tx->UnsafePut(kMetaBucket, kScheduledCompactKey, RevisionKey({rev, 0}));
-    tx->Unlock();
-    if (!s.ok()) return s;
-    if (s = backend_->ForceCommit(); !s.ok()) return s;
-  }
+  // One compaction at a time, so that they are scheduled, applied to the
+  // index and queued for deletion in one order, and finishedCompactRev only
+  // grows.
+  std::lock_guard<std::mutex> order(compact_order_mu_);
+  if (absl::Status s = ScheduleCompaction(rev); !s.ok()) return s;
   // The index compacts in slices, so reads and writes go on meanwhile.
   RevisionSet keep = index_.Compact(rev);
   {
@@ -30,6 +18,33 @@ absl::Status Store::Compact(int64_t rev) {
     compact_queue_.push_back(CompactionJob{rev, std::move(keep)});
   }
   compact_cv_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::Status Store::ScheduleCompaction(int64_t rev) {
+  // Writers are excluded while the compaction is scheduled (etcd takes
+  // s.mu), so no write lands between the checks and the durable record.
+  std::lock_guard<std::mutex> w(write_mu_);
+  {
+    std::unique_lock l(rev_mu_);
+    if (closed_) return ErrClosed();
+    if (!failed_.ok()) return failed_;
+    if (rev <= compact_main_rev_) return ErrCompacted();
+    if (rev > current_rev_) return ErrFutureRev();
+  }
+  backend::BatchTx* tx = &backend_->batch_tx();
+  tx->Lock();
+  absl::Status s = tx->UnsafePut(kMetaBucket, kScheduledCompactKey, RevisionKey({rev, 0}));
+  tx->Unlock();
+  if (s.ok()) s = backend_->ForceCommit();
+  if (!s.ok()) {
+    Fail(s);
+    return s;
+  }
+  // Only once the schedule is durable: reads below rev are refused from
+  // now on, and a crash from now on resumes the compaction at open.
+  std::unique_lock l(rev_mu_);
+  compact_main_rev_.store(rev, std::memory_order_release);
   return absl::OkStatus();
 }
 

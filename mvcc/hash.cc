@@ -12,27 +12,22 @@ namespace revkv::mvcc {
 
 absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   HashResult result;
+  // Compactions wait for the hash (as etcd's hashKV holds s.mu against
+  // them), so the keep set and the compacted revision stay those of the
+  // view; writers go on.
+  std::lock_guard<std::mutex> order(compact_order_mu_);
   int64_t current, compact;
-  std::unique_ptr<backend::ConcurrentReadTx> view;
-  RevisionSet keep;
-  {
-    std::lock_guard l(rev_mu_);
-    if (closed_) return ErrClosed();
-    current = current_rev_;
-    compact = compact_main_rev_;
-    if (rev > 0 && rev <= compact) return ErrCompacted();
-    if (rev > 0 && rev > current) return ErrFutureRev();
-    if (rev == 0) rev = current;
-    keep = index_.Keep(rev);
-    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> v = NewView();
-    if (!v.ok()) return v.status();
-    view = std::move(*v);
-  }
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&current, &compact);
+  if (!view.ok()) return view.status();
+  if (rev > 0 && rev <= compact) return ErrCompacted();
+  if (rev > 0 && rev > current) return ErrFutureRev();
+  if (rev == 0) rev = current;
+  RevisionSet keep = index_.Keep(rev);
   const Revision upper{rev + 1, 0};
   const Revision lower{compact + 1, 0};
   uint32_t crc = Crc32c(kKeyBucket);
   const absl::Status kStop = absl::CancelledError("stop");
-  absl::Status s = view->UnsafeForEach(kKeyBucket, [&](std::string_view k, std::string_view v) {
+  absl::Status s = (*view)->UnsafeForEach(kKeyBucket, [&](std::string_view k, std::string_view v) {
     Revision r;
     bool tombstone;
     if (!ParseRevisionKey(k, &r, &tombstone)) {

@@ -41,9 +41,15 @@ void Index::ReserveCache(size_t keys) {
   cache_.Reserve(keys);
 }
 
+void Index::ShrinkCache(size_t keys) {
+  if (!cache_.CanShrink(keys)) return;
+  std::unique_lock l(cache_mu_);
+  cache_.Shrink(keys);
+}
+
 void Index::ClearCache() {
   // Every restored record clears it: skip the lock when there is nothing to
-  // free (the table changes only under mutate_mu_, held here).
+  // free (the table changes only under mu_, held here exclusively).
   if (cache_.MemoryBytes() == 0) return;
   std::unique_lock l(cache_mu_);
   cache_.Clear();
@@ -60,43 +66,48 @@ void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
   }
 }
 
-void Index::Put(std::string_view key, Revision rev) {
-  PutAfter(key, rev, [](const KeyAt*) { return absl::OkStatus(); }).IgnoreError();
-}
+void Index::Put(std::string_view key, Revision rev) { FinishPut(key, rev, BeginPut(key, rev)); }
 
-absl::Status Index::PutAfter(std::string_view key, Revision rev,
-                             absl::FunctionRef<absl::Status(const KeyAt* prev)> write) {
-  const uint64_t hash = PointCache::Hash(key);
-  // mutate_mu_ keeps every other change out of tree_ (readers change none),
-  // so the lookup and `write` need no part of mu_: readers wait only for the
-  // insert itself, not for the record's encoding and buffering.
-  std::lock_guard m(mutate_mu_);
-  cache_.Prefetch(hash);  // arrives while `write` runs
+Index::PendingPut Index::BeginPut(std::string_view key, Revision rev) const {
+  PendingPut p;
+  p.hash = PointCache::Hash(key);
+  std::shared_lock l(mu_);
+  cache_.Prefetch(p.hash);  // arrives while the record is written
   // A key past the last one (keys written in order) goes to the end: the
   // last key is at hand, so the search from the root is skipped.
-  auto it = tree_.end();
-  if (tree_.empty() || KeyLess()(std::string_view(std::prev(it)->first), key) >= 0) {
-    it = tree_.lower_bound(key);
+  auto& tree = const_cast<Tree&>(tree_);
+  p.it = tree.end();
+  if (tree.empty() || KeyLess()(std::string_view(std::prev(p.it)->first), key) >= 0) {
+    p.it = tree.lower_bound(key);
   }
-  const bool known = it != tree_.end() && std::string_view(it->first) == key;
-  KeyAt prev;
-  const bool live = known && it->second.Get(rev.main, &prev).ok();
-  if (absl::Status s = write(live ? &prev : nullptr); !s.ok()) return s;
+  p.known = p.it != tree.end() && std::string_view(p.it->first) == key;
+  p.live = p.known && p.it->second.Get(rev.main, &p.prev).ok();
+  p.epoch = epoch_;
+  return p;
+}
+
+void Index::FinishPut(std::string_view key, Revision rev, const PendingPut& pending) {
   std::unique_lock l(mu_);
+  auto it = pending.it;
+  bool known = pending.known;
+  if (pending.epoch != epoch_) {  // a compaction erased keys meanwhile
+    it = tree_.lower_bound(key);
+    known = it != tree_.end() && std::string_view(it->first) == key;
+  }
   if (!known) {
     it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
+    epoch_++;
     ReserveCache(tree_.size());
   }
   it->second.Put(rev);
-  cache_.Store(hash, rev);
-  return absl::OkStatus();
+  cache_.Store(pending.hash, rev);
 }
 
 void Index::Restore(std::string_view key, Revision created, Revision modified,
                     int64_t version) {
-  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   ClearCache();  // restores happen at open, before any read: nothing to keep
+  epoch_++;
   auto it = tree_.lower_bound(key);
   if (it == tree_.end() || std::string_view(it->first) != key) {
     it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
@@ -106,9 +117,9 @@ void Index::Restore(std::string_view key, Revision created, Revision modified,
 
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
-  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   ClearCache();
+  epoch_++;
   auto it = tree_.lower_bound(key);
   Replay(it, key, rev, tombstone, create_revision, version);
 }
@@ -141,9 +152,9 @@ void Index::RestoreRecords(std::vector<Record>* records) {
     if (key_less(b, a)) return false;
     return a.rev < b.rev;
   });
-  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   ClearCache();
+  epoch_++;
   auto it = tree_.begin();
   char buf[16];
   for (size_t i = 0; i < records->size(); ++i) {
@@ -182,7 +193,6 @@ Index::Tree::iterator Index::Replay(Tree::iterator it, std::string_view key, Rev
 }
 
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {
-  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
@@ -193,43 +203,53 @@ absl::Status Index::Tombstone(std::string_view key, Revision rev) {
 RevisionSet Index::Compact(int64_t rev) {
   // The point cache's entries need nothing: compaction keeps every key's
   // latest put, and the keys it removes were deleted, which emptied their
-  // slots. Its table shrinks at the end if most keys went.
+  // ways (point_cache.h, rule 2). Its table shrinks at the end if most keys
+  // went.
   RevisionSet keep;
-  // Slices of keys under the lock, so readers and writers get in between.
-  constexpr int kSlice = 10000;
-  std::string next;
-  bool first = true;
-  while (true) {
-    std::lock_guard m(mutate_mu_);
-    std::unique_lock l(mu_);
-    auto it = first ? tree_.begin() : tree_.lower_bound(next);
-    first = false;
-    for (int n = 0; it != tree_.end() && n < kSlice; ++n) {
-      it->second.Compact(rev, &keep);
-      if (it->second.IsEmpty()) {
-        it = tree_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    if (it == tree_.end()) {
-      // Compaction may have removed most keys: give back the cache's room.
-      if (cache_.CanShrink(tree_.size())) {
-        std::unique_lock c(cache_mu_);
-        cache_.Shrink(tree_.size());
-      }
-      break;
-    }
-    next = std::string(std::string_view(it->first));
-  }
+  ForEachSlice(/*exclusive=*/true, [&](Tree::iterator it) {
+    it->second.Compact(rev, &keep);
+    if (!it->second.IsEmpty()) return std::next(it);
+    epoch_++;
+    return tree_.erase(it);
+  });
+  std::unique_lock l(mu_);
+  ShrinkCache(tree_.size());
   return keep;
 }
 
 RevisionSet Index::Keep(int64_t rev) const {
   RevisionSet keep;
-  std::shared_lock l(mu_);
-  for (const auto& [key, ki] : tree_) ki.Keep(rev, &keep);
+  const_cast<Index*>(this)->ForEachSlice(/*exclusive=*/false, [&](Tree::iterator it) {
+    it->second.Keep(rev, &keep);
+    return std::next(it);
+  });
   return keep;
+}
+
+template <typename Step>
+void Index::ForEachSlice(bool exclusive, Step step) {
+  // Slices of keys under the lock, so readers and writers get in between.
+  constexpr int kSlice = 10000;
+  std::string next;
+  bool first = true;
+  while (true) {
+    if (exclusive) {
+      mu_.lock();
+    } else {
+      mu_.lock_shared();
+    }
+    auto it = first ? tree_.begin() : tree_.lower_bound(next);
+    first = false;
+    for (int n = 0; it != tree_.end() && n < kSlice; ++n) it = step(it);
+    const bool done = it == tree_.end();
+    if (!done) next = std::string(std::string_view(it->first));
+    if (exclusive) {
+      mu_.unlock();
+    } else {
+      mu_.unlock_shared();
+    }
+    if (done) return;
+  }
 }
 
 // An entry: key length (varint), key bytes, the KeyIndex's encoding.
@@ -344,10 +364,10 @@ bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_
 }  // namespace
 
 bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
-  std::lock_guard m(mutate_mu_);
   std::unique_lock l(mu_);
   if (!tree_.empty()) return false;
   ClearCache();
+  epoch_++;
   size_t entries = 0;
   // In key order every insert is at the end: O(1). (Out-of-order data still
   // lands in order; a repeated key is caught below by the count.)

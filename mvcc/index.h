@@ -1,12 +1,13 @@
 // Index: the in-memory key index of the store (etcd's treeIndex): every key,
 // in order, with its KeyIndex.
 //
-// Thread-safety: thread-safe. Readers share a lock and run concurrently.
-// Changes (Put, Tombstone, Compact, restores) are serialised by a mutex of
-// their own and take the readers' lock exclusively only while they change
-// the tree: a put's lookup and record write leave readers running. Compact
-// works through the keys in bounded slices, so that readers and writers
-// interleave with it.
+// Thread-safety: thread-safe. Readers share mu_ and run concurrently; every
+// change takes it exclusively while it changes the tree. A store's put is
+// two calls (BeginPut under the shared lock, FinishPut under the exclusive
+// one) with its record written between them, so readers run meanwhile.
+// Compact and Keep work through the keys in bounded slices, so that readers
+// and writers interleave with them. The point cache's table has a lock of
+// its own (lock order: mu_, then cache_mu_).
 #ifndef REVKV_MVCC_INDEX_H_
 #define REVKV_MVCC_INDEX_H_
 
@@ -62,6 +63,8 @@ class WideBtreeMap
 };
 
 class Index {
+  using Tree = WideBtreeMap<CompactKey, KeyIndex, KeyLess, 1024>;
+
  public:
   // The key as of at_rev; NotFound if it did not exist then.
   absl::Status Get(std::string_view key, int64_t at_rev, KeyAt* out) const;
@@ -75,13 +78,28 @@ class Index {
   void Range(std::string_view key, std::string_view end, int64_t at_rev,
              const std::function<bool(std::string_view, const KeyAt&)>& fn) const;
   void Put(std::string_view key, Revision rev);
-  // Put with one lookup for a store's put: calls write(prev), prev being the
-  // key as of rev before the put or null if it was not live then (what the
-  // record's create revision and version come from), and adds rev only if
-  // write succeeds. write runs while no other change can touch the index
-  // (readers go on); it must not call into the index.
-  absl::Status PutAfter(std::string_view key, Revision rev,
-                        absl::FunctionRef<absl::Status(const KeyAt* prev)> write);
+
+  // A put in two steps, for a store that writes the put's record between
+  // them: BeginPut says what the key was before the put (its create
+  // revision and version come from that), FinishPut adds rev. No lock is
+  // held between them, so readers and Compact go on; the caller runs one
+  // put at a time (the store's write lock), so no other put or tombstone
+  // comes between the two steps, and a compaction between them changes
+  // nothing the put depends on.
+  struct PendingPut {
+    bool live = false;  // the key existed at rev (prev is set)
+    KeyAt prev;
+
+   private:
+    friend class Index;
+    bool known = false;   // the tree held the key (perhaps deleted)
+    uint64_t epoch = 0;   // epoch_ when `it` was found
+    uint64_t hash = 0;
+    Tree::iterator it;    // key's position or lower bound while epoch_ is unchanged
+  };
+  PendingPut BeginPut(std::string_view key, Revision rev) const;
+  void FinishPut(std::string_view key, Revision rev, const PendingPut& pending);
+
   void Restore(std::string_view key, Revision created, Revision modified, int64_t version);
   absl::Status Tombstone(std::string_view key, Revision rev);
   // Replays one record of the key bucket at open, as etcd's restore does: a
@@ -126,24 +144,35 @@ class Index {
   size_t MemoryBytes() const;
 
  private:
-  using Tree = WideBtreeMap<CompactKey, KeyIndex, KeyLess, 1024>;
-
   // RestoreRecord at `it`, the lower bound of key; returns key's position
   // (or `it` if the record was skipped). Requires mu_ held exclusively.
+  // Bumps epoch_.
   Tree::iterator Replay(Tree::iterator it, std::string_view key, Revision rev, bool tombstone,
                         int64_t create_revision, int64_t version);
 
-  // The point cache's Reserve and Clear, under mu_ held exclusively and
-  // cache_mu_ too.
+  // Calls it = step(it) from the first key to the end, in slices of keys
+  // under mu_ (exclusive or shared), so that others get the lock between
+  // slices; step returns the position after its key.
+  template <typename Step>
+  void ForEachSlice(bool exclusive, Step step);
+
+  // The point cache's Reserve, Shrink and Clear: they replace its table.
+  // Require mu_ held exclusively; take cache_mu_.
   void ReserveCache(size_t keys);
+  void ShrinkCache(size_t keys);
   void ClearCache();
 
-  std::mutex mutate_mu_;  // held by every change, around its part of mu_
-  mutable RwLock mu_;     // prefers writers: long ranges cannot starve Put
-  Tree tree_;
-  // Every change to tree_ keeps the rules of point_cache.h. Fill and Store
-  // run under mu_ (shared and exclusive); a lookup needs only cache_mu_
-  // shared, which is taken exclusively only to replace the table.
+  mutable RwLock mu_;  // prefers writers: long ranges cannot starve Put
+  Tree tree_;          // guarded by mu_
+  // Bumped (under mu_ held exclusively) by every insert or erase of a key,
+  // which may move the tree's entries: a PendingPut's position is valid
+  // only while it is unchanged.
+  uint64_t epoch_ = 0;
+  // The point cache keeps the rules of point_cache.h: Fill runs under mu_
+  // shared, Store and Erase under mu_ exclusive. Lookups take only
+  // cache_mu_ shared (so point reads do not queue behind the writer's
+  // exclusive mu_); the table is replaced under mu_ and cache_mu_, both
+  // exclusive.
   mutable RwLock cache_mu_;
   PointCache cache_;
 };

@@ -35,32 +35,7 @@ void PointCache::Resize(size_t min_slots) {
     madvise(p, bytes, MADV_HUGEPAGE);  // advice: fine if refused
   }
   uint64_t* next = reinterpret_cast<uint64_t*>(p);
-  const size_t old_buckets = capacity_ / 2, buckets = n / 2;
-  if (buckets >= old_buckets) {
-    // Growing: each old bucket goes to every bucket it splits into. One is
-    // its keys'; in the others its ways can only match other keys, whose
-    // records then reject them.
-    for (size_t i = 0; i < old_buckets; ++i) {
-      if (slots_[2 * i] == 0 && slots_[2 * i + 1] == 0) continue;
-      for (size_t j = i; j < buckets; j += old_buckets) {
-        next[2 * j] = slots_[2 * i];
-        next[2 * j + 1] = slots_[2 * i + 1];
-      }
-    }
-  } else {
-    // Shrinking: the old buckets that fold into one give it their two
-    // newest ways. A key's ways all come from its own old bucket, so none
-    // older than its latest appears; the others' can only match other keys.
-    for (size_t i = 0; i < old_buckets; ++i) {
-      for (int w = 0; w < 2; ++w) {
-        const uint64_t word = slots_[2 * i + w];
-        if (word == 0) continue;
-        uint64_t* b = &next[2 * (i & (buckets - 1))];
-        const int victim = b[0] == 0 ? 0 : (b[1] == 0 ? 1 : (RevBits(b[0]) <= RevBits(b[1]) ? 0 : 1));
-        if (b[victim] == 0 || RevBits(b[victim]) < RevBits(word)) b[victim] = word;
-      }
-    }
-  }
+  const size_t buckets = n / 2;
   Clear();
   slots_ = next;
   mapping_ = m;

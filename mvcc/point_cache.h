@@ -1,43 +1,30 @@
 // PointCache: a lossy, two-way set-associative cache from a key's hash to
 // the revision of its latest put, so that a point read skips the index's
-// B-tree walk (about a microsecond for a million random keys, mostly cache
-// misses) for one probe of one cache line.
+// B-tree walk for one probe of one cache line.
 //
-// A key's hash picks a bucket of two ways (16 bytes, in one cache line) and
-// a 16-bit tag. A hit is only a candidate: a way holding the key's tag holds
-// the newest revision written by some key with that bucket and tag. The
-// reader confirms it against the key of the record it reads at that
-// revision, and goes to the B-tree on a miss or a mismatch. The candidate is
-// then exact because Index keeps two rules under its lock:
-//   - every change of a key rewrites every way of its bucket holding its
-//     tag: a put stores its revision in one and empties the other, a delete
-//     (or a revision too large to pack) empties them, so no way keeps an
-//     older revision of the key; without such a way, a put takes an empty
-//     way or else the one with the older revision;
-//   - a read that walks the B-tree may fill the bucket with the key's latest
-//     put, the same way, never with anything else.
-// So when a way with K's tag holds a revision whose record holds K, that is
-// K's latest put, and a read at a revision at or after it sees exactly that.
-// (Two ways instead of one slot: a key's entry survives another key landing
-// in its bucket, which in a direct-mapped table of two slots per key cost
-// about a third of point reads the B-tree walk.)
+// A key's hash picks its home bucket of two ways (16 bytes, one cache line)
+// and a 16-bit tag. Its rules, which Index keeps and index_test checks:
+//   1. A key's entry lives only in its home bucket; every resize starts an
+//      empty table (nothing is copied or folded between buckets).
+//   2. Every change of a key rewrites every way of its home bucket holding
+//      its tag: a put stores its revision in one and empties the others, a
+//      delete empties them all.
+//   3. A read that walked the index may fill the key's latest put the same
+//      way, and never runs concurrently with a change (Fill under Index's
+//      shared lock, changes and resizes under its exclusive one).
+//   4. So a way with K's tag in K's home bucket holds K's latest put or
+//      another key's revision (same bucket and tag).
+//   5. A hit is only a candidate: the reader checks that the record at that
+//      revision holds K, and walks the index on a miss or a mismatch.
 //
-// Two slots per key, 8 bytes each: 16 to 32 bytes per key. Growing cannot
-// rehash (slots keep only a tag of the hash): it copies each bucket into
-// every bucket it splits into, one of them its keys'; in the others its ways
-// can only match other keys, whose records reject them. (A pass over the
-// table under the index's lock: a few milliseconds for a million keys, at
-// each doubling.)
+// Two slots per key, 8 bytes each: 16 to 32 bytes per key.
 //
 // Thread-safety: slots are atomic words. Lookup may run concurrently with
-// anything but Reserve, Shrink and Clear, which replace the table. Fill must not
-// run concurrently with Store or Erase: a fill decided before a put could
-// land after its Store and bring back the older revision. (A lookup racing
-// a Store reads the old or the new word; either is a valid candidate for a
-// reader whose revision predates the put, which rejects the new one by its
-// revision.) Index keeps Fill under its shared lock and the rest under its
-// exclusive one, and lookups under a lock of their own that only Reserve,
-// Shrink and Clear take exclusively.
+// anything but Reserve, Shrink and Clear, which replace the table (Index
+// takes a lock of the cache's own exclusively for them, and shared for
+// lookups). A lookup racing a Store reads the old or the new word; either
+// is a valid candidate for a reader whose revision predates the put, which
+// rejects the new one by its revision.
 #ifndef REVKV_MVCC_POINT_CACHE_H_
 #define REVKV_MVCC_POINT_CACHE_H_
 
@@ -87,15 +74,16 @@ class PointCache {
       if (Matches(Load(b[i]), hash)) Set(b[i], 0);
     }
   }
-  // Keeps at least two slots per key for `keys` keys.
+  // Keeps at least two slots per key for `keys` keys; a new table starts
+  // empty.
   void Reserve(size_t keys) {
     if (NeedsResize(keys)) Resize(keys * 2);
   }
   // Whether Reserve(keys) would replace the table.
   bool NeedsResize(size_t keys) const { return keys * 2 > capacity_; }
   // Returns the memory of a table for many more keys than `keys` (more than
-  // eight slots per key; after a compaction, say): halves it or more, down
-  // to two slots per key, keeping the newest entries.
+  // eight slots per key; after a compaction, say): a new, empty table of two
+  // slots per key.
   void Shrink(size_t keys) {
     if (CanShrink(keys)) Resize(keys * 2);
   }

@@ -1,6 +1,7 @@
 // Store: open/restore, one-operation transactions, close.
 #include "mvcc/store.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_format.h"
@@ -102,8 +103,9 @@ absl::Status Store::Restore(int64_t* scheduled) {
   });
   if (scan.ok()) index_.RestoreRecords(&records);
   if (!scan.ok()) return scan;
-  // Compaction may have removed every record up to the compacted revision.
-  if (current < compact) current = compact;
+  // Compaction may have removed every record up to the compacted revision,
+  // or the scheduled one: the revision never goes backwards.
+  current = std::max({current, compact, *sched});
   current_rev_ = current;
   compact_main_rev_ = compact;
   *scheduled = *sched > compact ? *sched : -1;
@@ -128,6 +130,7 @@ absl::Status Store::SaveConsistentIndex(backend::BatchTx& tx) {
 
 absl::Status Store::BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first) {
   *w = std::unique_lock<std::mutex>(write_mu_);
+  if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) Fail(s);
   std::lock_guard l(rev_mu_);
   if (closed_) return ErrClosed();
   if (!failed_.ok()) return failed_;

@@ -212,9 +212,13 @@ class Store {
   // lock held).
   absl::Status SaveConsistentIndex(backend::BatchTx& tx);
   // A view holding every write up to the current revision (perhaps later
-  // ones too), which it sets in *rev, and the compacted one in *first.
+  // ones too), which it sets in *rev, and the compacted one in *first
+  // (*first <= *rev).
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> BeginRead(int64_t* rev,
                                                                        int64_t* first);
+  // OK if a read at rev that ran until now answered right: no compaction
+  // passed rev and no commit failed. ErrCompacted or the commit error.
+  absl::Status CheckReadable(int64_t rev);
   // Takes write_mu_ into *w and reads the revisions a write starts from.
   absl::Status BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first);
   // Marks the store failed after a backend write error: no more writes.
@@ -253,6 +257,11 @@ class Store {
   bool from_checkpoint_ = false;
   std::atomic<bool> closed_{false};  // changed under rev_mu_
   absl::Status failed_;            // guarded by rev_mu_
+
+  // Held by Compact across scheduling, the index's compaction and queueing
+  // its deletes, so compactions are totally ordered; HashByRev and a
+  // current-revision read's last try hold it to keep compactions out.
+  std::mutex compact_order_mu_;
 
   // Background compaction: a FIFO of revisions whose records to delete.
   std::mutex compact_mu_;

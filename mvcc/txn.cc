@@ -85,7 +85,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   int64_t rev = opts.rev;
   if (rev > cur_rev) return ErrFutureRev();
   if (rev <= 0) rev = cur_rev;
-  if (rev < first_rev_) return ErrCompacted();
+  if (rev < store_->compact_main_rev_.load(std::memory_order_acquire)) return ErrCompacted();
 
   RangeResult result;
   result.rev = cur_rev;
@@ -98,6 +98,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
       result.kvs.resize(1);
       if (ReadRecord(cached, &result.kvs[0]).ok() && result.kvs[0].key == key) {
         result.count = 1;
+        if (absl::Status s = store_->CheckReadable(rev); !s.ok()) return s;
         return result;
       }
       result.kvs.clear();
@@ -118,7 +119,12 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
     });
   }
   result.kvs.resize(revs.size());
-  if (absl::Status s = ReadRecords(revs, result.kvs.data()); !s.ok()) return s;
+  absl::Status read = ReadRecords(revs, result.kvs.data());
+  // A compaction past rev, or a failed commit, that came while the read ran
+  // may have cut what it walked: its answer, or its error, is not to be
+  // trusted then.
+  if (absl::Status s = store_->CheckReadable(rev); !s.ok()) return s;
+  if (!read.ok()) return read;
   return result;
 }
 
@@ -138,28 +144,45 @@ absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {
 
 absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::BeginRead(int64_t* rev,
                                                                             int64_t* first) {
-  // No lock: readers would queue on it behind the writer. The revision is
-  // loaded first; the writes up to it were published before it was stored
-  // (TxnWrite::End), so the view taken after holds them. The view may hold
-  // later writes too, which a read at *rev never asks for: records are
-  // read by revision, and the index filters by revision.
+  // No lock: readers would queue on it behind the writer. The compacted
+  // revision is loaded before the current one, so *first <= *rev (both only
+  // grow, and a compaction never passes the current revision). The writes
+  // up to *rev were published before it was stored (TxnWrite::End), so the
+  // view taken after holds them; it may hold later writes too, which a read
+  // at *rev never asks for: records are read by revision, and the index
+  // filters by revision. A compaction past *rev that comes later is caught
+  // by each read's CheckReadable.
   if (closed_.load(std::memory_order_acquire)) return ErrClosed();
-  *rev = current_rev_.load(std::memory_order_acquire);
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
-  if (!view.ok()) return view.status();
-  // After the view: a compaction that removed records the view lacks was
-  // scheduled before it, so the read below refuses revisions it removed.
+  if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) return s;
   *first = compact_main_rev_.load(std::memory_order_acquire);
-  return view;
+  *rev = current_rev_.load(std::memory_order_acquire);
+  return NewView();
+}
+
+absl::Status Store::CheckReadable(int64_t rev) {
+  if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) return s;
+  if (rev < compact_main_rev_.load(std::memory_order_acquire)) return ErrCompacted();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view end,
                                          const RangeOptions& opts) {
-  int64_t rev, first;
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
-  if (!view.ok()) return view.status();
-  ViewTxnRead txn(this, rev, first, std::move(*view));  // on the stack: Range is hot
-  return txn.Range(key, end, opts);
+  // A read at the current revision that a compaction passes midway is
+  // retried at the new current revision; the last try holds
+  // compact_order_mu_, which keeps compactions out, so it cannot be passed.
+  constexpr int kOptimisticTries = 3;
+  for (int attempt = 0;; ++attempt) {
+    std::unique_lock<std::mutex> order;
+    if (attempt == kOptimisticTries) order = std::unique_lock<std::mutex>(compact_order_mu_);
+    int64_t rev, first;
+    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+    if (!view.ok()) return view.status();
+    ViewTxnRead txn(this, rev, first, std::move(*view));  // on the stack: Range is hot
+    absl::StatusOr<RangeResult> r = txn.Range(key, end, opts);
+    if (r.ok() || opts.rev != 0 || !IsCompacted(r.status()) || attempt == kOptimisticTries) {
+      return r;
+    }
+  }
 }
 
 TxnWrite::TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev,
@@ -192,19 +215,21 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
   const int64_t rev = rev_ + 1;
   KeyValueView kv{key, rev, rev, 0, value, lease};
   const Revision idx{rev, changes_};
-  absl::Status s = store_->index_.PutAfter(key, idx, [&](const KeyAt* prev) {
-    if (prev != nullptr) kv.create_revision = prev->created.main;
-    kv.version = (prev != nullptr ? prev->version : 0) + 1;
-    char key_buf[kMarkedRevBytes];
-    std::string& record = EncodeBuffer();
-    record.clear();
-    EncodeKeyValue(kv, &record);
-    return tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, false, key_buf), record);
-  });
-  if (!s.ok()) {
-    store_->Fail(s);
+  Index::PendingPut pending = store_->index_.BeginPut(key, idx);
+  if (pending.live) kv.create_revision = pending.prev.created.main;
+  kv.version = (pending.live ? pending.prev.version : 0) + 1;
+  char key_buf[kMarkedRevBytes];
+  std::string& record = EncodeBuffer();
+  record.clear();
+  EncodeKeyValue(kv, &record);
+  if (absl::Status s =
+          tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, false, key_buf), record);
+      !s.ok()) {
+    // A refused key or value changed nothing; any other error may have.
+    if (!absl::IsInvalidArgument(s)) store_->Fail(s);
     return s;
   }
+  store_->index_.FinishPut(key, idx, pending);
   changes_++;
   return rev;
 }
@@ -221,10 +246,14 @@ absl::Status TxnWrite::Delete(std::string_view key) {
   absl::Status s =
       tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, true, key_buf), record);
   if (!s.ok()) {
+    if (!absl::IsInvalidArgument(s)) store_->Fail(s);
+    return s;
+  }
+  if (s = store_->index_.Tombstone(key, idx); !s.ok()) {
+    // The record is written: index and backend would disagree.
     store_->Fail(s);
     return s;
   }
-  if (s = store_->index_.Tombstone(key, idx); !s.ok()) return s;
   changes_++;
   return absl::OkStatus();
 }

@@ -1,14 +1,18 @@
 // Index: ordered ranges at a revision, tombstones, compaction, concurrency.
 #include "mvcc/index.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
+#include <map>
 #include <random>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
-#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -92,44 +96,44 @@ TEST(CompactKey, KeysUpToTheInlineLimitAndLongerOnesRoundTripThroughMoves) {
   }
 }
 
-TEST(Index, PutAfterAddsNothingWhenTheWriteFails) {
+TEST(Index, BeginPutSaysWhatTheKeyWasAndAddsNothing) {
   Index index;
-  index.Put("a", {2, 0});
-  absl::Status s = index.PutAfter("a", {3, 0}, [](const KeyAt* prev) {
-    EXPECT_NE(prev, nullptr);
-    return absl::InternalError("write failed");
-  });
-  EXPECT_FALSE(s.ok());
-  s = index.PutAfter("b", {3, 0}, [](const KeyAt*) { return absl::InternalError("no"); });
-  EXPECT_FALSE(s.ok());
-  KeyAt at;
-  ASSERT_TRUE(index.Get("a", 3, &at).ok());
-  EXPECT_EQ(at.modified.main, 2);
-  EXPECT_FALSE(index.Get("b", 3, &at).ok());
-  EXPECT_EQ(index.size(), 1u);
+  Index::PendingPut p = index.BeginPut("k", {2, 0});
+  EXPECT_FALSE(p.live);
+  EXPECT_EQ(index.size(), 0u);  // nothing until FinishPut
+  index.FinishPut("k", {2, 0}, p);
+  p = index.BeginPut("k", {3, 0});
+  ASSERT_TRUE(p.live);
+  EXPECT_EQ(p.prev.created.main, 2);
+  EXPECT_EQ(p.prev.version, 1);
+  index.FinishPut("k", {3, 0}, p);
+  ASSERT_TRUE(index.Tombstone("k", {4, 0}).ok());
+  p = index.BeginPut("k", {5, 0});
+  EXPECT_FALSE(p.live);  // a deleted key starts a new generation
 }
 
-TEST(Index, PutAfterPassesThePreviousGenerationOrNull) {
+// A compaction between the two steps erases keys (moving the tree's
+// entries): FinishPut must not use the position BeginPut found.
+TEST(Index, FinishPutAfterACompactionErasedKeysPutsTheRightKey) {
   Index index;
-  const KeyAt* seen = reinterpret_cast<const KeyAt*>(1);
-  ASSERT_TRUE(index.PutAfter("k", {2, 0}, [&](const KeyAt* prev) {
-    seen = prev;
-    return absl::OkStatus();
-  }).ok());
-  EXPECT_EQ(seen, nullptr);
-  KeyAt got;
-  ASSERT_TRUE(index.PutAfter("k", {3, 0}, [&](const KeyAt* prev) {
-    if (prev != nullptr) got = *prev;
-    return absl::OkStatus();
-  }).ok());
-  EXPECT_EQ(got.created.main, 2);
-  EXPECT_EQ(got.version, 1);
-  ASSERT_TRUE(index.Tombstone("k", {4, 0}).ok());
-  ASSERT_TRUE(index.PutAfter("k", {5, 0}, [&](const KeyAt* prev) {
-    seen = prev;
-    return absl::OkStatus();
-  }).ok());
-  EXPECT_EQ(seen, nullptr);  // a deleted key starts a new generation
+  int64_t rev = 2;
+  for (int i = 0; i < 5000; ++i) index.Put("key" + std::to_string(i), {rev++, 0});
+  for (int i = 0; i < 5000; i += 2) {
+    ASSERT_TRUE(index.Tombstone("key" + std::to_string(i), {rev++, 0}).ok());
+  }
+  for (const std::string& k : {std::string("key2501"), std::string("key2502x")}) {
+    Index::PendingPut p = index.BeginPut(k, {rev, 0});
+    index.Compact(rev - 1);  // erases the deleted keys
+    index.FinishPut(k, {rev, 0}, p);
+    KeyAt at;
+    ASSERT_TRUE(index.Get(k, rev, &at).ok()) << k;
+    EXPECT_EQ(at.modified, (Revision{rev, 0}));
+    rev++;
+  }
+  EXPECT_EQ(index.size(), 2501u);
+  std::vector<std::string> keys = Keys(index, "", "", rev);
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(keys.size(), 2501u);
 }
 
 // RestoreRecords must equal RestoreRecord applied one by one: random
@@ -245,21 +249,10 @@ TEST(Index, LargeCheckpointCutShortOrRepeatingAKeyLeavesTheIndexEmpty) {
   }
 }
 
-TEST(Index, ReadsCompleteWhileAPutWritesItsRecord) {
+TEST(Index, ReadsCompleteBetweenAPutsTwoSteps) {
   Index idx;
   idx.Put("a", {2, 0});
-  std::promise<void> entered, release;
-  std::shared_future<void> released = release.get_future().share();
-  std::thread writer([&] {
-    absl::Status s = idx.PutAfter("b", {3, 0}, [&](const KeyAt*) {
-      entered.set_value();
-      released.wait();  // the record is being written
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(s.ok()) << s;
-  });
-  entered.get_future().wait();
-  // Readers go on meanwhile (they waited for the whole write before).
+  Index::PendingPut p = idx.BeginPut("b", {3, 0});  // the record is being written
   KeyAt at;
   EXPECT_TRUE(idx.Get("a", 3, &at).ok());
   EXPECT_EQ(at.modified, (Revision{2, 0}));
@@ -267,10 +260,60 @@ TEST(Index, ReadsCompleteWhileAPutWritesItsRecord) {
   EXPECT_TRUE(idx.CachedGet("a", 3, &cached));
   EXPECT_EQ(cached, (Revision{2, 0}));
   EXPECT_EQ(Keys(idx, "", "", 3), (std::vector<std::string>{"a"}));
-  release.set_value();
-  writer.join();
+  idx.FinishPut("b", {3, 0}, p);
   ASSERT_TRUE(idx.Get("b", 3, &at).ok());
   EXPECT_EQ(at.modified, (Revision{3, 0}));
+}
+
+// The point cache's rules (point_cache.h) at scale: random puts, deletes,
+// reads that fill, compactions that shrink the table and puts that grow it.
+// Whenever a candidate passes the reader's check (the record at that
+// revision holds the key), it is the index's answer.
+TEST(Index, EveryConfirmedPointCacheHitIsTheIndexAnswer) {
+  uint64_t seed = std::random_device{}();
+  if (const char* env = getenv("REVKV_SEED")) seed = strtoull(env, nullptr, 10);
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  Index idx;
+  std::unordered_map<int64_t, std::string> record;  // revision -> key (the key bucket)
+  std::map<std::string, int64_t> live;                 // the model: key -> latest put
+  int64_t rev = 2;
+  auto check = [&](const std::string& k) {
+    Revision cached;
+    if (!idx.CachedGet(k, rev, &cached)) return;
+    auto r = record.find(cached.main);
+    if (r == record.end() || r->second != k) return;  // the reader rejects it
+    auto m = live.find(k);
+    ASSERT_NE(m, live.end()) << "a deleted key " << k << " came back at " << cached.main;
+    ASSERT_EQ(cached.main, m->second) << k;
+  };
+  for (int round = 0; round < 6; ++round) {
+    const int keys = round % 2 == 0 ? 40000 : 3000;
+    for (int i = 0; i < keys; ++i) {
+      std::string k = "k" + std::to_string(rng() % 60000);
+      idx.Put(k, {rev, 0});
+      record[rev] = k;
+      live[k] = rev++;
+      KeyAt at;
+      if (rng() % 2 == 0) (void)idx.Get("k" + std::to_string(rng() % 60000), rev, &at);
+    }
+    // Delete most keys, read the rest, compact (the table shrinks).
+    for (auto it = live.begin(); it != live.end();) {
+      if (rng() % 10 != 0) {
+        ASSERT_TRUE(idx.Tombstone(it->first, {rev++, 0}).ok());
+        it = live.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    idx.Compact(rev - 1);
+    for (int i = 0; i < 60000; ++i) check("k" + std::to_string(i));
+    for (auto it = record.begin(); it != record.end();) {  // the background deletes
+      auto m = live.find(it->second);
+      it = (m == live.end() || m->second != it->first) ? record.erase(it) : std::next(it);
+    }
+    for (int i = 0; i < 60000; ++i) check("k" + std::to_string(i));
+  }
 }
 
 TEST(Index, CompactingAwayMostKeysShrinksThePointCache) {
