@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -52,7 +53,27 @@ class StoreEnv {
     Open();
   }
 
+  // Replaces the data file with a snapshot of itself (Backend::NewSnapshot)
+  // and opens that: what a restore from a snapshot gives.
+  void RestoreFromSnapshot() {
+    auto snap = backend_->NewSnapshot();
+    ASSERT_TRUE(snap.ok()) << snap.status();
+    {
+      std::ofstream out(dir_ + "/snap", std::ios::binary);
+      ASSERT_TRUE((*snap)->WriteTo(out).ok());
+      out.close();
+      ASSERT_TRUE(out.good());
+    }
+    ASSERT_TRUE((*snap)->Close().ok());
+    store_.reset();
+    ASSERT_TRUE(backend_->Close().ok());
+    backend_.reset();
+    std::filesystem::rename(dir_ + "/snap", dir_ + "/db");
+    Open();
+  }
+
   Store* store() { return store_.get(); }
+  const std::string& dir() const { return dir_; }
   backend::Backend* backend() { return backend_.get(); }
   // For the stores opened from now on (the open one keeps its own).
   void set_options(const StoreOptions& o) { options_ = o; }
