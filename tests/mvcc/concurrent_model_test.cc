@@ -177,7 +177,7 @@ class ConcurrentModel : public ::testing::Test {
 
 TEST_F(ConcurrentModel, ReadersSeeTheirRevisionWhileWritersCompactorAndHasherRun) {
   const char* ops_env = getenv("REVKV_CONCURRENT_OPS");
-  const int ops = ops_env != nullptr ? atoi(ops_env) : 1500;
+  const int ops = ops_env != nullptr ? atoi(ops_env) : 4000;
   std::atomic<int> writers_left{2};
   std::vector<std::thread> threads;
   for (int w = 0; w < 2; ++w) {
