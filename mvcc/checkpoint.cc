@@ -1,10 +1,17 @@
 // The index checkpoint: at a clean close the store writes its whole index
-// into the backend (bucket kIndexBucket), tagged with what identifies the
-// state it describes: the consistent index (bumped by every write
-// transaction) and the compaction revisions of the meta bucket. Open uses it
-// only if all of them still match, so any write, compaction or crash after
-// the checkpoint makes open rebuild the index from the key bucket instead.
-// It turns open from a sort of every record into a sequential load.
+// into the backend (bucket kIndexBucket), tagged with the revision it
+// describes and the compaction revisions of the meta bucket. It turns open
+// from a sort of every record into a sequential load.
+//
+// It is incremental: records are only ever added above the current
+// revision, except by compaction (which changes the meta bucket's
+// compaction revisions). So while those match, the checkpoint plus the
+// records written after its revision -- a suffix of the key bucket, found
+// by one seek -- is the whole index, and open replays that suffix over it.
+// A close rewrites the checkpoint only after a compaction or once the
+// suffix holds more than a fraction of the index, so a put on a large
+// store writes its record, not the index.
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -16,6 +23,11 @@ namespace {
 constexpr char kHeaderKey[] = "header";
 constexpr char kMagic[8] = {'r', 'e', 'v', 'k', 'v', 'I', 'X', '1'};
 constexpr size_t kChunkBytes = size_t{16} << 20;
+// A close leaves the checkpoint as it is while the records after it number
+// at most 1/kSuffixFraction of the index's keys plus kSuffixSlack: open
+// replays those, a bounded share of its time.
+constexpr int64_t kSuffixFraction = 16;
+constexpr int64_t kSuffixSlack = 4096;
 
 struct Header {
   int64_t consistent_index, finished, scheduled, current_rev, compact_rev, chunks;
@@ -54,10 +66,7 @@ bool Store::LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, in
   absl::StatusOr<std::string_view> raw = view.UnsafeGet(kIndexBucket, kHeaderKey);
   Header h;
   if (!raw.ok() || !DecodeHeader(*raw, &h)) return false;
-  if (h.consistent_index != consistent_index_ || h.finished != finished ||
-      h.scheduled != scheduled) {
-    return false;  // the store changed after the checkpoint
-  }
+  if (h.finished != finished || h.scheduled != scheduled) return false;  // compacted since
   std::vector<std::string_view> chunks;
   for (int64_t i = 0; i < h.chunks; ++i) {
     absl::StatusOr<std::string_view> chunk = view.UnsafeGet(kIndexBucket, ChunkKey(i));
@@ -65,11 +74,48 @@ bool Store::LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, in
     chunks.push_back(*chunk);
   }
   if (!index_.LoadCheckpoint(chunks)) return false;
-  current_rev_ = h.current_rev;
+  absl::StatusOr<int64_t> replayed = ReplayAfter(view, h.current_rev);
+  if (!replayed.ok()) {
+    index_.Clear();
+    return false;
+  }
+  current_rev_ = std::max(h.current_rev, *replayed);
   compact_main_rev_ = h.compact_rev;
-  checkpoint_ = {h.consistent_index, h.finished, h.scheduled};
+  checkpoint_ = {h.finished, h.scheduled, h.current_rev};
+  records_since_checkpoint_ = records_replayed_;
   from_checkpoint_ = true;
   return true;
+}
+
+absl::StatusOr<int64_t> Store::ReplayAfter(backend::ConcurrentReadTx& view, int64_t rev) {
+  // Revision keys start with the main revision, big-endian and positive:
+  // every one sorts below "\x80".
+  std::string from = RevisionKey({rev + 1, 0});
+  const std::string end(1, '\x80');
+  int64_t last = rev;
+  records_replayed_ = 0;
+  while (true) {
+    absl::StatusOr<backend::KeyValues> kvs = view.UnsafeRange(kKeyBucket, from, end, 4096);
+    if (!kvs.ok()) return kvs.status();
+    std::vector<Index::Record> records(kvs->size());
+    for (size_t i = 0; i < kvs->size(); ++i) {
+      Index::Record& r = records[i];
+      if (!ParseRevisionKey(kvs->keys[i], &r.rev, &r.tombstone)) {
+        return absl::DataLossError("mvcc: malformed revision key in the key bucket");
+      }
+      if (absl::Status s =
+              DecodeKeyValueHeader(kvs->values[i], &r.key, &r.create_revision, &r.version);
+          !s.ok()) {
+        return s;
+      }
+      last = r.rev.main;
+    }
+    index_.RestoreRecords(&records);
+    records_replayed_ += int64_t(kvs->size());
+    if (kvs->size() < 4096) return last;
+    from = kvs->keys.back();
+    from.push_back('\0');  // the next key after it
+  }
 }
 
 absl::Status Store::WriteCheckpoint() {
@@ -92,7 +138,10 @@ absl::Status Store::WriteCheckpoint() {
     std::lock_guard l(rev_mu_);
     if (compact_main_rev_ != *finished) return absl::OkStatus();
   }
-  if (checkpoint_ == CheckpointId{consistent_index_, *finished, *scheduled}) {
+  // Unchanged compaction revisions: the checkpoint plus the records after
+  // it still make the index; rewrite it only once that suffix is large.
+  if (checkpoint_.finished == *finished && checkpoint_.scheduled == *scheduled &&
+      records_since_checkpoint_ * kSuffixFraction <= int64_t(index_.size()) + kSuffixSlack) {
     return absl::OkStatus();
   }
   if (absl::Status s = tx->UnsafeDeleteBucket(kIndexBucket); !s.ok() && !absl::IsNotFound(s)) {
@@ -111,7 +160,12 @@ absl::Status Store::WriteCheckpoint() {
     h = {consistent_index_, *finished, *scheduled, current_rev_, compact_main_rev_,
          int64_t(chunks.size())};
   }
-  return tx->UnsafePut(kIndexBucket, kHeaderKey, EncodeHeader(h));
+  if (absl::Status s = tx->UnsafePut(kIndexBucket, kHeaderKey, EncodeHeader(h)); !s.ok()) {
+    return s;
+  }
+  checkpoint_ = {h.finished, h.scheduled, h.current_rev};
+  records_since_checkpoint_ = 0;
+  return absl::OkStatus();
 }
 
 }  // namespace revkv::mvcc

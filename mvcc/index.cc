@@ -408,6 +408,13 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
   return true;
 }
 
+void Index::Clear() {
+  std::unique_lock l(mu_);
+  tree_.clear();
+  epoch_++;
+  ClearCache();
+}
+
 size_t Index::size() const {
   std::shared_lock l(mu_);
   return tree_.size();

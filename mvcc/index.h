@@ -139,6 +139,8 @@ class Index {
   // The revisions <= rev that Compact(rev) would keep.
   RevisionSet Keep(int64_t rev) const;
   size_t size() const;
+  // Removes every key.
+  void Clear();
   // Approximate bytes the index uses (keys, entries, tree nodes, the point
   // cache).
   size_t MemoryBytes() const;

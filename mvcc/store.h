@@ -204,6 +204,9 @@ class Store {
   // compaction revisions given); writes one at a clean close.
   bool LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, int64_t scheduled);
   absl::Status WriteCheckpoint();
+  // Replays the key bucket's records after revision `rev` into the index;
+  // returns the last one's main revision (rev if none).
+  absl::StatusOr<int64_t> ReplayAfter(backend::ConcurrentReadTx& view, int64_t rev);
   absl::Status ScheduleCompaction(int64_t rev);
   void CompactionLoop();
   absl::Status DeleteCompacted(int64_t rev, const RevisionSet& keep);
@@ -249,10 +252,13 @@ class Store {
   int64_t saved_consistent_index_ = 0;  // in the btree transaction; same lock
   // What the checkpoint in the backend describes, if the store knows one.
   struct CheckpointId {
-    int64_t consistent_index = -1, finished = -2, scheduled = -2;
-    bool operator==(const CheckpointId&) const = default;
+    int64_t finished = -2, scheduled = -2, rev = -1;
   };
-  CheckpointId checkpoint_;        // guarded by write_mu_
+  CheckpointId checkpoint_;                // guarded by write_mu_
+  // Records in the key bucket after the checkpoint's revision: those open
+  // replayed plus those written since (guarded by write_mu_).
+  int64_t records_since_checkpoint_ = 0;
+  int64_t records_replayed_ = 0;           // by the last ReplayAfter
   bool opened_ = false;            // Open succeeded: the index is whole
   bool from_checkpoint_ = false;
   std::atomic<bool> closed_{false};  // changed under rev_mu_

@@ -284,6 +284,7 @@ absl::Status TxnWrite::End() {
   ended_ = true;
   const bool changed = changes_ > 0;
   if (changed) store_->consistent_index_++;  // saved at commit (store.h)
+  store_->records_since_checkpoint_ += changes_;  // write_mu_ is held
   {
     // Publish the writes, then their revision (see Store::BeginRead).
     std::unique_lock l(store_->rev_mu_);

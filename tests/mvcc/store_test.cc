@@ -409,7 +409,7 @@ TEST_F(StoreTest, ACleanCloseLeavesACheckpointTheNextOpenLoads) {
   EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 6, 2, "x", 0}));
 }
 
-TEST_F(StoreTest, WritesAfterTheCheckpointMakeTheNextOpenRebuild) {
+TEST_F(StoreTest, WritesAfterTheCheckpointAreReplayedOverIt) {
   Put("a", "1");
   ReopenFromDisk();  // a clean close: checkpoint of {a}
   ASSERT_TRUE(store_->opened_from_checkpoint());
@@ -419,11 +419,68 @@ TEST_F(StoreTest, WritesAfterTheCheckpointMakeTheNextOpenRebuild) {
   ReopenFromDisk();
   EXPECT_FALSE(store_->opened_from_checkpoint());
   Put("b", "2");  // then a close that writes no checkpoint, as a crash
+  ASSERT_TRUE(store_->DeleteRange("a", "").ok());
+  Put("a", "3");
   env_.set_options(StoreOptions{});
   ReopenFromDisk();
-  EXPECT_FALSE(store_->opened_from_checkpoint());  // the old one is stale
-  EXPECT_EQ(store_->Rev(), 3);
+  EXPECT_TRUE(store_->opened_from_checkpoint());  // the old one, and the records after it
+  EXPECT_EQ(store_->Rev(), 5);
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 5, 5, 1, "3", 0}));
   EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 3, 1, "2", 0}));
+  EXPECT_EQ(Put("b", "x"), 6);
+  EXPECT_EQ(Get1("b"), (KeyValue{"b", 3, 6, 2, "x", 0}));
+}
+
+// The checkpoint's header as stored (empty if none).
+std::string CheckpointHeader(backend::Backend* b) {
+  backend::BatchTx& tx = b->batch_tx();
+  tx.Lock();
+  absl::StatusOr<backend::KeyValues> kvs = tx.UnsafeRange(kIndexBucket, "header", "", 0);
+  tx.Unlock();
+  return kvs.ok() && kvs->size() == 1 ? kvs->values[0] : "";
+}
+
+// A put on a large store writes its record, not the whole index again.
+TEST_F(StoreTest, APutOnALargeStoreLeavesTheCheckpointAsItIs) {
+  for (int i = 0; i < 20000; ++i) Put("key" + std::to_string(i), "v");
+  ReopenFromDisk();
+  const std::string header = CheckpointHeader(env_.backend());
+  ASSERT_NE(header, "");
+  for (int i = 0; i < 10; ++i) {
+    Put("one-more", std::to_string(i));
+    ReopenFromDisk();
+    ASSERT_TRUE(store_->opened_from_checkpoint());
+    EXPECT_EQ(CheckpointHeader(env_.backend()), header) << "rewritten after put " << i;
+    EXPECT_EQ(Get1("one-more").value, std::to_string(i));
+    EXPECT_EQ(store_->Rev(), 20001 + i + 1);
+  }
+  // Once the records after it outnumber a share of the index, it is.
+  for (int i = 0; i < 6000; ++i) Put("key" + std::to_string(i), "w");
+  ReopenFromDisk();
+  EXPECT_NE(CheckpointHeader(env_.backend()), header);
+  ASSERT_TRUE(store_->opened_from_checkpoint());
+  EXPECT_EQ(Get1("key5999").value, "w");
+}
+
+TEST_F(StoreTest, ACompactionMakesTheCheckpointStaleAndTheNextCloseRewritesIt) {
+  Put("a", "1");
+  Put("a", "2");
+  ReopenFromDisk();
+  const std::string header = CheckpointHeader(env_.backend());
+  ASSERT_TRUE(store_->Compact(3).ok());
+  ASSERT_TRUE(store_->WaitCompaction().ok());
+  StoreOptions no_checkpoint;
+  no_checkpoint.checkpoint_index = false;
+  env_.set_options(no_checkpoint);
+  ReopenFromDisk();  // a close that writes none
+  env_.set_options(StoreOptions{});
+  ReopenFromDisk();
+  EXPECT_FALSE(store_->opened_from_checkpoint()) << "a checkpoint from before the compaction";
+  EXPECT_EQ(store_->CompactRev(), 3);
+  ReopenFromDisk();
+  EXPECT_NE(CheckpointHeader(env_.backend()), header);
+  EXPECT_TRUE(store_->opened_from_checkpoint());
+  EXPECT_EQ(Get1("a"), (KeyValue{"a", 2, 3, 2, "2", 0}));
 }
 
 TEST_F(StoreTest, ADamagedCheckpointIsIgnoredAndTheIndexRebuilt) {
