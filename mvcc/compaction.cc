@@ -74,8 +74,9 @@ void Store::CompactionLoop() {
 // Deletes the records at or below rev that the index no longer needs, a batch
 // per commit, then records rev as finished.
 absl::Status Store::DeleteCompacted(int64_t rev, const RevisionSet& keep) {
+  // The 8-byte main revision rev+1, computed unsigned: rev may be INT64_MAX.
   std::string end(8, '\0');
-  for (int i = 0; i < 8; ++i) end[size_t(i)] = char(uint64_t(rev + 1) >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) end[size_t(i)] = char((uint64_t(rev) + 1) >> (56 - 8 * i));
   std::string last = RevisionKey({0, 0});
   const size_t batch = size_t(options_.compaction_batch);
   while (true) {

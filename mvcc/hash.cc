@@ -23,8 +23,7 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   if (rev > 0 && rev > current) return ErrFutureRev();
   if (rev == 0) rev = current;
   RevisionSet keep = index_.Keep(rev);
-  const Revision upper{rev + 1, 0};
-  const Revision lower{compact + 1, 0};
+  // Bounds by main revision, not as {rev + 1, 0}: rev may be INT64_MAX.
   uint32_t crc = Crc32c(kKeyBucket);
   const absl::Status kStop = absl::CancelledError("stop");
   absl::Status s = (*view)->UnsafeForEach(kKeyBucket, [&](std::string_view k, std::string_view v) {
@@ -33,8 +32,8 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
     if (!ParseRevisionKey(k, &r, &tombstone)) {
       return absl::DataLossError("mvcc: malformed revision key in the key bucket");
     }
-    if (!(r < upper)) return kStop;  // keys ascend: nothing later counts
-    if (r < lower && !keep.empty() && !keep.contains(r)) return absl::OkStatus();
+    if (r.main > rev) return kStop;  // keys ascend: nothing later counts
+    if (r.main <= compact && !keep.empty() && !keep.contains(r)) return absl::OkStatus();
     crc = Crc32cExtend(crc, k);
     crc = Crc32cExtend(crc, v);
     return absl::OkStatus();

@@ -26,11 +26,16 @@ absl::Status BumpAndMark(const std::string& dir, const RestoreOptions& options) 
   if (!d.ok()) return d.status();
   mvcc::Store* store = (*d)->store();
   const int64_t latest = store->Rev();
+  // Checked before anything changes: a wrapped sum would be a negative
+  // revision, which the check below would skip without a word.
+  int64_t target;
+  if (__builtin_add_overflow(latest, options.bump_revision, &target)) {
+    return ErrBumpRevisionOverflow(latest, options.bump_revision);
+  }
   if (latest > store->CompactRev()) {
     if (absl::Status s = store->Compact(latest); !s.ok()) return s;
     if (absl::Status s = store->WaitCompaction(); !s.ok()) return s;
   }
-  const int64_t target = latest + options.bump_revision;
   if (target > latest) {
     backend::BatchTx& tx = (*d)->backend()->batch_tx();
     tx.Lock();

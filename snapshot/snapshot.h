@@ -23,6 +23,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_format.h"
 #include "mvcc/store.h"
 #include "snapshot/trailer.h"
 
@@ -49,12 +51,31 @@ struct RestoreOptions {
   // without a trailer (etcd: a db file copied out of a data dir).
   bool skip_hash_check = false;
   // etcdutl 3.5: add this to the latest revision (requires mark_compacted).
+  // The sum must not pass INT64_MAX (else ErrBumpRevisionOverflow); a sum of
+  // exactly INT64_MAX is applied, and leaves a store that refuses writes.
   int64_t bump_revision = 0;
   // Mark the (bumped) latest revision compacted.
   bool mark_compacted = false;
 };
+// Restore's refusal of a bump_revision that would take the latest revision
+// `latest` past INT64_MAX, where later revisions would wrap to negative ones
+// (InvalidArgument; a payload under kErrorPayloadUrl names it).
+inline constexpr char kErrorPayloadUrl[] = "revkv.snapshot.error";
+inline absl::Status ErrBumpRevisionOverflow(int64_t latest, int64_t bump) {
+  absl::Status s = absl::InvalidArgumentError(absl::StrFormat(
+      "--bump-revision %d is too large: the latest revision %d plus it passes the largest "
+      "revision %d (at most %d fits)",
+      bump, latest, INT64_MAX, INT64_MAX - latest));
+  s.SetPayload(kErrorPayloadUrl, absl::Cord("bump-revision-overflow"));
+  return s;
+}
+inline bool IsBumpRevisionOverflow(const absl::Status& s) {
+  auto p = s.GetPayload(kErrorPayloadUrl);
+  return absl::IsInvalidArgument(s) && p.has_value() && *p == "bump-revision-overflow";
+}
+
 // Restores `path` into the new data directory `data_dir`, which must not
-// exist or be empty.
+// exist or be empty. When it fails, data_dir is left as it was.
 absl::Status Restore(const std::string& path, const std::string& data_dir,
                      const RestoreOptions& options = {});
 
