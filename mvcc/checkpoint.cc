@@ -90,10 +90,11 @@ bool Store::LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, in
 absl::StatusOr<int64_t> Store::ReplayAfter(backend::ConcurrentReadTx& view, int64_t rev) {
   // Revision keys start with the main revision, big-endian and positive:
   // every one sorts below "\x80".
+  records_replayed_ = 0;
+  if (rev == INT64_MAX) return rev;  // nothing can follow it
   std::string from = RevisionKey({rev + 1, 0});
   const std::string end(1, '\x80');
   int64_t last = rev;
-  records_replayed_ = 0;
   while (true) {
     absl::StatusOr<backend::KeyValues> kvs = view.UnsafeRange(kKeyBucket, from, end, 4096);
     if (!kvs.ok()) return kvs.status();
