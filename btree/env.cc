@@ -14,9 +14,27 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_format.h"
 
 namespace revkv::btree {
+
+namespace {
+constexpr char kLockedPayloadUrl[] = "revkv.btree.locked";
+}  // namespace
+
+absl::Status ErrLocked(std::string_view path) {
+  absl::Status s = absl::FailedPreconditionError(absl::StrFormat(
+      "btree: %s is locked by another handle (another process or an open DB in this one)",
+      path));
+  s.SetPayload(kLockedPayloadUrl, absl::Cord(absl::string_view("locked")));
+  return s;
+}
+
+bool IsLocked(const absl::Status& s) {
+  return absl::IsFailedPrecondition(s) && s.GetPayload(kLockedPayloadUrl).has_value();
+}
+
 namespace {
 
 absl::Status PosixError(std::string_view what, const std::string& path, int err) {
@@ -135,10 +153,7 @@ class PosixFile : public File {
   absl::Status Lock(bool exclusive) override {
     if (flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "btree: %s is locked by another handle (another process or an open "
-            "DB in this one)",
-            path_));
+        return ErrLocked(path_);
       }
       return PosixError("flock", path_, errno);
     }

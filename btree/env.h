@@ -19,6 +19,12 @@
 
 namespace revkv::btree {
 
+// The error File::Lock returns when another handle holds the lock
+// (FailedPrecondition, with a payload naming it), and its test, which
+// reads the code and payload, never the message.
+absl::Status ErrLocked(std::string_view path);
+bool IsLocked(const absl::Status& s);
+
 // A read-only shared memory mapping of a file. It may extend past the end of
 // the file (address space reserved for growth); only bytes below the file's
 // size may be touched. Unmapped when the last reference goes away.

@@ -15,12 +15,16 @@
 //
 // Other statuses (I/O errors, corruption) come from the layers below unchanged.
 //
+// Each carries a payload naming it; the Is* helpers recognise an error by
+// its code and that payload, never by its message text.
+//
 // Thread-safety: pure functions.
 #ifndef REVKV_KVSTORE_ERRORS_H_
 #define REVKV_KVSTORE_ERRORS_H_
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 
 namespace revkv::kvstore {
 
@@ -35,41 +39,68 @@ inline constexpr char kBackendNotSupportedMessage[] =
 inline constexpr char kBucketOptionMissingMessage[] = "boltBucket config option missing";
 inline constexpr char kStoreClosedMessage[] = "kvstore: store is closed";
 
-inline absl::Status ErrKeyModified() { return absl::FailedPreconditionError(kKeyModifiedMessage); }
-inline absl::Status ErrKeyNotFound() { return absl::NotFoundError(kKeyNotFoundMessage); }
-inline absl::Status ErrPreviousNotSpecified() {
-  return absl::InvalidArgumentError(kPreviousNotSpecifiedMessage);
+// The payload type URL that names a libkv error; the Is* helpers read it.
+inline constexpr char kErrorPayloadUrl[] = "revkv.kvstore.error";
+
+namespace errors_internal {
+inline absl::Status Make(absl::Status s, const char* name) {
+  s.SetPayload(kErrorPayloadUrl, absl::Cord(absl::string_view(name)));
+  return s;
 }
-inline absl::Status ErrKeyExists() { return absl::AlreadyExistsError(kKeyExistsMessage); }
+inline bool Is(const absl::Status& s, absl::StatusCode code, const char* name) {
+  if (s.code() != code) return false;
+  auto p = s.GetPayload(kErrorPayloadUrl);
+  return p.has_value() && *p == absl::string_view(name);
+}
+}  // namespace errors_internal
+
+inline absl::Status ErrKeyModified() {
+  return errors_internal::Make(absl::FailedPreconditionError(kKeyModifiedMessage), "modified");
+}
+inline absl::Status ErrKeyNotFound() {
+  return errors_internal::Make(absl::NotFoundError(kKeyNotFoundMessage), "not-found");
+}
+inline absl::Status ErrPreviousNotSpecified() {
+  return errors_internal::Make(absl::InvalidArgumentError(kPreviousNotSpecifiedMessage),
+                               "previous-not-specified");
+}
+inline absl::Status ErrKeyExists() {
+  return errors_internal::Make(absl::AlreadyExistsError(kKeyExistsMessage), "exists");
+}
 // libkv appends the supported backends to the message, as NewStore does.
 inline absl::Status ErrBackendNotSupported() {
-  return absl::UnimplementedError(std::string(kBackendNotSupportedMessage) + " revkv");
+  return errors_internal::Make(
+      absl::UnimplementedError(std::string(kBackendNotSupportedMessage) + " revkv"),
+      "backend-not-supported");
 }
 inline absl::Status ErrBucketOptionMissing() {
-  return absl::InvalidArgumentError(kBucketOptionMissingMessage);
+  return errors_internal::Make(absl::InvalidArgumentError(kBucketOptionMissingMessage),
+                               "bucket-option-missing");
 }
-inline absl::Status ErrStoreClosed() { return absl::FailedPreconditionError(kStoreClosedMessage); }
+inline absl::Status ErrStoreClosed() {
+  return errors_internal::Make(absl::FailedPreconditionError(kStoreClosedMessage), "closed");
+}
 
 inline bool IsKeyModified(const absl::Status& s) {
-  return absl::IsFailedPrecondition(s) && s.message() == kKeyModifiedMessage;
+  return errors_internal::Is(s, absl::StatusCode::kFailedPrecondition, "modified");
 }
 inline bool IsKeyNotFound(const absl::Status& s) {
-  return absl::IsNotFound(s) && s.message() == kKeyNotFoundMessage;
+  return errors_internal::Is(s, absl::StatusCode::kNotFound, "not-found");
 }
 inline bool IsPreviousNotSpecified(const absl::Status& s) {
-  return absl::IsInvalidArgument(s) && s.message() == kPreviousNotSpecifiedMessage;
+  return errors_internal::Is(s, absl::StatusCode::kInvalidArgument, "previous-not-specified");
 }
 inline bool IsKeyExists(const absl::Status& s) {
-  return absl::IsAlreadyExists(s) && s.message() == kKeyExistsMessage;
+  return errors_internal::Is(s, absl::StatusCode::kAlreadyExists, "exists");
 }
 inline bool IsBackendNotSupported(const absl::Status& s) {
-  return absl::IsUnimplemented(s) && absl::StartsWith(s.message(), kBackendNotSupportedMessage);
+  return errors_internal::Is(s, absl::StatusCode::kUnimplemented, "backend-not-supported");
 }
 inline bool IsBucketOptionMissing(const absl::Status& s) {
-  return absl::IsInvalidArgument(s) && s.message() == kBucketOptionMissingMessage;
+  return errors_internal::Is(s, absl::StatusCode::kInvalidArgument, "bucket-option-missing");
 }
 inline bool IsStoreClosed(const absl::Status& s) {
-  return absl::IsFailedPrecondition(s) && s.message() == kStoreClosedMessage;
+  return errors_internal::Is(s, absl::StatusCode::kFailedPrecondition, "closed");
 }
 
 }  // namespace revkv::kvstore

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "btree/env.h"
 
 namespace revkv::kvstore {
 namespace {
@@ -26,9 +27,6 @@ absl::Status CheckKey(std::string_view key) {
   return absl::OkStatus();
 }
 
-bool IsLocked(const absl::Status& s) {
-  return absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "is locked");
-}
 
 KVPair ToPair(const mvcc::KeyValue& kv, size_t prefix_len) {
   return KVPair{kv.key.substr(prefix_len), kv.value, uint64_t(kv.mod_revision)};
@@ -63,7 +61,7 @@ absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Open(const std::string& 
   bc.path = path;
   const auto deadline = std::chrono::steady_clock::now() + config.connection_timeout;
   absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(bc);
-  while (!b.ok() && IsLocked(b.status()) && std::chrono::steady_clock::now() < deadline) {
+  while (!b.ok() && btree::IsLocked(b.status()) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     b = backend::Backend::Open(bc);
   }

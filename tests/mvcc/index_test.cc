@@ -288,14 +288,14 @@ TEST(Index, EveryConfirmedPointCacheHitIsTheIndexAnswer) {
     ASSERT_EQ(cached.main, m->second) << k;
   };
   for (int round = 0; round < 6; ++round) {
-    const int keys = round % 2 == 0 ? 40000 : 3000;
+    const int keys = round % 2 == 0 ? 20000 : 2000;
     for (int i = 0; i < keys; ++i) {
-      std::string k = "k" + std::to_string(rng() % 60000);
+      std::string k = "k" + std::to_string(rng() % 30000);
       idx.Put(k, {rev, 0});
       record[rev] = k;
       live[k] = rev++;
       KeyAt at;
-      if (rng() % 2 == 0) (void)idx.Get("k" + std::to_string(rng() % 60000), rev, &at);
+      if (rng() % 2 == 0) (void)idx.Get("k" + std::to_string(rng() % 30000), rev, &at);
     }
     // Delete most keys, read the rest, compact (the table shrinks).
     for (auto it = live.begin(); it != live.end();) {
@@ -307,12 +307,12 @@ TEST(Index, EveryConfirmedPointCacheHitIsTheIndexAnswer) {
       }
     }
     idx.Compact(rev - 1);
-    for (int i = 0; i < 60000; ++i) check("k" + std::to_string(i));
+    for (int i = 0; i < 30000; ++i) check("k" + std::to_string(i));
     for (auto it = record.begin(); it != record.end();) {  // the background deletes
       auto m = live.find(it->second);
       it = (m == live.end() || m->second != it->first) ? record.erase(it) : std::next(it);
     }
-    for (int i = 0; i < 60000; ++i) check("k" + std::to_string(i));
+    for (int i = 0; i < 30000; ++i) check("k" + std::to_string(i));
   }
 }
 
