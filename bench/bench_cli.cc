@@ -8,6 +8,7 @@
 #include "bench/mvcc_suite.h"
 #include "bench/output.h"
 #include "bench/progress.h"
+#include "bench/scaling.h"
 #include "bench/store_suite.h"
 
 namespace revkv::bench {
@@ -28,6 +29,7 @@ const char kBenchUsage[] =
     "\tbtree\t\trevkv's btree file engine against LMDB\n"
     "\tmvcc\t\tthe mvcc store against the btree beneath it\n"
     "\tbackend\t\tthe backend: batched puts, concurrent reads, defrag\n"
+    "\tscaling\t\tcost per element of each size-dependent operation at N and 8N\n"
     "\thelp\t\tthis text\n"
     "\n"
     "FLAGS (every subcommand):\n"
@@ -47,6 +49,15 @@ const char kBenchUsage[] =
 
 namespace {
 
+std::string Usage() {
+  return std::string(kBenchUsage) + kStoreBenchFlagsUsage + "\n" + kScalingFlagsUsage;
+}
+
+void PrintUsage() {
+  const std::string u = Usage();
+  std::fwrite(u.data(), 1, u.size(), stdout);
+}
+
 void PrintError(const absl::Status& s) {
   std::fprintf(stderr, "Error: %s\n", std::string(s.message()).c_str());
 }
@@ -58,7 +69,7 @@ int StoreBenchMain(const std::string& sub, const std::vector<std::string>& args)
     return 1;
   }
   if (o->common.help) {
-    std::printf("%s%s", kBenchUsage, kStoreBenchFlagsUsage);
+    PrintUsage();
     return 0;
   }
   Progress progress = Progress::Stderr();
@@ -77,7 +88,7 @@ int RunBench(const std::vector<std::string>& args) {
   const std::string& sub = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (sub == "help") {
-    std::printf("%s%s", kBenchUsage, kStoreBenchFlagsUsage);
+    PrintUsage();
     return 0;
   }
   if (sub == "suite" || sub == "put" || sub == "range" || sub == "txn-put" || sub == "mixed") {
@@ -86,6 +97,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (sub == "btree") return BtreeSuiteMain(rest);
   if (sub == "mvcc") return MvccSuiteMain(rest);
   if (sub == "backend") return BackendSuiteMain(rest);
+  if (sub == "scaling") return ScalingMain(rest, Usage());
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }

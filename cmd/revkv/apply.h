@@ -1,8 +1,15 @@
 // Applying requests to the mvcc store with etcd v3.4's server semantics
 // (etcdserver/apply.go): ranges with sort and limit, put with prev_kv and
-// ignore_value, delete with prev_kvs, and whole transactions -- checked
-// first (CheckTxnRequest, then the executed branch's put and range checks)
-// so that a failing txn applies nothing.
+// ignore_value, delete with prev_kvs, and whole transactions.
+//
+// A write (put, delete, txn) is all or nothing: every op is first worked out
+// against a TxnState (txn_state.h) -- responses, the checks etcd makes
+// (CheckTxnRequest, then the executed branch's put and range checks) and
+// those only a write would otherwise find (a put --ignore-value of a key an
+// earlier del of the txn removed, a record over the backend's value limit:
+// "etcdserver: request is too large", a revision past INT64_MAX) -- and the
+// store is written only once all of them succeeded. What can still fail
+// midway is I/O (a backend write or commit error), which fails the store.
 //
 // Errors carry etcdctl's exit code 1 and etcd's messages
 // ("etcdserver: mvcc: required revision has been compacted", ...).
@@ -19,10 +26,6 @@ namespace revkv::cli {
 
 // A store error as etcdctl prints it (exit code 1).
 absl::Status ServerError(const absl::Status& s);
-
-absl::StatusOr<RangeResponse> ApplyRange(mvcc::TxnRead* txn, const RangeRequest& r);
-absl::StatusOr<PutResponse> ApplyPut(mvcc::TxnWrite* txn, const PutRequest& r);
-absl::StatusOr<DeleteResponse> ApplyDelete(mvcc::TxnWrite* txn, const DeleteRequest& r);
 
 // One-request transactions, as the server runs Range / Put / DeleteRange.
 absl::StatusOr<RangeResponse> Range(mvcc::Store* store, const RangeRequest& r);

@@ -1,7 +1,9 @@
 #include "cmd/revkv/txn_request.h"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
@@ -287,22 +289,23 @@ absl::StatusOr<TxnRequest> Read(std::istream& in, std::ostream* prompts) {
   return txn;
 }
 
-// etcd's adt.StringAffineComparable: "" is +infinity.
-int AffineCompare(std::string_view a, std::string_view b) {
-  if (a.empty()) return b.empty() ? 0 : 1;
-  if (b.empty()) return -1;
-  return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
-}
-
-struct Interval {
-  std::string begin, end;
+// A del range [begin, end), end non-empty.
+struct DelRange {
+  std::string_view begin, end;
 };
 
-// adt.Interval.Compare(point, ivl) == 0: they overlap.
-bool Overlaps(const Interval& p, const Interval& x) {
-  if (AffineCompare(p.begin, x.begin) < 0 && AffineCompare(p.end, x.begin) <= 0) return false;
-  if (AffineCompare(p.begin, x.end) >= 0) return false;
-  return true;
+// Whether some range of `ranges` (sorted by begin; max_end[i] the largest end
+// of ranges[0..i]) holds `key`. etcd's interval-tree test of the point
+// [key, key+"\0") against [begin, end) reduces to begin <= key < end for a
+// non-empty key and begin (so an end of "\0" -- --from-key, "" --prefix --
+// holds nothing).
+bool InAnyRange(const std::vector<DelRange>& ranges, const std::vector<std::string_view>& max_end,
+                std::string_view key) {
+  auto after = std::upper_bound(ranges.begin(), ranges.end(), key,
+                                [](std::string_view k, const DelRange& r) { return k < r.begin; });
+  if (after == ranges.begin()) return false;
+  const std::string_view end = max_end[size_t(after - ranges.begin()) - 1];
+  return key < end;
 }
 
 bool HasEmptyKey(const RequestOp& op) {
@@ -318,27 +321,34 @@ absl::StatusOr<TxnRequest> ReadTxnInteractive(std::istream& in, std::ostream& pr
 }
 
 absl::Status CheckDuplicates(const std::vector<RequestOp>& ops) {
-  std::vector<Interval> dels;
+  // Sorted lookups rather than a scan of every earlier op per put: a txn of
+  // n ops costs O(n log n).
+  std::vector<std::string_view> puts, del_keys;
+  std::vector<DelRange> ranges;
   for (const RequestOp& op : ops) {
-    if (const auto* d = std::get_if<DeleteRequest>(&op)) {
-      if (d->end.empty()) {
-        dels.push_back({d->key, d->key + std::string(1, '\0')});
-      } else {
-        dels.push_back({d->key, d->end});
-      }
+    if (const auto* p = std::get_if<PutRequest>(&op)) {
+      puts.push_back(p->key);
+    } else if (const auto* d = std::get_if<DeleteRequest>(&op)) {
+      // A single-key del is the point [key, key+"\0"): it holds key alone.
+      if (d->end.empty() && !d->key.empty()) del_keys.push_back(d->key);
+      if (!d->end.empty() && !d->key.empty()) ranges.push_back({d->key, d->end});
     }
   }
-  std::vector<std::string> puts;
-  for (const RequestOp& op : ops) {
-    const auto* p = std::get_if<PutRequest>(&op);
-    if (p == nullptr) continue;
-    bool dup = false;
-    for (const std::string& k : puts) dup = dup || k == p->key;
-    const Interval point{p->key, p->key + std::string(1, '\0')};
-    for (const Interval& d : dels) dup = dup || Overlaps(point, d);
-    if (dup) return ExitError(kExitError, "etcdserver: duplicate key given in txn request");
-    puts.push_back(p->key);
+  std::sort(del_keys.begin(), del_keys.end());
+  std::sort(ranges.begin(), ranges.end(),
+            [](const DelRange& a, const DelRange& b) { return a.begin < b.begin; });
+  std::vector<std::string_view> max_end(ranges.size());
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    max_end[i] = i == 0 ? ranges[i].end : std::max(max_end[i - 1], ranges[i].end);
   }
+  const absl::Status dup = ExitError(kExitError, "etcdserver: duplicate key given in txn request");
+  for (std::string_view k : puts) {
+    if (k.empty()) continue;  // etcd's point of "" overlaps no range
+    if (std::binary_search(del_keys.begin(), del_keys.end(), k)) return dup;
+    if (InAnyRange(ranges, max_end, k)) return dup;
+  }
+  std::sort(puts.begin(), puts.end());
+  if (std::adjacent_find(puts.begin(), puts.end()) != puts.end()) return dup;
   return absl::OkStatus();
 }
 

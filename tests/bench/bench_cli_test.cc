@@ -49,7 +49,8 @@ TEST(BenchCli, HelpPrintsUsage) {
   Result r = RunRevkv("bench --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("revkv bench [subcommand] [flags]"), std::string::npos);
-  for (const char* sub : {"suite", "put", "range", "txn-put", "mixed", "btree", "mvcc", "backend"}) {
+  for (const char* sub :
+       {"suite", "put", "range", "txn-put", "mixed", "btree", "mvcc", "backend", "scaling"}) {
     EXPECT_NE(r.out.find(std::string("\t") + sub + "\t"), std::string::npos) << sub;
   }
   EXPECT_EQ(RunRevkv("bench help").out, r.out);
