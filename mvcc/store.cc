@@ -155,7 +155,8 @@ absl::StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value,
   std::unique_lock<std::mutex> w;
   int64_t cur, first;
   if (absl::Status s = BeginWrite(&w, &cur, &first); !s.ok()) return s;
-  TxnWrite txn(this, std::move(w), cur, first);  // on the stack: Put is hot
+  // On the stack, keeping no records (it reads none): Put is hot.
+  TxnWrite txn(this, std::move(w), cur, first, /*keep_records=*/false);
   absl::StatusOr<int64_t> rev = txn.Put(key, value, lease);
   absl::Status s = txn.End();
   if (!rev.ok()) return rev.status();

@@ -121,7 +121,13 @@ class TxnWrite : public TxnRead {
 
  private:
   friend class Store;
-  TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev, int64_t first_rev);
+  // keep_records false: the caller never reads in this transaction (a
+  // single put), so its records need not be kept for reads.
+  TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev, int64_t first_rev,
+           bool keep_records = true);
+  // Its own records from own_records_, older ones from a view of the
+  // writes before it. Not through the BatchTx: a read there sorts the whole
+  // write buffer, so N reads among N writes would cost O(N^2).
   absl::Status ReadRecord(Revision rev, KeyValue* out) override;
   absl::Status Delete(std::string_view key);
 
@@ -129,6 +135,11 @@ class TxnWrite : public TxnRead {
   backend::BatchTx* tx_;
   int64_t changes_ = 0;  // records written: the next one's sub revision
   bool ended_ = false;
+  const bool keep_records_;
+  std::vector<std::string> own_records_;  // by sub revision; "" for tombstones
+  // Every write up to rev_ (all were published before this transaction
+  // began: it holds write_mu_), taken at the first read of an older record.
+  std::unique_ptr<backend::ConcurrentReadTx> before_;
 };
 
 struct StoreOptions {

@@ -186,20 +186,35 @@ absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view 
 }
 
 TxnWrite::TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev,
-                   int64_t first_rev)
+                   int64_t first_rev, bool keep_records)
     : TxnRead(store, rev, first_rev),
       write_lock_(std::move(write_lock)),
-      tx_(&store->backend_->batch_tx()) {
+      tx_(&store->backend_->batch_tx()),
+      keep_records_(keep_records) {
   tx_->Lock();
 }
 
 TxnWrite::~TxnWrite() { End().IgnoreError(); }
 
 absl::Status TxnWrite::ReadRecord(Revision rev, KeyValue* out) {
-  absl::StatusOr<backend::KeyValues> kvs = tx_->UnsafeRange(kKeyBucket, RevisionKey(rev), "", 0);
-  if (!kvs.ok()) return kvs.status();
-  if (kvs->size() != 1) return MissingRecord(rev);
-  return DecodeKeyValue(kvs->values[0], out);
+  if (rev.main == rev_ + 1) {
+    if (!keep_records_ || rev.sub < 0 || rev.sub >= int64_t(own_records_.size()) ||
+        own_records_[size_t(rev.sub)].empty()) {
+      return MissingRecord(rev);
+    }
+    return DecodeKeyValue(own_records_[size_t(rev.sub)], out);
+  }
+  if (before_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = store_->NewView();
+    if (!view.ok()) return view.status();
+    before_ = std::move(*view);
+  }
+  char buf[kMarkedRevBytes];
+  absl::StatusOr<std::string_view> record =
+      before_->UnsafeGet(kKeyBucket, EncodeRevisionKey(rev, false, buf));
+  if (absl::IsNotFound(record.status())) return MissingRecord(rev);
+  if (!record.ok()) return record.status();
+  return DecodeKeyValue(*record, out);
 }
 
 absl::StatusOr<RangeResult> TxnWrite::Range(std::string_view key, std::string_view end,
@@ -230,6 +245,7 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
     return s;
   }
   store_->index_.FinishPut(key, idx, pending);
+  if (keep_records_) own_records_.push_back(record);
   changes_++;
   return rev;
 }
@@ -254,6 +270,7 @@ absl::Status TxnWrite::Delete(std::string_view key) {
     store_->Fail(s);
     return s;
   }
+  if (keep_records_) own_records_.emplace_back();
   changes_++;
   return absl::OkStatus();
 }
@@ -294,6 +311,7 @@ absl::Status TxnWrite::End() {
   // A commit that Unlock makes (its fsync) runs outside rev_mu_: readers
   // taking a revision never wait for it.
   tx_->Unlock();
+  before_.reset();
   write_lock_.unlock();
   return absl::OkStatus();
 }
