@@ -107,7 +107,8 @@ class ABSL_LOCKABLE AdaptiveMutex {
 };
 
 // A reader-writer lock that prefers writers, so that a stream of readers
-// (long ranges) cannot starve a writer.
+// (long ranges) cannot starve a writer. (mvcc/rw_lock.h's, annotated: mvcc
+// keeps its unannotated copy until its locks move to these types.)
 //
 // glibc's rwlock in its "prefer writer, non-recursive" kind: readers and
 // writers take it with one atomic operation when it is free and park on a
