@@ -35,7 +35,10 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& conf
   }
   absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(config.path, b->BtreeOptions());
   if (!db.ok()) return db.status();
-  b->db_ = std::shared_ptr<btree::DB>(std::move(*db));
+  {
+    base::AdaptiveMutexLock l(b->view_mu_);  // no other thread has b yet
+    b->db_ = std::shared_ptr<btree::DB>(std::move(*db));
+  }
   if (config.batch_interval.count() > 0) {
     b->batch_->StartCommitter();
     b->committer_ = std::thread([p = b.get()] {
@@ -58,7 +61,7 @@ void Backend::Publish(WriteBuffer* buffer) {
   if (!recording) {
     // The cheap path: grow the newest segment in place while no reader has
     // it. (While defrag records, every write must reach its log.)
-    std::unique_lock l(view_mu_);
+    base::AdaptiveMutexLock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) {
       buffer->Clear();  // its batch will never commit
       return;
@@ -71,25 +74,25 @@ void Backend::Publish(WriteBuffer* buffer) {
     // The merge runs under view_mu_: the committer drops segments from the
     // front of read_buffer_ at any time. It is rare (the newest segment
     // absorbs writes until a reader shares it) and O(log n) amortised.
-    std::unique_lock l(view_mu_);
+    base::AdaptiveMutexLock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) return;
     read_buffer_.Push(segment);
     // The defrag log holds this very segment: it must never change.
     if (recording) segment->shared = true;
   }
-  std::lock_guard<std::mutex> l(log_mu_);
+  base::MutexLock l(log_mu_);
   if (recording) defrag_log_.Push(std::move(segment));
 }
 
 std::vector<std::shared_ptr<const Segment>> Backend::SealReadBuffer() {
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   return read_buffer_.Seal();
 }
 
 absl::Status Backend::WriterSnapshot(
     std::shared_ptr<SharedReadTx>* snapshot,
     std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments) {
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   *snapshot = shared_read_;
   *segments = read_buffer_.shared_segments();
@@ -99,14 +102,14 @@ absl::Status Backend::WriterSnapshot(
 void Backend::DropCommitted(size_t n) {
   std::shared_ptr<SharedReadTx> old_read;
   SegmentStack old;  // what no view holds is freed after the lock
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   old = read_buffer_;
   read_buffer_.DropSealed(n);
   std::swap(old_read, shared_read_);
 }
 
 std::shared_ptr<btree::DB> Backend::CurrentDb() {
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   return db_;
 }
 
@@ -114,7 +117,7 @@ void Backend::ResetReadBuffer() {
   SegmentStack old;
   std::shared_ptr<SharedReadTx> old_read;
   {
-    std::unique_lock l(view_mu_);
+    base::AdaptiveMutexLock l(view_mu_);
     std::swap(old, read_buffer_);
     std::swap(old_read, shared_read_);
   }
@@ -134,7 +137,7 @@ absl::Status Backend::EnsureSharedRead() {
 }
 
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
@@ -142,53 +145,53 @@ absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx()
 }
 
 absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
-  std::lock_guard<std::mutex> l(batch_->mu_);
+  base::MutexLock l(batch_->mu_);
   if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
   if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db_->Begin(false);
+  // The BatchTx lock keeps the file from changing (Defrag swaps it under it).
+  std::shared_ptr<btree::DB> db = CurrentDb();
+  absl::StatusOr<std::unique_ptr<btree::Tx>> tx = db->Begin(false);
   if (!tx.ok()) return tx.status();
-  return std::unique_ptr<Snapshot>(new Snapshot(db_, *std::move(tx)));
+  return std::unique_ptr<Snapshot>(new Snapshot(std::move(db), *std::move(tx)));
 }
 
 uint64_t Backend::Size() {
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   return db_ != nullptr ? db_->FileSize() : 0;
 }
 
 absl::StatusOr<uint64_t> Backend::SizeInUse() {
   std::shared_ptr<btree::DB> db;
-  {
-    std::lock_guard l(view_mu_);
-    db = db_;
-  }
+  db = CurrentDb();
   if (db == nullptr) return absl::FailedPreconditionError("backend: closed");
   return db->BytesInUse();
 }
 
 btree::txid_t Backend::LastTxid() {
-  std::lock_guard l(view_mu_);
+  base::AdaptiveMutexLock l(view_mu_);
   return db_ != nullptr ? db_->LastTxid() : 0;
 }
 
 absl::Status Backend::ForceCommit() { return batch_->Commit(); }
 
 absl::Status Backend::Close() {
-  std::lock_guard<std::mutex> cl(close_mu_);
+  base::MutexLock cl(close_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;
   // The committer commits what is queued, then stops; the final commit
   // below runs here.
   batch_->StopCommitter();
   if (committer_.joinable()) committer_.join();
-  std::lock_guard<std::mutex> dl(defrag_mu_);
+  base::MutexLock dl(defrag_mu_);
   absl::Status s = batch_->CommitAndStop();
-  std::lock_guard<std::mutex> bl(batch_->mu_);
-  std::shared_ptr<SharedReadTx> old_read;
-  std::unique_lock vl(view_mu_);
-  db_.reset();  // open views keep their own reference
-  read_buffer_.Clear();
-  std::swap(old_read, shared_read_);
-  vl.unlock();
+  base::MutexLock bl(batch_->mu_);
+  std::shared_ptr<SharedReadTx> old_read;  // freed after view_mu_
+  {
+    base::AdaptiveMutexLock vl(view_mu_);
+    db_.reset();  // open views keep their own reference
+    read_buffer_.Clear();
+    std::swap(old_read, shared_read_);
+  }
   return s;
 }
 

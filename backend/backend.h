@@ -12,13 +12,14 @@
 // holds them, which reads the same), so no view misses or double-counts a
 // write.
 //
-// Locks, in acquisition order: the BatchTx lock (the writer; the committer
-// never waits for it), defrag_mu_ is taken before it by Defrag/Close; the
-// BatchTx's commit lock; view_mu_ (a plain
-// mutex, held briefly: by view creation, for publishing a segment, a buffer
-// reset or the swap of the file; glibc's rwlocks could starve the writer);
-// log_mu_ (the defrag log). Readers hold view_mu_ only for O(log n) pointer
-// copies: they never wait for a commit.
+// Locks, in acquisition order: close_mu_ (Close); defrag_mu_ (Defrag,
+// Close); the BatchTx lock (the writer; the committer never waits for it);
+// the BatchTx's commit lock; view_mu_ (a plain mutex, held briefly: by view
+// creation, for publishing a segment, a buffer reset or the swap of the file;
+// glibc's rwlocks could starve the writer); log_mu_ (the defrag log). Readers
+// hold view_mu_ only for O(log n) pointer copies: they never wait for a
+// commit. The members say which lock guards them (ABSL_GUARDED_BY, checked
+// by clang's thread-safety analysis: --config=tsa).
 //
 // Close commits pending writes, stops the committer and drops the backend's
 // reference to the file. Read transactions and snapshots still open keep
@@ -32,25 +33,24 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "backend/adaptive_mutex.h"
+#include "backend/adaptive_mutex.h"  // backend::AdaptiveMutex, which mvcc/store.h names
 #include "backend/batch_tx.h"
 #include "backend/config.h"
 #include "backend/read_tx.h"
 #include "backend/segment_stack.h"
 #include "backend/shared_read_tx.h"
 #include "backend/snapshot.h"
+#include "base/mutex.h"
 #include "btree/db.h"
 
 namespace revkv::backend {
@@ -85,14 +85,15 @@ class Backend {
   BatchTx& batch_tx() { return *batch_; }
   // A consistent view that never waits for writes or commits (read_tx.h
   // states its cost). FailedPrecondition once closed.
-  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> NewConcurrentReadTx();
+  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> NewConcurrentReadTx()
+      ABSL_LOCKS_EXCLUDED(view_mu_);
   // A per-thread ReadTx handle for short reads; must not outlive *this.
   ReadTx NewReadTx() { return ReadTx(this); }
 
   // Commits pending writes, then returns a snapshot of the whole database as
   // of that moment. Streaming it never blocks commits or writes; it pins the
   // snapshot's pages until closed.
-  absl::StatusOr<std::unique_ptr<Snapshot>> NewSnapshot();
+  absl::StatusOr<std::unique_ptr<Snapshot>> NewSnapshot() ABSL_LOCKS_EXCLUDED(batch_->mu_);
 
   // XXH3-64 over every bucket name, key and value in order, skipping the
   // pairs `ignores` names (null: none). Encoding: per bucket 'B' then the
@@ -100,17 +101,18 @@ class Backend {
   // 4 bytes little-endian. Independent of page layout and history: pending
   // writes are committed first, then a btree snapshot is hashed (writes go
   // on meanwhile). O(data).
-  absl::StatusOr<uint64_t> Hash(const HashIgnoreFn& ignores = nullptr);
+  absl::StatusOr<uint64_t> Hash(const HashIgnoreFn& ignores = nullptr)
+      ABSL_LOCKS_EXCLUDED(batch_->mu_);
 
   // Bytes of the file. O(1).
-  uint64_t Size();
+  uint64_t Size() ABSL_LOCKS_EXCLUDED(view_mu_);
   // Bytes of the pages the last commit uses (not free, not pending). Walks
   // every page of the snapshot: O(pages).
-  absl::StatusOr<uint64_t> SizeInUse();
+  absl::StatusOr<uint64_t> SizeInUse() ABSL_LOCKS_EXCLUDED(view_mu_);
   // ConcurrentReadTx (and ReadTx views) open now.
   int64_t OpenReadTxN() const { return open_reads_->load(std::memory_order_relaxed); }
   // Txid of the current file's last commit (restarts low after a Defrag).
-  btree::txid_t LastTxid();
+  btree::txid_t LastTxid() ABSL_LOCKS_EXCLUDED(view_mu_);
   // Commits made since open (across defrags).
   uint64_t CommitCount() const { return commits_.load(std::memory_order_relaxed); }
 
@@ -121,12 +123,13 @@ class Backend {
   // keep their view of the old file. A crash at any moment leaves either the
   // old file or the new one at `path`, each complete with every commit
   // acknowledged before the crash. One defrag at a time.
-  absl::Status Defrag(DefragStats* stats = nullptr);
+  absl::Status Defrag(DefragStats* stats = nullptr)
+      ABSL_LOCKS_EXCLUDED(defrag_mu_, batch_->mu_);
 
   // Commits pending writes now.
-  absl::Status ForceCommit();
+  absl::Status ForceCommit() ABSL_LOCKS_EXCLUDED(batch_->mu_);
   // See the top of the file. Idempotent; returns the final commit's error.
-  absl::Status Close();
+  absl::Status Close() ABSL_LOCKS_EXCLUDED(close_mu_, defrag_mu_, batch_->mu_);
 
   const BackendConfig& config() const { return config_; }
 
@@ -137,54 +140,60 @@ class Backend {
   explicit Backend(const BackendConfig& config);
   btree::Options BtreeOptions() const;
   btree::Env* env() const { return config_.env != nullptr ? config_.env : btree::Env::Default(); }
-  // Called by the BatchTx, its lock held:
+  // Called by the BatchTx, its lock held (which the analysis cannot state:
+  // the BatchTx reaches it through its backend_ pointer):
   // Makes the writes of `buffer` visible to new views (drops them once the
   // BatchTx has failed); empties it.
-  void Publish(WriteBuffer* buffer);
+  void Publish(WriteBuffer* buffer) ABSL_LOCKS_EXCLUDED(view_mu_, log_mu_);
   // Seals the read buffer's unsealed segments (a batch for the committer)
   // and returns them.
-  std::vector<std::shared_ptr<const Segment>> SealReadBuffer();
+  std::vector<std::shared_ptr<const Segment>> SealReadBuffer() ABSL_LOCKS_EXCLUDED(view_mu_);
   // The btree snapshot and published segments a view would take, for the
   // writer's own reads (which need not seal or share the newest segment).
   absl::Status WriterSnapshot(
       std::shared_ptr<SharedReadTx>* snapshot,
-      std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments);
+      std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments)
+      ABSL_LOCKS_EXCLUDED(view_mu_);
   // Called by the committer:
   // After a batch of `n` sealed segments committed: drops them, and new
   // views read the btree's newest snapshot.
-  void DropCommitted(size_t n);
+  void DropCommitted(size_t n) ABSL_LOCKS_EXCLUDED(view_mu_);
   // After a failed commit: empties the read buffer; new views read the
   // btree's last good snapshot.
-  void ResetReadBuffer();
-  std::shared_ptr<btree::DB> CurrentDb();
-  // Begins shared_read_ if no view since the last commit has (view_mu_ held).
-  absl::Status EnsureSharedRead();
+  void ResetReadBuffer() ABSL_LOCKS_EXCLUDED(view_mu_);
+  // The current file (null once closed).
+  std::shared_ptr<btree::DB> CurrentDb() ABSL_LOCKS_EXCLUDED(view_mu_);
+  // Begins shared_read_ if no view since the last commit has.
+  absl::Status EnsureSharedRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(view_mu_);
 
   const BackendConfig config_;
   std::unique_ptr<BatchTx> batch_;
 
-  // Guarded by view_mu_. db_ changes only with the BatchTx lock held too, so
-  // the writer may read it without view_mu_; the committer changes the other
-  // two as well (it drops committed segments without the BatchTx lock).
-  AdaptiveMutex view_mu_;  // short sections, many threads: spins before it sleeps
-  std::shared_ptr<btree::DB> db_;
-  SegmentStack read_buffer_;
+  // Short sections, many threads: spins before it sleeps. db_ changes only
+  // with the BatchTx lock held too (Defrag, Close); the committer changes the
+  // other two as well (it drops committed segments without the BatchTx lock).
+  base::AdaptiveMutex view_mu_ ABSL_ACQUIRED_AFTER(batch_->mu_, batch_->commit_mu_);
+  std::shared_ptr<btree::DB> db_ ABSL_GUARDED_BY(view_mu_);
+  SegmentStack read_buffer_ ABSL_GUARDED_BY(view_mu_);
   // The btree read transaction views share until the next commit (or swap
   // of the file): begun by the first view after one, dropped by the next.
-  std::shared_ptr<SharedReadTx> shared_read_;
+  std::shared_ptr<SharedReadTx> shared_read_ ABSL_GUARDED_BY(view_mu_);
 
   // The defrag log: segments published while a defrag copies.
-  std::mutex log_mu_;
+  base::Mutex log_mu_ ABSL_ACQUIRED_AFTER(view_mu_);
   // Set while a defrag records (under log_mu_); atomic so that every
   // Publish need not take log_mu_ to read it.
   std::atomic<bool> recording_{false};
-  SegmentStack defrag_log_;
+  SegmentStack defrag_log_ ABSL_GUARDED_BY(log_mu_);
 
-  std::mutex defrag_mu_;  // one Defrag at a time; Close waits for it
-  std::mutex close_mu_;
-  bool closed_ = false;   // guarded by close_mu_
+  base::Mutex close_mu_;
+  bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
+  // One Defrag at a time; Close waits for it.
+  base::Mutex defrag_mu_ ABSL_ACQUIRED_AFTER(close_mu_) ABSL_ACQUIRED_BEFORE(batch_->mu_);
 
-  std::thread committer_;  // runs BatchTx::CommitterLoop
+  // Runs BatchTx::CommitterLoop. Started by Open before the Backend is
+  // shared, joined by Close under close_mu_.
+  std::thread committer_;
 
   std::shared_ptr<std::atomic<int64_t>> open_reads_;
   std::atomic<uint64_t> commits_{0};

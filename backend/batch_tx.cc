@@ -18,9 +18,10 @@ struct BatchTx::WriterView {
 
 BatchTx::BatchTx(Backend* backend) : backend_(backend) {}
 
-void BatchTx::Lock() { mu_.lock(); }
+void BatchTx::Lock() { mu_.Lock(); }
 
 void BatchTx::Unlock() {
+  mu_.AssumeHeld();
   Publish();
   const int64_t limit = backend_->config_.batch_limit;
   bool hand_off = limit > 0 && pending_ >= limit;
@@ -28,7 +29,7 @@ void BatchTx::Unlock() {
     hand_off = std::chrono::steady_clock::now() - first_pending_ >= backend_->config_.batch_interval;
   }
   if (hand_off) HandOff().IgnoreError();  // a failure is kept in error_
-  mu_.unlock();
+  mu_.Unlock();
 }
 
 absl::Status BatchTx::CheckWritable() {
@@ -38,7 +39,7 @@ absl::Status BatchTx::CheckWritable() {
   buffer_.Clear();
   pending_ = 0;
   buckets_.clear();
-  std::lock_guard<std::mutex> l(commit_mu_);
+  base::MutexLock l(commit_mu_);
   return error_;
 }
 
@@ -78,6 +79,7 @@ absl::StatusOr<bool> BatchTx::BucketExists(std::string_view bucket) {
 }
 
 absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
+  mu_.AssumeHeld();
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   if (bucket.empty()) return absl::InvalidArgumentError("btree: bucket name is empty");
   if (bucket.size() > btree::kMaxKeySize) {
@@ -95,6 +97,7 @@ absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
 }
 
 absl::Status BatchTx::UnsafeDeleteBucket(std::string_view bucket) {
+  mu_.AssumeHeld();
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   absl::StatusOr<bool> exists = BucketExists(bucket);
   if (!exists.ok()) return exists.status();
@@ -141,20 +144,24 @@ absl::Status BatchTx::Write(std::string_view bucket, std::string_view key,
 
 absl::Status BatchTx::UnsafePut(std::string_view bucket, std::string_view key,
                                 std::string_view value) {
+  mu_.AssumeHeld();
   return Write(bucket, key, value, /*tombstone=*/false);
 }
 
 absl::Status BatchTx::UnsafeSeqPut(std::string_view bucket, std::string_view key,
                                    std::string_view value) {
+  mu_.AssumeHeld();
   return Write(bucket, key, value, /*tombstone=*/false);
 }
 
 absl::Status BatchTx::UnsafeDelete(std::string_view bucket, std::string_view key) {
+  mu_.AssumeHeld();
   return Write(bucket, key, "", /*tombstone=*/true);
 }
 
 absl::StatusOr<KeyValues> BatchTx::UnsafeRange(std::string_view bucket, std::string_view key,
                                                std::string_view end, size_t limit) {
+  mu_.AssumeHeld();
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   WriterView v;
   if (absl::Status s = TakeWriterView(&v); !s.ok()) return s;
@@ -164,6 +171,7 @@ absl::StatusOr<KeyValues> BatchTx::UnsafeRange(std::string_view bucket, std::str
 }
 
 absl::Status BatchTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
+  mu_.AssumeHeld();
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   WriterView v;
   if (absl::Status s = TakeWriterView(&v); !s.ok()) return s;
@@ -192,23 +200,24 @@ absl::StatusOr<uint64_t> BatchTx::HandOff() {
   batch.segments = backend_->SealReadBuffer();
   batch.seq = ++handed_;
   pending_ = 0;
-  std::unique_lock<std::mutex> l(commit_mu_);
+  commit_mu_.Lock();
   // One batch queued at a time: the writer waits only when the committer is
   // a whole batch behind.
-  commit_cv_.wait(l, [this] { return !queued_ || !committer_running_; });
+  while (queued_ && committer_running_) commit_cv_.Wait(commit_mu_);
   if (!committer_running_) {
-    l.unlock();
+    commit_mu_.Unlock();
     CommitBatch(batch);
   } else {
     queued_ = std::move(batch);
-    commit_cv_.notify_all();
+    commit_cv_.NotifyAll();
+    commit_mu_.Unlock();
   }
   return handed_;
 }
 
 absl::Status BatchTx::WaitCommitted(uint64_t seq) {
-  std::unique_lock<std::mutex> l(commit_mu_);
-  commit_cv_.wait(l, [&] { return committed_ >= seq; });
+  base::MutexLock l(commit_mu_);
+  while (committed_ < seq) commit_cv_.Wait(commit_mu_);
   return error_;
 }
 
@@ -221,9 +230,9 @@ absl::Status BatchTx::SyncLocked() {
 void BatchTx::CommitBatch(const Batch& batch) {
   absl::Status s;
   if (failed_.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    base::MutexLock l(commit_mu_);
     committed_ = std::max(committed_, batch.seq);
-    commit_cv_.notify_all();
+    commit_cv_.NotifyAll();
     return;
   }
   std::shared_ptr<btree::DB> db = backend_->CurrentDb();
@@ -245,14 +254,14 @@ void BatchTx::CommitBatch(const Batch& batch) {
     // The btree snapshot now holds the batch: stop overlaying it.
     backend_->DropCommitted(batch.segments.size());
   }
-  std::lock_guard<std::mutex> l(commit_mu_);
+  base::MutexLock l(commit_mu_);
   committed_ = std::max(committed_, batch.seq);
-  commit_cv_.notify_all();
+  commit_cv_.NotifyAll();
 }
 
 void BatchTx::Fail(const absl::Status& s) {
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    base::MutexLock l(commit_mu_);
     if (error_.ok()) {
       error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
                                                    s.message()));
@@ -269,24 +278,29 @@ void BatchTx::Fail(const absl::Status& s) {
 }
 
 absl::Status BatchTx::Commit() {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(mu_);
   return SyncLocked();
 }
 
 std::chrono::steady_clock::duration BatchTx::CommitIfDue(
     std::chrono::steady_clock::duration interval) {
-  std::unique_lock<std::mutex> l(mu_, std::try_to_lock);
-  if (!l.owns_lock()) {
+  if (!mu_.TryLock()) {
     // A holder may be waiting in HandOff for this thread to take the queued
     // batch: never wait for the lock here. The holder checks at Unlock.
     due_check_.store(true, std::memory_order_relaxed);
     return interval;
   }
+  base::MutexLock l(mu_, std::adopt_lock);
+  return CommitIfDueLocked(interval);
+}
+
+std::chrono::steady_clock::duration BatchTx::CommitIfDueLocked(
+    std::chrono::steady_clock::duration interval) {
   if (pending_ == 0) return interval;
   const auto age = std::chrono::steady_clock::now() - first_pending_;
   if (age < interval) return interval - age;
   {
-    std::lock_guard<std::mutex> cl(commit_mu_);
+    base::MutexLock cl(commit_mu_);
     // The committer calls this: it must not wait for itself.
     if (queued_) return std::chrono::steady_clock::duration::zero();
   }
@@ -295,49 +309,52 @@ std::chrono::steady_clock::duration BatchTx::CommitIfDue(
 }
 
 absl::Status BatchTx::CommitAndStop() {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(mu_);
   absl::Status s = SyncLocked();
   stopped_ = true;
   return s;
 }
 
 void BatchTx::StartCommitter() {
-  std::lock_guard<std::mutex> l(commit_mu_);
+  base::MutexLock l(commit_mu_);
   committer_running_ = true;
 }
 
 void BatchTx::StopCommitter() {
-  std::lock_guard<std::mutex> l(commit_mu_);
+  base::MutexLock l(commit_mu_);
   stop_committer_ = true;
-  commit_cv_.notify_all();
+  commit_cv_.NotifyAll();
 }
 
 void BatchTx::CommitterLoop(std::chrono::steady_clock::duration interval) {
-  std::unique_lock<std::mutex> l(commit_mu_);
+  commit_mu_.Lock();
   auto deadline = std::chrono::steady_clock::now() + interval;
   while (true) {
     if (queued_) {
       Batch batch = std::move(*queued_);
       queued_.reset();
-      commit_cv_.notify_all();  // room for the next batch
-      l.unlock();
+      commit_cv_.NotifyAll();  // room for the next batch
+      commit_mu_.Unlock();
       CommitBatch(batch);
-      l.lock();
+      commit_mu_.Lock();
       continue;
     }
     if (stop_committer_) break;
     // A timer, not synchronisation: wakes for a batch, at stop, or when the
     // oldest pending write may be due.
-    if (commit_cv_.wait_until(l, deadline, [this] { return queued_ || stop_committer_; })) {
-      continue;
+    bool timed_out = false;
+    while (!queued_ && !stop_committer_ && !timed_out) {
+      timed_out = commit_cv_.WaitUntil(commit_mu_, deadline) == std::cv_status::timeout;
     }
-    l.unlock();
+    if (queued_ || stop_committer_) continue;
+    commit_mu_.Unlock();
     const auto wait = CommitIfDue(interval);
-    l.lock();
+    commit_mu_.Lock();
     deadline = std::chrono::steady_clock::now() + wait;
   }
   committer_running_ = false;
-  commit_cv_.notify_all();  // a writer waiting for room commits itself now
+  commit_cv_.NotifyAll();  // a writer waiting for room commits itself now
+  commit_mu_.Unlock();
 }
 
 }  // namespace revkv::backend

@@ -28,27 +28,34 @@
 // views they take are not kept. Commit, CommitAndStop take the lock
 // themselves: do not call them while holding it.
 //
+// Thread-safety analysis (--config=tsa): inside the class, mu_ is the lock
+// Lock/Unlock take and the members say what it and commit_mu_ guard. The
+// public Lock/Unlock/Unsafe* API is not annotated (callers in mvcc/ hold the
+// lock across functions, e.g. a TxnWrite from its construction to End, which
+// the analysis cannot follow): Lock is exempt from it, and Unlock and each
+// Unsafe* call tell it the caller holds mu_ (Mutex::AssumeHeld).
+//
 // Thread-safety: thread-safe through Lock/Unlock (one holder at a time).
 #ifndef REVKV_BACKEND_BATCH_TX_H_
 #define REVKV_BACKEND_BATCH_TX_H_
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backend/merged_range.h"
 #include "backend/segment.h"
+#include "base/mutex.h"
 #include "btree/tx.h"
 
 namespace revkv::backend {
@@ -60,14 +67,19 @@ class BatchTx {
   BatchTx(const BatchTx&) = delete;
   BatchTx& operator=(const BatchTx&) = delete;
 
-  void Lock();
+  // Takes mu_ for the caller, who releases it with Unlock (in another
+  // function, maybe): exempt from the analysis.
+  void Lock() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Publishes this cycle's writes to readers; hands them to the committer if
   // batch_limit writes are pending (a commit's error is kept: see above).
   void Unlock();
   // Publishes this cycle's writes now, before Unlock (requires the lock), so
   // that a caller can make them visible together with state of its own
   // under its own lock, and leave the hand-off Unlock may make outside it.
-  void UnsafePublish() { Publish(); }
+  void UnsafePublish() {
+    mu_.AssumeHeld();
+    Publish();
+  }
 
   // The writes. Each fails without effect when the backend is closed
   // (FailedPrecondition) or failed (the commit error), or the key, value or
@@ -91,15 +103,16 @@ class BatchTx {
   absl::Status UnsafeForEach(std::string_view bucket, const ForEachFn& fn);
 
   // Commits pending writes now and waits until they are durable.
-  absl::Status Commit();
+  absl::Status Commit() ABSL_LOCKS_EXCLUDED(mu_, commit_mu_);
   // Commits and stops: every later write fails (Backend::Close uses it).
-  absl::Status CommitAndStop();
+  absl::Status CommitAndStop() ABSL_LOCKS_EXCLUDED(mu_, commit_mu_);
   // The committer's timer step: hands the pending writes off if the oldest
   // is at least `interval` old; returns how long until one will be
   // (`interval` when nothing is pending or it just handed off; zero when a
   // batch already waits for the committer). Takes the lock only if it is
   // free; else the holder makes the check at its Unlock.
-  std::chrono::steady_clock::duration CommitIfDue(std::chrono::steady_clock::duration interval);
+  std::chrono::steady_clock::duration CommitIfDue(std::chrono::steady_clock::duration interval)
+      ABSL_LOCKS_EXCLUDED(mu_, commit_mu_);
 
   // Whether a commit failed (see Durability above): lock-free, for readers
   // to check on every read.
@@ -108,7 +121,10 @@ class BatchTx {
   absl::Status CommitError();
 
   // Writes since the last hand-off to the committer (requires the lock).
-  int64_t UnsafePending() const { return pending_; }
+  int64_t UnsafePending() const {
+    mu_.AssumeHeld();
+    return pending_;
+  }
 
   // Runs, the lock held, before each batch with writes is handed off; what
   // it writes joins that batch, and an error fails it (as a btree commit
@@ -116,7 +132,10 @@ class BatchTx {
   // meta record per commit instead of writing it per transaction. Null
   // removes the hook. Requires the lock.
   using PreCommitHook = std::function<absl::Status(BatchTx& tx)>;
-  void UnsafeSetPreCommitHook(PreCommitHook hook) { pre_commit_ = std::move(hook); }
+  void UnsafeSetPreCommitHook(PreCommitHook hook) {
+    mu_.AssumeHeld();
+    pre_commit_ = std::move(hook);
+  }
 
  private:
   friend class Backend;
@@ -129,67 +148,73 @@ class BatchTx {
   };
 
   // OK, or why no write may proceed; drops this holder's writes once the
-  // BatchTx has failed (lock held).
-  absl::Status CheckWritable();
-  // Whether `bucket` exists after every write so far (lock held).
-  absl::StatusOr<bool> BucketExists(std::string_view bucket);
+  // BatchTx has failed.
+  absl::Status CheckWritable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // Whether `bucket` exists after every write so far.
+  absl::StatusOr<bool> BucketExists(std::string_view bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Write(std::string_view bucket, std::string_view key, std::string_view value,
-                     bool tombstone);
+                     bool tombstone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The writer's view: the btree's last commit with the published segments
-  // and this cycle's writes on top (lock held).
+  // and this cycle's writes on top.
   struct WriterView;
-  absl::Status TakeWriterView(WriterView* v);
-  // Publishes the write buffer (lock held).
-  void Publish();
-  void AddPending() {
+  absl::Status TakeWriterView(WriterView* v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes the write buffer.
+  void Publish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddPending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (pending_++ == 0) first_pending_ = std::chrono::steady_clock::now();
   }
   // Hands the pending writes (after the pre-commit hook's) to the committer
   // as one batch, or commits them here without one; returns the batch's
-  // sequence number, 0 if nothing was pending (lock held).
-  absl::StatusOr<uint64_t> HandOff();
+  // sequence number, 0 if nothing was pending.
+  absl::StatusOr<uint64_t> HandOff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+      ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // CommitIfDue once it holds mu_.
+  std::chrono::steady_clock::duration CommitIfDueLocked(
+      std::chrono::steady_clock::duration interval) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+      ABSL_LOCKS_EXCLUDED(commit_mu_);
   // Waits until batch `seq` and those before it are committed or failed;
   // returns the sticky error.
-  absl::Status WaitCommitted(uint64_t seq);
+  absl::Status WaitCommitted(uint64_t seq) ABSL_LOCKS_EXCLUDED(commit_mu_);
   // HandOff then WaitCommitted: every write so far is durable after an OK
-  // (lock held; NewSnapshot, Hash and Defrag use it).
-  absl::Status SyncLocked();
+  // (NewSnapshot, Hash and Defrag use it).
+  absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(commit_mu_);
   // Applies and commits one batch (the committer thread, or the hand-off).
-  void CommitBatch(const Batch& batch);
+  void CommitBatch(const Batch& batch) ABSL_LOCKS_EXCLUDED(commit_mu_);
   // Marks the BatchTx failed with `s`, drops the batches not committed and
   // stops showing their writes.
-  void Fail(const absl::Status& s);
+  void Fail(const absl::Status& s) ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   // The committer thread's loop (Backend::Open starts it): commits handed-off
   // batches and runs the timer; returns once stopped with nothing queued.
-  void CommitterLoop(std::chrono::steady_clock::duration interval);
-  void StartCommitter();
-  void StopCommitter();
+  void CommitterLoop(std::chrono::steady_clock::duration interval)
+      ABSL_LOCKS_EXCLUDED(mu_, commit_mu_);
+  void StartCommitter() ABSL_LOCKS_EXCLUDED(commit_mu_);
+  void StopCommitter() ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   Backend* const backend_;
-  std::mutex mu_;
-  // Guarded by mu_ (the writer's state):
-  WriteBuffer buffer_;
-  int64_t pending_ = 0;
-  std::chrono::steady_clock::time_point first_pending_;  // valid when pending_ > 0
-  PreCommitHook pre_commit_;
-  bool stopped_ = false;
-  uint64_t handed_ = 0;  // the last batch handed off
+  base::Mutex mu_;
+  // The writer's state:
+  WriteBuffer buffer_ ABSL_GUARDED_BY(mu_);
+  int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  // Valid when pending_ > 0.
+  std::chrono::steady_clock::time_point first_pending_ ABSL_GUARDED_BY(mu_);
+  PreCommitHook pre_commit_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t handed_ ABSL_GUARDED_BY(mu_) = 0;  // the last batch handed off
   // Set by CommitIfDue when the lock was busy: Unlock then hands off if the
   // oldest pending write is batch_interval old.
   std::atomic<bool> due_check_{false};
   // Buckets known to exist (true) or not (false) after every write so far.
-  std::vector<std::pair<std::string, bool>> buckets_;
+  std::vector<std::pair<std::string, bool>> buckets_ ABSL_GUARDED_BY(mu_);
 
-  // Lock order: mu_ before commit_mu_.
-  std::mutex commit_mu_;
-  std::condition_variable commit_cv_;
-  // Guarded by commit_mu_:
-  std::optional<Batch> queued_;   // handed off, not yet taken by the committer
-  uint64_t committed_ = 0;        // the last batch committed or failed
-  bool committer_running_ = false;
-  bool stop_committer_ = false;
-  absl::Status error_;            // sticky: a failed commit
+  base::Mutex commit_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  base::CondVar commit_cv_;  // waited on with commit_mu_
+  // Handed off, not yet taken by the committer.
+  std::optional<Batch> queued_ ABSL_GUARDED_BY(commit_mu_);
+  uint64_t committed_ ABSL_GUARDED_BY(commit_mu_) = 0;  // the last batch committed or failed
+  bool committer_running_ ABSL_GUARDED_BY(commit_mu_) = false;
+  bool stop_committer_ ABSL_GUARDED_BY(commit_mu_) = false;
+  absl::Status error_ ABSL_GUARDED_BY(commit_mu_);  // sticky: a failed commit
   // error_ is set: read without commit_mu_ on every write.
   std::atomic<bool> failed_{false};
 };

@@ -1,15 +1,17 @@
 #include "backend/block_pool.h"
 
 #include <algorithm>
-#include <mutex>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "base/mutex.h"
 
 namespace revkv::backend {
 namespace {
 
 struct Pool {
-  std::mutex mu;
-  std::vector<std::string*> blocks;  // guarded by mu
+  base::Mutex mu;
+  std::vector<std::string*> blocks ABSL_GUARDED_BY(mu);
 };
 
 Pool& ThePool() {
@@ -20,7 +22,7 @@ Pool& ThePool() {
 void Release(std::string* block) {
   if (block->size() == kStorageBlockBytes) {
     Pool& pool = ThePool();
-    std::lock_guard l(pool.mu);
+    base::MutexLock l(pool.mu);
     if (pool.blocks.size() < kMaxPooledBlocks) {
       pool.blocks.push_back(block);
       return;
@@ -35,7 +37,7 @@ std::shared_ptr<std::string> NewStorageBlock(size_t size) {
   std::string* block = nullptr;
   if (size <= kStorageBlockBytes) {
     Pool& pool = ThePool();
-    std::lock_guard l(pool.mu);
+    base::MutexLock l(pool.mu);
     if (!pool.blocks.empty()) {
       block = pool.blocks.back();
       pool.blocks.pop_back();
@@ -47,7 +49,7 @@ std::shared_ptr<std::string> NewStorageBlock(size_t size) {
 
 size_t PooledStorageBlocks() {
   Pool& pool = ThePool();
-  std::lock_guard l(pool.mu);
+  base::MutexLock l(pool.mu);
   return pool.blocks.size();
 }
 

@@ -51,7 +51,7 @@ absl::StatusOr<size_t> Replay(btree::DB& db, const SegmentStack& log) {
 }  // namespace
 
 absl::Status Backend::Defrag(DefragStats* stats) {
-  std::lock_guard<std::mutex> dl(defrag_mu_);
+  base::MutexLock dl(defrag_mu_);
   DefragStats st;
   const Clock::time_point start = Clock::now();
   const std::string tmp = config_.path + ".defrag";
@@ -62,19 +62,19 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   // 1.
   std::shared_ptr<btree::DB> old_db;
   {
-    std::lock_guard<std::mutex> l(batch_->mu_);
+    base::MutexLock l(batch_->mu_);
     if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
     if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
-    old_db = db_;
-    std::lock_guard<std::mutex> ll(log_mu_);
+    old_db = CurrentDb();
+    base::MutexLock ll(log_mu_);
     recording_ = true;
     defrag_log_.Clear();
   }
   st.size_before = old_db->FileSize();
   std::shared_ptr<btree::DB> new_db;
-  auto abandon = [&](absl::Status s) {
+  auto abandon = [&](absl::Status s) ABSL_LOCKS_EXCLUDED(log_mu_) {
     {
-      std::lock_guard<std::mutex> ll(log_mu_);
+      base::MutexLock ll(log_mu_);
       recording_ = false;
       defrag_log_.Clear();
     }
@@ -96,7 +96,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   for (int round = 0; round < kMaxCatchUpRounds; ++round) {
     SegmentStack taken;
     {
-      std::lock_guard<std::mutex> ll(log_mu_);
+      base::MutexLock ll(log_mu_);
       std::swap(taken, defrag_log_);
     }
     if (taken.empty()) break;
@@ -112,14 +112,14 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   // 4.
   absl::Status dir_status;
   {
-    std::lock_guard<std::mutex> l(batch_->mu_);
+    base::MutexLock l(batch_->mu_);
     const Clock::time_point pause_start = Clock::now();
     absl::Status s = batch_->CheckWritable();
     if (s.ok()) s = batch_->SyncLocked();
     if (!s.ok()) return abandon(s);
     SegmentStack rest;
     {
-      std::lock_guard<std::mutex> ll(log_mu_);
+      base::MutexLock ll(log_mu_);
       std::swap(rest, defrag_log_);
       recording_ = false;
     }
@@ -132,7 +132,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
     dir_status = env()->SyncDir(DirOf(config_.path));
     std::shared_ptr<SharedReadTx> old_read;
     {
-      std::unique_lock vl(view_mu_);
+      base::AdaptiveMutexLock vl(view_mu_);
       db_ = new_db;
       read_buffer_.Clear();
       std::swap(old_read, shared_read_);  // it reads the old file

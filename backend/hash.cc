@@ -39,10 +39,10 @@ absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
   std::shared_ptr<btree::DB> db;
   std::unique_ptr<btree::Tx> tx;
   {
-    std::lock_guard<std::mutex> l(batch_->mu_);
+    base::MutexLock l(batch_->mu_);
     if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
     if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
-    db = db_;
+    db = CurrentDb();  // the BatchTx lock keeps it from changing
     absl::StatusOr<std::unique_ptr<btree::Tx>> t = db->Begin(false);
     if (!t.ok()) return t.status();
     tx = *std::move(t);

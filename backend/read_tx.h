@@ -30,7 +30,6 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +38,7 @@
 #include "backend/merged_range.h"
 #include "backend/segment.h"
 #include "backend/shared_read_tx.h"
+#include "base/mutex.h"
 
 namespace revkv::backend {
 
@@ -79,7 +79,7 @@ class ConcurrentReadTx {
   // The btree side of `bucket` (null: none), for the Merged* calls.
   absl::StatusOr<btree::Bucket*> Tree(std::string_view bucket) { return tx_->Bucket(bucket); }
 
-  std::mutex mu_;
+  base::Mutex mu_;  // serialises the calls
   const std::shared_ptr<SharedReadTx> tx_;  // keeps the file open
   const std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments_;
   std::shared_ptr<std::atomic<int64_t>> open_count_;

@@ -15,13 +15,14 @@
 #include <array>
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "base/mutex.h"
 #include "btree/bucket.h"
 #include "btree/db.h"
 #include "btree/tx.h"
@@ -39,7 +40,7 @@ class SharedReadTx {
 
   // The top-level bucket `name` of the snapshot, or null when it has none.
   // Looked up once per name, then cached: the snapshot never changes.
-  absl::StatusOr<btree::Bucket*> Bucket(std::string_view name);
+  absl::StatusOr<btree::Bucket*> Bucket(std::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
 
   btree::txid_t txid() const { return tx_->id(); }
 
@@ -55,9 +56,11 @@ class SharedReadTx {
   std::shared_ptr<btree::DB> db_;
   std::unique_ptr<btree::Tx> tx_;
   std::atomic<int> count_{0};
-  std::array<Found, kFast> fast_;   // [0, count_) immutable once published
-  std::mutex mu_;                   // serialises lookups (the btree's are not)
-  std::vector<Found> more_;         // guarded by mu_
+  // [0, count_) immutable once published and read without mu_; written
+  // (at count_) under mu_.
+  std::array<Found, kFast> fast_;
+  base::Mutex mu_;  // serialises lookups (the btree's are not)
+  std::vector<Found> more_ ABSL_GUARDED_BY(mu_);
 };
 
 // The top-level bucket `name` of `tx`, or null when tx is null or has no such

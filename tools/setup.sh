@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap      # Bazel 4.2.3, used offline
   g++                  # GCC 12, C++20
+  clang                # clang 14: --config=tsa, the thread-safety analysis (-Wthread-safety)
   libabsl-dev          # Status, StatusOr, flags, StrFormat, containers
   libxxhash-dev        # page and snapshot checksums (XXH3)
   libgtest-dev         # GoogleTest
