@@ -45,7 +45,7 @@ absl::Status BatchTx::CheckWritable() {
 
 absl::Status BatchTx::CommitError() {
   if (!Failed()) return absl::OkStatus();
-  std::lock_guard<std::mutex> l(commit_mu_);
+  base::MutexLock l(commit_mu_);
   return error_;
 }
 

@@ -23,7 +23,6 @@ ConcurrentReadTx::~ConcurrentReadTx() {
 absl::StatusOr<KeyValues> ConcurrentReadTx::UnsafeRange(std::string_view bucket,
                                                         std::string_view key,
                                                         std::string_view end, size_t limit) {
-  base::MutexLock l(mu_);
   absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
   if (!tree.ok()) return tree.status();
   return MergedRange(*segments_, *tree, bucket, key, end, limit);
@@ -31,7 +30,6 @@ absl::StatusOr<KeyValues> ConcurrentReadTx::UnsafeRange(std::string_view bucket,
 
 absl::StatusOr<std::string_view> ConcurrentReadTx::UnsafeGet(std::string_view bucket,
                                                              std::string_view key) {
-  base::MutexLock l(mu_);
   absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
   if (!tree.ok()) return tree.status();
   return MergedGetView(*segments_, *tree, bucket, key);
@@ -40,14 +38,12 @@ absl::StatusOr<std::string_view> ConcurrentReadTx::UnsafeGet(std::string_view bu
 absl::Status ConcurrentReadTx::UnsafeGetSorted(std::string_view bucket,
                                                absl::Span<const std::string_view> keys,
                                                std::vector<btree::Bucket::Found>* out) {
-  base::MutexLock l(mu_);
   absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
   if (!tree.ok()) return tree.status();
   return MergedGetSorted(*segments_, *tree, bucket, keys, out);
 }
 
 absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
-  base::MutexLock l(mu_);
   absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
   if (!tree.ok()) return tree.status();
   return MergedForEach(*segments_, *tree, bucket, fn);

@@ -22,8 +22,12 @@
 // Both may outlive the Backend (and a Close or Defrag): they keep the btree
 // file they read open until they end.
 //
-// Thread-safety: ConcurrentReadTx is thread-safe (calls are serialised by an
-// internal mutex). A ReadTx is a per-thread handle: not thread-safe.
+// Thread-safety: ConcurrentReadTx is thread-safe without a lock of its own:
+// its members never change, its segments are immutable, and the btree read
+// transaction it shares with the other views of its commit is read by all of
+// them at once (SharedReadTx locks its bucket lookups). Tested by
+// tests/backend/concurrency_test under TSan. A ReadTx is a per-thread
+// handle: not thread-safe.
 #ifndef REVKV_BACKEND_READ_TX_H_
 #define REVKV_BACKEND_READ_TX_H_
 
@@ -38,7 +42,6 @@
 #include "backend/merged_range.h"
 #include "backend/segment.h"
 #include "backend/shared_read_tx.h"
-#include "base/mutex.h"
 
 namespace revkv::backend {
 
@@ -79,7 +82,6 @@ class ConcurrentReadTx {
   // The btree side of `bucket` (null: none), for the Merged* calls.
   absl::StatusOr<btree::Bucket*> Tree(std::string_view bucket) { return tx_->Bucket(bucket); }
 
-  base::Mutex mu_;  // serialises the calls
   const std::shared_ptr<SharedReadTx> tx_;  // keeps the file open
   const std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments_;
   std::shared_ptr<std::atomic<int64_t>> open_count_;

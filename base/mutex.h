@@ -130,6 +130,11 @@ class ABSL_LOCKABLE RwLock {
   // Exclusive (a writer).
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { pthread_rwlock_wrlock(&lock_); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
+  // Tells the analysis the calling thread holds the lock exclusively, where
+  // it cannot see it taken (a callback run under it). Not checked at run
+  // time.
+  void AssumeHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
+
   // Shared (a reader).
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { pthread_rwlock_rdlock(&lock_); }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }

@@ -136,7 +136,7 @@ absl::Status Store::WriteCheckpoint() {
   {
     // The meta bucket was changed behind the store (snapshot restore's
     // --mark-compacted): what open derives from it may differ from memory.
-    std::lock_guard l(rev_mu_);
+    base::AdaptiveMutexLock l(rev_mu_);
     if (compact_main_rev_ != *finished) return absl::OkStatus();
   }
   // Unchanged compaction revisions: the checkpoint plus the records after
@@ -157,7 +157,7 @@ absl::Status Store::WriteCheckpoint() {
   }
   Header h;
   {
-    std::lock_guard l(rev_mu_);
+    base::AdaptiveMutexLock l(rev_mu_);
     h = {consistent_index_, *finished, *scheduled, current_rev_, compact_main_rev_,
          int64_t(chunks.size())};
   }

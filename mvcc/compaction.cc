@@ -9,24 +9,24 @@ absl::Status Store::Compact(int64_t rev) {
   // One compaction at a time, so that they are scheduled, applied to the
   // index and queued for deletion in one order, and finishedCompactRev only
   // grows.
-  std::lock_guard<std::mutex> order(compact_order_mu_);
+  base::MutexLock order(compact_order_mu_);
   if (absl::Status s = ScheduleCompaction(rev); !s.ok()) return s;
   // The index compacts in slices, so reads and writes go on meanwhile.
   RevisionSet keep = index_.Compact(rev);
   {
-    std::lock_guard<std::mutex> l(compact_mu_);
+    base::MutexLock l(compact_mu_);
     compact_queue_.push_back(CompactionJob{rev, std::move(keep)});
   }
-  compact_cv_.notify_all();
+  compact_cv_.NotifyAll();
   return absl::OkStatus();
 }
 
 absl::Status Store::ScheduleCompaction(int64_t rev) {
   // Writers are excluded while the compaction is scheduled (etcd takes
   // s.mu), so no write lands between the checks and the durable record.
-  std::lock_guard<std::mutex> w(write_mu_);
+  base::MutexLock w(write_mu_);
   {
-    std::unique_lock l(rev_mu_);
+    base::AdaptiveMutexLock l(rev_mu_);
     if (closed_) return ErrClosed();
     if (!failed_.ok()) return failed_;
     if (rev <= compact_main_rev_) return ErrCompacted();
@@ -43,32 +43,33 @@ absl::Status Store::ScheduleCompaction(int64_t rev) {
   }
   // Only once the schedule is durable: reads below rev are refused from
   // now on, and a crash from now on resumes the compaction at open.
-  std::unique_lock l(rev_mu_);
+  base::AdaptiveMutexLock l(rev_mu_);
   compact_main_rev_.store(rev, std::memory_order_release);
   return absl::OkStatus();
 }
 
 absl::Status Store::WaitCompaction() {
-  std::unique_lock<std::mutex> l(compact_mu_);
-  compact_cv_.wait(l, [this] { return stop_ || (compact_queue_.empty() && !compacting_); });
+  base::MutexLock l(compact_mu_);
+  while (!stop_ && (!compact_queue_.empty() || compacting_)) compact_cv_.Wait(compact_mu_);
   return compact_error_;
 }
 
 void Store::CompactionLoop() {
-  std::unique_lock<std::mutex> l(compact_mu_);
+  compact_mu_.Lock();
   while (true) {
-    compact_cv_.wait(l, [this] { return stop_ || !compact_queue_.empty(); });
-    if (stop_) return;
+    while (!stop_ && compact_queue_.empty()) compact_cv_.Wait(compact_mu_);
+    if (stop_) break;
     CompactionJob job = std::move(compact_queue_.front());
     compact_queue_.pop_front();
     compacting_ = true;
-    l.unlock();
+    compact_mu_.Unlock();
     absl::Status s = DeleteCompacted(job.rev, job.keep);
-    l.lock();
+    compact_mu_.Lock();
     compacting_ = false;
     if (!s.ok() && compact_error_.ok()) compact_error_ = s;
-    compact_cv_.notify_all();
+    compact_cv_.NotifyAll();
   }
+  compact_mu_.Unlock();
 }
 
 // Deletes the records at or below rev that the index no longer needs, a batch
@@ -81,7 +82,7 @@ absl::Status Store::DeleteCompacted(int64_t rev, const RevisionSet& keep) {
   const size_t batch = size_t(options_.compaction_batch);
   while (true) {
     {
-      std::lock_guard<std::mutex> l(compact_mu_);
+      base::MutexLock l(compact_mu_);
       if (stop_) return absl::OkStatus();  // resumed at the next open
     }
     backend::BatchTx* tx = &backend_->batch_tx();

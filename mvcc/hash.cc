@@ -15,7 +15,7 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   // Compactions wait for the hash (as etcd's hashKV holds s.mu against
   // them), so the keep set and the compacted revision stay those of the
   // view; writers go on.
-  std::lock_guard<std::mutex> order(compact_order_mu_);
+  base::MutexLock order(compact_order_mu_);
   int64_t current, compact;
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&current, &compact);
   if (!view.ok()) return view.status();

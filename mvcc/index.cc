@@ -16,7 +16,7 @@ namespace revkv::mvcc {
 
 absl::Status Index::Get(std::string_view key, int64_t at_rev, KeyAt* out) const {
   const uint64_t hash = PointCache::Hash(key);
-  std::shared_lock l(mu_);
+  base::ReaderLock l(mu_);
   cache_.Prefetch(hash);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
@@ -31,19 +31,19 @@ bool Index::CachedGet(std::string_view key, int64_t at_rev, Revision* rev) const
   // Not mu_: a lookup may race with a put's Store (point_cache.h), and the
   // lock it needs is taken exclusively only when the table is replaced, so
   // point reads do not queue behind the writer.
-  std::shared_lock l(cache_mu_);
+  base::ReaderLock l(cache_mu_);
   return cache_.Lookup(hash, rev) && rev->main <= at_rev;
 }
 
 void Index::ReserveCache(size_t keys) {
   if (!cache_.NeedsResize(keys)) return;
-  std::unique_lock l(cache_mu_);
+  base::WriterLock l(cache_mu_);
   cache_.Reserve(keys);
 }
 
 void Index::ShrinkCache(size_t keys) {
   if (!cache_.CanShrink(keys)) return;
-  std::unique_lock l(cache_mu_);
+  base::WriterLock l(cache_mu_);
   cache_.Shrink(keys);
 }
 
@@ -51,13 +51,13 @@ void Index::ClearCache() {
   // Every restored record clears it: skip the lock when there is nothing to
   // free (the table changes only under mu_, held here exclusively).
   if (cache_.MemoryBytes() == 0) return;
-  std::unique_lock l(cache_mu_);
+  base::WriterLock l(cache_mu_);
   cache_.Clear();
 }
 
 void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
                   const std::function<bool(std::string_view, const KeyAt&)>& fn) const {
-  std::shared_lock l(mu_);
+  base::ReaderLock l(mu_);
   for (auto it = tree_.lower_bound(key); it != tree_.end(); ++it) {
     if (!end.empty() && std::string_view(it->first) >= end) break;
     KeyAt at;
@@ -71,7 +71,7 @@ void Index::Put(std::string_view key, Revision rev) { FinishPut(key, rev, BeginP
 Index::PendingPut Index::BeginPut(std::string_view key, Revision rev) const {
   PendingPut p;
   p.hash = PointCache::Hash(key);
-  std::shared_lock l(mu_);
+  base::ReaderLock l(mu_);
   cache_.Prefetch(p.hash);  // arrives while the record is written
   // A key past the last one (keys written in order) goes to the end: the
   // last key is at hand, so the search from the root is skipped.
@@ -87,7 +87,7 @@ Index::PendingPut Index::BeginPut(std::string_view key, Revision rev) const {
 }
 
 void Index::FinishPut(std::string_view key, Revision rev, const PendingPut& pending) {
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   auto it = pending.it;
   bool known = pending.known;
   if (pending.epoch != epoch_) {  // a compaction erased keys meanwhile
@@ -105,7 +105,7 @@ void Index::FinishPut(std::string_view key, Revision rev, const PendingPut& pend
 
 void Index::Restore(std::string_view key, Revision created, Revision modified,
                     int64_t version) {
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   ClearCache();  // restores happen at open, before any read: nothing to keep
   epoch_++;
   auto it = tree_.lower_bound(key);
@@ -117,7 +117,7 @@ void Index::Restore(std::string_view key, Revision created, Revision modified,
 
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   ClearCache();
   epoch_++;
   auto it = tree_.lower_bound(key);
@@ -152,7 +152,7 @@ void Index::RestoreRecords(std::vector<Record>* records) {
     if (key_less(b, a)) return false;
     return a.rev < b.rev;
   });
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   ClearCache();
   epoch_++;
   auto it = tree_.begin();
@@ -193,7 +193,7 @@ Index::Tree::iterator Index::Replay(Tree::iterator it, std::string_view key, Rev
 }
 
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
   cache_.Erase(PointCache::Hash(key));
@@ -204,58 +204,49 @@ RevisionSet Index::Compact(int64_t rev) {
   // The point cache's entries need nothing: compaction keeps every key's
   // latest put, and the keys it removes were deleted, which emptied their
   // ways (point_cache.h, rule 2). Its table shrinks at the end if most keys
-  // went.
+  // went. Slices of keys under the lock, so readers and writers get in
+  // between.
   RevisionSet keep;
-  ForEachSlice(/*exclusive=*/true, [&](Tree::iterator it) {
-    it->second.Compact(rev, &keep);
-    if (!it->second.IsEmpty()) return std::next(it);
-    epoch_++;
-    return tree_.erase(it);
-  });
-  std::unique_lock l(mu_);
-  ShrinkCache(tree_.size());
+  std::string next;
+  for (bool first = true, more = true; more; first = false) {
+    base::WriterLock l(mu_);
+    auto it = first ? tree_.begin() : tree_.lower_bound(next);
+    for (int n = 0; it != tree_.end() && n < kSlice; ++n) {
+      it->second.Compact(rev, &keep);
+      if (it->second.IsEmpty()) {
+        it = tree_.erase(it);
+        epoch_++;
+      } else {
+        ++it;
+      }
+    }
+    more = it != tree_.end();
+    if (more) {
+      next = std::string(std::string_view(it->first));
+    } else {
+      ShrinkCache(tree_.size());
+    }
+  }
   return keep;
 }
 
 RevisionSet Index::Keep(int64_t rev) const {
   RevisionSet keep;
-  const_cast<Index*>(this)->ForEachSlice(/*exclusive=*/false, [&](Tree::iterator it) {
-    it->second.Keep(rev, &keep);
-    return std::next(it);
-  });
-  return keep;
-}
-
-template <typename Step>
-void Index::ForEachSlice(bool exclusive, Step step) {
-  // Slices of keys under the lock, so readers and writers get in between.
-  constexpr int kSlice = 10000;
   std::string next;
-  bool first = true;
-  while (true) {
-    if (exclusive) {
-      mu_.lock();
-    } else {
-      mu_.lock_shared();
-    }
+  for (bool first = true, more = true; more; first = false) {
+    base::ReaderLock l(mu_);
     auto it = first ? tree_.begin() : tree_.lower_bound(next);
-    first = false;
-    for (int n = 0; it != tree_.end() && n < kSlice; ++n) it = step(it);
-    const bool done = it == tree_.end();
-    if (!done) next = std::string(std::string_view(it->first));
-    if (exclusive) {
-      mu_.unlock();
-    } else {
-      mu_.unlock_shared();
-    }
-    if (done) return;
+    for (int n = 0; it != tree_.end() && n < kSlice; ++n, ++it) it->second.Keep(rev, &keep);
+    more = it != tree_.end();
+    if (more) next = std::string(std::string_view(it->first));
   }
+  return keep;
 }
 
 // An entry: key length (varint), key bytes, the KeyIndex's encoding.
 std::vector<std::string> Index::EncodeCheckpoint(size_t chunk_bytes) const {
   std::vector<std::string> chunks(1);
-  std::shared_lock l(mu_);
+  base::ReaderLock l(mu_);
   for (const auto& [key, ki] : tree_) {
     if (chunks.back().size() >= chunk_bytes) chunks.emplace_back();
     std::string& out = chunks.back();
@@ -364,7 +355,7 @@ bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_
 }  // namespace
 
 bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   if (!tree_.empty()) return false;
   ClearCache();
   epoch_++;
@@ -372,6 +363,7 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
   // In key order every insert is at the end: O(1). (Out-of-order data still
   // lands in order; a repeated key is caught below by the count.)
   auto insert = [&](Batch& batch) {
+    mu_.AssumeHeld();  // called only below, under the lock taken above
     for (auto& [key, ki] : batch) tree_.emplace_hint(tree_.end(), std::move(key), std::move(ki));
     entries += batch.size();
     batch.clear();
@@ -409,19 +401,19 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
 }
 
 void Index::Clear() {
-  std::unique_lock l(mu_);
+  base::WriterLock l(mu_);
   tree_.clear();
   epoch_++;
   ClearCache();
 }
 
 size_t Index::size() const {
-  std::shared_lock l(mu_);
+  base::ReaderLock l(mu_);
   return tree_.size();
 }
 
 size_t Index::MemoryBytes() const {
-  std::shared_lock l(mu_);
+  base::ReaderLock l(mu_);
   // The tree's nodes, plus what keys and key indexes own on the heap.
   size_t n = tree_.bytes_used() + cache_.MemoryBytes();
   for (const auto& [key, ki] : tree_) n += key.HeapBytes() + ki.HeapBytes();

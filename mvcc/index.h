@@ -14,21 +14,20 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/types/compare.h"
+#include "base/mutex.h"
 #include "btree/bytes.h"
 #include "mvcc/compact_key.h"
 #include "mvcc/key_index.h"
 #include "mvcc/point_cache.h"
-#include "mvcc/rw_lock.h"
 
 namespace revkv::mvcc {
 
@@ -150,32 +149,34 @@ class Index {
   // (or `it` if the record was skipped). Requires mu_ held exclusively.
   // Bumps epoch_.
   Tree::iterator Replay(Tree::iterator it, std::string_view key, Revision rev, bool tombstone,
-                        int64_t create_revision, int64_t version);
-
-  // Calls it = step(it) from the first key to the end, in slices of keys
-  // under mu_ (exclusive or shared), so that others get the lock between
-  // slices; step returns the position after its key.
-  template <typename Step>
-  void ForEachSlice(bool exclusive, Step step);
+                        int64_t create_revision, int64_t version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The point cache's Reserve, Shrink and Clear: they replace its table.
   // Require mu_ held exclusively; take cache_mu_.
-  void ReserveCache(size_t keys);
-  void ShrinkCache(size_t keys);
-  void ClearCache();
+  void ReserveCache(size_t keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ShrinkCache(size_t keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ClearCache() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable RwLock mu_;  // prefers writers: long ranges cannot starve Put
-  Tree tree_;          // guarded by mu_
+  // Prefers writers: long ranges cannot starve Put.
+  // Keys per slice of Compact and Keep.
+  static constexpr int kSlice = 10000;
+
+  mutable base::RwLock mu_ ABSL_ACQUIRED_BEFORE(cache_mu_);
+  Tree tree_ ABSL_GUARDED_BY(mu_);
   // Bumped (under mu_ held exclusively) by every insert or erase of a key,
   // which may move the tree's entries: a PendingPut's position is valid
   // only while it is unchanged.
-  uint64_t epoch_ = 0;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   // The point cache keeps the rules of point_cache.h: Fill runs under mu_
   // shared, Store and Erase under mu_ exclusive. Lookups take only
   // cache_mu_ shared (so point reads do not queue behind the writer's
   // exclusive mu_); the table is replaced under mu_ and cache_mu_, both
   // exclusive.
-  mutable RwLock cache_mu_;
+  // (cache_ is not ABSL_GUARDED_BY either lock: its table pointer is read
+  // under cache_mu_ or mu_, which the analysis cannot say; its slots are
+  // atomic words.)
+  mutable base::RwLock cache_mu_;
   PointCache cache_;
 };
 

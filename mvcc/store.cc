@@ -47,6 +47,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
 
 // Rebuilds the index from the key bucket (etcd's restore).
 absl::Status Store::Restore(int64_t* scheduled) {
+  // Nothing runs concurrently at open; held for the checkpoint's state.
+  base::MutexLock w(write_mu_);
   backend::BatchTx* tx = &backend_->batch_tx();
   tx->Lock();
   struct Unlocker {
@@ -128,10 +130,10 @@ absl::Status Store::SaveConsistentIndex(backend::BatchTx& tx) {
   return absl::OkStatus();
 }
 
-absl::Status Store::BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first) {
-  *w = std::unique_lock<std::mutex>(write_mu_);
+absl::Status Store::BeginWrite(std::unique_lock<base::Mutex>* w, int64_t* rev, int64_t* first) {
+  *w = std::unique_lock<base::Mutex>(write_mu_);
   if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) Fail(s);
-  std::lock_guard l(rev_mu_);
+  base::AdaptiveMutexLock l(rev_mu_);
   if (closed_) return ErrClosed();
   if (!failed_.ok()) return failed_;
   *rev = current_rev_;
@@ -140,19 +142,19 @@ absl::Status Store::BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, in
 }
 
 absl::StatusOr<std::unique_ptr<TxnWrite>> Store::Write() {
-  std::unique_lock<std::mutex> w;
+  std::unique_lock<base::Mutex> w;
   int64_t rev, first;
   if (absl::Status s = BeginWrite(&w, &rev, &first); !s.ok()) return s;
   return std::unique_ptr<TxnWrite>(new TxnWrite(this, std::move(w), rev, first));
 }
 
 void Store::Fail(const absl::Status& s) {
-  std::unique_lock l(rev_mu_);
+  base::AdaptiveMutexLock l(rev_mu_);
   if (failed_.ok()) failed_ = s;
 }
 
 absl::StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64_t lease) {
-  std::unique_lock<std::mutex> w;
+  std::unique_lock<base::Mutex> w;
   int64_t cur, first;
   if (absl::Status s = BeginWrite(&w, &cur, &first); !s.ok()) return s;
   // On the stack, keeping no records (it reads none): Put is hot.
@@ -177,30 +179,30 @@ absl::StatusOr<std::pair<int64_t, int64_t>> Store::DeleteRange(std::string_view 
 }
 
 int64_t Store::Rev() {
-  std::lock_guard l(rev_mu_);
+  base::AdaptiveMutexLock l(rev_mu_);
   return current_rev_;
 }
 
 int64_t Store::CompactRev() {
-  std::lock_guard l(rev_mu_);
+  base::AdaptiveMutexLock l(rev_mu_);
   return compact_main_rev_;
 }
 
 absl::Status Store::Close() {
   bool healthy;
   {
-    std::unique_lock l(rev_mu_);
+    base::AdaptiveMutexLock l(rev_mu_);
     if (closed_) return absl::OkStatus();
     closed_ = true;
     healthy = failed_.ok();
   }
   {
-    std::lock_guard<std::mutex> l(compact_mu_);
+    base::MutexLock l(compact_mu_);
     stop_ = true;
   }
-  compact_cv_.notify_all();
+  compact_cv_.NotifyAll();
   if (compactor_.joinable()) compactor_.join();
-  std::lock_guard<std::mutex> w(write_mu_);  // no write transaction is open
+  base::MutexLock w(write_mu_);  // no write transaction is open
   absl::Status s;
   // A store whose open failed has a partial index: never checkpoint that.
   if (healthy && opened_ && options_.checkpoint_index) s = WriteCheckpoint();

@@ -24,21 +24,21 @@
 #define REVKV_MVCC_STORE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "backend/backend.h"
+#include "base/mutex.h"
 #include "mvcc/errors.h"
 #include "mvcc/index.h"
 #include "mvcc/key_value.h"
@@ -123,7 +123,7 @@ class TxnWrite : public TxnRead {
   friend class Store;
   // keep_records false: the caller never reads in this transaction (a
   // single put), so its records need not be kept for reads.
-  TxnWrite(Store* store, std::unique_lock<std::mutex> write_lock, int64_t rev, int64_t first_rev,
+  TxnWrite(Store* store, std::unique_lock<base::Mutex> write_lock, int64_t rev, int64_t first_rev,
            bool keep_records = true);
   // Its own records from own_records_, older ones from a view of the
   // writes before it. Not through the BatchTx: a read there sorts the whole
@@ -131,7 +131,7 @@ class TxnWrite : public TxnRead {
   absl::Status ReadRecord(Revision rev, KeyValue* out) override;
   absl::Status Delete(std::string_view key);
 
-  std::unique_lock<std::mutex> write_lock_;
+  std::unique_lock<base::Mutex> write_lock_;
   backend::BatchTx* tx_;
   int64_t changes_ = 0;  // records written: the next one's sub revision
   bool ended_ = false;
@@ -209,16 +209,17 @@ class Store {
 
   Store(backend::Backend* b, const StoreOptions& options);
   // Sets *scheduled to the compaction to resume, or -1.
-  absl::Status Restore(int64_t* scheduled);
+  absl::Status Restore(int64_t* scheduled) ABSL_LOCKS_EXCLUDED(write_mu_);
   // The index checkpoint (checkpoint.cc): loads it if it describes the
   // state found at open (consistent index already read; the meta bucket's
   // compaction revisions given); writes one at a clean close.
-  bool LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, int64_t scheduled);
-  absl::Status WriteCheckpoint();
+  bool LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, int64_t scheduled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status WriteCheckpoint() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Replays the key bucket's records after revision `rev` into the index;
   // returns the last one's main revision (rev if none).
   absl::StatusOr<int64_t> ReplayAfter(backend::ConcurrentReadTx& view, int64_t rev);
-  absl::Status ScheduleCompaction(int64_t rev);
+  absl::Status ScheduleCompaction(int64_t rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(compact_order_mu_);
   void CompactionLoop();
   absl::Status DeleteCompacted(int64_t rev, const RevisionSet& keep);
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> NewView();
@@ -234,7 +235,7 @@ class Store {
   // passed rev and no commit failed. ErrCompacted or the commit error.
   absl::Status CheckReadable(int64_t rev);
   // Takes write_mu_ into *w and reads the revisions a write starts from.
-  absl::Status BeginWrite(std::unique_lock<std::mutex>* w, int64_t* rev, int64_t* first);
+  absl::Status BeginWrite(std::unique_lock<base::Mutex>* w, int64_t* rev, int64_t* first);
   // Marks the store failed after a backend write error: no more writes.
   void Fail(const absl::Status& s);
 
@@ -247,13 +248,15 @@ class Store {
   StoreOptions options_;
   Index index_;
 
-  std::mutex write_mu_;  // one TxnWrite at a time; held across its life
+  // The order of the store's locks is mvcc/README.md's table.
+  base::Mutex compact_order_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
+  base::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(rev_mu_);  // one TxnWrite at a time, for its life
   // Serialises the changes of current_rev_, compact_main_rev_, closed_ and
   // failed_. Readers load the first three without it (BeginRead): a writer
   // publishes its writes before it makes their revision visible, and a
   // reader takes its view after it loads the revision, so the view holds
   // every write up to that revision.
-  mutable backend::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
+  mutable base::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
   std::atomic<int64_t> current_rev_{1};
   std::atomic<int64_t> compact_main_rev_{-1};
   // Write transactions that changed something, persisted by the backend's
@@ -265,28 +268,28 @@ class Store {
   struct CheckpointId {
     int64_t finished = -2, scheduled = -2, rev = -1;
   };
-  CheckpointId checkpoint_;                // guarded by write_mu_
+  CheckpointId checkpoint_ ABSL_GUARDED_BY(write_mu_);
   // Records in the key bucket after the checkpoint's revision: those open
-  // replayed plus those written since (guarded by write_mu_).
-  int64_t records_since_checkpoint_ = 0;
+  // replayed plus those written since.
+  int64_t records_since_checkpoint_ ABSL_GUARDED_BY(write_mu_) = 0;
   int64_t records_replayed_ = 0;           // by the last ReplayAfter
   bool opened_ = false;            // Open succeeded: the index is whole
   bool from_checkpoint_ = false;
   std::atomic<bool> closed_{false};  // changed under rev_mu_
-  absl::Status failed_;            // guarded by rev_mu_
+  absl::Status failed_ ABSL_GUARDED_BY(rev_mu_);
 
-  // Held by Compact across scheduling, the index's compaction and queueing
-  // its deletes, so compactions are totally ordered; HashByRev and a
-  // current-revision read's last try hold it to keep compactions out.
-  std::mutex compact_order_mu_;
+  // compact_order_mu_ (above) is held by Compact across scheduling, the
+  // index's compaction and queueing its deletes, so compactions are totally
+  // ordered; HashByRev and a current-revision read's last try hold it to
+  // keep compactions out.
 
   // Background compaction: a FIFO of revisions whose records to delete.
-  std::mutex compact_mu_;
-  std::condition_variable compact_cv_;
-  std::deque<CompactionJob> compact_queue_;
-  bool compacting_ = false;
-  bool stop_ = false;
-  absl::Status compact_error_;
+  base::Mutex compact_mu_ ABSL_ACQUIRED_AFTER(rev_mu_);
+  base::CondVar compact_cv_;
+  std::deque<CompactionJob> compact_queue_ ABSL_GUARDED_BY(compact_mu_);
+  bool compacting_ ABSL_GUARDED_BY(compact_mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(compact_mu_) = false;
+  absl::Status compact_error_ ABSL_GUARDED_BY(compact_mu_);
   std::thread compactor_;
 };
 
