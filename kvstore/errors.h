@@ -23,8 +23,7 @@
 #define REVKV_KVSTORE_ERRORS_H_
 
 #include "absl/status/status.h"
-#include "absl/strings/cord.h"
-#include "absl/strings/string_view.h"
+#include "base/status_payload.h"
 
 namespace revkv::kvstore {
 
@@ -42,65 +41,58 @@ inline constexpr char kStoreClosedMessage[] = "kvstore: store is closed";
 // The payload type URL that names a libkv error; the Is* helpers read it.
 inline constexpr char kErrorPayloadUrl[] = "revkv.kvstore.error";
 
-namespace errors_internal {
-inline absl::Status Make(absl::Status s, const char* name) {
-  s.SetPayload(kErrorPayloadUrl, absl::Cord(absl::string_view(name)));
-  return s;
-}
-inline bool Is(const absl::Status& s, absl::StatusCode code, const char* name) {
-  if (s.code() != code) return false;
-  auto p = s.GetPayload(kErrorPayloadUrl);
-  return p.has_value() && *p == absl::string_view(name);
-}
-}  // namespace errors_internal
-
 inline absl::Status ErrKeyModified() {
-  return errors_internal::Make(absl::FailedPreconditionError(kKeyModifiedMessage), "modified");
+  return base::WithName(absl::FailedPreconditionError(kKeyModifiedMessage), kErrorPayloadUrl,
+                        "modified");
 }
 inline absl::Status ErrKeyNotFound() {
-  return errors_internal::Make(absl::NotFoundError(kKeyNotFoundMessage), "not-found");
+  return base::WithName(absl::NotFoundError(kKeyNotFoundMessage), kErrorPayloadUrl, "not-found");
 }
 inline absl::Status ErrPreviousNotSpecified() {
-  return errors_internal::Make(absl::InvalidArgumentError(kPreviousNotSpecifiedMessage),
-                               "previous-not-specified");
+  return base::WithName(absl::InvalidArgumentError(kPreviousNotSpecifiedMessage), kErrorPayloadUrl,
+                        "previous-not-specified");
 }
 inline absl::Status ErrKeyExists() {
-  return errors_internal::Make(absl::AlreadyExistsError(kKeyExistsMessage), "exists");
+  return base::WithName(absl::AlreadyExistsError(kKeyExistsMessage), kErrorPayloadUrl, "exists");
 }
 // libkv appends the supported backends to the message, as NewStore does.
 inline absl::Status ErrBackendNotSupported() {
-  return errors_internal::Make(
+  return base::WithName(
       absl::UnimplementedError(std::string(kBackendNotSupportedMessage) + " revkv"),
-      "backend-not-supported");
+      kErrorPayloadUrl, "backend-not-supported");
 }
 inline absl::Status ErrBucketOptionMissing() {
-  return errors_internal::Make(absl::InvalidArgumentError(kBucketOptionMissingMessage),
-                               "bucket-option-missing");
+  return base::WithName(absl::InvalidArgumentError(kBucketOptionMissingMessage), kErrorPayloadUrl,
+                        "bucket-option-missing");
 }
 inline absl::Status ErrStoreClosed() {
-  return errors_internal::Make(absl::FailedPreconditionError(kStoreClosedMessage), "closed");
+  return base::WithName(absl::FailedPreconditionError(kStoreClosedMessage), kErrorPayloadUrl,
+                        "closed");
 }
 
 inline bool IsKeyModified(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kFailedPrecondition, "modified");
+  return base::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "modified");
 }
 inline bool IsKeyNotFound(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kNotFound, "not-found");
+  return base::IsNamed(s, absl::StatusCode::kNotFound, kErrorPayloadUrl, "not-found");
 }
 inline bool IsPreviousNotSpecified(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kInvalidArgument, "previous-not-specified");
+  return base::IsNamed(s, absl::StatusCode::kInvalidArgument, kErrorPayloadUrl,
+                       "previous-not-specified");
 }
 inline bool IsKeyExists(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kAlreadyExists, "exists");
+  return base::IsNamed(s, absl::StatusCode::kAlreadyExists, kErrorPayloadUrl, "exists");
 }
 inline bool IsBackendNotSupported(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kUnimplemented, "backend-not-supported");
+  return base::IsNamed(s, absl::StatusCode::kUnimplemented, kErrorPayloadUrl,
+                       "backend-not-supported");
 }
 inline bool IsBucketOptionMissing(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kInvalidArgument, "bucket-option-missing");
+  return base::IsNamed(s, absl::StatusCode::kInvalidArgument, kErrorPayloadUrl,
+                       "bucket-option-missing");
 }
 inline bool IsStoreClosed(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kFailedPrecondition, "closed");
+  return base::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "closed");
 }
 
 }  // namespace revkv::kvstore

@@ -9,8 +9,7 @@
 #define REVKV_MVCC_ERRORS_H_
 
 #include "absl/status/status.h"
-#include "absl/strings/cord.h"
-#include "absl/strings/string_view.h"
+#include "base/status_payload.h"
 
 namespace revkv::mvcc {
 
@@ -24,44 +23,33 @@ inline constexpr char kRevisionExhaustedMessage[] =
 // The payload type URL that names an mvcc error.
 inline constexpr char kErrorPayloadUrl[] = "revkv.mvcc.error";
 
-namespace errors_internal {
-inline absl::Status Make(absl::Status s, const char* name) {
-  s.SetPayload(kErrorPayloadUrl, absl::Cord(absl::string_view(name)));
-  return s;
-}
-inline bool Is(const absl::Status& s, absl::StatusCode code, const char* name) {
-  if (s.code() != code) return false;
-  auto p = s.GetPayload(kErrorPayloadUrl);
-  return p.has_value() && *p == absl::string_view(name);
-}
-}  // namespace errors_internal
-
 inline absl::Status ErrCompacted() {
-  return errors_internal::Make(absl::OutOfRangeError(kCompactedMessage), "compacted");
+  return base::WithName(absl::OutOfRangeError(kCompactedMessage), kErrorPayloadUrl, "compacted");
 }
 inline absl::Status ErrFutureRev() {
-  return errors_internal::Make(absl::OutOfRangeError(kFutureRevMessage), "future");
+  return base::WithName(absl::OutOfRangeError(kFutureRevMessage), kErrorPayloadUrl, "future");
 }
 inline absl::Status ErrClosed() {
-  return errors_internal::Make(absl::UnavailableError(kClosedMessage), "closed");
+  return base::WithName(absl::UnavailableError(kClosedMessage), kErrorPayloadUrl, "closed");
 }
 // A write that would take a revision past INT64_MAX.
 inline absl::Status ErrRevisionExhausted() {
-  return errors_internal::Make(absl::ResourceExhaustedError(kRevisionExhaustedMessage),
-                               "revision-exhausted");
+  return base::WithName(absl::ResourceExhaustedError(kRevisionExhaustedMessage), kErrorPayloadUrl,
+                        "revision-exhausted");
 }
 
 inline bool IsCompacted(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kOutOfRange, "compacted");
+  return base::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "compacted");
 }
 inline bool IsFutureRev(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kOutOfRange, "future");
+  return base::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "future");
 }
 inline bool IsClosed(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kUnavailable, "closed");
+  return base::IsNamed(s, absl::StatusCode::kUnavailable, kErrorPayloadUrl, "closed");
 }
 inline bool IsRevisionExhausted(const absl::Status& s) {
-  return errors_internal::Is(s, absl::StatusCode::kResourceExhausted, "revision-exhausted");
+  return base::IsNamed(s, absl::StatusCode::kResourceExhausted, kErrorPayloadUrl,
+                       "revision-exhausted");
 }
 
 }  // namespace revkv::mvcc
