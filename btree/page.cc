@@ -48,13 +48,17 @@ uint64_t ComputeMetaChecksum(const char* page) {
 void SetCommitList(char* page, const std::vector<CommitListEntry>& entries) {
   const uint32_t n = uint32_t(std::min(entries.size(), kMaxCommitList));
   std::memcpy(page + kMetaChecksummed, &n, sizeof n);
-  std::memcpy(page + kMetaChecksummed + 8, entries.data(), n * sizeof(CommitListEntry));
+  // memcpy's pointers must be valid even for no bytes: an empty vector's
+  // data() may be null.
+  if (n > 0) std::memcpy(page + kMetaChecksummed + 8, entries.data(), n * sizeof(CommitListEntry));
 }
 
 std::vector<CommitListEntry> GetCommitList(const char* page) {
   if (MetaVersion(page) < 2) return {};
   std::vector<CommitListEntry> out(std::min<size_t>(CommitListCount(page), kMaxCommitList));
-  std::memcpy(out.data(), page + kMetaChecksummed + 8, out.size() * sizeof(CommitListEntry));
+  if (!out.empty()) {
+    std::memcpy(out.data(), page + kMetaChecksummed + 8, out.size() * sizeof(CommitListEntry));
+  }
   return out;
 }
 
