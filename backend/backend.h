@@ -12,7 +12,8 @@
 // holds them, which reads the same), so no view misses or double-counts a
 // write.
 //
-// Locks, in acquisition order: close_mu_ (Close); defrag_mu_ (Defrag,
+// Locks (mvcc/README.md lists them with mvcc's in one order table), in
+// acquisition order: close_mu_ (Close); defrag_mu_ (Defrag,
 // Close); the BatchTx lock (the writer; the committer never waits for it);
 // the BatchTx's commit lock; view_mu_ (a plain mutex, held briefly: by view
 // creation, for publishing a segment, a buffer reset or the swap of the file;
