@@ -35,7 +35,20 @@ void PointCache::Resize(size_t min_slots) {
     madvise(p, bytes, MADV_HUGEPAGE);  // advice: fine if refused
   }
   uint64_t* next = reinterpret_cast<uint64_t*>(p);
-  const size_t buckets = n / 2;
+  const size_t old_buckets = capacity_ / 2, buckets = n / 2;
+  if (buckets > old_buckets) {
+    // Growing (rule 1): each old bucket goes to every bucket it splits
+    // into. One is its keys' home; in the others its ways can only match
+    // other keys, whose records then reject them. (Shrinking copies
+    // nothing: it would bring such copies back to their keys' home.)
+    for (size_t i = 0; i < old_buckets; ++i) {
+      if (slots_[2 * i] == 0 && slots_[2 * i + 1] == 0) continue;
+      for (size_t j = i; j < buckets; j += old_buckets) {
+        next[2 * j] = slots_[2 * i];
+        next[2 * j + 1] = slots_[2 * i + 1];
+      }
+    }
+  }
   Clear();
   slots_ = next;
   mapping_ = m;

@@ -4,8 +4,10 @@
 //
 // A key's hash picks its home bucket of two ways (16 bytes, one cache line)
 // and a 16-bit tag. Its rules, which Index keeps and index_test checks:
-//   1. A key's entry lives only in its home bucket; every resize starts an
-//      empty table (nothing is copied or folded between buckets).
+//   1. A key's entry lives in its home bucket. Growing copies each bucket
+//      to every bucket it splits into; in those that are not a key's home
+//      only other keys can find its copy. Shrinking starts an empty table:
+//      nothing ever moves toward a key's home.
 //   2. Every change of a key rewrites every way of its home bucket holding
 //      its tag: a put stores its revision in one and empties the others, a
 //      delete empties them all.
@@ -13,7 +15,7 @@
 //      way, and never runs concurrently with a change (Fill under Index's
 //      shared lock, changes and resizes under its exclusive one).
 //   4. So a way with K's tag in K's home bucket holds K's latest put or
-//      another key's revision (same bucket and tag).
+//      another key's revision (same bucket bits and tag).
 //   5. A hit is only a candidate: the reader checks that the record at that
 //      revision holds K, and walks the index on a miss or a mismatch.
 //
@@ -74,8 +76,8 @@ class PointCache {
       if (Matches(Load(b[i]), hash)) Set(b[i], 0);
     }
   }
-  // Keeps at least two slots per key for `keys` keys; a new table starts
-  // empty.
+  // Keeps at least two slots per key for `keys` keys, copying each bucket
+  // into those it splits into (rule 1).
   void Reserve(size_t keys) {
     if (NeedsResize(keys)) Resize(keys * 2);
   }
