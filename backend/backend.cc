@@ -20,6 +20,7 @@ btree::Options Backend::BtreeOptions() const {
   o.page_size = config_.page_size;
   o.create_if_missing = true;
   o.no_sync = config_.no_sync;
+  o.allow_rollback = config_.allow_rollback;
   o.initial_mmap_size = config_.initial_mmap_size;
   o.env = config_.env;
   return o;
@@ -35,6 +36,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& conf
   }
   absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(config.path, b->BtreeOptions());
   if (!db.ok()) return db.status();
+  b->open_note_ = (*db)->open_note();
   {
     base::AdaptiveMutexLock l(b->view_mu_);  // no other thread has b yet
     b->db_ = std::shared_ptr<btree::DB>(std::move(*db));

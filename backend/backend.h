@@ -82,6 +82,10 @@ class Backend {
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
 
+  // Empty, or what the btree's open set aside (btree::DB::open_note): a
+  // damaged meta page, or under allow_rollback a lost newest commit.
+  const std::string& open_note() const { return open_note_; }
+
   // The writer.
   BatchTx& batch_tx() { return *batch_; }
   // A consistent view that never waits for writes or commits (read_tx.h
@@ -174,6 +178,7 @@ class Backend {
   // with the BatchTx lock held too (Defrag, Close); the committer changes the
   // other two as well (it drops committed segments without the BatchTx lock).
   base::AdaptiveMutex view_mu_ ABSL_ACQUIRED_AFTER(batch_->mu_, batch_->commit_mu_);
+  std::string open_note_;  // set by Open only
   std::shared_ptr<btree::DB> db_ ABSL_GUARDED_BY(view_mu_);
   SegmentStack read_buffer_ ABSL_GUARDED_BY(view_mu_);
   // The btree read transaction views share until the next commit (or swap

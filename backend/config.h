@@ -32,6 +32,9 @@ struct BackendConfig {
   // Skip fsync at commit (tests, bulk loads): a crash may lose acknowledged
   // commits but never leaves a file that fails to open.
   bool no_sync = false;
+  // Open the commit before a damaged newest one (btree::Options::
+  // allow_rollback); Backend::open_note() then says what was lost.
+  bool allow_rollback = false;
   // File layer (tests inject faults through it); nullptr: the default. Not
   // owned; must outlive the Backend and every transaction taken from it.
   btree::Env* env = nullptr;

@@ -11,6 +11,8 @@ namespace revkv::btree {
 
 absl::Status Tx::WriteTo(std::ostream& out) {
   if (!open_) return absl::FailedPreconditionError("btree: transaction is closed");
+  // The copy is of raw bytes: verify them first, so damage is not passed on.
+  if (absl::Status s = VerifyReachable(); !s.ok()) return s;
   // Both meta slots describe this snapshot.
   std::string page(page_size_, '\0');
   for (pgid_t id = 0; id < 2; ++id) {
@@ -19,6 +21,7 @@ absl::Status Tx::WriteTo(std::ostream& out) {
     h->id = id;
     h->kind = uint16_t(PageKind::kMeta);
     MetaBody m = meta_;
+    m.flags &= ~kMetaUnsynced;  // the copy's pages are all there
     std::memcpy(page.data() + sizeof(PageHeader), &m, sizeof m);
     SealMeta(page.data());
     out.write(page.data(), std::streamsize(page.size()));

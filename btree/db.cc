@@ -1,9 +1,13 @@
 #include "btree/db.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_payload.h"
 #include "absl/strings/str_join.h"
 
 namespace revkv::btree {
@@ -16,7 +20,14 @@ std::string DirOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
+constexpr char kBtreeErrorUrl[] = "revkv.btree.error";
+constexpr char kNewestCommitDamaged[] = "newest_commit_damaged";
+
 }  // namespace
+
+bool IsNewestCommitDamaged(const absl::Status& s) {
+  return base::IsNamed(s, absl::StatusCode::kDataLoss, kBtreeErrorUrl, kNewestCommitDamaged);
+}
 
 DB::DB(std::string path, const Options& options)
     : path_(std::move(path)),
@@ -30,9 +41,12 @@ DB::~DB() {
 
 absl::StatusOr<std::unique_ptr<DB>> DB::Open(const std::string& path, const Options& options) {
   auto db = std::unique_ptr<DB>(new DB(path, options));
+  if (options.create_if_missing && !options.read_only && !db->env_->FileExists(path)) {
+    // Another process may create it at the same moment: either file is whole.
+    if (absl::Status s = db->Create(); !s.ok() && !absl::IsAlreadyExists(s)) return s;
+  }
   OpenFileOptions fo;
   fo.read_only = options.read_only;
-  fo.create = options.create_if_missing && !options.read_only;
   absl::StatusOr<std::unique_ptr<File>> file = db->env_->OpenFile(path, fo);
   if (!file.ok()) return file.status();
   db->file_ = std::move(*file);
@@ -41,10 +55,9 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const std::string& path, const Opti
   if (!size.ok()) return size.status();
   db->file_size_ = *size;
   if (db->file_size_ == 0) {
-    if (options.read_only) {
-      return absl::InvalidArgumentError(absl::StrFormat("btree: %s is empty", path));
-    }
-    if (absl::Status s = db->Init(); !s.ok()) return s;
+    // Create never leaves an empty file, so this one is not a store.
+    return absl::DataLossError(
+        absl::StrFormat("btree: %s: empty data file: not a revkv store", path));
   }
   if (absl::Status s = db->LoadMeta(); !s.ok()) return s;
   uint64_t reserve = options.initial_mmap_size != 0 ? options.initial_mmap_size : (256 << 20);
@@ -57,9 +70,10 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const std::string& path, const Opti
   return db;
 }
 
-// Writes a new, empty database: two metas, an empty catalog leaf, an empty
-// freelist.
-absl::Status DB::Init() {
+// Writes a new, empty database (two metas, an empty catalog leaf, an empty
+// freelist) under a temporary name, makes it durable and links it into
+// place: a crash leaves no file or a whole one, never an empty one.
+absl::Status DB::Create() {
   const uint32_t ps = options_.page_size;
   if (!IsValidPageSize(ps)) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -68,30 +82,42 @@ absl::Status DB::Init() {
   std::string buf(4 * size_t{ps}, '\0');
   for (pgid_t id = 0; id < 2; ++id) {
     char* p = buf.data() + id * ps;
-    PageHeader* h = Header(p);
-    h->id = id;
-    h->kind = uint16_t(PageKind::kMeta);
+    PageHeader h{};
+    h.id = id;
+    h.kind = uint16_t(PageKind::kMeta);
+    std::memcpy(p, &h, sizeof h);
     MetaBody m{kMagic, kFormatVersion, ps, 0, BucketHeader{2, 0}, 3, 4, id};
     std::memcpy(p + sizeof(PageHeader), &m, sizeof m);
     SealMeta(p);
   }
-  PageHeader* leaf = Header(buf.data() + 2 * ps);
-  leaf->id = 2;
-  leaf->kind = uint16_t(PageKind::kLeaf);
-  SealPage(buf.data() + 2 * ps, ps);
-  PageHeader* fl = Header(buf.data() + 3 * ps);
-  fl->id = 3;
-  fl->kind = uint16_t(PageKind::kFreelist);
-  SealPage(buf.data() + 3 * ps, ps);
-  if (absl::Status s = file_->WriteAt(0, buf); !s.ok()) return s;
-  if (absl::Status s = file_->Sync(); !s.ok()) return s;
-  if (absl::Status s = env_->SyncDir(DirOf(path_)); !s.ok()) return s;
-  file_size_ = buf.size();
-  return absl::OkStatus();
+  for (pgid_t id : {pgid_t{2}, pgid_t{3}}) {
+    PageHeader h{};
+    h.id = id;
+    h.kind = uint16_t(id == 2 ? PageKind::kLeaf : PageKind::kFreelist);
+    std::memcpy(buf.data() + id * ps, &h, sizeof h);
+    SealPage(buf.data() + id * ps, ps);
+  }
+  const std::string tmp = absl::StrFormat("%s.creating.%d", path_, getpid());
+  {
+    OpenFileOptions fo;
+    fo.create = true;
+    absl::StatusOr<std::unique_ptr<File>> f = env_->OpenFile(tmp, fo);
+    if (!f.ok()) return f.status();
+    absl::Status s = (*f)->Truncate(buf.size());
+    if (s.ok()) s = (*f)->WriteAt(0, buf);
+    if (s.ok()) s = (*f)->Sync();
+    if (!s.ok()) {
+      env_->RemoveFile(tmp).IgnoreError();
+      return s;
+    }
+  }
+  absl::Status linked = env_->LinkFile(tmp, path_);
+  env_->RemoveFile(tmp).IgnoreError();
+  if (!linked.ok()) return linked;
+  return env_->SyncDir(DirOf(path_));
 }
 
-// Picks the newest meta page whose checksum and fields verify and whose
-// commit list, if any, names pages that hold what that commit wrote.
+// Reads both meta pages and picks one (see ChooseMeta).
 absl::Status DB::LoadMeta() {
   if (file_size_ < kMinPageSize * 2) {
     return absl::DataLossError(absl::StrFormat(
@@ -113,6 +139,17 @@ absl::Status DB::LoadMeta() {
     if (s1.ok() && m1.page_size == ps) break;
     if (s1.ok()) s1 = absl::DataLossError("btree: second meta page has a foreign page size");
   }
+  return ChooseMeta(page0, m0, std::move(s0), page1, m1, std::move(s1));
+}
+
+// Takes the newest meta whose checksum and fields verify. A damaged meta
+// page is what a torn meta write leaves (its commit was not acknowledged),
+// so the other is opened and open_note_ says so. A verified meta's pages
+// were durable before it, so a page its commit wrote that fails
+// verification is damage: open fails unless allow_rollback -- or the
+// commit was written without fdatasync (no_sync), which promises no order.
+absl::Status DB::ChooseMeta(const char* page0, const MetaBody& m0, absl::Status s0,
+                            const char* page1, const MetaBody& m1, absl::Status s1) {
   if (absl::IsFailedPrecondition(s0)) return s0;  // a future format version
   if (absl::IsFailedPrecondition(s1)) return s1;
   auto fits = [&](const MetaBody& m, absl::Status* s) {
@@ -126,35 +163,62 @@ absl::Status DB::LoadMeta() {
     return true;
   };
   bool ok0 = fits(m0, &s0), ok1 = fits(m1, &s1);
-  if (ok0 && ok1 && m0.page_size != m1.page_size) ok1 = false;
+  if (ok0 && ok1 && m0.page_size != m1.page_size) {
+    ok1 = false;
+    s1 = absl::DataLossError("btree: the meta pages disagree on the page size");
+  }
   if (!ok0 && !ok1) {
     if (absl::IsInvalidArgument(s0) && absl::IsInvalidArgument(s1)) {
       return absl::InvalidArgumentError(
           absl::StrFormat("btree: %s is not a revkv btree file", path_));
     }
-    return absl::IsInvalidArgument(s0) ? s1 : s0;
+    return absl::DataLossError(absl::StrFormat("btree: %s: both meta pages are damaged: %s; %s",
+                                               path_, s0.message(), s1.message()));
   }
-  // A commit whose meta is durable but not all of its pages (it was never
-  // acknowledged: one fdatasync covers both) yields to the commit before it.
   const bool newest0 = ok0 && (!ok1 || m0.txid > m1.txid);
-  absl::Status torn = VerifyCommitList(newest0 ? page0 : page1, newest0 ? m0 : m1);
-  if (!torn.ok()) {
-    if (!(newest0 ? ok1 : ok0)) return torn;
-    torn_commit_ = std::string(torn.message());
+  const MetaBody& newest = newest0 ? m0 : m1;
+  const MetaBody& older = newest0 ? m1 : m0;
+  const bool older_ok = newest0 ? ok1 : ok0;
+  if (!older_ok) {
+    open_note_ = absl::StrFormat(
+        "btree: %s: meta page %d is damaged or torn (%s); opened txid %d from meta page %d",
+        path_, newest0 ? 1 : 0, (newest0 ? s1 : s0).message(), newest.txid, newest0 ? 0 : 1);
   }
-  meta_ = (newest0 == torn.ok()) ? m0 : m1;
+  absl::Status listed = VerifyCommitList(newest0 ? page0 : page1, newest);
+  if (listed.ok()) {
+    meta_ = newest;
+  } else if (older_ok && ((newest.flags & kMetaUnsynced) || options_.allow_rollback)) {
+    open_note_ = absl::StrFormat(
+        "btree: %s: rolled back to txid %d: the newest commit (txid %d) is %s: %s", path_,
+        older.txid, newest.txid,
+        (newest.flags & kMetaUnsynced) ? "incomplete (written without fdatasync)" : "damaged",
+        listed.message());
+    meta_ = older;
+  } else {
+    if (older_ok) {
+      absl::Status s = absl::DataLossError(absl::StrFormat(
+          "%s; opening with allow_rollback (revkv --allow-rollback) opens the commit before "
+          "it (txid %d) and loses this one",
+          listed.message(), older.txid));
+      listed.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+        s.SetPayload(url, absl::Cord(std::string(payload)));  // copying a Cord needs cordz
+      });
+      listed = base::WithName(std::move(s), kBtreeErrorUrl, kNewestCommitDamaged);
+    }
+    return listed;
+  }
   page_size_ = meta_.page_size;
   return absl::OkStatus();
 }
 
 absl::Status DB::VerifyCommitList(const char* page, const MetaBody& meta) {
   for (const CommitListEntry& e : GetCommitList(page)) {
-    auto incomplete = [&](std::string_view why) {
-      return absl::DataLossError(absl::StrFormat(
-          "btree: the newest commit (txid %d) is incomplete: page %d %s", meta.txid, e.id,
-          why));
+    auto damaged = [&](std::string_view why) {
+      return DamagedPageError(
+          path_, e.id, absl::StrFormat("the newest commit (txid %d) wrote it, but it %s", meta.txid,
+                                       why));
     };
-    if (e.id < 2 || e.id >= meta.high_water) return incomplete("is outside the file");
+    if (e.id < 2 || e.id >= meta.high_water) return damaged("lies outside the file");
     PageHeader h;
     const uint64_t offset = e.id * uint64_t{meta.page_size};
     if (absl::Status s = file_->ReadAt(offset, sizeof h, reinterpret_cast<char*>(&h)); !s.ok()) {
@@ -162,12 +226,14 @@ absl::Status DB::VerifyCommitList(const char* page, const MetaBody& meta) {
     }
     if (h.checksum != e.checksum || h.id != e.id ||
         e.id + 1 + uint64_t{h.overflow} > meta.high_water) {
-      return incomplete("does not hold what it wrote");
+      return damaged(absl::StrFormat("does not hold what it wrote (checksum %016x expected, "
+                                     "header says %016x)", e.checksum, h.checksum));
     }
     std::string span((1 + uint64_t{h.overflow}) * meta.page_size, '\0');
     if (absl::Status s = file_->ReadAt(offset, span.size(), span.data()); !s.ok()) return s;
-    if (ComputeChecksum(span.data(), span.size()) != e.checksum) {
-      return incomplete("was not completely written");
+    if (const uint64_t sum = ComputeChecksum(span.data(), span.size()); sum != e.checksum) {
+      return damaged(absl::StrFormat("fails its checksum (%016x expected, content hashes to "
+                                     "%016x)", e.checksum, sum));
     }
   }
   return absl::OkStatus();
@@ -177,7 +243,9 @@ absl::Status DB::LoadFreelist() {
   const uint64_t offset = meta_.freelist * uint64_t{page_size_};
   const char* p = mapping_->data() + offset;
   const PageHeader* h = Header(p);
-  auto corrupt = [&](std::string_view what) { return CorruptPage(meta_.freelist, what); };
+  auto corrupt = [&](std::string_view what) {
+    return DamagedPageError(path_, meta_.freelist, absl::StrFormat("the freelist: %s", what));
+  };
   if (h->id != meta_.freelist || h->kind != uint16_t(PageKind::kFreelist)) {
     return corrupt("not a freelist page");
   }
@@ -200,6 +268,7 @@ absl::Status DB::LoadFreelist() {
     prev_end = e.start + e.count;
   }
   freelist_.Reset(extents);
+  verified_.Add(meta_.freelist);
   return absl::OkStatus();
 }
 

@@ -12,13 +12,19 @@
 // once no reader that could see them is left.
 //
 // Durability: Commit writes the new pages, fdatasyncs, then writes the meta
-// page into the older of the two meta slots and fdatasyncs again. A commit of
-// at most kMaxCommitList spans (no large values) instead lists its spans and
-// their checksums in the meta and makes pages and meta durable with a single
-// fdatasync (see page.h). Open picks the newest meta whose checksum verifies
-// and whose listed spans hold what it wrote, so a crash at any instant leaves
-// the last acknowledged commit (or, if the crash hit before acknowledgement,
-// the one before it).
+// page into the older of the two meta slots and fdatasyncs again, so the pages
+// a durable meta points to are durable too. A crash at any instant leaves the
+// last acknowledged commit (or, if the crash hit before acknowledgement, the
+// one before it): a torn meta fails its checksum and open takes the other.
+//
+// Damage: nothing read from the file is used unverified. Open verifies both
+// metas and the pages the newest commit wrote (listed in its meta, see
+// page.h); every other span is verified before a transaction first uses it
+// (see verified_pages.h). A damaged meta page makes open take the other one
+// and say so in open_note(); a damaged page of the newest commit fails open
+// with DataLoss unless Options::allow_rollback, and damage met later fails
+// the operation that met it with DataLoss naming the file and page. Nothing
+// is answered from a page that fails verification.
 //
 // Exclusive writer: a read-write open takes an exclusive flock on the file and
 // fails at once if another handle, in any process, holds it.
@@ -29,6 +35,7 @@
 #ifndef REVKV_BTREE_DB_H_
 #define REVKV_BTREE_DB_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <iosfwd>
@@ -47,8 +54,13 @@
 #include "btree/page.h"
 #include "btree/stats.h"
 #include "btree/tx.h"
+#include "btree/verified_pages.h"
 
 namespace revkv::btree {
+
+// Whether `s` is Open's DataLoss for a damaged newest commit, which
+// Options::allow_rollback would open by rolling back to the commit before.
+bool IsNewestCommitDamaged(const absl::Status& s);
 
 class DB {
  public:
@@ -96,20 +108,26 @@ class DB {
   // A commit that failed to write or sync poisons the DB: every later write
   // transaction fails with this error (the file keeps its last good commit).
   absl::Status Poisoned();
-  // Empty, or why open set aside the newest meta: a commit whose meta reached
-  // the disk without all of its pages (a crash before it was acknowledged).
-  const std::string& torn_commit() const { return torn_commit_; }
+  // Empty, or what open set aside and why: a damaged or torn meta page (the
+  // other one was opened), or under Options::allow_rollback a damaged newest
+  // commit (the one before it was opened: the newest is lost).
+  const std::string& open_note() const { return open_note_; }
 
  private:
   friend class Tx;
   friend class Bucket;
 
   DB(std::string path, const Options& options);
-  absl::Status Init();
+  // Creates a new, empty database file at path_, complete or not at all:
+  // built under a temporary name and linked into place.
+  absl::Status Create();
   absl::Status LoadMeta();
   // OK when every span in the commit list of meta `page` holds what its
   // commit wrote; else DataLoss naming the first that does not.
   absl::Status VerifyCommitList(const char* page, const MetaBody& meta);
+  // Picks between the two decoded metas (see LoadMeta).
+  absl::Status ChooseMeta(const char* page0, const MetaBody& m0, absl::Status s0,
+                          const char* page1, const MetaBody& m1, absl::Status s1);
   absl::Status LoadFreelist();
   // Makes the mapping cover `bytes` (writer only); returns the current one.
   absl::StatusOr<std::shared_ptr<const Mapping>> EnsureMapped(uint64_t bytes);
@@ -133,7 +151,9 @@ class DB {
   uint32_t page_size_ = 0;
   std::unique_ptr<File> file_;
   uint64_t file_size_ = 0;  // guarded by the writer gate after open
-  std::string torn_commit_;  // set by open only
+  std::string open_note_;  // set by open only
+  VerifiedPages verified_;
+  std::atomic<uint64_t> spans_verified_{0};  // reported in TxCounters
 
   // Guards meta_, mapping_, readers_, counters_.
   std::mutex mu_;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace revkv::btree {
@@ -178,6 +179,16 @@ class PosixEnv : public Env {
 
   absl::Status RenameFile(const std::string& from, const std::string& to) override {
     if (rename(from.c_str(), to.c_str()) != 0) return PosixError("rename", from, errno);
+    return absl::OkStatus();
+  }
+
+  absl::Status LinkFile(const std::string& from, const std::string& to) override {
+    if (link(from.c_str(), to.c_str()) != 0) {
+      if (errno == EEXIST) {
+        return absl::AlreadyExistsError(absl::StrCat("btree: ", to, " already exists"));
+      }
+      return PosixError("link", from, errno);
+    }
     return absl::OkStatus();
   }
 

@@ -79,6 +79,11 @@ class Env {
       const std::string& path, const OpenFileOptions& options) = 0;
   virtual absl::Status RenameFile(const std::string& from,
                                   const std::string& to) = 0;
+  // Gives file `from` the second name `to` (a hard link); AlreadyExists if
+  // `to` exists. Unlike a rename, it never replaces a file another process
+  // may have open: creating a file complete under a temporary name and
+  // linking it into place publishes it whole or not at all.
+  virtual absl::Status LinkFile(const std::string& from, const std::string& to) = 0;
   virtual absl::Status RemoveFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // fsyncs a directory so that a rename or create in it is durable.

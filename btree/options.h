@@ -25,8 +25,11 @@ struct Options {
   // Skip fdatasync at commit (bulk loads, tests): a crash may lose commits
   // that were acknowledged, but never leaves a file that fails to open.
   bool no_sync = false;
-  // Verify each page's checksum whenever a transaction reads it.
-  bool verify_checksums = false;
+  // Open the previous commit when the newest one is damaged (a page it
+  // wrote fails verification) instead of failing with DataLoss: the newest
+  // commit is lost, and DB::open_note() says so. Like bbolt's surgery and
+  // etcdutl, a deliberate choice of the user, never a default.
+  bool allow_rollback = false;
   // Address space reserved for the read-only mapping at open (grows as
   // needed without waiting for readers). 0 picks a default.
   uint64_t initial_mmap_size = 0;

@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "btree/options.h"
 
@@ -135,6 +139,25 @@ bool DecodeFreeExtents(std::string_view data, uint32_t count, std::vector<FreeEx
 
 absl::Status CorruptPage(pgid_t id, std::string_view what) {
   return absl::DataLossError(absl::StrFormat("btree: page %d is corrupt: %s", id, what));
+}
+
+namespace {
+constexpr char kDamagedPageUrl[] = "type.revkv.dev/btree.damaged_page";
+}  // namespace
+
+absl::Status DamagedPageError(std::string_view path, pgid_t id, std::string_view what) {
+  absl::Status s = absl::DataLossError(
+      absl::StrFormat("btree: %s: page %d is damaged: %s", path, id, what));
+  s.SetPayload(kDamagedPageUrl, absl::Cord(absl::StrCat(id)));
+  return s;
+}
+
+int64_t DamagedPage(const absl::Status& s) {
+  if (s.code() != absl::StatusCode::kDataLoss) return -1;
+  auto p = s.GetPayload(kDamagedPageUrl);
+  int64_t id;
+  if (!p.has_value() || !absl::SimpleAtoi(std::string(*p), &id)) return -1;
+  return id;
 }
 
 absl::Status DecodeMeta(const char* page, MetaBody* meta) {

@@ -84,6 +84,10 @@ struct BigValueRef {
 };
 static_assert(sizeof(BigValueRef) == 16);
 
+// MetaBody::flags: the commit was written without fdatasync (Options::no_sync),
+// so a crash may have left this meta without all of its pages.
+inline constexpr uint32_t kMetaUnsynced = 1;
+
 struct MetaBody {
   uint32_t magic;
   uint32_t version;
@@ -103,15 +107,16 @@ static_assert(sizeof(FreeExtent) == 16);
 
 inline constexpr size_t kMetaChecksummed = sizeof(PageHeader) + sizeof(MetaBody);
 
-// The commit list: a durable commit that rewrote at most kMaxCommitList spans
-// names each of them in its meta page, after the body, with the checksum it
-// wrote ({uint32 count, uint32 zero, then count entries}). Such a commit
-// writes its pages and its meta and makes both durable with one fdatasync
-// instead of two, because open can tell a commit whose meta reached the disk
-// without all of its pages: a listed page whose checksum differs from the
-// listed one. Open then falls back to the other meta (see DB::LoadMeta), as
-// SQLite's WAL does with a commit frame whose checksum chain breaks. Larger
-// commits keep bbolt's and LMDB's order: pages, fdatasync, meta, fdatasync.
+// The commit list: a commit that rewrote at most kMaxCommitList spans and no
+// large value names each of them in its meta page, after the body, with the
+// checksum it wrote ({uint32 count, uint32 zero, then count entries}). Its
+// pages were durable before its meta (see DB), so open reads the listed spans
+// back and a listed span that does not hold what was written is damage to the
+// newest commit, found at open rather than by the first read that meets it
+// (see DB::ChooseMeta). Version 2 files written before this rule used the
+// list to make pages and meta durable with one fdatasync; such a commit,
+// if torn, was never acknowledged, and open reports it as damage, which
+// Options::allow_rollback resolves.
 struct CommitListEntry {
   pgid_t id;          // first page of a span this commit wrote
   uint64_t checksum;  // that span's checksum as written
@@ -241,6 +246,11 @@ class NodeView {
 
 // The message for a page that fails validation.
 absl::Status CorruptPage(pgid_t id, std::string_view what);
+// DataLoss for page `id` of file `path`, saying `what` is wrong, with the
+// page id as a payload (see DamagedPage).
+absl::Status DamagedPageError(std::string_view path, pgid_t id, std::string_view what);
+// The page a DamagedPageError names, or -1 for any other status.
+int64_t DamagedPage(const absl::Status& s);
 
 }  // namespace revkv::btree
 

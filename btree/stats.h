@@ -28,6 +28,32 @@ struct TxCounters {
   uint64_t bytes_written = 0;
   uint64_t syncs = 0;
   uint64_t remaps = 0;
+  // Spans whose checksum was computed on read: each once per allocation
+  // (see verified_pages.h), plus every span of each Check.
+  uint64_t spans_verified = 0;
+};
+
+// One problem a check found: what, where, and which keys it may affect.
+struct CheckProblem {
+  enum Kind {
+    kDamaged,      // a span fails verification (checksum, header)
+    kStructure,    // a verified page's content is inconsistent
+    kUnaccounted,  // pages neither reachable nor free
+    kMeta,         // a damaged meta page (open took the other)
+    kNewestCommit, // a page the newest commit wrote is damaged
+  };
+  static const char* KindName(Kind kind);  // "damaged", "structure", ...
+
+  Kind kind = kDamaged;
+  int64_t page = -1;  // first page of the span concerned, -1 if none
+  // With `keyed`, the keys of `bucket` ('/'-joined path, "" for the catalog
+  // of buckets) the problem may lose: [first_key, end_key), an empty
+  // end_key meaning no upper bound.
+  bool keyed = false;
+  std::string bucket;
+  std::string first_key;
+  std::string end_key;
+  std::string message;
 };
 
 struct DBStats {

@@ -15,7 +15,6 @@ Tx::Tx(DB* db, bool writable)
     : db_(db),
       writable_(writable),
       page_size_(db->page_size_),
-      verify_checksums_(db->options_.verify_checksums),
       arena_(writable ? &db->spare_blocks_ : nullptr) {}
 
 Tx::~Tx() { Rollback(); }
@@ -46,11 +45,18 @@ void Tx::Rollback() {
   End();
 }
 
-absl::StatusOr<const char*> Tx::Span(pgid_t id, PageKind kind, uint32_t* pages) {
+absl::Status Tx::Damaged(pgid_t id, std::string_view what) {
+  absl::Status s = DamagedPageError(db_->path_, id, what);
+  // A write transaction that met damage commits nothing, even if its caller
+  // drops the error.
+  if (writable_ && failed_.ok()) failed_ = s;
+  return s;
+}
+
+absl::StatusOr<const char*> Tx::Span(pgid_t id, PageKind kind, uint32_t* pages, bool reverify) {
   if (id < 2 || id >= meta_.high_water) {
-    return absl::DataLossError(absl::StrFormat(
-        "btree: page reference %d is outside the file (high-water mark %d)", id,
-        meta_.high_water));
+    return Damaged(id, absl::StrFormat("a reference points outside the file (high-water mark %d)",
+                                       meta_.high_water));
   }
   const uint64_t offset = id * uint64_t{page_size_};
   if (offset + page_size_ > mapping_->size()) {
@@ -58,27 +64,35 @@ absl::StatusOr<const char*> Tx::Span(pgid_t id, PageKind kind, uint32_t* pages) 
     if (absl::Status s = Grow(offset + page_size_); !s.ok()) return s;
   }
   const char* p = mapping_->data() + offset;
-  const PageHeader* h = Header(p);
-  if (h->id != id) {
-    return CorruptPage(id, absl::StrFormat("header names page %d", h->id));
+  PageHeader h;
+  std::memcpy(&h, p, sizeof h);
+  if (h.id != id) return Damaged(id, absl::StrFormat("its header names page %d", h.id));
+  if (h.kind != uint16_t(kind) &&
+      !(kind == PageKind::kBranch && h.kind == uint16_t(PageKind::kLeaf))) {
+    return Damaged(id, absl::StrFormat("kind %d where %d was expected", h.kind, int(kind)));
   }
-  if (h->kind != uint16_t(kind) &&
-      !(kind == PageKind::kBranch && h->kind == uint16_t(PageKind::kLeaf))) {
-    return CorruptPage(id, absl::StrFormat("kind %d where %d was expected", h->kind,
-                                           int(kind)));
+  if (id + 1 + uint64_t{h.overflow} > meta_.high_water) {
+    return Damaged(id, "its span runs past the high-water mark");
   }
-  if (id + 1 + uint64_t{h->overflow} > meta_.high_water) {
-    return CorruptPage(id, "span runs past the high-water mark");
-  }
-  *pages = h->overflow + 1;
+  *pages = h.overflow + 1;
   const uint64_t bytes = uint64_t{*pages} * page_size_;
   if (offset + bytes > mapping_->size()) {
     if (!writable_) return absl::InternalError("btree: snapshot is not mapped");
     if (absl::Status s = Grow(offset + bytes); !s.ok()) return s;
     p = mapping_->data() + offset;
   }
-  if (verify_checksums_ && ComputeChecksum(p, bytes) != h->checksum) {
-    return CorruptPage(id, "checksum mismatch");
+  // Verified once per allocation of the span (see verified_pages.h).
+  if (reverify || !db_->verified_.Contains(id)) {
+    if (h.kind == uint16_t(PageKind::kOverflow) && sizeof(PageHeader) + uint64_t{h.count} > bytes) {
+      return Damaged(id, "its value is longer than its span");
+    }
+    const uint64_t sum = ComputeChecksum(p, bytes);
+    if (sum != h.checksum) {
+      return Damaged(id, absl::StrFormat("checksum mismatch: the header says %016x, the "
+                                         "content hashes to %016x", h.checksum, sum));
+    }
+    db_->verified_.Add(id);
+    db_->spans_verified_.fetch_add(1, std::memory_order_relaxed);
   }
   return p;
 }
@@ -88,7 +102,7 @@ absl::StatusOr<NodeView> Tx::NodePage(pgid_t id) {
   absl::StatusOr<const char*> p = Span(id, PageKind::kBranch, &pages);
   if (!p.ok()) return p.status();
   NodeView v(*p, size_t{pages} * page_size_);
-  if (!v.ElementsFit()) return CorruptPage(id, "element count exceeds the page");
+  if (!v.ElementsFit()) return Damaged(id, "its element count exceeds the page");
   return v;
 }
 
@@ -118,6 +132,8 @@ absl::StatusOr<pgid_t> Tx::Allocate(uint64_t pages) {
     meta_.high_water += pages;
   }
   allocated_.push_back({id, pages});
+  // The pages are about to hold a new span: a reader must verify it afresh.
+  db_->verified_.Remove(id, pages);
   return id;
 }
 
@@ -229,7 +245,7 @@ absl::Status Tx::FlushDirty() {
     bytes += n;
   }
   if (absl::Status s = flush(); !s.ok()) return s;
-  const bool sync = !db_->options_.no_sync && !OneSyncCommit();
+  const bool sync = !db_->options_.no_sync;
   if (sync) {
     if (absl::Status s = db_->file_->Sync(); !s.ok()) return s;
   }
@@ -240,10 +256,10 @@ absl::Status Tx::FlushDirty() {
   return absl::OkStatus();
 }
 
-bool Tx::OneSyncCommit() const {
-  // Open would have to read a large value back to verify it: keep such
-  // commits two-phase.
-  return !db_->options_.no_sync && !wrote_overflow_ && written_.size() <= kMaxCommitList;
+bool Tx::ListsCommit() const {
+  // Open would have to read a large value back to verify it: such commits
+  // list nothing.
+  return !wrote_overflow_ && written_.size() <= kMaxCommitList;
 }
 
 absl::Status Tx::WriteMeta() {
@@ -252,8 +268,9 @@ absl::Status Tx::WriteMeta() {
   h->id = meta_.txid % 2;
   h->kind = uint16_t(PageKind::kMeta);
   meta_.version = kFormatVersion;  // a version 1 file is upgraded here
+  meta_.flags = db_->options_.no_sync ? (meta_.flags | kMetaUnsynced) : (meta_.flags & ~kMetaUnsynced);
   std::memcpy(page.data() + sizeof(PageHeader), &meta_, sizeof meta_);
-  if (OneSyncCommit()) SetCommitList(page.data(), written_);
+  if (ListsCommit()) SetCommitList(page.data(), written_);
   SealMeta(page.data());
   if (absl::Status s = db_->file_->WriteAt(h->id * page_size_, page); !s.ok()) return s;
   if (db_->options_.no_sync) return absl::OkStatus();
@@ -276,6 +293,11 @@ absl::Status Tx::CommitInternal(bool* wrote) {
 absl::Status Tx::Commit() {
   if (!open_) return absl::FailedPreconditionError("btree: transaction is closed");
   if (!writable_) return absl::FailedPreconditionError("btree: transaction is read-only");
+  if (!failed_.ok()) {
+    absl::Status s = failed_;
+    Rollback();
+    return s;
+  }
   bool wrote = false;
   absl::Status s = CommitInternal(&wrote);
   if (!s.ok()) {

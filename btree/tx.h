@@ -26,6 +26,7 @@
 #include "btree/env.h"
 #include "btree/options.h"
 #include "btree/page.h"
+#include "btree/stats.h"
 
 namespace revkv::btree {
 
@@ -70,12 +71,16 @@ class Tx {
   // free, keys ordered within and across pages, branch keys bounding their
   // children, checksums valid. Returns every problem found.
   std::vector<std::string> Check();
+  // The same problems with their page, kind and the keys they may affect.
+  std::vector<CheckProblem> CheckProblems();
 
   // Writes a consistent copy of this snapshot as a complete database file.
-  // Writers may continue meanwhile.
+  // Writers may continue meanwhile. Every page the snapshot uses is verified
+  // first: a damaged page fails the copy with DataLoss, never copied on.
   absl::Status WriteTo(std::ostream& out);
   // Writes the live data of this snapshot into a new dense file at `path`
-  // (which must not exist); on error nothing is left at `path`.
+  // (which must not exist); on error, a damaged page included, nothing is
+  // left at `path`.
   absl::Status CompactTo(const std::string& path, const Options& options = {});
   // Bytes WriteTo writes: the high-water mark of this snapshot.
   uint64_t Size() const { return meta_.high_water * uint64_t{page_size_}; }
@@ -92,8 +97,15 @@ class Tx {
   Tx(DB* db, bool writable);
   void End();
 
-  // A validated span of pages starting at `id`.
-  absl::StatusOr<const char*> Span(pgid_t id, PageKind kind, uint32_t* pages);
+  // The span of pages starting at `id`, checked against the snapshot and,
+  // unless verified since its allocation (or `reverify`), its checksum.
+  // Damage is DataLoss naming the file and page (see DamagedPageError).
+  absl::StatusOr<const char*> Span(pgid_t id, PageKind kind, uint32_t* pages,
+                                   bool reverify = false);
+  // DataLoss for damaged page `id`; it also fails a write transaction.
+  absl::Status Damaged(pgid_t id, std::string_view what);
+  // Loads, and so verifies, every span this snapshot uses.
+  absl::Status VerifyReachable();
   // A validated leaf or branch page.
   absl::StatusOr<NodeView> NodePage(pgid_t id);
   // Asks the CPU to start loading the first `bytes` of page `id` if it is
@@ -113,8 +125,8 @@ class Tx {
   absl::Status WriteOverflow(pgid_t id, uint64_t pages, std::string_view value);
   absl::Status FlushDirty();
   absl::Status WriteFreelist();
-  // With the commit list, the single fdatasync of a small durable commit.
-  bool OneSyncCommit() const;
+  // Whether the meta lists the spans this commit wrote (see page.h).
+  bool ListsCommit() const;
   absl::Status WriteMeta();
   absl::Status CommitInternal(bool* wrote);
   // Grows the file to at least `bytes` and the mapping with it.
@@ -126,7 +138,8 @@ class Tx {
   bool open_ = true;
   uint32_t page_size_;
   MetaBody meta_{};
-  bool verify_checksums_;
+  // The first damage a write transaction met: Commit returns it.
+  absl::Status failed_;
   std::shared_ptr<const Mapping> mapping_;
   std::vector<std::shared_ptr<const Mapping>> old_mappings_;
   std::unique_ptr<Bucket> root_;

@@ -6,7 +6,8 @@ namespace revkv::snapshot {
 
 std::string DataFilePath(const std::string& dir) { return dir + "/member/snap/db"; }
 
-absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir,
+                                                       const DataDirOptions& options) {
   auto d = std::unique_ptr<DataDir>(new DataDir(dir));
   if (absl::Status s = MkdirAll(dir + "/member/snap"); !s.ok()) return s;
   backend::BackendConfig config = backend::DefaultBackendConfig();
@@ -14,6 +15,7 @@ absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir) {
   // One invocation, one process: commit at Close (and by batch limit), not
   // on a timer.
   config.batch_interval = std::chrono::milliseconds(0);
+  config.allow_rollback = options.allow_rollback;
   absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(config);
   if (!b.ok()) return b.status();
   d->backend_ = std::move(*b);
@@ -21,6 +23,14 @@ absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir) {
   if (!st.ok()) return st.status();
   d->store_ = std::move(*st);
   return d;
+}
+
+std::vector<std::string> DataDir::OpenNotes() const {
+  std::vector<std::string> notes;
+  if (backend_ != nullptr && !backend_->open_note().empty()) {
+    notes.push_back(backend_->open_note());
+  }
+  return notes;
 }
 
 absl::Status DataDir::Close() {

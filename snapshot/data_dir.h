@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,14 +26,24 @@ namespace revkv::snapshot {
 // DIR/member/snap/db.
 std::string DataFilePath(const std::string& dir);
 
+struct DataDirOptions {
+  // Open the commit before a damaged newest one (btree::Options::
+  // allow_rollback): the CLI's --allow-rollback.
+  bool allow_rollback = false;
+};
+
 class DataDir {
  public:
-  static absl::StatusOr<std::unique_ptr<DataDir>> Open(const std::string& dir);
+  static absl::StatusOr<std::unique_ptr<DataDir>> Open(const std::string& dir,
+                                                       const DataDirOptions& options = {});
   ~DataDir() { Close().IgnoreError(); }
 
   mvcc::Store* store() { return store_.get(); }
   backend::Backend* backend() { return backend_.get(); }
   const std::string& dir() const { return dir_; }
+  // What opening found and worked around, one line each, for the user: a
+  // damaged meta page, a rolled-back commit. Empty for a healthy store.
+  std::vector<std::string> OpenNotes() const;
 
   // Finishes compactions, closes the store and the backend (final fsynced
   // commit). Idempotent; returns the first error.

@@ -134,7 +134,6 @@ absl::StatusOr<Status> StatusOfDbFile(const std::string& db_path) {
   btree::Options opts;
   opts.read_only = true;
   opts.create_if_missing = false;
-  opts.verify_checksums = true;
   absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(db_path, opts);
   if (!db.ok()) return db.status();
   std::vector<std::string> problems;

@@ -1,7 +1,7 @@
 // Throughput of the two checksums revkv computes over its data (Google
 // Benchmark): CRC-32C (HashKV, etcd-compatible; hardware and portable
-// implementations) and XXH3-64 (every btree page at commit, and on read when
-// verify_checksums is set). Sizes: 64 B (a small record), 4 KiB (a page) and
+// implementations) and XXH3-64 (every btree page at commit, and at the
+// first read of each page after its allocation). Sizes: 64 B (a small record), 4 KiB (a page) and
 // 1 MiB (a large value / bulk hashing).
 //
 //   bazel run -c opt //bench/micro:hash_micro

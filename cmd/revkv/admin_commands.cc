@@ -19,15 +19,6 @@ absl::Status General(const absl::Status& s) {
   return ExitError(kExitError, s.message());
 }
 
-absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDir(const Invocation& inv) {
-  if (inv.data_dir.empty()) {
-    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
-  }
-  absl::StatusOr<std::unique_ptr<snapshot::DataDir>> d = snapshot::DataDir::Open(inv.data_dir);
-  if (!d.ok()) return General(d.status());
-  return d;
-}
-
 absl::Status Emit(Invocation& inv, snapshot::DataDir* dir,
                   const absl::StatusOr<std::string>& text) {
   absl::Status closed = dir != nullptr ? dir->Close() : absl::OkStatus();
@@ -49,16 +40,17 @@ absl::StatusOr<std::unique_ptr<btree::DB>> OpenFile(const Invocation& inv) {
   btree::Options opts;
   opts.read_only = true;
   opts.create_if_missing = false;
-  opts.verify_checksums = true;
+  opts.allow_rollback = inv.allow_rollback;
   absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(path, opts);
   if (!db.ok()) return General(db.status());
+  if (!(*db)->open_note().empty()) *inv.err << "warning: " << (*db)->open_note() << "\n";
   return db;
 }
 
 }  // namespace
 
 absl::Status HashKVCommand(Invocation& inv) {
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<mvcc::HashResult> h = (*dir)->store()->HashByRev(inv.hash_rev);
   if (!h.ok()) {
@@ -73,7 +65,7 @@ absl::Status HashKVCommand(Invocation& inv) {
 }
 
 absl::Status EndpointStatusCommand(Invocation& inv) {
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   backend::Backend* b = (*dir)->backend();
   if (absl::Status s = b->ForceCommit(); !s.ok()) return General(s);
@@ -89,7 +81,7 @@ absl::Status EndpointStatusCommand(Invocation& inv) {
 }
 
 absl::Status DefragCommand(Invocation& inv) {
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   if (absl::Status s = (*dir)->backend()->Defrag(); !s.ok()) {
     (*dir)->Close().IgnoreError();
@@ -104,7 +96,7 @@ absl::Status SnapshotSaveCommand(Invocation& inv) {
   if (inv.args.size() != 1) {
     return ExitError(kExitBadArgs, "snapshot save expects one argument");
   }
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   if (absl::Status s = snapshot::Save((*dir)->store(), inv.args[0]); !s.ok()) {
     (*dir)->Close().IgnoreError();
@@ -142,21 +134,6 @@ absl::Status SnapshotRestoreCommand(Invocation& inv) {
   }
   *inv.out << absl::StrFormat("Restored snapshot %s into %s\n", inv.args[0], inv.data_dir);
   return absl::OkStatus();
-}
-
-absl::Status CheckCommand(Invocation& inv) {
-  absl::StatusOr<std::unique_ptr<btree::DB>> db = OpenFile(inv);
-  if (!db.ok()) return db.status();
-  std::vector<std::string> problems;
-  (*db)->Check(&problems).IgnoreError();
-  if (problems.empty()) {
-    *inv.out << "OK\n";
-    return absl::OkStatus();
-  }
-  for (const std::string& p : problems) *inv.out << p << "\n";
-  return ExitError(kExitError, absl::StrFormat("%d problem%s found in %s", problems.size(),
-                                               problems.size() == 1 ? "" : "s",
-                                               snapshot::DataFilePath(inv.data_dir)));
 }
 
 absl::Status StatsCommand(Invocation& inv) {

@@ -95,7 +95,8 @@ const std::vector<Command>& Commands() {
 
 const char kGlobalUsage[] =
     "      --data-dir=\"\"\t\tthe data directory (default $REVKV_DATA_DIR)\n"
-    "  -w, --write-out=\"simple\"\tset the output format (fields, json, simple, table)\n";
+    "  -w, --write-out=\"simple\"\tset the output format (fields, json, simple, table)\n"
+    "      --allow-rollback\t\topen the commit before a damaged newest one (that commit is lost)\n";
 
 // cobra's command lookup with prefix matching: exact name, else a unique prefix.
 const Command* Find(const std::vector<Command>& cmds, const std::string& word) {
@@ -215,6 +216,8 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
   FlagSet fs;
   fs.String("data-dir", &data_dir, "the data directory");
   fs.String("write-out", &write_out, "set the output format", 'w');
+  fs.Bool("allow-rollback", &inv.allow_rollback,
+          "open the commit before a damaged newest one (that commit is lost)");
   if (cmd->flags) cmd->flags(fs, inv);
   absl::Status s = fs.Parse(rest, &inv.args);
   if (!s.ok()) {

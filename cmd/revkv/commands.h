@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "snapshot/data_dir.h"
 #include "cmd/revkv/flags.h"
 #include "cmd/revkv/op_parse.h"
 #include "cmd/revkv/printer.h"
@@ -37,7 +39,13 @@ struct Invocation {
   bool skip_hash_check = false;   // snapshot restore
   int64_t bump_revision = 0;
   bool mark_compacted = false;
+  bool allow_rollback = false;    // --allow-rollback
 };
+
+// Opens the data directory of `inv`, with its --allow-rollback, and prints
+// what the open worked around (snapshot::DataDir::OpenNotes) on stderr, one
+// "warning: " line each. Errors carry the CLI's exit code.
+absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDataDir(const Invocation& inv);
 
 absl::Status PutCommand(Invocation& inv);
 absl::Status GetCommand(Invocation& inv);

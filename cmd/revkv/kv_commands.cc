@@ -11,15 +11,6 @@
 namespace revkv::cli {
 namespace {
 
-absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDir(const Invocation& inv) {
-  if (inv.data_dir.empty()) {
-    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
-  }
-  absl::StatusOr<std::unique_ptr<snapshot::DataDir>> d = snapshot::DataDir::Open(inv.data_dir);
-  if (!d.ok()) return ExitError(kExitError, d.status().message());
-  return d;
-}
-
 // Prints `text` (or the error) after closing the directory durably.
 absl::Status Finish(Invocation& inv, snapshot::DataDir* dir,
                     const absl::StatusOr<std::string>& text) {
@@ -37,7 +28,7 @@ absl::Status PutCommand(Invocation& inv) {
     return std::string(std::istreambuf_iterator<char>(*inv.in), std::istreambuf_iterator<char>());
   });
   if (!req.ok()) return req.status();
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<PutResponse> resp = Put((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -47,7 +38,7 @@ absl::Status PutCommand(Invocation& inv) {
 absl::Status GetCommand(Invocation& inv) {
   absl::StatusOr<RangeRequest> req = BuildGet(inv.args, inv.get);
   if (!req.ok()) return req.status();
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<RangeResponse> resp = Range((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -65,7 +56,7 @@ absl::Status GetCommand(Invocation& inv) {
 absl::Status DelCommand(Invocation& inv) {
   absl::StatusOr<DeleteRequest> req = BuildDel(inv.args, inv.del);
   if (!req.ok()) return req.status();
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<DeleteResponse> resp = Delete((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -76,7 +67,7 @@ absl::Status TxnCommand(Invocation& inv) {
   absl::StatusOr<TxnRequest> req =
       inv.interactive ? ReadTxnInteractive(*inv.in, *inv.out) : ReadTxn(*inv.in);
   if (!req.ok()) return req.status();
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<TxnResponse> resp = Txn((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -88,7 +79,7 @@ absl::Status CompactionCommand(Invocation& inv) {
   int64_t rev;
   std::string err;
   if (!ParseGoInt64(inv.args[0], &rev, &err)) return ExitError(kExitError, err);
-  auto dir = OpenDir(inv);
+  auto dir = OpenDataDir(inv);
   if (!dir.ok()) return dir.status();
   mvcc::Store* store = (*dir)->store();
   absl::Status s = store->Compact(rev);

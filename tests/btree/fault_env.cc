@@ -70,6 +70,10 @@ absl::StatusOr<std::unique_ptr<File>> FaultEnv::OpenFile(
 absl::Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
   return base_->RenameFile(from, to);
 }
+absl::Status FaultEnv::LinkFile(const std::string& from, const std::string& to) {
+  if (dropping_writes()) return absl::OkStatus();  // lost with the power, like a write
+  return base_->LinkFile(from, to);
+}
 absl::Status FaultEnv::RemoveFile(const std::string& path) {
   return base_->RemoveFile(path);
 }

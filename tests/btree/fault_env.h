@@ -5,7 +5,8 @@
 // inner Env's files: ReadAt, WriteAt, Sync and Truncate pass through the
 // fault logic below (File's default WriteAtV, kept here, makes each piece of a
 // vectored write one WriteAt, so faults and power loss can split it); Size, Map and Lock are forwarded untouched. Env-level
-// calls (RenameFile, RemoveFile, FileExists, SyncDir) are forwarded untouched.
+// calls (RenameFile, LinkFile, RemoveFile, FileExists, SyncDir) are forwarded untouched,
+// but for LinkFile during a power loss (below).
 //
 // Faults, per operation kind (FaultOp):
 //   FailNth(op, n)  the n-th next operation of that kind, counting from now
@@ -19,7 +20,8 @@
 // reach the file and every one after them is silently dropped: it returns OK
 // but the bytes never reach the file, as writes lost when the power went out.
 // Sync, Truncate and reads keep working (Truncate must reach the file, or the
-// btree's mapping of the grown file would fault). ResumePersisting() ends it.
+// btree's mapping of the grown file would fault); a LinkFile is dropped too
+// (it returns OK, no link is made). ResumePersisting() ends it.
 // Unlike a real power loss the process keeps running and reads the file as it
 // is, without the dropped writes: check the result by reopening the file with
 // another Env, not through the handle that was writing.
@@ -69,6 +71,7 @@ class FaultEnv : public Env {
   absl::StatusOr<std::unique_ptr<File>> OpenFile(
       const std::string& path, const OpenFileOptions& options) override;
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
+  absl::Status LinkFile(const std::string& from, const std::string& to) override;
   absl::Status RemoveFile(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   absl::Status SyncDir(const std::string& dir) override;
