@@ -60,7 +60,6 @@ struct RestoreOptions {
 // Restore's refusal of a bump_revision that would take the latest revision
 // `latest` past INT64_MAX, where later revisions would wrap to negative ones
 // (InvalidArgument; a payload under kErrorPayloadUrl names it).
-inline constexpr char kErrorPayloadUrl[] = "revkv.snapshot.error";
 inline absl::Status ErrBumpRevisionOverflow(int64_t latest, int64_t bump) {
   absl::Status s = absl::InvalidArgumentError(absl::StrFormat(
       "--bump-revision %d is too large: the latest revision %d plus it passes the largest "

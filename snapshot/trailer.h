@@ -39,9 +39,27 @@ struct Trailer {
 std::string EncodeTrailer(const Trailer& t);
 // True when `bytes` (kTrailerSize long) ends with the magic.
 bool HasMagic(std::string_view bytes);
-// Decodes and checks magic, trailer check and format version: DataLoss (or
-// Unimplemented for a newer format) with a message saying what is wrong.
+// Decodes and checks magic, trailer check, format version and that the
+// compact revision is not above the revision: DataLoss (or Unimplemented for
+// a newer format) with a message saying what is wrong; the last one is also
+// named (IsCompactAboveRevision).
 absl::Status DecodeTrailer(std::string_view bytes, Trailer* t);
+
+// Snapshot errors that code tells apart carry a payload under this URL
+// naming them (base/status_payload.h); their messages are for people.
+inline constexpr char kErrorPayloadUrl[] = "revkv.snapshot.error";
+inline constexpr char kCompactAboveRevision[] = "compact-above-revision";
+inline constexpr char kTrailerContradictsContent[] = "trailer-contradicts-content";
+
+// A trailer whose compact revision is above its revision (DataLoss).
+absl::Status ErrCompactAboveRevision(int64_t compact_revision, int64_t revision);
+bool IsCompactAboveRevision(const absl::Status& s);
+
+// A trailer whose revision or compact revision differs from what the
+// content holds: what a store opened on the content would have (DataLoss,
+// naming both values).
+absl::Status ErrTrailerContradictsContent(const char* what, int64_t trailer, int64_t content);
+bool IsTrailerContradictsContent(const absl::Status& s);
 
 }  // namespace revkv::snapshot
 
