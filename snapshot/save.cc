@@ -17,9 +17,9 @@ namespace revkv::snapshot {
 absl::Status Save(mvcc::Store* store, const std::string& path) {
   absl::StatusOr<std::unique_ptr<backend::Snapshot>> snap = store->backend()->NewSnapshot();
   if (!snap.ok()) return snap.status();
-  // The trailer records the revisions of the content itself, as restore and
-  // status check them: the store's own move on while writes and
-  // compactions go on beside the snapshot.
+  // The trailer records the revisions the snapshot itself holds, which
+  // status and restore check it against. The store's, read before or after
+  // taking it, may already be ahead: writes and compactions go on meanwhile.
   absl::StatusOr<mvcc::OpenRevisions> revs = RevisionsOfContent(*(*snap)->tx());
   if (!revs.ok()) return revs.status();
 

@@ -6,8 +6,9 @@
 //   offset  size  field
 //        0     8  content_size      bytes of content before the trailer
 //        8     8  content_xxh3      XXH3-64 of those bytes
-//       16     8  revision          the store's revision when saved
-//       24     8  compact_revision  -1 when never compacted
+//       16     8  revision          the content's revision and compacted
+//       24     8  compact_revision  revision (-1: never), as a store opened
+//                                   on it has them (mvcc/open_revisions.h)
 //       32     4  format_version    kFormatVersion
 //       36     4  trailer_check     low 32 bits of XXH3-64 of bytes 0..35
 //       40     8  magic             "RVKVSNAP"
