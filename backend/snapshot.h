@@ -29,6 +29,9 @@ class Snapshot {
 
   // Bytes WriteTo writes (0 once closed).
   uint64_t Size() const { return tx_ != nullptr ? tx_->Size() : 0; }
+  // The read transaction whose pages WriteTo writes, to read what the
+  // snapshot holds; null once closed. Do not keep it past Close.
+  btree::Tx* tx() { return tx_.get(); }
   // Writes the snapshot as a btree file. FailedPrecondition once closed.
   absl::Status WriteTo(std::ostream& out);
   // Releases the snapshot. Idempotent.

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_format.h"
+#include "mvcc/open_revisions.h"
 
 namespace revkv::mvcc {
 
@@ -106,9 +107,9 @@ absl::Status Store::Restore(int64_t* scheduled) {
   if (scan.ok()) index_.RestoreRecords(&records);
   if (!scan.ok()) return scan;
   // Compaction may have removed every record up to the compacted revision,
-  // or the scheduled one: the revision never goes backwards.
-  current = std::max({current, compact, *sched});
-  current_rev_ = current;
+  // or the scheduled one: the revision never goes backwards. (The compacted
+  // revision stays the finished one here; Open resumes the scheduled one.)
+  current_rev_ = DeriveOpenRevisions(current, compact, *sched).current;
   compact_main_rev_ = compact;
   *scheduled = *sched > compact ? *sched : -1;
   return absl::OkStatus();

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "btree/tx.h"
+#include "mvcc/open_revisions.h"
 #include "snapshot/snapshot.h"
 #include "snapshot/trailer.h"
 
@@ -26,8 +28,27 @@ absl::StatusOr<Content> ReadContentInfo(const std::string& path, bool check_hash
                                         bool allow_bare);
 // Copies the first `size` bytes of `path` into the new file `dst`, fsynced.
 absl::Status CopyContent(const std::string& path, uint64_t size, const std::string& dst);
-// Status figures of a btree file (after a full Check).
-absl::StatusOr<Status> StatusOfDbFile(const std::string& db_path);
+
+// What a btree file holds: etcdctl's status figures (its trailer left
+// default), and the revisions a store opened on it would have.
+struct DbFileStatus {
+  Status status;
+  mvcc::OpenRevisions revisions;
+};
+// Reads a btree file after a full Check.
+absl::StatusOr<DbFileStatus> StatusOfDbFile(const std::string& db_path);
+
+// The revisions a store opened on the content of `tx` would have
+// (mvcc::DeriveOpenRevisions over the key bucket's last record and the meta
+// bucket's compaction revisions); DataLoss when those are malformed, as the
+// store would refuse them. O(log n).
+absl::StatusOr<mvcc::OpenRevisions> RevisionsOfContent(btree::Tx& tx);
+// OK when the trailer's revision and compact revision are the content's;
+// else ErrTrailerContradictsContent, its message prefixed with `path`.
+absl::Status CheckTrailerAgainstContent(const std::string& path, const Trailer& t,
+                                        const mvcc::OpenRevisions& content);
+// `s` with "<path>: " before its message, payloads kept.
+absl::Status WithPathPrefix(const std::string& path, const absl::Status& s);
 
 }  // namespace revkv::snapshot
 

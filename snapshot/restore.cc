@@ -1,5 +1,6 @@
 // snapshot::Restore: verify, build the data directory in a temporary sibling
-// directory, check it, rename it into place.
+// directory, check it (structure, and the trailer's revisions against the
+// content), rename it into place.
 #include <unistd.h>
 
 #include <signal.h>
@@ -54,8 +55,13 @@ absl::Status Build(const std::string& path, const Content& c, const std::string&
   const std::string db = DataFilePath(tmp);
   if (absl::Status s = CopyContent(path, c.size, db); !s.ok()) return s;
   // A full structural check before the store ever opens it.
-  if (absl::StatusOr<Status> st = StatusOfDbFile(db); !st.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": ", st.status().message()));
+  absl::StatusOr<DbFileStatus> st = StatusOfDbFile(db);
+  if (!st.ok()) return absl::DataLossError(absl::StrCat(path, ": ", st.status().message()));
+  // The trailer's revisions must be the content's own, before any bump.
+  if (!c.bare) {
+    if (absl::Status s = CheckTrailerAgainstContent(path, c.trailer, st->revisions); !s.ok()) {
+      return s;
+    }
   }
   if (options.mark_compacted || options.bump_revision > 0) {
     if (absl::Status s = BumpAndMark(tmp, options); !s.ok()) return s;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "snapshot/content.h"
 #include "snapshot/file_util.h"
 #include "snapshot/hashing_file.h"
 #include "snapshot/snapshot.h"
@@ -14,11 +15,13 @@
 namespace revkv::snapshot {
 
 absl::Status Save(mvcc::Store* store, const std::string& path) {
-  // The revisions first: the snapshot taken after holds at least them.
-  const int64_t compact = store->CompactRev();
   absl::StatusOr<std::unique_ptr<backend::Snapshot>> snap = store->backend()->NewSnapshot();
   if (!snap.ok()) return snap.status();
-  const int64_t rev = store->Rev();
+  // The trailer records the revisions the snapshot itself holds, which
+  // status and restore check it against. The store's, read before or after
+  // taking it, may already be ahead: writes and compactions go on meanwhile.
+  absl::StatusOr<mvcc::OpenRevisions> revs = RevisionsOfContent(*(*snap)->tx());
+  if (!revs.ok()) return revs.status();
 
   const std::string part = path + ".part";
   int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -40,8 +43,8 @@ absl::Status Save(mvcc::Store* store, const std::string& path) {
   Trailer t;
   t.content_size = buf.bytes();
   t.content_xxh3 = buf.hash();
-  t.revision = rev;
-  t.compact_revision = compact;
+  t.revision = revs->current;
+  t.compact_revision = revs->compacted;
   const std::string trailer = EncodeTrailer(t);
   if (::write(fd, trailer.data(), trailer.size()) != ssize_t(trailer.size())) {
     return fail(PathError("write", part, errno));

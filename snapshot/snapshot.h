@@ -9,7 +9,9 @@
 // `path` is either absent or a complete snapshot.
 //
 // Status and Restore verify the trailer and the content hash before anything
-// else; Restore then builds the data directory in a temporary sibling
+// else, then refuse a trailer whose revision or compact revision is not what
+// the content holds (what a store opened on it would have; DataLoss named
+// trailer-contradicts-content, see trailer.h); Restore then builds the data directory in a temporary sibling
 // directory and renames it into place, so a crash never leaves a
 // half-restored store at the target.
 //
@@ -39,16 +41,19 @@ struct Status {
   int64_t revision = 0;     // main revision of the last record of the key bucket
   int64_t total_key = 0;    // entries in all buckets
   int64_t total_size = 0;   // bytes of the btree content
-  Trailer trailer;          // the verified trailer
+  Trailer trailer;          // the verified trailer, its revisions the content's
 };
 absl::StatusOr<Status> GetStatus(const std::string& path);
 
-// Checks the trailer and the content hash. On success *trailer holds it.
+// Checks the trailer and the content hash (not its revisions: that needs
+// the content read as a store, as GetStatus does). On success *trailer
+// holds it.
 absl::Status Verify(const std::string& path, Trailer* trailer);
 
 struct RestoreOptions {
   // Accept a file whose content hash does not match, or a bare btree file
-  // without a trailer (etcd: a db file copied out of a data dir).
+  // without a trailer (etcd: a db file copied out of a data dir). A trailer's
+  // revisions are still checked against the content.
   bool skip_hash_check = false;
   // etcdutl 3.5: add this to the latest revision (requires mark_compacted).
   // The sum must not pass INT64_MAX (else ErrBumpRevisionOverflow); a sum of
@@ -60,7 +65,6 @@ struct RestoreOptions {
 // Restore's refusal of a bump_revision that would take the latest revision
 // `latest` past INT64_MAX, where later revisions would wrap to negative ones
 // (InvalidArgument; a payload under kErrorPayloadUrl names it).
-inline constexpr char kErrorPayloadUrl[] = "revkv.snapshot.error";
 inline absl::Status ErrBumpRevisionOverflow(int64_t latest, int64_t bump) {
   absl::Status s = absl::InvalidArgumentError(absl::StrFormat(
       "--bump-revision %d is too large: the latest revision %d plus it passes the largest "

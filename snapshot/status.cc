@@ -1,5 +1,6 @@
 // snapshot::Verify and snapshot::GetStatus: check the trailer and content
-// hash, then read the content as a btree file (etcdctl's snapshot status).
+// hash, then read the content as a btree file (etcdctl's snapshot status) and
+// check the trailer's revisions against it.
 #include <fcntl.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -68,9 +69,7 @@ absl::StatusOr<Content> ReadContentInfo(const std::string& path, bool check_hash
         "%s: not a revkv snapshot, or truncated: no snapshot trailer at the end of the file",
         path));
   }
-  if (absl::Status s = DecodeTrailer(tail, &c.trailer); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
-  }
+  if (absl::Status s = DecodeTrailer(tail, &c.trailer); !s.ok()) return WithPathPrefix(path, s);
   if (c.trailer.content_size + kTrailerSize != *size) {
     return absl::DataLossError(absl::StrFormat(
         "%s: snapshot is truncated or extended: the trailer records %d content bytes, the "
@@ -130,7 +129,7 @@ absl::Status Verify(const std::string& path, Trailer* trailer) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Status> StatusOfDbFile(const std::string& db_path) {
+absl::StatusOr<DbFileStatus> StatusOfDbFile(const std::string& db_path) {
   btree::Options opts;
   opts.read_only = true;
   opts.create_if_missing = false;
@@ -139,8 +138,12 @@ absl::StatusOr<Status> StatusOfDbFile(const std::string& db_path) {
   std::vector<std::string> problems;
   if (absl::Status s = (*db)->Check(&problems); !s.ok()) return s;
   Status st;
+  mvcc::OpenRevisions revisions;
   uint32_t crc = 0;
   absl::Status s = (*db)->View([&](btree::Tx& tx) -> absl::Status {
+    absl::StatusOr<mvcc::OpenRevisions> r = RevisionsOfContent(tx);
+    if (!r.ok()) return r.status();
+    revisions = *r;
     st.total_size = int64_t(tx.Size());
     absl::StatusOr<std::vector<std::string>> names = tx.ListBuckets();
     if (!names.ok()) return names.status();
@@ -166,7 +169,7 @@ absl::StatusOr<Status> StatusOfDbFile(const std::string& db_path) {
   });
   if (!s.ok()) return s;
   st.hash = crc;
-  return st;
+  return DbFileStatus{st, revisions};
 }
 
 absl::StatusOr<Status> GetStatus(const std::string& path) {
@@ -178,10 +181,16 @@ absl::StatusOr<Status> GetStatus(const std::string& path) {
   if (::mkdtemp(tmpl.data()) == nullptr) return PathError("mkdtemp", tmpl, errno);
   const std::string db = tmpl + "/db";
   absl::Status copied = CopyContent(path, c->size, db);
-  absl::StatusOr<Status> st = copied.ok() ? StatusOfDbFile(db) : absl::StatusOr<Status>(copied);
+  absl::StatusOr<DbFileStatus> st =
+      copied.ok() ? StatusOfDbFile(db) : absl::StatusOr<DbFileStatus>(copied);
   RemoveAll(tmpl);
-  if (st.ok()) st->trailer = c->trailer;
-  return st;
+  if (!st.ok()) return st.status();
+  // The trailer's revisions are reported only once the content bears them out.
+  if (absl::Status s = CheckTrailerAgainstContent(path, c->trailer, st->revisions); !s.ok()) {
+    return s;
+  }
+  st->status.trailer = c->trailer;
+  return st->status;
 }
 
 }  // namespace revkv::snapshot

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "base/status_payload.h"
 
 namespace revkv::snapshot {
 namespace {
@@ -64,7 +65,34 @@ absl::Status DecodeTrailer(std::string_view bytes, Trailer* t) {
         "snapshot format version %d is not supported (this revkv reads version %d)",
         t->format_version, kFormatVersion));
   }
+  if (t->compact_revision > t->revision) {
+    return ErrCompactAboveRevision(t->compact_revision, t->revision);
+  }
   return absl::OkStatus();
+}
+
+absl::Status ErrCompactAboveRevision(int64_t compact_revision, int64_t revision) {
+  return base::WithName(
+      absl::DataLossError(absl::StrFormat(
+          "snapshot trailer is inconsistent: compact revision %d is above revision %d",
+          compact_revision, revision)),
+      kErrorPayloadUrl, kCompactAboveRevision);
+}
+
+bool IsCompactAboveRevision(const absl::Status& s) {
+  return base::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, kCompactAboveRevision);
+}
+
+absl::Status ErrTrailerContradictsContent(const char* what, int64_t trailer, int64_t content) {
+  return base::WithName(
+      absl::DataLossError(absl::StrFormat(
+          "snapshot trailer says %s %d but the content holds %s %d", what, trailer, what, content)),
+      kErrorPayloadUrl, kTrailerContradictsContent);
+}
+
+bool IsTrailerContradictsContent(const absl::Status& s) {
+  return base::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl,
+                       kTrailerContradictsContent);
 }
 
 }  // namespace revkv::snapshot
