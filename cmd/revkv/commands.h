@@ -39,6 +39,11 @@ struct Invocation {
   bool mark_compacted = false;
 };
 
+// What opening the data directory found wrong but worked around
+// (mvcc::Store::open_warnings), one line each on inv.err: stdout and the exit
+// status stay as they are.
+void PrintOpenWarnings(const Invocation& inv, const std::vector<absl::Status>& warnings);
+
 absl::Status PutCommand(Invocation& inv);
 absl::Status GetCommand(Invocation& inv);
 absl::Status DelCommand(Invocation& inv);

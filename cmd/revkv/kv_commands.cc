@@ -17,6 +17,7 @@ absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDir(const Invocation& inv
   }
   absl::StatusOr<std::unique_ptr<snapshot::DataDir>> d = snapshot::DataDir::Open(inv.data_dir);
   if (!d.ok()) return ExitError(kExitError, d.status().message());
+  PrintOpenWarnings(inv, (*d)->store()->open_warnings());
   return d;
 }
 
