@@ -11,17 +11,18 @@
 // A close rewrites the checkpoint only after a compaction or once the
 // suffix holds more than a fraction of the index, so a put on a large
 // store writes its record, not the index.
+//
+// What open believes of it is decided in checkpoint_verify.cc (checkpoint.h):
+// a checkpoint that fails verification is never used; open rebuilds the
+// index from the records and reports why (Store::open_warnings).
 #include <algorithm>
-#include <cstring>
 
-#include "absl/strings/str_format.h"
+#include "mvcc/checkpoint.h"
 #include "mvcc/store.h"
 
 namespace revkv::mvcc {
 namespace {
 
-constexpr char kHeaderKey[] = "header";
-constexpr char kMagic[8] = {'r', 'e', 'v', 'k', 'v', 'I', 'X', '1'};
 constexpr size_t kChunkBytes = size_t{16} << 20;
 // A close leaves the checkpoint as it is while the records after it number
 // at most 1/kSuffixFraction of the index's keys plus kSuffixSlack: open
@@ -29,53 +30,45 @@ constexpr size_t kChunkBytes = size_t{16} << 20;
 constexpr int64_t kSuffixFraction = 16;
 constexpr int64_t kSuffixSlack = 4096;
 
-struct Header {
-  int64_t consistent_index, finished, scheduled, current_rev, compact_rev, chunks;
+// The buckets as a backend view shows them.
+class ViewReader : public BucketReader {
+ public:
+  explicit ViewReader(backend::ConcurrentReadTx& view) : view_(view) {}
+  absl::StatusOr<std::string_view> Get(std::string_view bucket, std::string_view key) override {
+    return view_.UnsafeGet(bucket, key);
+  }
+  absl::StatusOr<std::vector<std::string>> Keys(std::string_view bucket, std::string_view from,
+                                                std::string_view to, size_t limit) override {
+    absl::StatusOr<backend::KeyValues> kvs = view_.UnsafeRange(bucket, from, to, limit);
+    if (!kvs.ok()) return kvs.status();
+    return std::move(kvs->keys);
+  }
+  absl::Status ForEachKey(std::string_view bucket,
+                          const std::function<absl::Status(std::string_view)>& fn) override {
+    return view_.UnsafeForEach(bucket, [&](std::string_view k, std::string_view) { return fn(k); });
+  }
+
+ private:
+  backend::ConcurrentReadTx& view_;
 };
-
-std::string EncodeHeader(const Header& h) {
-  std::string out(kMagic, sizeof kMagic);
-  for (int64_t v : {h.consistent_index, h.finished, h.scheduled, h.current_rev, h.compact_rev,
-                    h.chunks}) {
-    for (int i = 0; i < 8; ++i) out.push_back(char(uint64_t(v) >> (56 - 8 * i)));
-  }
-  return out;
-}
-
-bool DecodeHeader(std::string_view in, Header* h) {
-  if (in.size() != sizeof kMagic + 6 * 8 || std::memcmp(in.data(), kMagic, sizeof kMagic) != 0) {
-    return false;
-  }
-  in.remove_prefix(sizeof kMagic);
-  int64_t* fields[] = {&h->consistent_index, &h->finished, &h->scheduled,
-                       &h->current_rev,      &h->compact_rev, &h->chunks};
-  for (int64_t* f : fields) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[i]);
-    in.remove_prefix(8);
-    *f = int64_t(v);
-  }
-  return h->chunks >= 0 && h->current_rev >= 1 && h->current_rev >= h->compact_rev;
-}
-
-std::string ChunkKey(int64_t i) { return absl::StrFormat("chunk-%08d", i); }
 
 }  // namespace
 
 bool Store::LoadCheckpoint(backend::ConcurrentReadTx& view, int64_t finished, int64_t scheduled) {
-  absl::StatusOr<std::string_view> raw = view.UnsafeGet(kIndexBucket, kHeaderKey);
-  Header h;
-  if (!raw.ok() || !DecodeHeader(*raw, &h)) return false;
-  if (h.finished != finished || h.scheduled != scheduled) return false;  // compacted since
-  std::vector<std::string_view> chunks;
-  for (int64_t i = 0; i < h.chunks; ++i) {
-    absl::StatusOr<std::string_view> chunk = view.UnsafeGet(kIndexBucket, ChunkKey(i));
-    if (!chunk.ok()) return false;
-    chunks.push_back(*chunk);
+  ViewReader reader(view);
+  CheckpointHeader h;
+  absl::StatusOr<bool> loaded =
+      LoadVerifiedCheckpoint(reader, finished, scheduled, VerifyOptions{}, &index_, &h);
+  if (!loaded.ok()) {
+    open_warnings_.push_back(IsCheckpointRejected(loaded.status())
+                                 ? loaded.status()
+                                 : ErrCheckpointRejected(loaded.status().ToString()));
+    return false;
   }
-  if (!index_.LoadCheckpoint(chunks)) return false;
+  if (!*loaded) return false;
   absl::StatusOr<int64_t> replayed = ReplayAfter(view, h.current_rev);
   if (!replayed.ok()) {
+    // The rebuild reads the same records and reports what is wrong.
     index_.Clear();
     return false;
   }
@@ -151,17 +144,20 @@ absl::Status Store::WriteCheckpoint() {
   if (absl::Status s = tx->UnsafeCreateBucket(kIndexBucket); !s.ok()) return s;
   std::vector<std::string> chunks = index_.EncodeCheckpoint(kChunkBytes);
   for (size_t i = 0; i < chunks.size(); ++i) {
-    if (absl::Status s = tx->UnsafePut(kIndexBucket, ChunkKey(int64_t(i)), chunks[i]); !s.ok()) {
+    if (absl::Status s = tx->UnsafePut(kIndexBucket, CheckpointChunkKey(int64_t(i)), chunks[i]);
+        !s.ok()) {
       return s;
     }
   }
-  Header h;
+  CheckpointHeader h;
   {
     base::AdaptiveMutexLock l(rev_mu_);
     h = {consistent_index_, *finished, *scheduled, current_rev_, compact_main_rev_,
          int64_t(chunks.size())};
   }
-  if (absl::Status s = tx->UnsafePut(kIndexBucket, kHeaderKey, EncodeHeader(h)); !s.ok()) {
+  if (absl::Status s = tx->UnsafePut(kIndexBucket, kCheckpointHeaderKey,
+                                     EncodeCheckpointHeader(h, chunks));
+      !s.ok()) {
     return s;
   }
   checkpoint_ = {h.finished, h.scheduled, h.current_rev};

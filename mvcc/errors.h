@@ -8,7 +8,10 @@
 #ifndef REVKV_MVCC_ERRORS_H_
 #define REVKV_MVCC_ERRORS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "base/status_payload.h"
 
 namespace revkv::mvcc {
@@ -38,6 +41,15 @@ inline absl::Status ErrRevisionExhausted() {
                         "revision-exhausted");
 }
 
+// An index checkpoint that failed verification (mvcc/checkpoint.h); `why`
+// says how. Open rebuilds the index from the key bucket instead and reports
+// this among Store::open_warnings().
+inline absl::Status ErrCheckpointRejected(const std::string& why) {
+  return base::WithName(
+      absl::DataLossError(absl::StrCat("mvcc: index checkpoint rejected: ", why)),
+      kErrorPayloadUrl, "checkpoint-rejected");
+}
+
 inline bool IsCompacted(const absl::Status& s) {
   return base::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "compacted");
 }
@@ -46,6 +58,9 @@ inline bool IsFutureRev(const absl::Status& s) {
 }
 inline bool IsClosed(const absl::Status& s) {
   return base::IsNamed(s, absl::StatusCode::kUnavailable, kErrorPayloadUrl, "closed");
+}
+inline bool IsCheckpointRejected(const absl::Status& s) {
+  return base::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, "checkpoint-rejected");
 }
 inline bool IsRevisionExhausted(const absl::Status& s) {
   return base::IsNamed(s, absl::StatusCode::kResourceExhausted, kErrorPayloadUrl,

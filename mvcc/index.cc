@@ -295,11 +295,11 @@ class BatchQueue {
     q_.push_back(std::move(b));
     cv_.notify_all();
   }
-  // No more batches; `ok` false if the input was malformed.
-  void Close(bool ok) {
+  // No more batches; `status` says why if the input was malformed.
+  void Close(absl::Status status) {
     std::lock_guard l(mu_);
     closed_ = true;
-    ok_ = ok;
+    status_ = std::move(status);
     cv_.notify_all();
   }
   // The next batch; false once closed and drained.
@@ -312,9 +312,9 @@ class BatchQueue {
     cv_.notify_all();
     return true;
   }
-  bool ok() {
+  absl::Status status() {
     std::lock_guard l(mu_);
-    return ok_;
+    return status_;
   }
 
  private:
@@ -325,43 +325,61 @@ class BatchQueue {
   std::condition_variable cv_;
   std::deque<Batch> q_;
   std::vector<Batch> free_;
-  bool closed_ = false, ok_ = false;
+  bool closed_ = false;
+  absl::Status status_ = absl::InternalError("mvcc: checkpoint decoder did not finish");
 };
 
 // Decodes every entry of `chunks` into batches of `batch_size`, each passed
-// to emit(Batch&), which leaves it empty for the next entries; false if the
-// data is malformed.
+// to emit(Batch&), which leaves it empty for the next entries, checking that
+// keys strictly ascend and that each history is well formed with revisions
+// up to max_main; adds the revisions to *summary. DataLoss if not.
 template <typename Emit>
-bool DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_size,
-                      Emit emit) {
+absl::Status DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_t batch_size,
+                              int64_t max_main, RevisionSummary* summary, Emit emit) {
   Batch batch;
   batch.reserve(batch_size);
+  bool first = true;
+  std::string_view prev;  // a view into the chunks, which outlive the decode
   for (std::string_view in : chunks) {
     while (!in.empty()) {
       uint64_t size;
-      if (!GetVarint(&in, &size) || size > in.size()) return false;
+      if (!GetVarint(&in, &size) || size > in.size()) {
+        return absl::DataLossError("a key of the checkpoint is cut short");
+      }
       std::string_view key = in.substr(0, size);
       in.remove_prefix(size);
+      if (!first && btree::CompareBytes(prev, key) >= 0) {
+        return absl::DataLossError("the checkpoint's keys are out of order or repeated");
+      }
+      first = false;
+      prev = key;
       KeyIndex ki;
-      if (!ki.DecodeFrom(&in)) return false;
+      if (!ki.DecodeFrom(&in)) {
+        return absl::DataLossError("a key's history in the checkpoint is malformed");
+      }
+      if (!ki.CheckWellFormed(max_main, summary)) {
+        return absl::DataLossError(
+            "a key's revisions in the checkpoint are out of order or out of range");
+      }
       batch.emplace_back(CompactKey(key), std::move(ki));
       if (batch.size() == batch_size) emit(batch);
     }
   }
   if (!batch.empty()) emit(batch);
-  return true;
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
+absl::Status Index::LoadCheckpoint(const std::vector<std::string_view>& chunks, int64_t max_main,
+                                   RevisionSummary* summary) {
+  *summary = RevisionSummary();
   base::WriterLock l(mu_);
-  if (!tree_.empty()) return false;
+  if (!tree_.empty()) return absl::FailedPreconditionError("mvcc: the index is not empty");
   ClearCache();
   epoch_++;
   size_t entries = 0;
-  // In key order every insert is at the end: O(1). (Out-of-order data still
-  // lands in order; a repeated key is caught below by the count.)
+  // In key order (checked by the decoder) every insert is at the end: O(1).
   auto insert = [&](Batch& batch) {
     mu_.AssumeHeld();  // called only below, under the lock taken above
     for (auto& [key, ki] : batch) tree_.emplace_hint(tree_.end(), std::move(key), std::move(ki));
@@ -370,9 +388,9 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
   };
   size_t bytes = 0;
   for (std::string_view c : chunks) bytes += c.size();
-  bool ok;
+  absl::Status status;
   if (bytes < kParallelLoadBytes) {
-    ok = DecodeCheckpoint(chunks, 4096, insert);
+    status = DecodeCheckpoint(chunks, 4096, max_main, summary, insert);
   } else {
     // Decoding, with the heap blocks of long histories, runs on a second
     // thread while this one builds the tree, as etcd's restore feeds its
@@ -380,7 +398,7 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
     BatchQueue queue;
     constexpr size_t kBatch = 4096;
     std::thread decoder([&] {
-      queue.Close(DecodeCheckpoint(chunks, kBatch, [&](Batch& b) {
+      queue.Close(DecodeCheckpoint(chunks, kBatch, max_main, summary, [&](Batch& b) {
         queue.Push(std::move(b));
         b = queue.TakeEmpty(kBatch);
       }));
@@ -391,13 +409,16 @@ bool Index::LoadCheckpoint(const std::vector<std::string_view>& chunks) {
       queue.Recycle(std::move(batch));
     }
     decoder.join();
-    ok = queue.ok();
+    status = queue.status();
   }
-  if (!ok || tree_.size() != entries) {
+  if (status.ok() && tree_.size() != entries) {
+    status = absl::DataLossError("a key of the checkpoint is repeated");
+  }
+  if (!status.ok()) {
     tree_.clear();
-    return false;
+    *summary = RevisionSummary();
   }
-  return true;
+  return status;
 }
 
 void Index::Clear() {

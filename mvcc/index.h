@@ -127,10 +127,13 @@ class Index {
   // chunks of about `chunk_bytes`, each holding whole entries in key order.
   std::vector<std::string> EncodeCheckpoint(size_t chunk_bytes) const;
   // Loads a checkpoint into this empty index, in order, one O(1) insert per
-  // key. False (and the index left empty) if the data is malformed or names
-  // a key twice.
+  // key, and sets *summary to the revisions it holds. It checks while it
+  // decodes that keys strictly ascend and that every history is well formed
+  // with revisions up to max_main (KeyIndex::CheckWellFormed). DataLoss,
+  // with the index left empty, if the data is malformed or fails a check.
   // Checkpoints of at least kParallelLoadBytes decode on a second thread.
-  bool LoadCheckpoint(const std::vector<std::string_view>& chunks);
+  absl::Status LoadCheckpoint(const std::vector<std::string_view>& chunks, int64_t max_main,
+                              RevisionSummary* summary);
   static constexpr size_t kParallelLoadBytes = 1 << 20;
 
   // Compacts every key at rev; returns the revisions <= rev still needed.

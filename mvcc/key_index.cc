@@ -1,5 +1,7 @@
 #include "mvcc/key_index.h"
 
+#include <algorithm>
+
 #include "mvcc/varint.h"
 
 namespace revkv::mvcc {
@@ -74,6 +76,42 @@ bool KeyIndex::DecodeFrom(std::string_view* in) {
   }
   a_ = -1;
   b_ = reinterpret_cast<int64_t>(gens.release());
+  return true;
+}
+
+bool KeyIndex::CheckWellFormed(int64_t max_main, RevisionSummary* summary) const {
+  Revision last{0, -1};  // below every valid revision
+  int64_t count = 0;
+  auto next = [&](Revision r) {
+    if (r.main < 1 || r.main > max_main || r.sub < 0 || !(last < r)) return false;
+    if (count == 0) summary->min = std::min(summary->min, r);
+    last = r;
+    ++count;
+    return true;
+  };
+  if (a_ == 0) return false;
+  if (is_single()) {
+    if (!next(Revision{a_, b_})) return false;
+  } else {
+    const Generations& gens = *full();
+    for (size_t i = 0; i < gens.size(); ++i) {
+      const Generation& g = gens[i];
+      if (g.revs.empty()) {
+        if (i + 1 != gens.size()) return false;
+        continue;
+      }
+      if (g.created.main < 1 || g.revs.front() < g.created ||
+          g.version < int64_t(g.revs.size())) {
+        return false;
+      }
+      for (const Revision& r : g.revs) {
+        if (!next(r)) return false;
+      }
+    }
+    if (count == 0) return false;
+  }
+  summary->max = std::max(summary->max, last);
+  summary->count += count;
   return true;
 }
 

@@ -37,6 +37,14 @@ struct RevisionHash {
 };
 using RevisionSet = absl::flat_hash_set<Revision, RevisionHash>;
 
+// The revisions of some histories: how many, the least and the greatest (for
+// checking a decoded index checkpoint against the key bucket).
+struct RevisionSummary {
+  int64_t count = 0;
+  Revision min{INT64_MAX, INT64_MAX};
+  Revision max{0, 0};
+};
+
 // What Get returns: the revision that holds the key's value at some revision,
 // when the key's generation was created, and its version there.
 struct KeyAt {
@@ -84,6 +92,12 @@ class KeyIndex {
   // false on malformed input.
   void EncodeTo(std::string* out) const;
   bool DecodeFrom(std::string_view* in);
+  // Whether the history is one the index could hold: at least one revision,
+  // every revision in [{1, 0}, {max_main, *}] and strictly increasing across
+  // generations, only the last generation empty, each generation created at
+  // or before its first revision and with a version of at least its
+  // revision count. If so, adds its revisions to *summary.
+  bool CheckWellFormed(int64_t max_main, RevisionSummary* summary) const;
 
  private:
   struct Generation {

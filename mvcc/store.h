@@ -196,6 +196,11 @@ class Store {
   // Whether open loaded the index checkpoint of a clean close rather than
   // rebuilding the index from the key bucket.
   bool opened_from_checkpoint() const { return from_checkpoint_; }
+  // What open found wrong but worked around, for the caller to report (the
+  // library never prints): today an index checkpoint that failed
+  // verification and was rebuilt from the records (IsCheckpointRejected).
+  // Set by Open, unchanged after.
+  const std::vector<absl::Status>& open_warnings() const { return open_warnings_; }
   backend::Backend* backend() { return backend_; }
   // Closes the store: later calls answer ErrClosed. Unless the store failed
   // or options say otherwise, writes the index checkpoint (a backend write;
@@ -275,6 +280,7 @@ class Store {
   int64_t records_replayed_ = 0;           // by the last ReplayAfter
   bool opened_ = false;            // Open succeeded: the index is whole
   bool from_checkpoint_ = false;
+  std::vector<absl::Status> open_warnings_;  // written only by Open
   std::atomic<bool> closed_{false};  // changed under rev_mu_
   absl::Status failed_ ABSL_GUARDED_BY(rev_mu_);
 

@@ -30,6 +30,11 @@ std::vector<std::string> DataDir::OpenNotes() const {
   if (backend_ != nullptr && !backend_->open_note().empty()) {
     notes.push_back(backend_->open_note());
   }
+  if (store_ != nullptr) {
+    for (const absl::Status& w : store_->open_warnings()) {
+      notes.push_back(std::string(w.message()) + " (the index was rebuilt from the key bucket)");
+    }
+  }
   return notes;
 }
 

@@ -42,7 +42,8 @@ class DataDir {
   backend::Backend* backend() { return backend_.get(); }
   const std::string& dir() const { return dir_; }
   // What opening found and worked around, one line each, for the user: a
-  // damaged meta page, a rolled-back commit. Empty for a healthy store.
+  // damaged meta page, a rolled-back commit, a rejected index checkpoint.
+  // Empty for a healthy store.
   std::vector<std::string> OpenNotes() const;
 
   // Finishes compactions, closes the store and the backend (final fsynced

@@ -6,6 +6,7 @@
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/encoding.h"
 #include "cmd/revkv/exit_status.h"
+#include "mvcc/store.h"
 #include "snapshot/data_dir.h"
 #include "snapshot/file_util.h"
 #include "snapshot/snapshot.h"
@@ -43,7 +44,7 @@ absl::StatusOr<std::unique_ptr<btree::DB>> OpenFile(const Invocation& inv) {
   opts.allow_rollback = inv.allow_rollback;
   absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(path, opts);
   if (!db.ok()) return General(db.status());
-  if (!(*db)->open_note().empty()) *inv.err << "warning: " << (*db)->open_note() << "\n";
+  if (!(*db)->open_note().empty()) *inv.err << "Warning: " << (*db)->open_note() << "\n";
   return db;
 }
 

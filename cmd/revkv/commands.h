@@ -44,7 +44,7 @@ struct Invocation {
 
 // Opens the data directory of `inv`, with its --allow-rollback, and prints
 // what the open worked around (snapshot::DataDir::OpenNotes) on stderr, one
-// "warning: " line each. Errors carry the CLI's exit code.
+// "Warning: " line each. Errors carry the CLI's exit code.
 absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDataDir(const Invocation& inv);
 
 absl::Status PutCommand(Invocation& inv);

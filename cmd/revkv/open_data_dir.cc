@@ -11,7 +11,7 @@ absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDataDir(const Invocation&
   absl::StatusOr<std::unique_ptr<snapshot::DataDir>> d =
       snapshot::DataDir::Open(inv.data_dir, {.allow_rollback = inv.allow_rollback});
   if (!d.ok()) return ExitError(kExitError, d.status().message());
-  for (const std::string& note : (*d)->OpenNotes()) *inv.err << "warning: " << note << "\n";
+  for (const std::string& note : (*d)->OpenNotes()) *inv.err << "Warning: " << note << "\n";
   return d;
 }
 

@@ -121,7 +121,7 @@ TEST_F(DamageCliTest, ADamagedNewestCommitIsRefusedUnlessAllowRollback) {
   ProcessResult rolled = Revkv(dir_, {"--allow-rollback", "get", "key1", "--print-value-only"});
   EXPECT_EQ(rolled.exit_code, 0) << rolled.err;
   EXPECT_EQ(rolled.out, std::string(150, 'b') + "\n");
-  EXPECT_NE(rolled.err.find("warning: "), std::string::npos) << rolled.err;
+  EXPECT_NE(rolled.err.find("Warning: "), std::string::npos) << rolled.err;
 }
 
 TEST_F(DamageCliTest, ADamagedMetaPageOpensTheOtherWithAWarning) {
@@ -131,7 +131,7 @@ TEST_F(DamageCliTest, ADamagedMetaPageOpensTheOtherWithAWarning) {
   ProcessResult r = Revkv(dir_, {"get", "key1", "--print-value-only"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, std::string(150, 'b') + "\n");
-  EXPECT_NE(r.err.find("warning: "), std::string::npos) << "a silent rollback: " << r.err;
+  EXPECT_NE(r.err.find("Warning: "), std::string::npos) << "a silent rollback: " << r.err;
 }
 
 TEST(DamageCli, AnEmptyDataFileIsNotAStore) {

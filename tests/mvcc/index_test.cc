@@ -218,7 +218,8 @@ TEST(Index, LargeCheckpointDecodedOnASecondThreadLoadsTheSameIndex) {
   ASSERT_GE(bytes, Index::kParallelLoadBytes);  // the two-thread path
   std::vector<std::string_view> views(chunks.begin(), chunks.end());
   Index loaded;
-  ASSERT_TRUE(loaded.LoadCheckpoint(views));
+  RevisionSummary summary;
+  ASSERT_TRUE(loaded.LoadCheckpoint(views, rev, &summary).ok());
   ASSERT_EQ(loaded.size(), idx.size());
   for (int64_t at : {rev - 80000 / 8, rev - 100, rev}) {
     EXPECT_EQ(Snapshot(loaded, at), Snapshot(idx, at)) << "rev " << at;
@@ -237,14 +238,16 @@ TEST(Index, LargeCheckpointCutShortOrRepeatingAKeyLeavesTheIndexEmpty) {
     cut.back().resize(cut.back().size() - 1);  // the last entry is truncated
     std::vector<std::string_view> views(cut.begin(), cut.end());
     Index loaded;
-    EXPECT_FALSE(loaded.LoadCheckpoint(views));
+    RevisionSummary summary;
+    EXPECT_EQ(loaded.LoadCheckpoint(views, rev, &summary).code(), absl::StatusCode::kDataLoss);
     EXPECT_EQ(loaded.size(), 0u);
   }
   {
     std::vector<std::string_view> views(chunks.begin(), chunks.end());
     views.push_back(chunks.front());  // its keys again
     Index loaded;
-    EXPECT_FALSE(loaded.LoadCheckpoint(views));
+    RevisionSummary summary;
+    EXPECT_EQ(loaded.LoadCheckpoint(views, rev, &summary).code(), absl::StatusCode::kDataLoss);
     EXPECT_EQ(loaded.size(), 0u);
   }
 }
