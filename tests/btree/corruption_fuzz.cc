@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <iostream>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -87,17 +88,20 @@ Damage DamageFile(std::mt19937_64& rng, uint32_t page_size, uint64_t in_use,
   // anywhere, the grown tail included.
   const size_t span = rng() % 4 != 0 && in_use >= 2 * page_size ? in_use : size;
   const size_t pages = span / page_size;
+  // Distinct offsets: two flips of one byte could cancel out.
+  std::set<size_t> flipped;
   auto flip = [&](size_t off) {
-    (*bytes)[off] ^= char(1 + rng() % 255);  // never a no-op
+    if (!flipped.insert(off).second) return false;
+    (*bytes)[off] ^= char(1 + rng() % 255);
     if (off < 2 * size_t{page_size}) d.touched_meta = true;
+    return true;
   };
   switch (rng() % 5) {
     case 0: {  // 1-8 bytes anywhere
       const int n = 1 + int(rng() % 8);
       std::vector<size_t> at;
-      for (int i = 0; i < n; ++i) {
-        at.push_back(rng() % span);
-        flip(at.back());
+      while (int(at.size()) < n) {
+        if (const size_t off = rng() % span; flip(off)) at.push_back(off);
       }
       d.what = absl::StrCat(n, " byte flips at ", absl::StrJoin(at, ","));
       break;
@@ -126,10 +130,9 @@ Damage DamageFile(std::mt19937_64& rng, uint32_t page_size, uint64_t in_use,
       const size_t page = rng() % 2;
       const int n = 1 + int(rng() % 8);
       std::vector<size_t> at;
-      for (int i = 0; i < n; ++i) {
-        const size_t span = rng() % 4 != 0 ? 256 : page_size;
-        at.push_back(page * page_size + rng() % span);
-        flip(at.back());
+      while (int(at.size()) < n) {
+        const size_t within = rng() % 4 != 0 ? 256 : page_size;
+        if (const size_t off = page * page_size + rng() % within; flip(off)) at.push_back(off);
       }
       d.what = absl::StrCat("meta page ", page, ": ", n, " byte flips at ",
                             absl::StrJoin(at, ","));
