@@ -285,8 +285,11 @@ void Build(uint64_t seed, const std::string& dir, Built* out) {
     // pages in its meta (the commit list), which open verifies.
     const bool sync = rng() % 2 == 0;
     ASSERT_OK_AND_ASSIGN(auto db, DB::Open(path, Options{.no_sync = !sync}));
+    const txid_t before = db->LastTxid();
     RandomCommit(*db, rng, 6, 1 + int(rng() % 30), &model, &keys);
     if (::testing::Test::HasFatalFailure()) return;
+    // A rollback lands on `prev` only if this was the one commit since.
+    ASSERT_EQ(db->LastTxid(), before + 1);
     ASSERT_TRUE(testutil::CheckClean(*db));
   }
   out->cur = testutil::ReadFileBytes(path);
