@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -335,6 +336,33 @@ std::string Tally::Summary() const {
   for (size_t i = 0; i < failed_.size() && i < 30; ++i) absl::StrAppend(&out, "\n  ", failed_[i]);
   if (failed_.size() > 30) absl::StrAppend(&out, "\n  ... ", failed_.size() - 30, " more");
   return out;
+}
+
+void RunSeedTrials(const FuzzPlan& plan, uint64_t seed, const std::string& seed_dir,
+                   const std::string& cur, uint32_t page_size,
+                   const std::map<std::string, std::string>& ref_cur,
+                   const std::map<std::string, std::string>& ref_prev,
+                   const std::function<void(const std::string& work, const std::string& bytes)>& place,
+                   const std::function<void(const std::string& work, Answers*)>& ops, Tally* tally) {
+  const uint64_t in_use = BytesInUse(cur, page_size);
+  for (int trial = 0; trial < plan.trials_per_seed; ++trial) {
+    if (plan.only_trial >= 0 && trial != plan.only_trial) continue;
+    std::mt19937_64 rng = TrialRng(seed, trial);
+    std::string bytes = cur;
+    const Damage damage = DamageFile(rng, page_size, in_use, &bytes);
+    const std::string work = absl::StrCat(seed_dir, "/trial", trial);
+    std::filesystem::create_directories(work);
+    place(work, bytes);
+    const TrialResult r = RunForked(
+        [&] {
+          Answers answers;
+          ops(work, &answers);
+          return Classify(answers, damage, ref_cur, ref_prev);
+        },
+        plan.timeout);
+    tally->Add(seed, trial, damage, r);
+    std::filesystem::remove_all(work);
+  }
 }
 
 }  // namespace revkv::btree::testutil

@@ -129,6 +129,17 @@ class Tally {
   std::vector<std::string> failed_;
 };
 
+// One seed's trials of `plan`: each damages a copy of `cur` (DamageFile),
+// hands it to `place` to write under a fresh directory `work`, runs
+// `ops(work, &answers)` in a forked child (RunForked), classifies the answers
+// against `ref_cur` and `ref_prev` (Classify) and adds them to *tally.
+void RunSeedTrials(const FuzzPlan& plan, uint64_t seed, const std::string& seed_dir,
+                   const std::string& cur, uint32_t page_size,
+                   const std::map<std::string, std::string>& ref_cur,
+                   const std::map<std::string, std::string>& ref_prev,
+                   const std::function<void(const std::string& work, const std::string& bytes)>& place,
+                   const std::function<void(const std::string& work, Answers*)>& ops, Tally* tally);
+
 }  // namespace revkv::btree::testutil
 
 #endif  // REVKV_TESTS_BTREE_CORRUPTION_FUZZ_H_

@@ -236,25 +236,16 @@ TEST(StoreCorruptionFuzzTest, DamageGivesDataLossOrRightAnswersNeverWrongOnes) {
     std::filesystem::create_directories(seed_dir);
     Build(seed, seed_dir, &built);
     if (HasFatalFailure()) return;
-    const uint64_t in_use = testutil::BytesInUse(built.cur, kPageSize);
-    for (int trial = 0; trial < plan.trials_per_seed; ++trial) {
-      if (plan.only_trial >= 0 && trial != plan.only_trial) continue;
-      std::mt19937_64 rng = testutil::TrialRng(seed, trial);
-      std::string bytes = built.cur;
-      const Damage damage = testutil::DamageFile(rng, kPageSize, in_use, &bytes);
-      const std::string work = absl::StrCat(seed_dir, "/trial", trial);
-      std::filesystem::create_directories(work + "/data/member/snap");
-      testutil::WriteFileBytes(snapshot::DataFilePath(work + "/data"), bytes);
-      const TrialResult r = testutil::RunForked(
-          [&] {
-            Answers answers;
-            RunOps(work + "/data", work, built.shape, &answers);
-            return testutil::Classify(answers, damage, built.ref_cur, built.ref_prev);
-          },
-          plan.timeout);
-      tally.Add(seed, trial, damage, r);
-      std::filesystem::remove_all(work);
-    }
+    testutil::RunSeedTrials(
+        plan, seed, seed_dir, built.cur, kPageSize, built.ref_cur, built.ref_prev,
+        [](const std::string& work, const std::string& bytes) {
+          std::filesystem::create_directories(work + "/data/member/snap");
+          testutil::WriteFileBytes(snapshot::DataFilePath(work + "/data"), bytes);
+        },
+        [&](const std::string& work, Answers* answers) {
+          RunOps(work + "/data", work, built.shape, answers);
+        },
+        &tally);
   }
   const std::string failures = tally.Summary();
   EXPECT_EQ(tally.failures(), 0) << failures;
