@@ -8,6 +8,8 @@
 #ifndef REVKV_BTREE_ARENA_H_
 #define REVKV_BTREE_ARENA_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -29,30 +31,35 @@ class Arena {
   // Takes blocks from `pool` (may be null) before allocating new ones.
   explicit Arena(BlockPool* pool = nullptr) : pool_(pool) {}
 
-  // Uninitialised memory for n bytes, valid until the arena ends.
+  // Every block and every Allocate result is aligned to this, so that a dirty
+  // page span can be addressed as a PageHeader (8-byte fields): Copy packs
+  // bytes with no alignment, and a span allocated after a key of odd length
+  // used to start at an odd address (UBSan: misaligned PageHeader store).
+  static constexpr size_t kAlign = alignof(std::max_align_t);
+
+  // Uninitialised memory for n bytes aligned to kAlign, valid until the
+  // arena ends.
   char* Allocate(size_t n) {
-    if (n > kBlock / 4) {
-      large_.push_back(std::unique_ptr<char[]>(new char[n]));
-      return large_.back().get();
+    if (n > kBlock / 4) return AllocateLarge(n);  // new[]: aligned to kAlign
+    size_t pad = size_t(-reinterpret_cast<uintptr_t>(next_)) & (kAlign - 1);
+    if (pad + n > left_) {
+      NextBlock();
+      pad = 0;
     }
-    if (n > left_) {
-      if (pool_ != nullptr && !pool_->empty()) {
-        blocks_.push_back(std::move(pool_->back()));
-        pool_->pop_back();
-      } else {
-        blocks_.push_back(std::unique_ptr<char[]>(new char[kBlock]));
-      }
-      next_ = blocks_.back().get();
-      left_ = kBlock;
-    }
-    char* p = next_;
-    next_ += n;
-    left_ -= n;
-    return p;
+    next_ += pad;
+    left_ -= pad;
+    return Bump(n);
   }
+  // A copy of s (packed, no alignment), valid until the arena ends.
   std::string_view Copy(std::string_view s) {
     if (s.empty()) return std::string_view();
-    char* p = Allocate(s.size());
+    char* p;
+    if (s.size() > kBlock / 4) {
+      p = AllocateLarge(s.size());
+    } else {
+      if (s.size() > left_) NextBlock();
+      p = Bump(s.size());
+    }
     std::memcpy(p, s.data(), s.size());
     return std::string_view(p, s.size());
   }
@@ -69,6 +76,29 @@ class Arena {
   }
 
  private:
+  static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= kAlign);
+
+  char* AllocateLarge(size_t n) {
+    large_.push_back(std::unique_ptr<char[]>(new char[n]));
+    return large_.back().get();
+  }
+  void NextBlock() {
+    if (pool_ != nullptr && !pool_->empty()) {
+      blocks_.push_back(std::move(pool_->back()));
+      pool_->pop_back();
+    } else {
+      blocks_.push_back(std::unique_ptr<char[]>(new char[kBlock]));
+    }
+    next_ = blocks_.back().get();
+    left_ = kBlock;
+  }
+  char* Bump(size_t n) {
+    char* p = next_;
+    next_ += n;
+    left_ -= n;
+    return p;
+  }
+
   BlockPool* pool_;
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::vector<std::unique_ptr<char[]>> large_;

@@ -43,7 +43,7 @@ TxnState::Span TxnState::Find(std::string_view key, std::string_view end) {
 }
 
 mvcc::KeyValue TxnState::Record(const std::string& key, const Entry& e) const {
-  return mvcc::KeyValue{key, e.create_revision, base_rev_ + 1, e.version, std::string(e.value), 0};
+  return mvcc::KeyValue{key, e.create_revision, NextRev(), e.version, std::string(e.value), 0};
 }
 
 TxnState::Entry TxnState::Current(std::string_view key) const {
@@ -115,7 +115,7 @@ absl::StatusOr<std::optional<mvcc::KeyValue>> TxnState::Get(std::string_view key
 }
 
 mvcc::KeyValueView TxnState::Put(std::string_view key, std::string_view value) {
-  const int64_t rev = base_rev_ + 1;
+  const int64_t rev = NextRev();
   auto it = entries_.find(key);
   if (it == entries_.end()) it = entries_.emplace(std::string(key), Current(key)).first;
   Entry& e = it->second;

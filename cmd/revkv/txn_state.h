@@ -58,7 +58,7 @@ class TxnState {
 
   // The revision as seen inside the transaction: the start revision until
   // it changes something, one more from then on.
-  int64_t Rev() const { return base_rev_ + (changed_ ? 1 : 0); }
+  int64_t Rev() const { return changed_ ? NextRev() : base_rev_; }
   bool changed() const { return changed_; }
 
  private:
@@ -74,6 +74,11 @@ class TxnState {
   struct Span {
     Entries::iterator first, last;
   };
+
+  // The revision this transaction's writes get. At the largest revision
+  // there is none: Execution::Commit refuses a write then, and until it does
+  // the plan carries INT64_MAX rather than overflow (undefined behaviour).
+  int64_t NextRev() const { return base_rev_ == INT64_MAX ? INT64_MAX : base_rev_ + 1; }
 
   // The entries with keys in [key, end) (end as in Range).
   Span Find(std::string_view key, std::string_view end);
