@@ -115,13 +115,14 @@ std::shared_ptr<btree::DB> Backend::CurrentDb() {
   return db_;
 }
 
-void Backend::ResetReadBuffer() {
+void Backend::FailReadBuffer(std::atomic<bool>* failed) {
   SegmentStack old;
   std::shared_ptr<SharedReadTx> old_read;
   {
     base::AdaptiveMutexLock l(view_mu_);
     std::swap(old, read_buffer_);
     std::swap(old_read, shared_read_);
+    failed->store(true, std::memory_order_release);
   }
   // What no view holds is freed here, outside the lock.
 }

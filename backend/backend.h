@@ -163,9 +163,9 @@ class Backend {
   // After a batch of `n` sealed segments committed: drops them, and new
   // views read the btree's newest snapshot.
   void DropCommitted(size_t n) ABSL_LOCKS_EXCLUDED(view_mu_);
-  // After a failed commit: empties the read buffer; new views read the
-  // btree's last good snapshot.
-  void ResetReadBuffer() ABSL_LOCKS_EXCLUDED(view_mu_);
+  // After a failed commit: empties the read buffer, then sets *failed, both
+  // under view_mu_; new views read the btree's last good snapshot.
+  void FailReadBuffer(std::atomic<bool>* failed) ABSL_LOCKS_EXCLUDED(view_mu_);
   // The current file (null once closed).
   std::shared_ptr<btree::DB> CurrentDb() ABSL_LOCKS_EXCLUDED(view_mu_);
   // Begins shared_read_ if no view since the last commit has.

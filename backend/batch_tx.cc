@@ -266,15 +266,18 @@ void BatchTx::Fail(const absl::Status& s) {
       error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
                                                    s.message()));
     }
-    if (queued_) {
-      committed_ = std::max(committed_, queued_->seq);
-      queued_.reset();
-    }
-    failed_.store(true, std::memory_order_release);
   }
-  // Before the reset, so that a publish after it sees the failure (both
-  // under the backend's view lock) and drops its writes too.
-  backend_->ResetReadBuffer();
+  // Empties the read buffer and sets failed_ in one step under the view
+  // lock: whoever sees failed_ (a writer refused, a caller whose Sync
+  // returned the error) also sees the reset, and a publish either precedes
+  // the reset or sees failed_ and drops its writes.
+  backend_->FailReadBuffer(&failed_);
+  base::MutexLock l(commit_mu_);
+  if (queued_) {
+    committed_ = std::max(committed_, queued_->seq);
+    queued_.reset();
+  }
+  commit_cv_.NotifyAll();
 }
 
 absl::Status BatchTx::Commit() {
