@@ -3,7 +3,7 @@
 // reopens, checked step by step against std::map models of the working and
 // the committed state. DB::Check must stay clean after every commit.
 //
-// Replay one seed with REVKV_SEED=<seed>; REVKV_MODEL_OPS=<n> changes the
+// Replay one seed with REVKV_SEED=<seed>; REVKV_BTREE_MODEL_OPS=<n> changes the
 // number of operations per seed. Seeds divisible by 4 use 64 KiB pages.
 #include <algorithm>
 #include <cstdlib>
@@ -30,7 +30,7 @@ using testutil::ScopedTempDir;
 using Model = std::map<std::string, std::map<std::string, std::string>>;
 
 int OpsPerSeed() {
-  if (const char* s = getenv("REVKV_MODEL_OPS"); s != nullptr && *s != '\0') {
+  if (const char* s = getenv("REVKV_BTREE_MODEL_OPS"); s != nullptr && *s != '\0') {
     return std::atoi(s);
   }
   return 7000;
