@@ -18,7 +18,8 @@ Backend::Backend(const BackendConfig& config)
 btree::Options Backend::BtreeOptions() const {
   btree::Options o;
   o.page_size = config_.page_size;
-  o.create_if_missing = true;
+  o.create_if_missing = !config_.read_only;
+  o.read_only = config_.read_only;
   o.no_sync = config_.no_sync;
   o.allow_rollback = config_.allow_rollback;
   o.initial_mmap_size = config_.initial_mmap_size;
@@ -31,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& conf
   std::unique_ptr<Backend> b(new Backend(config));
   // A defrag that crashed before its rename left an incomplete copy.
   const std::string tmp = config.path + ".defrag";
-  if (b->env()->FileExists(tmp)) {
+  if (!config.read_only && b->env()->FileExists(tmp)) {
     if (absl::Status s = b->env()->RemoveFile(tmp); !s.ok()) return s;
   }
   absl::StatusOr<std::unique_ptr<btree::DB>> db = btree::DB::Open(config.path, b->BtreeOptions());
@@ -41,7 +42,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& conf
     base::AdaptiveMutexLock l(b->view_mu_);  // no other thread has b yet
     b->db_ = std::shared_ptr<btree::DB>(std::move(*db));
   }
-  if (config.batch_interval.count() > 0) {
+  if (config.batch_interval.count() > 0 && !config.read_only) {
     b->batch_->StartCommitter();
     b->committer_ = std::thread([p = b.get()] {
       p->batch_->CommitterLoop(p->config_.batch_interval);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "backend/apply.h"
 #include "backend/backend.h"
+#include "backend/errors.h"
 #include "backend/shared_read_tx.h"
 #include "btree/options.h"
 
@@ -30,6 +31,11 @@ void BatchTx::Unlock() {
   }
   if (hand_off) HandOff().IgnoreError();  // a failure is kept in error_
   mu_.Unlock();
+}
+
+absl::Status BatchTx::CheckCanWrite() {
+  if (backend_->config_.read_only) return ErrReadOnly(backend_->config_.path);
+  return CheckWritable();
 }
 
 absl::Status BatchTx::CheckWritable() {
@@ -80,7 +86,7 @@ absl::StatusOr<bool> BatchTx::BucketExists(std::string_view bucket) {
 
 absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
   mu_.AssumeHeld();
-  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = CheckCanWrite(); !s.ok()) return s;
   if (bucket.empty()) return absl::InvalidArgumentError("btree: bucket name is empty");
   if (bucket.size() > btree::kMaxKeySize) {
     return absl::InvalidArgumentError("btree: bucket name exceeds the key size limit");
@@ -98,7 +104,7 @@ absl::Status BatchTx::UnsafeCreateBucket(std::string_view bucket) {
 
 absl::Status BatchTx::UnsafeDeleteBucket(std::string_view bucket) {
   mu_.AssumeHeld();
-  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = CheckCanWrite(); !s.ok()) return s;
   absl::StatusOr<bool> exists = BucketExists(bucket);
   if (!exists.ok()) return exists.status();
   if (!*exists) {
@@ -114,7 +120,7 @@ absl::Status BatchTx::UnsafeDeleteBucket(std::string_view bucket) {
 
 absl::Status BatchTx::Write(std::string_view bucket, std::string_view key,
                             std::string_view value, bool tombstone) {
-  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = CheckCanWrite(); !s.ok()) return s;
   if (!tombstone) {
     // The btree's limits, checked now: the commit must not refuse a write
     // that was acknowledged.

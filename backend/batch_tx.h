@@ -150,6 +150,8 @@ class BatchTx {
   // OK, or why no write may proceed; drops this holder's writes once the
   // BatchTx has failed.
   absl::Status CheckWritable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // CheckWritable for a change: also ErrReadOnly on a read-only backend.
+  absl::Status CheckCanWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(commit_mu_);
   // Whether `bucket` exists after every write so far.
   absl::StatusOr<bool> BucketExists(std::string_view bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Write(std::string_view bucket, std::string_view key, std::string_view value,

@@ -32,6 +32,11 @@ struct BackendConfig {
   // Skip fsync at commit (tests, bulk loads): a crash may lose acknowledged
   // commits but never leaves a file that fails to open.
   bool no_sync = false;
+  // Open the file read-only under a shared lock (other read-only opens may
+  // run beside it, a writer may not): every write fails with
+  // ErrReadOnly(), no committer runs, nothing is ever written, and a
+  // missing file is NotFound rather than created.
+  bool read_only = false;
   // Open the commit before a damaged newest one (btree::Options::
   // allow_rollback); Backend::open_note() then says what was lost.
   bool allow_rollback = false;

@@ -20,6 +20,7 @@
 
 #include "backend/apply.h"
 #include "backend/backend.h"
+#include "backend/errors.h"
 
 namespace revkv::backend {
 
@@ -51,6 +52,7 @@ absl::StatusOr<size_t> Replay(btree::DB& db, const SegmentStack& log) {
 }  // namespace
 
 absl::Status Backend::Defrag(DefragStats* stats) {
+  if (config_.read_only) return ErrReadOnly(config_.path);
   base::MutexLock dl(defrag_mu_);
   DefragStats st;
   const Clock::time_point start = Clock::now();

@@ -32,6 +32,7 @@ absl::Status Store::ScheduleCompaction(int64_t rev) {
     if (rev <= compact_main_rev_) return ErrCompacted();
     if (rev > current_rev_) return ErrFutureRev();
   }
+  if (backend_->config().read_only) return backend::ErrReadOnly(backend_->config().path);
   backend::BatchTx* tx = &backend_->batch_tx();
   tx->Lock();
   absl::Status s = tx->UnsafePut(kMetaBucket, kScheduledCompactKey, RevisionKey({rev, 0}));

@@ -30,6 +30,17 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
   auto store = std::unique_ptr<Store>(new Store(b, options));
   int64_t scheduled = -1;
   if (absl::Status s = store->Restore(&scheduled); !s.ok()) return s;
+  if (b->config().read_only) {
+    // Nothing may be written: the compaction a crash interrupted is applied
+    // to the index only, so reads below it are refused as a resumed one
+    // would refuse them, and its records stay until a writer opens.
+    if (scheduled >= 0) {
+      store->index_.Compact(scheduled);
+      store->compact_main_rev_ = scheduled;
+    }
+    store->opened_ = true;
+    return store;
+  }
   {
     backend::BatchTx& tx = b->batch_tx();
     tx.Lock();
@@ -56,8 +67,11 @@ absl::Status Store::Restore(int64_t* scheduled) {
     backend::BatchTx* tx;
     ~Unlocker() { tx->Unlock(); }
   } unlock{tx};
-  if (absl::Status s = tx->UnsafeCreateBucket(kKeyBucket); !s.ok()) return s;
-  if (absl::Status s = tx->UnsafeCreateBucket(kMetaBucket); !s.ok()) return s;
+  if (!backend_->config().read_only) {
+    // (A read-only open reads absent buckets as empty ones.)
+    if (absl::Status s = tx->UnsafeCreateBucket(kKeyBucket); !s.ok()) return s;
+    if (absl::Status s = tx->UnsafeCreateBucket(kMetaBucket); !s.ok()) return s;
+  }
 
   absl::StatusOr<int64_t> finished = ReadMetaRevision(tx, kFinishedCompactKey);
   if (!finished.ok()) return finished.status();
@@ -137,6 +151,7 @@ absl::Status Store::BeginWrite(std::unique_lock<base::Mutex>* w, int64_t* rev, i
   base::AdaptiveMutexLock l(rev_mu_);
   if (closed_) return ErrClosed();
   if (!failed_.ok()) return failed_;
+  if (backend_->config().read_only) return backend::ErrReadOnly(backend_->config().path);
   *rev = current_rev_;
   *first = compact_main_rev_;
   return absl::OkStatus();
@@ -204,6 +219,7 @@ absl::Status Store::Close() {
   compact_cv_.NotifyAll();
   if (compactor_.joinable()) compactor_.join();
   base::MutexLock w(write_mu_);  // no write transaction is open
+  if (backend_->config().read_only) return absl::OkStatus();  // writes nothing
   absl::Status s;
   // A store whose open failed has a partial index: never checkpoint that.
   if (healthy && opened_ && options_.checkpoint_index) s = WriteCheckpoint();

@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "backend/backend.h"
+#include "backend/errors.h"
 #include "base/mutex.h"
 #include "mvcc/errors.h"
 #include "mvcc/index.h"

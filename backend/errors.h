@@ -1,0 +1,31 @@
+// The backend's own errors, recognised by code and payload (see
+// base/status_payload.h), never by message text.
+//
+// Thread-safety: pure functions.
+#ifndef REVKV_BACKEND_ERRORS_H_
+#define REVKV_BACKEND_ERRORS_H_
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "base/status_payload.h"
+
+namespace revkv::backend {
+
+inline constexpr char kErrorPayloadUrl[] = "revkv.backend.error";
+
+// A write to a backend opened read-only (BackendConfig::read_only).
+inline absl::Status ErrReadOnly(std::string_view path) {
+  return base::WithName(
+      absl::FailedPreconditionError(absl::StrFormat("backend: %s is open read-only", path)),
+      kErrorPayloadUrl, "read-only");
+}
+
+inline bool IsReadOnly(const absl::Status& s) {
+  return base::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "read-only");
+}
+
+}  // namespace revkv::backend
+
+#endif  // REVKV_BACKEND_ERRORS_H_
