@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "mvcc/revision.h"
 #include "snapshot/content.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/file_util.h"
 #include "snapshot/snapshot.h"
 
@@ -23,7 +23,7 @@ namespace {
 // revision, then records latest+bump as the compacted (and so current)
 // revision. Unlike etcdutl no placeholder record is written.
 absl::Status BumpAndMark(const std::string& dir, const RestoreOptions& options) {
-  absl::StatusOr<std::unique_ptr<DataDir>> d = DataDir::Open(dir);
+  absl::StatusOr<std::unique_ptr<DB>> d = DB::Open(dir, {});
   if (!d.ok()) return d.status();
   mvcc::Store* store = (*d)->store();
   const int64_t latest = store->Rev();
@@ -67,7 +67,7 @@ absl::Status Build(const std::string& path, const Content& c, const std::string&
     if (absl::Status s = BumpAndMark(tmp, options); !s.ok()) return s;
   } else {
     // Opening rebuilds the index: a store that opens is a store that works.
-    absl::StatusOr<std::unique_ptr<DataDir>> d = DataDir::Open(tmp);
+    absl::StatusOr<std::unique_ptr<DB>> d = DB::Open(tmp, {});
     if (!d.ok()) return d.status();
     if (absl::Status s = (*d)->Close(); !s.ok()) return s;
   }

@@ -7,7 +7,7 @@
 #include "cmd/revkv/encoding.h"
 #include "cmd/revkv/exit_status.h"
 #include "mvcc/store.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/file_util.h"
 #include "snapshot/snapshot.h"
 #include "version.h"
@@ -20,7 +20,7 @@ absl::Status General(const absl::Status& s) {
   return ExitError(kExitError, s.message());
 }
 
-absl::Status Emit(Invocation& inv, snapshot::DataDir* dir,
+absl::Status Emit(Invocation& inv, revkv::DB* dir,
                   const absl::StatusOr<std::string>& text) {
   absl::Status closed = dir != nullptr ? dir->Close() : absl::OkStatus();
   if (!closed.ok()) return General(closed);
@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<btree::DB>> OpenFile(const Invocation& inv) {
   if (inv.data_dir.empty()) {
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }
-  const std::string path = snapshot::DataFilePath(inv.data_dir);
+  const std::string path = revkv::DataFilePath(inv.data_dir);
   if (absl::StatusOr<uint64_t> size = snapshot::StatSize(path); !size.ok()) {
     return General(size.status());
   }
@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<btree::DB>> OpenFile(const Invocation& inv) {
 }  // namespace
 
 absl::Status HashKVCommand(Invocation& inv) {
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<mvcc::HashResult> h = (*dir)->store()->HashByRev(inv.hash_rev);
   if (!h.ok()) {
@@ -66,10 +66,9 @@ absl::Status HashKVCommand(Invocation& inv) {
 }
 
 absl::Status EndpointStatusCommand(Invocation& inv) {
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   backend::Backend* b = (*dir)->backend();
-  if (absl::Status s = b->ForceCommit(); !s.ok()) return General(s);
   EndpointStatus st;
   st.endpoint = inv.data_dir;
   st.revision = (*dir)->store()->Rev();
@@ -82,7 +81,7 @@ absl::Status EndpointStatusCommand(Invocation& inv) {
 }
 
 absl::Status DefragCommand(Invocation& inv) {
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   if (absl::Status s = (*dir)->backend()->Defrag(); !s.ok()) {
     (*dir)->Close().IgnoreError();
@@ -97,7 +96,7 @@ absl::Status SnapshotSaveCommand(Invocation& inv) {
   if (inv.args.size() != 1) {
     return ExitError(kExitBadArgs, "snapshot save expects one argument");
   }
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   if (absl::Status s = snapshot::Save((*dir)->store(), inv.args[0]); !s.ok()) {
     (*dir)->Close().IgnoreError();

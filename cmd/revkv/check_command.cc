@@ -8,7 +8,7 @@
 #include "cmd/revkv/exit_status.h"
 #include "mvcc/checkpoint.h"
 #include "mvcc/store.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/file_util.h"
 
 namespace revkv::cli {
@@ -110,7 +110,7 @@ absl::Status CheckCommand(Invocation& inv) {
   if (inv.data_dir.empty()) {
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }
-  const std::string path = snapshot::DataFilePath(inv.data_dir);
+  const std::string path = revkv::DataFilePath(inv.data_dir);
   if (absl::StatusOr<uint64_t> size = snapshot::StatSize(path); !size.ok()) {
     return ExitError(kExitError, size.status().message());
   }

@@ -8,17 +8,19 @@
 #ifndef REVKV_CMD_REVKV_COMMANDS_H_
 #define REVKV_CMD_REVKV_COMMANDS_H_
 
+#include <chrono>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "snapshot/data_dir.h"
 #include "cmd/revkv/flags.h"
 #include "cmd/revkv/op_parse.h"
 #include "cmd/revkv/printer.h"
+#include "revkv/db.h"
 
 namespace revkv::cli {
 
@@ -42,10 +44,19 @@ struct Invocation {
   bool allow_rollback = false;    // --allow-rollback
 };
 
+// What a command does to the store: reads open it read-only under a shared
+// lock (readers run side by side, and never create a store: "no revkv store
+// at DIR"); writes open it exclusively, creating it if need be.
+enum class Access { kRead, kWrite };
+
+// How long an open waits for another process's lock (etcdctl's
+// --command-timeout default).
+inline constexpr std::chrono::milliseconds kDefaultCommandTimeout{5000};
+
 // Opens the data directory of `inv`, with its --allow-rollback, and prints
-// what the open worked around (snapshot::DataDir::OpenNotes) on stderr, one
+// what the open worked around (revkv::DB::open_notes) on stderr, one
 // "Warning: " line each. Errors carry the CLI's exit code.
-absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDataDir(const Invocation& inv);
+absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv, Access access);
 
 absl::Status PutCommand(Invocation& inv);
 absl::Status GetCommand(Invocation& inv);

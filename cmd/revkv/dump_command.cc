@@ -9,7 +9,7 @@
 #include "mvcc/key_value.h"
 #include "mvcc/revision.h"
 #include "mvcc/store.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/file_util.h"
 
 namespace revkv::cli {
@@ -39,7 +39,7 @@ absl::Status DumpCommand(Invocation& inv) {
   if (inv.data_dir.empty()) {
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }
-  const std::string path = snapshot::DataFilePath(inv.data_dir);
+  const std::string path = revkv::DataFilePath(inv.data_dir);
   if (absl::StatusOr<uint64_t> size = snapshot::StatSize(path); !size.ok()) {
     return ExitError(kExitError, size.status().message());
   }

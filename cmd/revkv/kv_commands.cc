@@ -6,13 +6,13 @@
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/txn_request.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 
 namespace revkv::cli {
 namespace {
 
 // Prints `text` (or the error) after closing the directory durably.
-absl::Status Finish(Invocation& inv, snapshot::DataDir* dir,
+absl::Status Finish(Invocation& inv, revkv::DB* dir,
                     const absl::StatusOr<std::string>& text) {
   absl::Status closed = dir->Close();
   if (!closed.ok()) return ExitError(kExitError, closed.message());
@@ -28,7 +28,7 @@ absl::Status PutCommand(Invocation& inv) {
     return std::string(std::istreambuf_iterator<char>(*inv.in), std::istreambuf_iterator<char>());
   });
   if (!req.ok()) return req.status();
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<PutResponse> resp = Put((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -38,7 +38,7 @@ absl::Status PutCommand(Invocation& inv) {
 absl::Status GetCommand(Invocation& inv) {
   absl::StatusOr<RangeRequest> req = BuildGet(inv.args, inv.get);
   if (!req.ok()) return req.status();
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<RangeResponse> resp = Range((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -56,7 +56,7 @@ absl::Status GetCommand(Invocation& inv) {
 absl::Status DelCommand(Invocation& inv) {
   absl::StatusOr<DeleteRequest> req = BuildDel(inv.args, inv.del);
   if (!req.ok()) return req.status();
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<DeleteResponse> resp = Delete((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -67,7 +67,7 @@ absl::Status TxnCommand(Invocation& inv) {
   absl::StatusOr<TxnRequest> req =
       inv.interactive ? ReadTxnInteractive(*inv.in, *inv.out) : ReadTxn(*inv.in);
   if (!req.ok()) return req.status();
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<TxnResponse> resp = Txn((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
@@ -79,7 +79,7 @@ absl::Status CompactionCommand(Invocation& inv) {
   int64_t rev;
   std::string err;
   if (!ParseGoInt64(inv.args[0], &rev, &err)) return ExitError(kExitError, err);
-  auto dir = OpenDataDir(inv);
+  auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   mvcc::Store* store = (*dir)->store();
   absl::Status s = store->Compact(rev);

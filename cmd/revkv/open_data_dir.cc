@@ -4,14 +4,18 @@
 
 namespace revkv::cli {
 
-absl::StatusOr<std::unique_ptr<snapshot::DataDir>> OpenDataDir(const Invocation& inv) {
+absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
+                                                       Access access) {
   if (inv.data_dir.empty()) {
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }
-  absl::StatusOr<std::unique_ptr<snapshot::DataDir>> d =
-      snapshot::DataDir::Open(inv.data_dir, {.allow_rollback = inv.allow_rollback});
+  revkv::Options options;
+  options.read_only = access == Access::kRead;
+  options.allow_rollback = inv.allow_rollback;
+  options.lock_timeout = kDefaultCommandTimeout;
+  absl::StatusOr<std::unique_ptr<revkv::DB>> d = revkv::DB::Open(inv.data_dir, options);
   if (!d.ok()) return ExitError(kExitError, d.status().message());
-  for (const std::string& note : (*d)->OpenNotes()) *inv.err << "Warning: " << note << "\n";
+  for (const std::string& note : (*d)->open_notes()) *inv.err << "Warning: " << note << "\n";
   return d;
 }
 

@@ -72,7 +72,12 @@ TEST(CheckpointCli, AFlippedCheckpointByteIsAWarningOnOpenAndAProblemForCheck) {
   EXPECT_EQ(CountLines(get.err, "Warning: mvcc: index checkpoint rejected: "), 1) << get.err;
   EXPECT_EQ(CountLines(get.err, ""), 1) << get.err;  // one line, nothing else
 
-  // That open's close wrote a good checkpoint again.
+  // A read opens read-only and writes nothing: the checkpoint stays bad
+  // until a write's close writes a good one.
+  EXPECT_EQ(CountLines(Revkv(dir, {"check"}).out, "mvcc: index checkpoint rejected: "), 1);
+  ProcessResult put = Revkv(dir, {"put", "k0", "again"});
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_EQ(CountLines(put.err, "Warning: mvcc: index checkpoint rejected: "), 1) << put.err;
   EXPECT_EQ(Revkv(dir, {"check"}).out, "OK\n");
   EXPECT_EQ(Revkv(dir, {"get", "k", "--prefix"}).err, "");
 }

@@ -1,5 +1,5 @@
 // Corruption fuzz at the store level (issue #19): a data directory built
-// through snapshot::DataDir, as the CLI opens one, with puts, overwrites,
+// through revkv::DB, as the CLI opens one, with puts, overwrites,
 // deletes, large values and a compaction, has its btree file damaged at
 // random (tests/btree/corruption_fuzz.h). Then a user's operations run on
 // it: open, ranges at the current and an old revision, point ranges of every
@@ -26,7 +26,7 @@
 #include "btree/db.h"
 #include "gtest/gtest.h"
 #include "mvcc/store.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/snapshot.h"
 #include "tests/btree/corruption_fuzz.h"
 #include "tests/btree/test_util.h"
@@ -35,12 +35,12 @@ namespace revkv::mvcc {
 namespace {
 
 namespace testutil = btree::testutil;
-using snapshot::DataDir;
+using revkv::DB;
 using testutil::Answers;
 using testutil::Damage;
 using testutil::TrialResult;
 
-constexpr uint32_t kPageSize = btree::kDefaultPageSize;  // DataDir's
+constexpr uint32_t kPageSize = btree::kDefaultPageSize;  // DB's
 constexpr int kDefaultTrials = 150;
 const std::string kAll(1, '\0');  // as key and end: every key
 
@@ -103,12 +103,12 @@ void Reads(Store& store, const Shape& shape, const std::string& op, Answers* out
 
 // Every operation on the data directory `dir`; `work` holds what they make.
 void RunOps(const std::string& dir, const std::string& work, const Shape& shape, Answers* out) {
-  absl::StatusOr<std::unique_ptr<DataDir>> opened = DataDir::Open(dir);
+  absl::StatusOr<std::unique_ptr<DB>> opened = DB::Open(dir, {});
   if (!opened.ok()) {
     out->Record("open", opened.status());
     return;
   }
-  DataDir& d = **opened;
+  DB& d = **opened;
   Store& store = *d.store();
   out->note = OpenNote(*d.backend());
   out->Record("open", absl::StrCat("rev ", store.Rev(), " compact ", store.CompactRev()));
@@ -125,7 +125,7 @@ void RunOps(const std::string& dir, const std::string& work, const Shape& shape,
     out->Record("save.status", Answer(snapshot::GetStatus(snap), &FormatStatus));
     const std::string restored = work + "/restored";
     if (out->Record("save.restore", Done(snapshot::Restore(snap, restored)))) {
-      absl::StatusOr<std::unique_ptr<DataDir>> r = DataDir::Open(restored);
+      absl::StatusOr<std::unique_ptr<DB>> r = DB::Open(restored, {});
       if (out->Record("save.restore.open", r.ok() ? Done(absl::OkStatus()) : r.status())) {
         Reads(*(*r)->store(), shape, "save.restore.", out);
         out->Record("save.restore.close", Done((*r)->Close()));
@@ -183,7 +183,7 @@ void Build(uint64_t seed, const std::string& dir, Built* out) {
   const std::string data = dir + "/built";
   std::set<std::string> keys;
   {
-    ASSERT_OK_AND_ASSIGN(auto d, DataDir::Open(data));
+    ASSERT_OK_AND_ASSIGN(auto d, DB::Open(data, {}));
     RandomWrites(*d->store(), rng, 250, &keys);
     if (::testing::Test::HasFatalFailure()) return;
     const int64_t compact = d->store()->Rev() - 100;
@@ -194,14 +194,14 @@ void Build(uint64_t seed, const std::string& dir, Built* out) {
     out->shape.old_rev = compact + 40 + int64_t(rng() % 60);
     ASSERT_OK(d->Close());
   }
-  out->prev = testutil::ReadFileBytes(snapshot::DataFilePath(data));
+  out->prev = testutil::ReadFileBytes(revkv::DataFilePath(data));
   {
-    ASSERT_OK_AND_ASSIGN(auto d, DataDir::Open(data));
+    ASSERT_OK_AND_ASSIGN(auto d, DB::Open(data, {}));
     RandomWrites(*d->store(), rng, 1 + int(rng() % 8), &keys);
     if (::testing::Test::HasFatalFailure()) return;
     ASSERT_OK(d->Close());
   }
-  out->cur = testutil::ReadFileBytes(snapshot::DataFilePath(data));
+  out->cur = testutil::ReadFileBytes(revkv::DataFilePath(data));
   // The previous state must be the newest commit's predecessor, so that a
   // btree rollback lands exactly on it.
   ASSERT_OK_AND_ASSIGN(btree::txid_t prev_txid, FileTxid(out->prev, dir + "/txid"));
@@ -214,7 +214,7 @@ void Build(uint64_t seed, const std::string& dir, Built* out) {
     const std::string work = dir + "/reference";
     std::filesystem::remove_all(work);
     std::filesystem::create_directories(work + "/data/member/snap");
-    testutil::WriteFileBytes(snapshot::DataFilePath(work + "/data"), *bytes);
+    testutil::WriteFileBytes(revkv::DataFilePath(work + "/data"), *bytes);
     Answers answers;
     RunOps(work + "/data", work, out->shape, &answers);
     ASSERT_EQ(answers.note, "");
@@ -240,7 +240,7 @@ TEST(StoreCorruptionFuzzTest, DamageGivesDataLossOrRightAnswersNeverWrongOnes) {
         plan, seed, seed_dir, built.cur, kPageSize, built.ref_cur, built.ref_prev,
         [](const std::string& work, const std::string& bytes) {
           std::filesystem::create_directories(work + "/data/member/snap");
-          testutil::WriteFileBytes(snapshot::DataFilePath(work + "/data"), bytes);
+          testutil::WriteFileBytes(revkv::DataFilePath(work + "/data"), bytes);
         },
         [&](const std::string& work, Answers* answers) {
           RunOps(work + "/data", work, built.shape, answers);

@@ -14,7 +14,7 @@
 #include "mvcc/crc32c.h"
 #include "mvcc/errors.h"
 #include "mvcc/store.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/snapshot.h"
 
 namespace revkv::snapshot {
@@ -36,7 +36,7 @@ class BumpRevisionTest : public ::testing::Test {
   void SetUp() override {
     root_ = TempDir();
     file_ = root_ + "/snap.db";
-    auto d = DataDir::Open(root_ + "/data");
+    auto d = DB::Open(root_ + "/data", {});
     ASSERT_TRUE(d.ok()) << d.status();
     mvcc::Store* s = (*d)->store();
     ASSERT_TRUE(s->Put("a", "1").ok());
@@ -83,7 +83,7 @@ TEST_F(BumpRevisionTest, BumpPastTheLargestRevisionIsRefusedAndWritesNothing) {
 TEST_F(BumpRevisionTest, BumpToExactlyTheLargestRevisionIsAppliedAndRefusesWrites) {
   const std::string target = root_ + "/full";
   ASSERT_TRUE(RestoreWithBump(kMax - latest_, target).ok());
-  auto d = DataDir::Open(target);
+  auto d = DB::Open(target, {});
   ASSERT_TRUE(d.ok()) << d.status();
   mvcc::Store* s = (*d)->store();
   EXPECT_EQ(s->Rev(), kMax);
@@ -95,7 +95,7 @@ TEST_F(BumpRevisionTest, BumpToExactlyTheLargestRevisionIsAppliedAndRefusesWrite
 TEST_F(BumpRevisionTest, BumpToJustBelowTheLargestTakesOnePutThenRefuses) {
   const std::string target = root_ + "/edge";
   ASSERT_TRUE(RestoreWithBump(kMax - 1 - latest_, target).ok());
-  auto d = DataDir::Open(target);
+  auto d = DB::Open(target, {});
   ASSERT_TRUE(d.ok()) << d.status();
   mvcc::Store* s = (*d)->store();
   ASSERT_EQ(s->Rev(), kMax - 1);
@@ -154,7 +154,7 @@ TEST_F(BumpRevisionTest, BumpToJustBelowTheLargestTakesOnePutThenRefuses) {
 
   // Reopened, the store is where it was and still refuses.
   ASSERT_TRUE((*d)->Close().ok());
-  d = DataDir::Open(target);
+  d = DB::Open(target, {});
   ASSERT_TRUE(d.ok()) << d.status();
   s = (*d)->store();
   EXPECT_EQ(s->Rev(), kMax);

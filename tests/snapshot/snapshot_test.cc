@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 
 namespace revkv::snapshot {
 namespace {
@@ -30,8 +30,8 @@ std::string TempDir(const std::string& name) {
   return tmpl;
 }
 
-std::unique_ptr<DataDir> Open(const std::string& dir) {
-  auto d = DataDir::Open(dir);
+std::unique_ptr<DB> Open(const std::string& dir) {
+  auto d = DB::Open(dir, {});
   EXPECT_TRUE(d.ok()) << d.status();
   return d.ok() ? std::move(*d) : nullptr;
 }
@@ -66,7 +66,7 @@ class SnapshotTest : public ::testing::Test {
     Fill(d_->store(), 50);
   }
   std::string root_, dir_, file_;
-  std::unique_ptr<DataDir> d_;
+  std::unique_ptr<DB> d_;
 };
 
 TEST_F(SnapshotTest, RoundTripKeepsRevisionsAndHash) {

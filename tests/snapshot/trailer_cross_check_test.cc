@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "mvcc/revision.h"
 #include "mvcc/store.h"
-#include "snapshot/data_dir.h"
+#include "revkv/db.h"
 #include "snapshot/snapshot.h"
 #include "snapshot/trailer.h"
 
@@ -62,7 +62,7 @@ class CrossCheckTest : public ::testing::Test {
   void SetUp() override {
     root_ = TempDir();
     file_ = root_ + "/snap.db";
-    auto d = DataDir::Open(root_ + "/data");
+    auto d = DB::Open(root_ + "/data", {});
     ASSERT_TRUE(d.ok()) << d.status();
     d_ = std::move(*d);
   }
@@ -105,14 +105,14 @@ class CrossCheckTest : public ::testing::Test {
     EXPECT_EQ(st->trailer.revision, want_rev);
     EXPECT_EQ(st->trailer.compact_revision, want_compact);
     ASSERT_TRUE(RestoreAndCheckLeftovers().ok());
-    auto r = DataDir::Open(last_target_);
+    auto r = DB::Open(last_target_, {});
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ((*r)->store()->Rev(), want_rev);
     EXPECT_EQ((*r)->store()->CompactRev(), want_compact);
   }
 
   std::string root_, file_, last_target_;
-  std::unique_ptr<DataDir> d_;
+  std::unique_ptr<DB> d_;
   int restores_ = 0;
 };
 
@@ -211,7 +211,7 @@ TEST_F(CrossCheckTest, ASnapshotOfABumpedStoreRoundTrips) {
   ASSERT_TRUE(RestoreAndCheckLeftovers(o).ok());
   // The bumped store holds no record at its revision: only the meta bucket
   // says where it is.
-  auto bumped = DataDir::Open(last_target_);
+  auto bumped = DB::Open(last_target_, {});
   ASSERT_TRUE(bumped.ok()) << bumped.status();
   ASSERT_EQ((*bumped)->store()->Rev(), rev + 1000);
   file_ = root_ + "/bumped.db";
