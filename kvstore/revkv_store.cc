@@ -1,15 +1,10 @@
 // RevkvStore: libkv's operations as mvcc transactions.
 #include "kvstore/revkv_store.h"
 
-#include <chrono>
-#include <filesystem>
 #include <mutex>
-#include <system_error>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "btree/env.h"
 
 namespace revkv::kvstore {
 namespace {
@@ -48,36 +43,19 @@ absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Wrap(mvcc::Store* store,
 absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Open(const std::string& path,
                                                              const Config& config) {
   if (absl::Status s = CheckBucket(config.bucket); !s.ok()) return s;
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return absl::InternalError(
-          absl::StrCat("kvstore: mkdir ", parent.string(), ": ", ec.message()));
-    }
-  }
-  backend::BackendConfig bc = backend::DefaultBackendConfig();
-  bc.path = path;
-  const auto deadline = std::chrono::steady_clock::now() + config.connection_timeout;
-  absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(bc);
-  while (!b.ok() && btree::IsLocked(b.status()) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    b = backend::Backend::Open(bc);
-  }
-  if (!b.ok()) return b.status();
-  absl::StatusOr<std::unique_ptr<mvcc::Store>> s = mvcc::Store::Open(b->get());
-  if (!s.ok()) return s.status();
-  auto store = std::unique_ptr<RevkvStore>(new RevkvStore(s->get(), config.bucket));
-  store->owned_backend_ = std::move(*b);
-  store->owned_store_ = std::move(*s);
+  Options options;
+  options.lock_timeout = config.connection_timeout;
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::OpenFile(path, options);
+  if (!db.ok()) return db.status();
+  auto store = std::unique_ptr<RevkvStore>(new RevkvStore((*db)->store(), config.bucket));
+  store->owned_db_ = std::move(*db);
   return store;
 }
 
 std::string RevkvStore::StoreKey(std::string_view key) const { return prefix_ + std::string(key); }
 
 absl::Status RevkvStore::Sync() {
-  return owned_backend_ != nullptr ? owned_backend_->ForceCommit() : absl::OkStatus();
+  return owned_db_ != nullptr ? owned_db_->Sync() : absl::OkStatus();
 }
 
 absl::Status RevkvStore::Put(std::string_view key, std::string_view value) {
@@ -177,9 +155,7 @@ void RevkvStore::Close() {
   if (!gate_.Close()) return;
   // libkv's Close returns nothing; the backend's Close commits what is
   // pending, and every write already committed in Sync.
-  owned_store_.reset();
-  if (owned_backend_ != nullptr) owned_backend_->Close().IgnoreError();
-  owned_backend_.reset();
+  if (owned_db_ != nullptr) owned_db_->Close().IgnoreError();
 }
 
 }  // namespace revkv::kvstore

@@ -20,11 +20,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "backend/backend.h"
 #include "kvstore/close_gate.h"
 #include "kvstore/prefix.h"
 #include "kvstore/store.h"
 #include "mvcc/store.h"
+#include "revkv/db.h"
 
 namespace revkv::kvstore {
 
@@ -60,8 +60,7 @@ class RevkvStore final : public Store {
   // After a successful write: commits when this store owns the file.
   absl::Status Sync();
 
-  std::unique_ptr<backend::Backend> owned_backend_;
-  std::unique_ptr<mvcc::Store> owned_store_;
+  std::unique_ptr<DB> owned_db_;  // null for Wrap
   mvcc::Store* store_;
   const std::string prefix_;  // bucket + "/"
 

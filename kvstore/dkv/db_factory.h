@@ -13,8 +13,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "backend/config.h"
 #include "mvcc/store.h"
+#include "revkv/db.h"
 
 namespace revkv::kvstore::dkv {
 
@@ -28,9 +28,9 @@ using DBFactory = std::function<absl::StatusOr<DB>()>;
 // A factory for an existing store (not owned; must outlive the local store).
 DBFactory ExistingStore(mvcc::Store* store);
 
-// A factory that opens (or creates) the database file config.path with its
-// own backend and mvcc store, owned by the local store.
-DBFactory OpenDB(backend::BackendConfig config);
+// A factory that opens (or creates) the database file `path` through
+// revkv::DB::OpenFile, owned by the local store.
+DBFactory OpenDB(std::string path, ::revkv::Options options = {});
 
 }  // namespace revkv::kvstore::dkv
 

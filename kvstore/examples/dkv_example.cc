@@ -20,12 +20,11 @@ static void Show(dkv::LocalStore& kv, const char* key) {
 }
 
 int main(int argc, char** argv) {
-  revkv::backend::BackendConfig config = revkv::backend::DefaultBackendConfig();
-  config.path = argc > 1 ? argv[1] : "/tmp/dkv-example.db";
+  const std::string path = argc > 1 ? argv[1] : "/tmp/dkv-example.db";
   dkv::FakeClock clock;
   dkv::LocalStoreOptions options;
   options.clock = &clock;
-  auto store = dkv::LocalStore::Open(dkv::OpenDB(config), options);
+  auto store = dkv::LocalStore::Open(dkv::OpenDB(path), options);
   if (!store.ok()) {
     std::printf("%s\n", dkv::ErrorFromStatus(store.status()).ToString().c_str());
     return 1;

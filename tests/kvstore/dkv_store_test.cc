@@ -368,18 +368,18 @@ TEST(DkvEntryTest, EncodesHeaderThenValue) {
 
 TEST(DkvFactoryTest, OpenDBOwnsItsDatabaseAndPersists) {
   TempDir dir;
-  backend::BackendConfig c = backend::DefaultBackendConfig();
-  c.path = dir.path() + "/dkv.db";
+  const std::string path = dir.path() + "/dkv.db";
+  revkv::Options c;
   c.no_sync = true;
   FakeClock clock;
   LocalStoreOptions o;
   o.clock = &clock;
   {
-    auto s = NewLocalStore(OpenDB(c), o);
+    auto s = NewLocalStore(OpenDB(path, c), o);
     ASSERT_TRUE(s.ok()) << s.status();
     REVKV_ASSERT_OK((*s)->SetE("k", "v", seconds(1), Millis(0)));
   }
-  auto s = NewLocalStore(OpenDB(c), o);
+  auto s = NewLocalStore(OpenDB(path, c), o);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ((*s)->Get("k")->value, "v");
   clock.Advance(seconds(1));
