@@ -92,8 +92,6 @@ class Backend {
   // states its cost). FailedPrecondition once closed.
   absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> NewConcurrentReadTx()
       ABSL_LOCKS_EXCLUDED(view_mu_);
-  // A per-thread ReadTx handle for short reads; must not outlive *this.
-  ReadTx NewReadTx() { return ReadTx(this); }
 
   // Commits pending writes, then returns a snapshot of the whole database as
   // of that moment. Streaming it never blocks commits or writes; it pins the

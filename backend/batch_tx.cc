@@ -154,12 +154,6 @@ absl::Status BatchTx::UnsafePut(std::string_view bucket, std::string_view key,
   return Write(bucket, key, value, /*tombstone=*/false);
 }
 
-absl::Status BatchTx::UnsafeSeqPut(std::string_view bucket, std::string_view key,
-                                   std::string_view value) {
-  mu_.AssumeHeld();
-  return Write(bucket, key, value, /*tombstone=*/false);
-}
-
 absl::Status BatchTx::UnsafeDelete(std::string_view bucket, std::string_view key) {
   mu_.AssumeHeld();
   return Write(bucket, key, "", /*tombstone=*/true);

@@ -83,16 +83,12 @@ class BatchTx {
 
   // The writes. Each fails without effect when the backend is closed
   // (FailedPrecondition) or failed (the commit error), or the key, value or
-  // bucket name is one the btree refuses (InvalidArgument); Put/SeqPut/Delete
+  // bucket name is one the btree refuses (InvalidArgument); Put/Delete
   // fail with NotFound when the bucket does not exist.
   absl::Status UnsafeCreateBucket(std::string_view bucket);  // OK if it exists
   absl::Status UnsafeDeleteBucket(std::string_view bucket);  // NotFound if absent
   absl::Status UnsafePut(std::string_view bucket, std::string_view key,
                          std::string_view value);
-  // UnsafePut for keys written in increasing order (the commit packs the
-  // pages of such appends full).
-  absl::Status UnsafeSeqPut(std::string_view bucket, std::string_view key,
-                            std::string_view value);
   // OK if the key is absent.
   absl::Status UnsafeDelete(std::string_view bucket, std::string_view key);
 

@@ -49,36 +49,4 @@ absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForE
   return MergedForEach(*segments_, *tree, bucket, fn);
 }
 
-absl::Status ReadTx::RLock() {
-  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> tx = backend_->NewConcurrentReadTx();
-  if (!tx.ok()) return tx.status();
-  view_ = *std::move(tx);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<ConcurrentReadTx*> ReadTx::View() {
-  if (view_ != nullptr) return view_.get();
-  absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> tx = backend_->NewConcurrentReadTx();
-  if (!tx.ok()) return tx.status();
-  oneshot_ = *std::move(tx);
-  return oneshot_.get();
-}
-
-absl::StatusOr<KeyValues> ReadTx::UnsafeRange(std::string_view bucket, std::string_view key,
-                                              std::string_view end, size_t limit) {
-  absl::StatusOr<ConcurrentReadTx*> v = View();
-  if (!v.ok()) return v.status();
-  absl::StatusOr<KeyValues> out = (*v)->UnsafeRange(bucket, key, end, limit);
-  oneshot_.reset();
-  return out;
-}
-
-absl::Status ReadTx::UnsafeForEach(std::string_view bucket, const ForEachFn& fn) {
-  absl::StatusOr<ConcurrentReadTx*> v = View();
-  if (!v.ok()) return v.status();
-  absl::Status s = (*v)->UnsafeForEach(bucket, fn);
-  oneshot_.reset();
-  return s;
-}
-
 }  // namespace revkv::backend

@@ -1,4 +1,4 @@
-// ConcurrentReadTx and ReadTx: read transactions of a Backend.
+// ConcurrentReadTx: a read transaction of a Backend.
 //
 // A ConcurrentReadTx is a consistent view of the backend as of the moment it
 // was taken: every write whose BatchTx was unlocked before that moment,
@@ -15,19 +15,14 @@
 // begins it). Each range then costs O(s) per key returned for s buffered
 // segments (MergedScan).
 //
-// A ReadTx is etcd's ReadTx for short reads: RLock takes a fresh view (as a
-// ConcurrentReadTx), the Unsafe* calls read it, RUnlock drops it. Called
-// without RLock, each Unsafe* call reads a fresh view of its own.
-//
-// Both may outlive the Backend (and a Close or Defrag): they keep the btree
+// It may outlive the Backend (and a Close or Defrag): they keep the btree
 // file they read open until they end.
 //
 // Thread-safety: ConcurrentReadTx is thread-safe without a lock of its own:
 // its members never change, its segments are immutable, and the btree read
 // transaction it shares with the other views of its commit is read by all of
 // them at once (SharedReadTx locks its bucket lookups). Tested by
-// tests/backend/concurrency_test under TSan. A ReadTx is a per-thread
-// handle: not thread-safe.
+// tests/backend/concurrency_test under TSan.
 #ifndef REVKV_BACKEND_READ_TX_H_
 #define REVKV_BACKEND_READ_TX_H_
 
@@ -85,27 +80,6 @@ class ConcurrentReadTx {
   const std::shared_ptr<SharedReadTx> tx_;  // keeps the file open
   const std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments_;
   std::shared_ptr<std::atomic<int64_t>> open_count_;
-};
-
-class ReadTx {
- public:
-  explicit ReadTx(Backend* backend) : backend_(backend) {}
-
-  // Takes a fresh view until RUnlock. Fails when the backend is closed.
-  absl::Status RLock();
-  void RUnlock() { view_.reset(); }
-
-  // As ConcurrentReadTx's, on the RLock view or else on a fresh one.
-  absl::StatusOr<KeyValues> UnsafeRange(std::string_view bucket, std::string_view key,
-                                        std::string_view end, size_t limit);
-  absl::Status UnsafeForEach(std::string_view bucket, const ForEachFn& fn);
-
- private:
-  absl::StatusOr<ConcurrentReadTx*> View();
-
-  Backend* backend_;
-  std::unique_ptr<ConcurrentReadTx> view_;
-  std::unique_ptr<ConcurrentReadTx> oneshot_;
 };
 
 }  // namespace revkv::backend

@@ -103,18 +103,6 @@ void Index::FinishPut(std::string_view key, Revision rev, const PendingPut& pend
   cache_.Store(pending.hash, rev);
 }
 
-void Index::Restore(std::string_view key, Revision created, Revision modified,
-                    int64_t version) {
-  base::WriterLock l(mu_);
-  ClearCache();  // restores happen at open, before any read: nothing to keep
-  epoch_++;
-  auto it = tree_.lower_bound(key);
-  if (it == tree_.end() || std::string_view(it->first) != key) {
-    it = tree_.emplace_hint(it, CompactKey(key), KeyIndex());
-  }
-  it->second.Restore(created, modified, version);
-}
-
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
   base::WriterLock l(mu_);

@@ -76,8 +76,6 @@ class Index {
   // at_rev (end empty: no upper bound) until fn returns false.
   void Range(std::string_view key, std::string_view end, int64_t at_rev,
              const std::function<bool(std::string_view, const KeyAt&)>& fn) const;
-  void Put(std::string_view key, Revision rev);
-
   // A put in two steps, for a store that writes the put's record between
   // them: BeginPut says what the key was before the put (its create
   // revision and version come from that), FinishPut adds rev. No lock is
@@ -99,14 +97,7 @@ class Index {
   PendingPut BeginPut(std::string_view key, Revision rev) const;
   void FinishPut(std::string_view key, Revision rev, const PendingPut& pending);
 
-  void Restore(std::string_view key, Revision created, Revision modified, int64_t version);
   absl::Status Tombstone(std::string_view key, Revision rev);
-  // Replays one record of the key bucket at open, as etcd's restore does: a
-  // known key gets a put or tombstone; an unknown key starts from the
-  // record's created revision and version; a tombstone of an unknown key
-  // (its puts were compacted away) is skipped.
-  void RestoreRecord(std::string_view key, Revision rev, bool tombstone,
-                     int64_t create_revision, int64_t version);
 
   // One record of the key bucket, for RestoreRecords.
   struct Record {
@@ -118,7 +109,11 @@ class Index {
     // Set by RestoreRecords: the key's first 16 bytes, big-endian.
     uint64_t prefix_hi = 0, prefix_lo = 0;
   };
-  // Same as calling RestoreRecord for each of `records` in order, given that
+  // Replays the records of the key bucket at open, as etcd's restore does:
+  // a known key gets a put or tombstone; an unknown key starts from the
+  // record's created revision and version; a tombstone of an unknown key
+  // (its puts were compacted away) is skipped. The same as replaying each
+  // of `records` in order (tests/mvcc/index_peer.h does that), given that
   // they come in increasing revision order (as the key bucket holds them),
   // but several times faster: the records are sorted by key (reordering
   // `records`) and the tree is walked once, in key order.
@@ -148,6 +143,15 @@ class Index {
   size_t MemoryBytes() const;
 
  private:
+  // Tests reach the one-step entry points below through it.
+  friend class IndexPeer;
+  // BeginPut then FinishPut.
+  void Put(std::string_view key, Revision rev);
+  // RestoreRecords of one record, one tree search each: the plain replay
+  // RestoreRecords must equal.
+  void RestoreRecord(std::string_view key, Revision rev, bool tombstone,
+                     int64_t create_revision, int64_t version);
+
   // RestoreRecord at `it`, the lower bound of key; returns key's position
   // (or `it` if the record was skipped). Requires mu_ held exclusively.
   // Bumps epoch_.

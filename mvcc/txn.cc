@@ -240,7 +240,7 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
   record.clear();
   EncodeKeyValue(kv, &record);
   if (absl::Status s =
-          tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, false, key_buf), record);
+          tx_->UnsafePut(kKeyBucket, EncodeRevisionKey(idx, false, key_buf), record);
       !s.ok()) {
     // A refused key or value changed nothing; any other error may have.
     if (!absl::IsInvalidArgument(s)) store_->Fail(s);
@@ -262,7 +262,7 @@ absl::Status TxnWrite::Delete(std::string_view key) {
   record.clear();
   EncodeKeyValue(kv, &record);
   absl::Status s =
-      tx_->UnsafeSeqPut(kKeyBucket, EncodeRevisionKey(idx, true, key_buf), record);
+      tx_->UnsafePut(kKeyBucket, EncodeRevisionKey(idx, true, key_buf), record);
   if (!s.ok()) {
     if (!absl::IsInvalidArgument(s)) store_->Fail(s);
     return s;

@@ -53,10 +53,18 @@ struct LoadedIndex {
     l = std::make_unique<LoadedIndex>();
     std::mt19937_64 rng(41);
     for (int round = 0; round < kPutsPerKey - 1; ++round) {
-      for (uint64_t i = 0; i < n; ++i) l->index.Put(Key(rng() % n), Revision{++l->rev, 0});
+      for (uint64_t i = 0; i < n; ++i) {
+        const std::string k = Key(rng() % n);
+        const Revision r{++l->rev, 0};
+        l->index.FinishPut(k, r, l->index.BeginPut(k, r));
+      }
     }
     // Every key exists.
-    for (uint64_t i = 0; i < n; ++i) l->index.Put(Key(i), Revision{++l->rev, 0});
+    for (uint64_t i = 0; i < n; ++i) {
+      const std::string k = Key(i);
+      const Revision r{++l->rev, 0};
+      l->index.FinishPut(k, r, l->index.BeginPut(k, r));
+    }
     return *l;
   }
 };

@@ -187,7 +187,7 @@ TEST(BatchTxTest, CommittedWritesSurviveReopen) {
   ASSERT_OK(Write(*b, [](BatchTx& tx) {
     if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
     for (int i = 0; i < 50; ++i) {
-      if (absl::Status s = tx.UnsafeSeqPut("b", "k" + std::to_string(100 + i), "v"); !s.ok()) {
+      if (absl::Status s = tx.UnsafePut("b", "k" + std::to_string(100 + i), "v"); !s.ok()) {
         return s;
       }
     }

@@ -229,7 +229,7 @@ TEST(ConcurrencyTest, ViewsStayFixedWhileAppendsGrowTheNewestSegment) {
     });
   }
   for (int i = 0; i < kKeys; ++i) {
-    ASSERT_OK(Write(*b, [&](BatchTx& tx) { return tx.UnsafeSeqPut("b", key(i), "v"); }));
+    ASSERT_OK(Write(*b, [&](BatchTx& tx) { return tx.UnsafePut("b", key(i), "v"); }));
     written = i + 1;
     if (i % 1000 == 999) ASSERT_OK(b->ForceCommit());
   }

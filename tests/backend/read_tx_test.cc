@@ -43,26 +43,6 @@ TEST_F(ReadTxTest, ConcurrentReadTxSeesUnlockedWritesBeforeCommit) {
   EXPECT_EQ(ReadAll(*rtx, "b"), (KV{{"k", "v"}}));
 }
 
-TEST_F(ReadTxTest, ReadTxSeesUnlockedWritesBeforeCommit) {
-  ASSERT_OK(Put("k", "v"));
-  ReadTx r = b_->NewReadTx();
-  ASSERT_OK_AND_ASSIGN(KeyValues got, r.UnsafeRange("b", "k", "", 0));
-  EXPECT_EQ(ToMap(got), (KV{{"k", "v"}}));
-  ASSERT_OK(Put("k", "v2"));
-  ASSERT_OK_AND_ASSIGN(got, r.UnsafeRange("b", "k", "", 0));
-  EXPECT_EQ(ToMap(got), (KV{{"k", "v2"}})) << "without RLock each read is fresh";
-}
-
-TEST_F(ReadTxTest, ReadTxKeepsOneViewBetweenRLockAndRUnlock) {
-  ASSERT_OK(Put("k", "v1"));
-  ReadTx r = b_->NewReadTx();
-  ASSERT_OK(r.RLock());
-  ASSERT_OK(Put("k", "v2"));
-  EXPECT_EQ(ReadAll(r, "b"), (KV{{"k", "v1"}}));
-  r.RUnlock();
-  EXPECT_EQ(ReadAll(r, "b"), (KV{{"k", "v2"}}));
-}
-
 TEST_F(ReadTxTest, WritesInsideAnUnreleasedLockAreNotVisible) {
   BatchTx& tx = b_->batch_tx();
   tx.Lock();

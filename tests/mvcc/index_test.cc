@@ -1,5 +1,6 @@
 // Index: ordered ranges at a revision, tombstones, compaction, concurrency.
 #include "mvcc/index.h"
+#include "tests/mvcc/index_peer.h"
 
 #include <algorithm>
 #include <atomic>
@@ -31,9 +32,9 @@ std::vector<std::string> Keys(const Index& idx, std::string_view from, std::stri
 
 TEST(Index, RangeReturnsKeysLiveAtTheRevisionInOrder) {
   Index idx;
-  idx.Put("b", {2, 0});
-  idx.Put("a", {3, 0});
-  idx.Put("c", {4, 0});
+  IndexPeer::Put(idx, "b", {2, 0});
+  IndexPeer::Put(idx, "a", {3, 0});
+  IndexPeer::Put(idx, "c", {4, 0});
   ASSERT_TRUE(idx.Tombstone("b", {5, 0}).ok());
   EXPECT_EQ(Keys(idx, "a", "", 4), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(Keys(idx, "a", "", 5), (std::vector<std::string>{"a", "c"}));
@@ -48,9 +49,9 @@ TEST(Index, TombstoneOfAnUnknownKeyIsNotFound) {
 
 TEST(Index, CompactRemovesKeysDeletedBeforeTheRevision) {
   Index idx;
-  idx.Put("a", {2, 0});
+  IndexPeer::Put(idx, "a", {2, 0});
   ASSERT_TRUE(idx.Tombstone("a", {3, 0}).ok());
-  idx.Put("b", {4, 0});
+  IndexPeer::Put(idx, "b", {4, 0});
   RevisionSet keep = idx.Compact(4);
   EXPECT_EQ(idx.size(), 1u);
   EXPECT_EQ(keep, (RevisionSet{{4, 0}}));
@@ -58,7 +59,7 @@ TEST(Index, CompactRemovesKeysDeletedBeforeTheRevision) {
 
 TEST(Index, ReadersRunWhileAWriterPutsAndCompacts) {
   Index idx;
-  for (int i = 0; i < 1000; ++i) idx.Put("k" + std::to_string(i), {i + 2, 0});
+  for (int i = 0; i < 1000; ++i) IndexPeer::Put(idx, "k" + std::to_string(i), {i + 2, 0});
   std::atomic<bool> stop{false};
   std::atomic<int64_t> bad{0};
   std::vector<std::thread> readers;
@@ -72,7 +73,7 @@ TEST(Index, ReadersRunWhileAWriterPutsAndCompacts) {
       }
     });
   }
-  for (int i = 0; i < 2000; ++i) idx.Put("k" + std::to_string(i % 1000), {2000 + i, 0});
+  for (int i = 0; i < 2000; ++i) IndexPeer::Put(idx, "k" + std::to_string(i % 1000), {2000 + i, 0});
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
@@ -117,7 +118,7 @@ TEST(Index, BeginPutSaysWhatTheKeyWasAndAddsNothing) {
 TEST(Index, FinishPutAfterACompactionErasedKeysPutsTheRightKey) {
   Index index;
   int64_t rev = 2;
-  for (int i = 0; i < 5000; ++i) index.Put("key" + std::to_string(i), {rev++, 0});
+  for (int i = 0; i < 5000; ++i) IndexPeer::Put(index, "key" + std::to_string(i), {rev++, 0});
   for (int i = 0; i < 5000; i += 2) {
     ASSERT_TRUE(index.Tombstone("key" + std::to_string(i), {rev++, 0}).ok());
   }
@@ -160,7 +161,7 @@ TEST(Index, RestoreRecordsEqualsReplayingEachRecord) {
   }
   Index one_by_one, sorted;
   for (const Index::Record& r : records) {
-    one_by_one.RestoreRecord(r.key, r.rev, r.tombstone, r.create_revision, r.version);
+    IndexPeer::RestoreRecord(one_by_one, r.key, r.rev, r.tombstone, r.create_revision, r.version);
   }
   std::vector<Index::Record> copy = records;
   sorted.RestoreRecords(&copy);
@@ -183,13 +184,13 @@ TEST(Index, RestoreRecordsEqualsReplayingEachRecord) {
 // An index of `n` keys, some with several generations and revisions, some
 // compacted, by a seeded random history.
 void BuildHistory(Index* idx, int n, std::mt19937_64& rng, int64_t* rev) {
-  for (int i = 0; i < n; ++i) idx->Put("key" + std::to_string(i * 7919 % n), {++*rev, 0});
+  for (int i = 0; i < n; ++i) IndexPeer::Put(*idx, "key" + std::to_string(i * 7919 % n), {++*rev, 0});
   for (int i = 0; i < n / 4; ++i) {
     const std::string key = "key" + std::to_string(rng() % n);
     if (rng() % 5 == 0) {
       idx->Tombstone(key, {++*rev, 0}).IgnoreError();
     } else {
-      idx->Put(key, {++*rev, int64_t(rng() % 3)});
+      IndexPeer::Put(*idx, key, {++*rev, int64_t(rng() % 3)});
     }
   }
   idx->Compact(*rev - n / 8);
@@ -254,7 +255,7 @@ TEST(Index, LargeCheckpointCutShortOrRepeatingAKeyLeavesTheIndexEmpty) {
 
 TEST(Index, ReadsCompleteBetweenAPutsTwoSteps) {
   Index idx;
-  idx.Put("a", {2, 0});
+  IndexPeer::Put(idx, "a", {2, 0});
   Index::PendingPut p = idx.BeginPut("b", {3, 0});  // the record is being written
   KeyAt at;
   EXPECT_TRUE(idx.Get("a", 3, &at).ok());
@@ -294,7 +295,7 @@ TEST(Index, EveryConfirmedPointCacheHitIsTheIndexAnswer) {
     const int keys = round % 2 == 0 ? 20000 : 2000;
     for (int i = 0; i < keys; ++i) {
       std::string k = "k" + std::to_string(rng() % 30000);
-      idx.Put(k, {rev, 0});
+      IndexPeer::Put(idx, k, {rev, 0});
       record[rev] = k;
       live[k] = rev++;
       KeyAt at;
@@ -321,7 +322,7 @@ TEST(Index, EveryConfirmedPointCacheHitIsTheIndexAnswer) {
 
 TEST(Index, CompactingAwayMostKeysShrinksThePointCache) {
   Index idx;
-  for (int i = 0; i < 100000; ++i) idx.Put("key" + std::to_string(i), {int64_t(i) + 2, 0});
+  for (int i = 0; i < 100000; ++i) IndexPeer::Put(idx, "key" + std::to_string(i), {int64_t(i) + 2, 0});
   const size_t before = idx.MemoryBytes();
   int64_t rev = 100002;
   for (int i = 0; i < 100000; i += 10) {  // all but 1,000 keys deleted
