@@ -2,7 +2,7 @@
 // values, dirty pages). Freed all at once when the transaction ends, or
 // handed back to a BlockPool so that the next transaction reuses the memory:
 // a small commit then neither zero-fills nor asks the kernel for fresh pages
-// (each commit used to grow and trim the heap, at about 60 µs a time).
+// (each commit used to grow and trim the heap; bench/README.md has the cost).
 //
 // Thread-safety: not thread-safe (a BlockPool is owned by the single writer).
 #ifndef REVKV_BTREE_ARENA_H_

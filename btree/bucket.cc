@@ -83,8 +83,8 @@ absl::Status Bucket::GetSorted(absl::Span<const std::string_view> keys,
   // Three passes over each group of keys: find the leaves and request their
   // heads (header and elements); then request the keys a binary search
   // probes first; then search. The misses of a group's leaves overlap
-  // instead of following one another. (Tuned on the 1M-key mvcc bench:
-  // groups of 8 to 32 do alike; without the passes a lookup is 1.4x slower.)
+  // instead of following one another. (The group size was tuned on the
+  // mvcc bench; bench/README.md has the figures.)
   constexpr size_t kGroup = 16;
   constexpr size_t kHeadBytes = 512;
   constexpr int kProbeLevels = 3;

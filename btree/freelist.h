@@ -52,7 +52,7 @@ class Freelist {
   // Every commit persists the whole list, but a small commit changes only a
   // few extents: the encoding is cached per range of kGroupPages page ids
   // and only ranges whose extents changed since the last call are encoded
-  // again (a 1-put commit on a fragmented 1M-key file: ~35 us -> a few).
+  // again, so a small commit on a fragmented file encodes little.
   uint32_t EncodePersisted(std::string* out);
   static constexpr pgid_t kGroupPages = 512;
   // Replaces the state with `extents` as free (pending is empty after open).
@@ -87,7 +87,7 @@ class Freelist {
   std::vector<Group> groups_;
 
   // B-trees, not red-black trees: Persisted walks every extent at each
-  // commit, and a B-tree walk is several times faster.
+  // commit, and a B-tree's walk is cache-friendly.
   absl::btree_map<pgid_t, uint64_t> by_start_;            // start -> count
   absl::btree_set<std::pair<uint64_t, pgid_t>> by_size_;  // (count, start)
   uint64_t free_pages_ = 0;

@@ -382,7 +382,7 @@ absl::Status Index::LoadCheckpoint(const std::vector<std::string_view>& chunks, 
   } else {
     // Decoding, with the heap blocks of long histories, runs on a second
     // thread while this one builds the tree, as etcd's restore feeds its
-    // index from a goroutine: about 40% off a large open on two cores.
+    // index from a goroutine (bench/README.md has what it saves).
     BatchQueue queue;
     constexpr size_t kBatch = 4096;
     std::thread decoder([&] {

@@ -115,7 +115,7 @@ class Index {
   // (its puts were compacted away) is skipped. The same as replaying each
   // of `records` in order (tests/mvcc/index_peer.h does that), given that
   // they come in increasing revision order (as the key bucket holds them),
-  // but several times faster: the records are sorted by key (reordering
+  // but faster: the records are sorted by key (reordering
   // `records`) and the tree is walked once, in key order.
   void RestoreRecords(std::vector<Record>* records);
   // The whole index as a checkpoint (what Store writes at a clean close):
