@@ -108,7 +108,8 @@ class Segment {
 
 class WriteBuffer {
  public:
-  // Record a write that has already succeeded in the btree transaction.
+  // Records a write the BatchTx accepted (its limits were checked); it
+  // reaches the btree only when the committer applies the batch.
   void Put(std::string_view bucket, std::string_view key, std::string_view value);
   void Delete(std::string_view bucket, std::string_view key);
   void CreateBucket(std::string_view bucket);
