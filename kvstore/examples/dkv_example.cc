@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <string>
 
-#include "backend/config.h"
 #include "kvstore/dkv/local_store.h"
 
 namespace dkv = revkv::kvstore::dkv;
