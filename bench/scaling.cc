@@ -47,9 +47,7 @@ absl::StatusOr<ScalingOptions> ParseScalingFlags(const std::vector<std::string>&
   CommonFlags largest = o.common;  // the key size must hold 8N's digits
   largest.keys = 8 * o.common.keys;
   if (absl::Status s = ValidateCommonFlags(largest); !s.ok()) return s;
-  if (o.rounds == 0 || o.rounds > 1000) {
-    return absl::InvalidArgumentError("flag --rounds must be in [1, 1000]");
-  }
+  if (absl::Status s = ValidateRounds(o.rounds); !s.ok()) return s;
   if (!o.common.plot.empty()) return absl::InvalidArgumentError("bench scaling draws no --plot");
   return o;
 }
