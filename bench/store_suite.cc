@@ -21,14 +21,7 @@ const char kStoreBenchFlagsUsage[] =
     "\t--sequential-keys\tload keys in key order (default: random order)\n"
     "\t--range-keys N\t\tkeys per range of range-N (default 1000)\n"
     "\t--txn-ops N\t\tputs per transaction of txn-put (default 4)\n"
-    "\t--lmdb=false\t\tskip the LMDB runs\n"
-    "\n"
-    "OUTPUT:\n"
-    "\tOne row per workload: revkv ops/s and lmdb ops/s (medians over rounds), revkv/lmdb\n"
-    "\t(median of the per-round ratios; above 1: revkv is faster), p50/p99/p99.9 latency of\n"
-    "\tone operation in µs (all rounds), the data file's size and the peak RSS while the\n"
-    "\tworkload ran. \"-\": the workload does not exist on that engine. Progress goes to\n"
-    "\tstderr (a live bar on a terminal, plain lines otherwise), results to stdout.\n";
+    "\t--lmdb=false\t\tskip the LMDB runs\n";
 
 absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcommand,
                                                        const std::vector<std::string>& args) {
