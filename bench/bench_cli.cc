@@ -87,6 +87,7 @@ int Emit(const Report& report, const CommonFlags& flags) {
   return 0;
 }
 
+const CommonFlags& CommonOf(const CommonFlags& c) { return c; }
 template <typename Options>
 const CommonFlags& CommonOf(const Options& o) {
   return o.common;
@@ -120,8 +121,8 @@ int RunBench(const std::vector<std::string>& args) {
     return StoreBenchMain(sub, rest);
   }
   if (sub == "btree") return Main(ParseBtreeSuiteFlags(rest), RunBtreeSuite);
-  if (sub == "mvcc") return MvccSuiteMain(rest);
-  if (sub == "backend") return BackendSuiteMain(rest);
+  if (sub == "mvcc") return Main(ParseLayerFlags(rest), RunMvccSuite);
+  if (sub == "backend") return Main(ParseLayerFlags(rest), RunBackendSuite);
   if (sub == "scaling") return ScalingMain(rest, Usage());
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;

@@ -8,8 +8,10 @@
 namespace revkv::bench {
 
 Measurement::Measurement(Progress& progress, std::string label, uint64_t total_ops,
-                         double seconds)
-    : progress_(progress), label_(std::move(label)), reset_(ResetPeakRss()) {
+                         double seconds, PeakRss peak)
+    : progress_(progress),
+      label_(std::move(label)),
+      reset_(peak == PeakRss::kWorkload && ResetPeakRss()) {
   progress_.Begin(label_, total_ops, seconds);
 }
 
