@@ -87,6 +87,11 @@ int Emit(const Report& report, const CommonFlags& flags) {
   return 0;
 }
 
+// Scaling's own schema (scaling.h); it draws no plot.
+int Emit(const ScalingReport& report, const CommonFlags& flags) {
+  return Print(FormatScaling(report, flags));
+}
+
 const CommonFlags& CommonOf(const CommonFlags& c) { return c; }
 template <typename Options>
 const CommonFlags& CommonOf(const Options& o) {
@@ -123,7 +128,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (sub == "btree") return Main(ParseBtreeSuiteFlags(rest), RunBtreeSuite);
   if (sub == "mvcc") return Main(ParseLayerFlags(rest), RunMvccSuite);
   if (sub == "backend") return Main(ParseLayerFlags(rest), RunBackendSuite);
-  if (sub == "scaling") return ScalingMain(rest, Usage());
+  if (sub == "scaling") return Main(ParseScalingFlags(rest), RunScaling);
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }
