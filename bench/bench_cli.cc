@@ -5,9 +5,11 @@
 
 #include "absl/status/status.h"
 #include "bench/btree_suite.h"
+#include "bench/flags.h"
 #include "bench/mvcc_suite.h"
-#include "bench/output.h"
+#include "bench/plot.h"
 #include "bench/progress.h"
+#include "bench/report.h"
 #include "bench/scaling.h"
 #include "bench/store_suite.h"
 
@@ -49,36 +51,68 @@ const char kBenchUsage[] =
 
 namespace {
 
+const char kOutputUsage[] =
+    "OUTPUT (every subcommand but scaling):\n"
+    "\tOne row per workload: revkv ops/s and lmdb ops/s (medians over rounds), revkv/lmdb\n"
+    "\t(median of the per-round ratios; above 1: revkv is faster), p50/p99/p99.9 latency of\n"
+    "\tone operation in µs (all rounds), the data file's size and the peak RSS while the\n"
+    "\tworkload ran. \"-\": the workload does not exist on that engine. Progress goes to\n"
+    "\tstderr (a live bar on a terminal, plain lines otherwise), results to stdout.\n";
+
+// The usage of every subcommand, in one text: `revkv bench help` and every
+// subcommand's --help print it.
 std::string Usage() {
-  return std::string(kBenchUsage) + kStoreBenchFlagsUsage + "\n" + kScalingFlagsUsage;
+  return std::string(kBenchUsage) + kStoreBenchFlagsUsage + "\n" + kBtreeFlagsUsage + "\n" +
+         kOutputUsage + "\n" + kScalingFlagsUsage;
 }
 
-void PrintUsage() {
-  const std::string u = Usage();
-  std::fwrite(u.data(), 1, u.size(), stdout);
+int Print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  return 0;
 }
 
-void PrintError(const absl::Status& s) {
+int Fail(const absl::Status& s) {
   std::fprintf(stderr, "Error: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+// Prints `report` as JSON lines, CSV or the table, as the flags ask, and
+// writes the SVG plot when --plot is given.
+int Emit(const Report& report, const CommonFlags& flags) {
+  Print(flags.json ? FormatJson(report) : flags.csv ? FormatCsv(report) : FormatTable(report));
+  if (flags.plot.empty()) return 0;
+  if (absl::Status s = WriteSvg(report, flags.plot); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "plot written to %s\n", flags.plot.c_str());
+  return 0;
+}
+
+// Scaling's own schema (scaling.h); it draws no plot.
+int Emit(const ScalingReport& report, const CommonFlags& flags) {
+  return Print(FormatScaling(report, flags));
+}
+
+const CommonFlags& CommonOf(const CommonFlags& c) { return c; }
+template <typename Options>
+const CommonFlags& CommonOf(const Options& o) {
+  return o.common;
+}
+
+// The flow of every subcommand: the parsed flags (or their error), --help,
+// the run with progress on stderr, the output on stdout.
+template <typename Options, typename Run>
+int Main(const absl::StatusOr<Options>& o, Run run) {
+  if (!o.ok()) return Fail(o.status());
+  const CommonFlags& flags = CommonOf(*o);
+  if (flags.help) return Print(Usage());
+  Progress progress = Progress::Stderr();
+  auto report = run(*o, progress);
+  if (!report.ok()) return Fail(report.status());
+  return Emit(*report, flags);
 }
 
 int StoreBenchMain(const std::string& sub, const std::vector<std::string>& args) {
-  absl::StatusOr<StoreBenchOptions> o = ParseStoreBenchFlags(sub, args);
-  if (!o.ok()) {
-    PrintError(o.status());
-    return 1;
-  }
-  if (o->common.help) {
-    PrintUsage();
-    return 0;
-  }
-  Progress progress = Progress::Stderr();
-  absl::StatusOr<Report> r = RunStoreBench(*o, progress);
-  if (!r.ok()) {
-    PrintError(r.status());
-    return 1;
-  }
-  return EmitReport(*r, o->common);
+  return Main(ParseStoreBenchFlags(sub, args), RunStoreBench);
 }
 
 }  // namespace
@@ -87,17 +121,14 @@ int RunBench(const std::vector<std::string>& args) {
   if (args.empty() || args[0].rfind("-", 0) == 0) return StoreBenchMain("suite", args);
   const std::string& sub = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (sub == "help") {
-    PrintUsage();
-    return 0;
-  }
+  if (sub == "help") return Print(Usage());
   if (sub == "suite" || sub == "put" || sub == "range" || sub == "txn-put" || sub == "mixed") {
     return StoreBenchMain(sub, rest);
   }
-  if (sub == "btree") return BtreeSuiteMain(rest);
-  if (sub == "mvcc") return MvccSuiteMain(rest);
-  if (sub == "backend") return BackendSuiteMain(rest);
-  if (sub == "scaling") return ScalingMain(rest, Usage());
+  if (sub == "btree") return Main(ParseBtreeSuiteFlags(rest), RunBtreeSuite);
+  if (sub == "mvcc") return Main(ParseLayerFlags(rest), RunMvccSuite);
+  if (sub == "backend") return Main(ParseLayerFlags(rest), RunBackendSuite);
+  if (sub == "scaling") return Main(ParseScalingFlags(rest), RunScaling);
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }

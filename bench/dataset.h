@@ -12,6 +12,7 @@
 #define REVKV_BENCH_DATASET_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct DataSet {
   std::string_view Key(uint64_t i) const {
     return std::string_view(keys.data() + i * key_size, key_size);
   }
+  // The end of a range that stops before key i: Key(i), or a key above every
+  // key when i >= n (keys are decimal digits).
+  std::string EndKey(uint64_t i) const { return i < n ? std::string(Key(i)) : std::string("\xff"); }
   std::string_view Value(uint64_t salt) const {
     const uint64_t span = pool.size() - value_size + 1;
     const uint64_t off = (salt * 0x9E3779B97F4A7C15ull >> 20) % span;

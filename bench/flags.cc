@@ -6,7 +6,9 @@
 #include <string>
 
 namespace revkv::bench {
+namespace {
 
+// An unsigned decimal / a non-negative finite double; errors name `flag`.
 absl::Status ParseUintFlag(const std::string& flag, const std::string& text, uint64_t* out) {
   auto bad = [&] {
     return absl::InvalidArgumentError("invalid value \"" + text + "\" for flag " + flag);
@@ -30,6 +32,8 @@ absl::Status ParseDoubleFlag(const std::string& flag, const std::string& text, d
   *out = v;
   return absl::OkStatus();
 }
+
+}  // namespace
 
 void FlagSet::AddUint(const char* name, uint64_t* v, bool* set) {
   flags_.push_back({name, Kind::kUint, v, set});
@@ -140,6 +144,13 @@ absl::Status ValidateCommonFlags(const CommonFlags& c) {
     return absl::InvalidArgumentError("flag --readers must be in [1, 256]");
   }
   if (c.json && c.csv) return absl::InvalidArgumentError("flags --json and --csv exclude each other");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRounds(uint64_t rounds) {
+  if (rounds == 0 || rounds > 1000) {
+    return absl::InvalidArgumentError("flag --rounds must be in [1, 1000]");
+  }
   return absl::OkStatus();
 }
 

@@ -75,10 +75,8 @@ void AddCommonFlags(FlagSet* fs, CommonFlags* c);
 // [1, 64 MiB], batch >= 1, readers in [1, 256], at most one of --json and
 // --csv); names the offending flag.
 absl::Status ValidateCommonFlags(const CommonFlags& c);
-
-// Parses an unsigned decimal / a non-negative finite double; errors name `flag`.
-absl::Status ParseUintFlag(const std::string& flag, const std::string& text, uint64_t* out);
-absl::Status ParseDoubleFlag(const std::string& flag, const std::string& text, double* out);
+// --rounds, where a subcommand takes it: in [1, 1000].
+absl::Status ValidateRounds(uint64_t rounds);
 
 }  // namespace revkv::bench
 

@@ -37,8 +37,6 @@ class Progress {
   // A plain message line.
   void Line(const std::string& text);
 
-  bool tty() const { return tty_; }
-
  private:
   void Draw(uint64_t done, uint64_t now_ns);
   void Clear();

@@ -6,6 +6,16 @@
 
 namespace revkv::bench {
 
+void Sample::SetTime(uint64_t ops, uint64_t elapsed_ns) {
+  n = static_cast<double>(ops);
+  seconds = elapsed_ns / 1e9;
+  timeline.Finish(elapsed_ns);
+}
+
+Sample& NewSample(Samples* samples, const std::string& workload, const std::string& engine) {
+  return (*samples)[workload][engine].emplace_back();
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
@@ -45,13 +55,42 @@ Result Aggregate(const std::string& suite, const std::string& workload, const st
   return r;
 }
 
-double MedianRatio(const std::vector<Sample>& a, const std::vector<Sample>& b) {
+double ByOpsPerS(const Sample& s) { return s.ops_per_s(); }
+double ByP50(const Sample& s) {
+  return s.latency.Count() > 0 ? s.latency.Percentile(50) / 1e3 : -1;
+}
+double ByFileBytes(const Sample& s) { return s.file_bytes; }
+
+double MedianRatio(const std::vector<Sample>& a, const std::vector<Sample>& b, Metric metric) {
   std::vector<double> ratios;
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    const double x = a[i].ops_per_s(), y = b[i].ops_per_s();
+    const double x = metric(a[i]), y = metric(b[i]);
     if (x >= 0 && y > 0) ratios.push_back(x / y);
   }
   return Median(ratios);
+}
+
+std::vector<Row> MakeRows(const std::string& suite, const Samples& samples,
+                          const std::vector<RowSpec>& specs) {
+  std::vector<Row> rows;
+  for (const RowSpec& spec : specs) {
+    auto it = samples.find(spec.workload);
+    if (it == samples.end()) continue;
+    static const std::vector<Sample> kNone;
+    auto revkv = it->second.find("revkv");
+    const std::vector<Sample>& mine = revkv != it->second.end() ? revkv->second : kNone;
+    Row row;
+    row.workload = spec.workload;
+    row.note = spec.note;
+    row.revkv = Aggregate(suite, spec.workload, "revkv", mine);
+    for (const auto& [engine, rounds] : it->second) {
+      if (engine == "revkv") continue;
+      row.peer = Aggregate(suite, spec.workload, engine, rounds);
+      row.ratio = MedianRatio(mine, rounds, spec.metric);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 std::string FormatCount(double v) {
@@ -137,72 +176,77 @@ std::vector<const Result*> Results(const Report& r) {
   return out;
 }
 
+// The table's head; the peer's columns only when some row has a peer.
+std::vector<std::string> TableHead(bool any_peer, const std::string& peer) {
+  if (!any_peer) return {"workload", "revkv ops/s", "p50/p99/p99.9 µs", "file", "peak RSS"};
+  return {"workload", "revkv ops/s", peer + " ops/s", "revkv/" + peer, "p50/p99/p99.9 µs revkv",
+          peer, "file revkv | " + peer, "peak RSS revkv | " + peer};
+}
+
+std::vector<std::string> TableLine(const Row& row, bool any_peer) {
+  const Result& a = row.revkv;
+  const Result* b = row.peer.has_value() ? &*row.peer : nullptr;
+  std::vector<std::string> l = {row.workload, FormatRate(a.ops_per_s)};
+  if (any_peer) {
+    l.push_back(b != nullptr ? FormatRate(b->ops_per_s) : "-");
+    l.push_back(row.ratio >= 0 ? Num("%.2fx", row.ratio) : "-");
+  }
+  l.push_back(Latency(a));
+  if (any_peer) l.push_back(b != nullptr ? Latency(*b) : "-");
+  auto opt = [&](std::string s) {
+    return b != nullptr ? std::optional<std::string>(s) : std::nullopt;
+  };
+  l.push_back(Pair(FormatBytes(a.file_bytes), opt(b ? FormatBytes(b->file_bytes) : "")));
+  l.push_back(Pair(FormatBytes(a.peak_rss_bytes), opt(b ? FormatBytes(b->peak_rss_bytes) : "")));
+  return l;
+}
+
+// The rows' notes, one line each, below the table.
+std::string Notes(const std::vector<Row>& rows) {
+  std::vector<std::vector<std::string>> lines;
+  for (const Row& row : rows) {
+    if (!row.note.empty()) lines.push_back({"  " + row.workload, row.note});
+  }
+  return lines.empty() ? "" : "\n" + AlignColumns(lines, {true, true});
+}
+
 }  // namespace
+
+std::string AlignColumns(const std::vector<std::vector<std::string>>& lines,
+                         const std::vector<bool>& left) {
+  std::vector<size_t> widths;
+  for (const auto& l : lines) {
+    widths.resize(std::max(widths.size(), l.size()), 0);
+    for (size_t i = 0; i < l.size(); ++i) widths[i] = std::max(widths[i], Width(l[i]));
+  }
+  std::string out;
+  for (const auto& l : lines) {
+    std::string row;
+    for (size_t i = 0; i < l.size(); ++i) {
+      const std::string pad(widths[i] - Width(l[i]), ' ');
+      if (i > 0) row += "  ";
+      if (i >= left.size() || !left[i]) {
+        row += pad + l[i];
+      } else {
+        row += l[i];
+        if (i + 1 != l.size()) row += pad;  // no trailing blanks
+      }
+    }
+    out += row + "\n";
+  }
+  return out;
+}
 
 std::string FormatTable(const Report& r) {
   std::string out;
   for (const std::string& h : r.header) out += h + "\n";
   if (!r.header.empty()) out += "\n";
-  const std::string peer = r.peer_name;
-  bool any_peer = false, any_note = false;
-  for (const Row& row : r.rows) {
-    any_peer |= row.peer.has_value();
-    any_note |= !row.note.empty();
-  }
-  std::vector<std::vector<std::string>> lines;
-  std::vector<std::string> head = {"workload", "revkv ops/s"};
-  if (any_peer) {
-    head.push_back(peer + " ops/s");
-    head.push_back("revkv/" + peer);
-  }
-  head.push_back(any_peer ? "p50/p99/p99.9 µs revkv" : "p50/p99/p99.9 µs");
-  if (any_peer) head.push_back(peer);
-  head.push_back(any_peer ? "file revkv | " + peer : "file");
-  head.push_back(any_peer ? "peak RSS revkv | " + peer : "peak RSS");
-  lines.push_back(head);
-  for (const Row& row : r.rows) {
-    const Result& a = row.revkv;
-    const Result* b = row.peer.has_value() ? &*row.peer : nullptr;
-    std::vector<std::string> l = {row.workload, FormatRate(a.ops_per_s)};
-    if (any_peer) {
-      l.push_back(b != nullptr ? FormatRate(b->ops_per_s) : "-");
-      l.push_back(row.ratio >= 0 ? Num("%.2fx", row.ratio) : "-");
-    }
-    l.push_back(Latency(a));
-    if (any_peer) l.push_back(b != nullptr ? Latency(*b) : "-");
-    auto opt = [&](std::string s) { return b != nullptr ? std::optional<std::string>(s) : std::nullopt; };
-    l.push_back(Pair(FormatBytes(a.file_bytes), opt(b ? FormatBytes(b->file_bytes) : "")));
-    l.push_back(Pair(FormatBytes(a.peak_rss_bytes), opt(b ? FormatBytes(b->peak_rss_bytes) : "")));
-    lines.push_back(l);
-  }
-  std::vector<size_t> widths(head.size(), 0);
-  for (const auto& l : lines) {
-    for (size_t i = 0; i < l.size(); ++i) widths[i] = std::max(widths[i], Width(l[i]));
-  }
-  for (const auto& l : lines) {
-    std::string row;
-    for (size_t i = 0; i < l.size(); ++i) {
-      const size_t pad = widths[i] - Width(l[i]);
-      const bool left = i == 0;
-      if (i > 0) row += "  ";
-      if (left) {
-        row += l[i];
-        if (i + 1 != l.size()) row += std::string(pad, ' ');
-      } else {
-        row += std::string(pad, ' ') + l[i];
-      }
-    }
-    out += row + "\n";
-  }
-  if (any_note) {
-    size_t w = 0;
-    for (const Row& row : r.rows) w = std::max(w, Width(row.workload));
-    out += "\n";
-    for (const Row& row : r.rows) {
-      if (row.note.empty()) continue;
-      out += "  " + row.workload + std::string(w - Width(row.workload), ' ') + "  " + row.note + "\n";
-    }
-  }
+  bool any_peer = false;
+  for (const Row& row : r.rows) any_peer |= row.peer.has_value();
+  std::vector<std::vector<std::string>> lines = {TableHead(any_peer, r.peer_name)};
+  for (const Row& row : r.rows) lines.push_back(TableLine(row, any_peer));
+  out += AlignColumns(lines, {true});
+  out += Notes(r.rows);
   if (!r.footer.empty()) out += "\n";
   for (const std::string& f : r.footer) out += f + "\n";
   return out;

@@ -47,9 +47,7 @@ absl::StatusOr<ScalingOptions> ParseScalingFlags(const std::vector<std::string>&
   CommonFlags largest = o.common;  // the key size must hold 8N's digits
   largest.keys = 8 * o.common.keys;
   if (absl::Status s = ValidateCommonFlags(largest); !s.ok()) return s;
-  if (o.rounds == 0 || o.rounds > 1000) {
-    return absl::InvalidArgumentError("flag --rounds must be in [1, 1000]");
-  }
+  if (absl::Status s = ValidateRounds(o.rounds); !s.ok()) return s;
   if (!o.common.plot.empty()) return absl::InvalidArgumentError("bench scaling draws no --plot");
   return o;
 }
@@ -81,9 +79,17 @@ absl::StatusOr<double> Fastest(const ScalingWorkload& w, const ScalingEnv& env, 
   return best;
 }
 
+std::string Header(const ScalingOptions& o) {
+  const CommonFlags& c = o.common;
+  return "revkv bench scaling: each workload at N = " + FormatCount(double(c.keys)) +
+         " and 8N = " + FormatCount(double(8 * c.keys)) + " elements (keys of " +
+         std::to_string(c.key_size) + " B, values of " + std::to_string(c.value_size) +
+         " B), the fastest of " + std::to_string(o.rounds) + " run(s) at each";
+}
+
 }  // namespace
 
-absl::StatusOr<std::vector<ScalingRow>> RunScaling(const ScalingOptions& o, Progress& progress) {
+absl::StatusOr<ScalingReport> RunScaling(const ScalingOptions& o, Progress& progress) {
   const CommonFlags& c = o.common;
   absl::StatusOr<DataSet> data = MakeDataSet(8 * c.keys, c.key_size, c.value_size, c.seed);
   if (!data.ok()) return data.status();
@@ -91,7 +97,8 @@ absl::StatusOr<std::vector<ScalingRow>> RunScaling(const ScalingOptions& o, Prog
   if (!dir.ok()) return dir.status();
   const ScalingEnv env{&*data, dir->get()};
   const double limit = SuperlinearLimit(c.keys);
-  std::vector<ScalingRow> rows;
+  ScalingReport report;
+  report.header = Header(o);
   for (const ScalingWorkload& w : ScalingWorkloads()) {
     if (!o.workloads.empty() &&
         std::find(o.workloads.begin(), o.workloads.end(), w.name) == o.workloads.end()) {
@@ -115,9 +122,9 @@ absl::StatusOr<std::vector<ScalingRow>> RunScaling(const ScalingOptions& o, Prog
     row.superlinear = row.ratio > limit;
     progress.Line(row.workload + ": ratio " + FormatRate(row.ratio) +
                   (row.superlinear ? " (superlinear)" : ""));
-    rows.push_back(std::move(row));
+    report.rows.push_back(std::move(row));
   }
-  return rows;
+  return report;
 }
 
 namespace {
@@ -128,73 +135,49 @@ std::string Micros(double us) {
   return buf;
 }
 
-std::string Table(const std::vector<ScalingRow>& rows, const ScalingOptions& o) {
-  const uint64_t n = o.common.keys;
-  std::string out = "revkv bench scaling: each workload at N = " + FormatCount(double(n)) +
-                    " and 8N = " + FormatCount(double(8 * n)) + " elements (keys of " +
-                    std::to_string(o.common.key_size) + " B, values of " +
-                    std::to_string(o.common.value_size) + " B), the fastest of " +
-                    std::to_string(o.rounds) + " run(s) at each\n\n";
-  char line[256];
-  std::snprintf(line, sizeof(line), "%-16s %12s %12s %7s %7s  %s\n", "workload", "us/elem N",
-                "us/elem 8N", "ratio", "limit", "verdict");
-  out += line;
-  for (const ScalingRow& r : rows) {
-    std::snprintf(line, sizeof(line), "%-16s %12s %12s %7.2f %7.2f  %s\n", r.workload.c_str(),
-                  Micros(r.us_per_element_n).c_str(), Micros(r.us_per_element_8n).c_str(),
-                  r.ratio, r.limit, r.superlinear ? "superlinear" : "ok");
-    out += line;
+std::string Fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", v);
+  return buf;
+}
+
+std::string Table(const ScalingReport& r) {
+  std::vector<std::vector<std::string>> lines = {
+      {"workload", "us/elem N", "us/elem 8N", "ratio", "limit", "verdict"}};
+  for (const ScalingRow& row : r.rows) {
+    lines.push_back({row.workload, Micros(row.us_per_element_n), Micros(row.us_per_element_8n),
+                     Fixed(row.ratio), Fixed(row.limit), row.superlinear ? "superlinear" : "ok"});
   }
+  const std::vector<bool> left = {true, false, false, false, false, true};
+  std::string out = r.header + "\n\n" + AlignColumns(lines, left);
   out += "\nratio: the time per element at 8N over that at N. limit: 1.5 x log2(8N)/log2(N);\n"
          "a ratio above it is superlinear (an O(n) or O(n log n) cost stays below it).\n"
          "An element is:\n";
-  for (const ScalingRow& r : rows) out += "  " + r.workload + ": " + r.element + "\n";
+  for (const ScalingRow& row : r.rows) out += "  " + row.workload + ": " + row.element + "\n";
   return out;
 }
 
 }  // namespace
 
-std::string FormatScaling(const std::vector<ScalingRow>& rows, const ScalingOptions& o) {
-  if (!o.common.json && !o.common.csv) return Table(rows, o);
+std::string FormatScaling(const ScalingReport& r, const CommonFlags& flags) {
+  if (!flags.json && !flags.csv) return Table(r);
   std::string out;
-  if (o.common.csv) {
+  if (flags.csv) {
     out = "suite,workload,n,us_per_element_n,n8,us_per_element_8n,ratio,limit,superlinear\n";
   }
-  for (const ScalingRow& r : rows) {
+  for (const ScalingRow& row : r.rows) {
     char buf[512];
-    const char* fmt = o.common.json
+    const char* fmt = flags.json
                           ? "{\"suite\":\"scaling\",\"workload\":\"%s\",\"n\":%llu,"
                             "\"us_per_element_n\":%.6g,\"n8\":%llu,\"us_per_element_8n\":%.6g,"
                             "\"ratio\":%.4g,\"limit\":%.4g,\"superlinear\":%s}\n"
                           : "scaling,%s,%llu,%.6g,%llu,%.6g,%.4g,%.4g,%s\n";
-    std::snprintf(buf, sizeof(buf), fmt, r.workload.c_str(), (unsigned long long)r.n,
-                  r.us_per_element_n, (unsigned long long)(8 * r.n), r.us_per_element_8n, r.ratio,
-                  r.limit, r.superlinear ? "true" : "false");
+    std::snprintf(buf, sizeof(buf), fmt, row.workload.c_str(), (unsigned long long)row.n,
+                  row.us_per_element_n, (unsigned long long)(8 * row.n), row.us_per_element_8n,
+                  row.ratio, row.limit, row.superlinear ? "true" : "false");
     out += buf;
   }
   return out;
-}
-
-int ScalingMain(const std::vector<std::string>& args, const std::string& usage) {
-  absl::StatusOr<ScalingOptions> o = ParseScalingFlags(args);
-  if (!o.ok()) {
-    std::fprintf(stderr, "Error: %s\n", std::string(o.status().message()).c_str());
-    return 1;
-  }
-  if (o->common.help) {
-    std::fwrite(usage.data(), 1, usage.size(), stdout);
-    return 0;
-  }
-  Progress progress = Progress::Stderr();
-  absl::StatusOr<std::vector<ScalingRow>> rows = RunScaling(*o, progress);
-  if (!rows.ok()) {
-    std::fprintf(stderr, "Error: %s\n", std::string(rows.status().message()).c_str());
-    return 1;
-  }
-  const std::string text = FormatScaling(*rows, *o);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-  return 0;
 }
 
 }  // namespace revkv::bench

@@ -38,16 +38,17 @@ struct ScalingRow {
   bool superlinear = false;
 };
 
+struct ScalingReport {
+  std::string header;  // the line above the table
+  std::vector<ScalingRow> rows;
+};
+
 absl::StatusOr<ScalingOptions> ParseScalingFlags(const std::vector<std::string>& args);
 // The ratio above which a row is superlinear: 1.5 * log2(8n) / log2(n).
 double SuperlinearLimit(uint64_t n);
-absl::StatusOr<std::vector<ScalingRow>> RunScaling(const ScalingOptions& o, Progress& progress);
-// The rows as a table, JSON lines or CSV, as the flags ask.
-std::string FormatScaling(const std::vector<ScalingRow>& rows, const ScalingOptions& o);
-
-// The entry point: args are the words after `bench scaling`; `usage` is
-// printed for --help. Returns the exit code.
-int ScalingMain(const std::vector<std::string>& args, const std::string& usage);
+absl::StatusOr<ScalingReport> RunScaling(const ScalingOptions& o, Progress& progress);
+// The report as a table, JSON lines or CSV, as the flags ask.
+std::string FormatScaling(const ScalingReport& r, const CommonFlags& flags);
 
 extern const char kScalingFlagsUsage[];
 

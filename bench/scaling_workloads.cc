@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "backend/backend.h"
+#include "bench/open_store.h"
 #include "cmd/revkv/apply.h"
 #include "cmd/revkv/txn_request.h"
 #include "mvcc/store.h"
@@ -34,77 +35,57 @@ class Fixture {
     auto f = std::unique_ptr<Fixture>(new Fixture(env));
     absl::StatusOr<std::string> dir = env.dir->Fresh("scaling");
     if (!dir.ok()) return dir.status();
-    f->path_ = *dir + "/revkv.db";
-    if (absl::Status s = f->OpenBackend(); !s.ok()) return s;
-    absl::StatusOr<double> opened = f->OpenStore({});
+    f->config_ = backend::DefaultBackendConfig();
+    f->config_.path = *dir + "/revkv.db";
+    f->config_.no_sync = true;  // the check weighs work; an fsync only waits
+    absl::StatusOr<double> opened = f->OpenTimed({});
     if (!opened.ok()) return opened.status();
     return f;
   }
   ~Fixture() {
-    Close().IgnoreError();
+    h_.Close().IgnoreError();
     env_.dir->Remove("scaling");
   }
 
-  mvcc::Store* store() { return store_.get(); }
+  mvcc::Store* store() { return h_.store.get(); }
   std::string_view Key(uint64_t i) const { return env_.data->Key(i); }
 
   // Puts keys [0, n) in the data set's random order in one write
   // transaction, then commits, so the operation timed next reads the btree.
   absl::Status Load(uint64_t n) {
-    absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> w = store_->Write();
+    absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> w = h_.store->Write();
     if (!w.ok()) return w.status();
     for (uint32_t i : env_.data->shuffled) {
       if (i >= n) continue;
       if (absl::Status s = (*w)->Put(Key(i), env_.data->Value(i)).status(); !s.ok()) return s;
     }
     if (absl::Status s = (*w)->End(); !s.ok()) return s;
-    return backend_->ForceCommit();
+    return h_.backend->ForceCommit();
   }
 
-  // Closes the store (a clean close writes its index checkpoint) and the
-  // backend, reopens the backend, and returns the seconds Store::Open took.
+  // Closes the store (a clean close writes its index checkpoint) and
+  // returns the seconds opening it again took.
   absl::StatusOr<double> Reopen(const mvcc::StoreOptions& options) {
-    if (absl::Status s = Close(); !s.ok()) return s;
-    if (absl::Status s = OpenBackend(); !s.ok()) return s;
-    return OpenStore(options);
+    if (absl::Status s = h_.Close(); !s.ok()) return s;
+    return OpenTimed(options);
   }
 
  private:
   explicit Fixture(const ScalingEnv& env) : env_(env) {}
 
-  absl::Status OpenBackend() {
-    backend::BackendConfig cfg = backend::DefaultBackendConfig();
-    cfg.path = path_;
-    cfg.no_sync = true;  // the check weighs work; an fsync only waits
-    absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(cfg);
-    if (!b.ok()) return b.status();
-    backend_ = std::move(*b);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<double> OpenStore(const mvcc::StoreOptions& options) {
+  // Opens the backend and the store over it, in CPU seconds.
+  absl::StatusOr<double> OpenTimed(const mvcc::StoreOptions& options) {
     const uint64_t t0 = CpuNs();
-    absl::StatusOr<std::unique_ptr<mvcc::Store>> s = mvcc::Store::Open(backend_.get(), options);
+    absl::StatusOr<StoreHandle> h = OpenStore(config_, options);
     const double seconds = Since(t0);
-    if (!s.ok()) return s.status();
-    store_ = std::move(*s);
+    if (!h.ok()) return h.status();
+    h_ = *std::move(h);
     return seconds;
-  }
-  absl::Status Close() {
-    absl::Status s;
-    if (store_ != nullptr) s = store_->Close();
-    store_.reset();
-    if (backend_ != nullptr) {
-      absl::Status c = backend_->Close();
-      if (s.ok()) s = c;
-    }
-    backend_.reset();
-    return s;
   }
 
   ScalingEnv env_;
-  std::string path_;
-  std::unique_ptr<backend::Backend> backend_;
-  std::unique_ptr<mvcc::Store> store_;
+  backend::BackendConfig config_;
+  StoreHandle h_;
 };
 
 absl::Status Mismatch(const char* what, int64_t got, uint64_t want) {
@@ -242,8 +223,8 @@ const std::vector<ScalingWorkload>& ScalingWorkloads() {
       {"delete-range", "a key of one DeleteRange", DeleteRange},
       {"compact", "a superseded record a Compact deletes", Compact},
       {"hash", "a key of one HashByRev", Hash},
-      {"restore", "a key of Store::Open (index checkpoint)", Restore},
-      {"restore-rebuild", "a key of Store::Open rebuilding the index", RestoreRebuild},
+      {"restore", "a key of opening the store (index checkpoint)", Restore},
+      {"restore-rebuild", "a key of opening the store, rebuilding the index", RestoreRebuild},
   };
   return kAllWorkloads;
 }

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bench/dataset.h"
 #include "bench/kv_target.h"
+#include "bench/measurement.h"
 #include "bench/store_workloads.h"
 #include "bench/sysinfo.h"
 #include "mvcc/store.h"
@@ -21,14 +21,7 @@ const char kStoreBenchFlagsUsage[] =
     "\t--sequential-keys\tload keys in key order (default: random order)\n"
     "\t--range-keys N\t\tkeys per range of range-N (default 1000)\n"
     "\t--txn-ops N\t\tputs per transaction of txn-put (default 4)\n"
-    "\t--lmdb=false\t\tskip the LMDB runs\n"
-    "\n"
-    "OUTPUT:\n"
-    "\tOne row per workload: revkv ops/s and lmdb ops/s (medians over rounds), revkv/lmdb\n"
-    "\t(median of the per-round ratios; above 1: revkv is faster), p50/p99/p99.9 latency of\n"
-    "\tone operation in µs (all rounds), the data file's size and the peak RSS while the\n"
-    "\tworkload ran. \"-\": the workload does not exist on that engine. Progress goes to\n"
-    "\tstderr (a live bar on a terminal, plain lines otherwise), results to stdout.\n";
+    "\t--lmdb=false\t\tskip the LMDB runs\n";
 
 absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcommand,
                                                        const std::vector<std::string>& args) {
@@ -53,7 +46,7 @@ absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcom
     if (!duration_set) o.duration_s = 0.25;
   }
   if (absl::Status s = ValidateCommonFlags(o.common); !s.ok()) return s;
-  if (o.rounds == 0 || o.rounds > 1000) return absl::InvalidArgumentError("flag --rounds must be in [1, 1000]");
+  if (absl::Status s = ValidateRounds(o.rounds); !s.ok()) return s;
   if (o.duration_s <= 0) return absl::InvalidArgumentError("flag --duration must be positive");
   if (!range_keys_set) o.range_keys = std::min(o.range_keys, o.common.keys);
   if (o.range_keys == 0 || o.range_keys > o.common.keys) {
@@ -66,9 +59,6 @@ absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcom
 }
 
 namespace {
-
-// samples[workload][engine][round]
-using Samples = std::map<std::string, std::map<std::string, std::vector<Sample>>>;
 
 struct Engines {
   std::vector<std::unique_ptr<KvTarget>> list;  // revkv first
@@ -87,13 +77,10 @@ class Bench {
   Samples& samples() { return samples_; }
 
   std::string Label(uint64_t round, const KvTarget& t, const std::string& workload) const {
-    return "round " + std::to_string(round + 1) + "/" + std::to_string(o_.rounds) + " " +
-           std::string(t.name()) + " " + workload;
+    return RoundLabel(round, o_.rounds, t.name(), workload);
   }
   Sample& Slot(const std::string& workload, const KvTarget& t) {
-    auto& v = samples_[workload][std::string(t.name())];
-    v.emplace_back();
-    return v.back();
+    return NewSample(&samples_, workload, std::string(t.name()));
   }
   std::string RangeName() const { return "range-" + std::to_string(o_.range_keys); }
   uint64_t Seed(uint64_t round, int salt) const { return o_.common.seed * 7919 + round * 131 + salt; }
@@ -212,19 +199,19 @@ class Bench {
   Samples samples_;
 };
 
-std::string Note(const StoreBenchOptions& o, const std::string& w) {
-  if (w == "put") return "one put, its own revision; commit per --batch puts or 100 ms";
-  if (w == "range-point") return "one key, a read txn each";
-  if (w.rfind("range-", 0) == 0 && w != "range-old") {
-    return FormatCount(static_cast<double>(o.range_keys)) + " consecutive keys copied out";
-  }
-  if (w == "range-old") return "one key at the revision halfway through the load";
-  if (w == "txn-put") return "a write txn of " + std::to_string(o.txn_ops) + " puts";
-  if (w == "mixed-read") return std::to_string(o.common.readers) + " readers' gets while one writer puts";
-  if (w == "mixed-write") return "the writer's puts meanwhile";
-  if (w == "hash-by-rev") return "HashKV of the whole store, once";
-  if (w == "compact") return "compact at the current revision, until deleted";
-  return "";
+// The rows in report order, with what one operation is.
+std::vector<RowSpec> RowSpecs(const StoreBenchOptions& o, const std::string& range_name) {
+  return {
+      {"put", "one put, its own revision; commit per --batch puts or 100 ms"},
+      {"range-point", "one key, a read txn each"},
+      {range_name, FormatCount(static_cast<double>(o.range_keys)) + " consecutive keys copied out"},
+      {"range-old", "one key at the revision halfway through the load"},
+      {"txn-put", "a write txn of " + std::to_string(o.txn_ops) + " puts"},
+      {"mixed-read", std::to_string(o.common.readers) + " readers' gets while one writer puts"},
+      {"mixed-write", "the writer's puts meanwhile"},
+      {"hash-by-rev", "HashKV of the whole store, once"},
+      {"compact", "compact at the current revision, until deleted"},
+  };
 }
 
 }  // namespace
@@ -252,32 +239,12 @@ absl::StatusOr<Report> RunStoreBench(const StoreBenchOptions& o, Progress& progr
   for (auto& t : bench.engines().list) {
     report.header.push_back("  " + std::string(t->name()) + ": " + t->Description());
   }
-  progress.Line(report.header[0] + ", dir " + (*dir)->path());
-  if (OnTmpfs((*dir)->path())) {
-    progress.Line("note: " + (*dir)->path() + " is on tmpfs, where fsync costs nothing");
-    report.header.push_back("  note: the data directory is on tmpfs, where fsync costs nothing");
-  }
+  AnnounceRun(**dir, progress, &report);
 
   absl::Status s = o.subcommand == "suite" ? bench.RunSuite() : bench.RunFresh();
   if (!s.ok()) return s;
 
-  std::vector<std::string> order = {"put", "range-point", bench.RangeName(), "range-old",
-                                    "txn-put", "mixed-read", "mixed-write", "hash-by-rev",
-                                    "compact"};
-  for (const std::string& w : order) {
-    auto it = bench.samples().find(w);
-    if (it == bench.samples().end()) continue;
-    auto& by_engine = it->second;
-    Row row;
-    row.workload = w;
-    row.revkv = Aggregate(o.subcommand, w, "revkv", by_engine["revkv"]);
-    row.note = Note(o, w);
-    if (auto l = by_engine.find("lmdb"); l != by_engine.end()) {
-      row.peer = Aggregate(o.subcommand, w, "lmdb", l->second);
-      row.ratio = MedianRatio(by_engine["revkv"], l->second);
-    }
-    report.rows.push_back(std::move(row));
-  }
+  report.rows = MakeRows(o.subcommand, bench.samples(), RowSpecs(o, bench.RangeName()));
   report.footer = {
       "ops/s: operations per second, median over rounds; revkv/lmdb: the median of the per-round",
       "ratios (above 1: revkv is faster). p50/p99/p99.9: latency of one operation in µs, all",

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "backend/backend.h"
 #include "bench/kv_target.h"
+#include "bench/open_store.h"
 #include "bench/sysinfo.h"
 #include "mvcc/store.h"
 
@@ -30,40 +31,22 @@ class StoreTarget : public KvTarget {
     cfg.path = dir + "/revkv.db";
     cfg.batch_limit = static_cast<int64_t>(batch_);
     path_ = cfg.path;
-    absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(cfg);
-    if (!b.ok()) return b.status();
-    backend_ = *std::move(b);
-    absl::StatusOr<std::unique_ptr<mvcc::Store>> st = mvcc::Store::Open(backend_.get());
-    if (!st.ok()) {
-      backend_.reset();
-      return st.status();
-    }
-    store_ = *std::move(st);
+    absl::StatusOr<StoreHandle> h = OpenStore(cfg);
+    if (!h.ok()) return h.status();
+    h_ = *std::move(h);
     return absl::OkStatus();
   }
 
-  absl::Status Close() override {
-    absl::Status s;
-    if (store_ != nullptr) {
-      s = store_->Close();
-      store_.reset();
-    }
-    if (backend_ != nullptr) {
-      absl::Status c = backend_->Close();
-      if (s.ok()) s = c;
-      backend_.reset();
-    }
-    return s;
-  }
+  absl::Status Close() override { return h_.Close(); }
 
   absl::Status Put(std::string_view key, std::string_view value) override {
-    return store_->Put(key, value).status();
+    return h_.store->Put(key, value).status();
   }
 
-  absl::Status Flush() override { return backend_->ForceCommit(); }
+  absl::Status Flush() override { return h_.backend->ForceCommit(); }
 
   absl::Status Get(std::string_view key, size_t* value_bytes) override {
-    absl::StatusOr<mvcc::RangeResult> r = store_->Range(key, "", {});
+    absl::StatusOr<mvcc::RangeResult> r = h_.store->Range(key, "", {});
     if (!r.ok()) return r.status();
     if (r->kvs.empty()) return absl::NotFoundError("key not found");
     *value_bytes = r->kvs[0].value.size();
@@ -74,7 +57,7 @@ class StoreTarget : public KvTarget {
                      uint64_t* count) override {
     mvcc::RangeOptions o;
     o.limit = static_cast<int64_t>(limit);
-    absl::StatusOr<mvcc::RangeResult> r = store_->Range(start, end, o);
+    absl::StatusOr<mvcc::RangeResult> r = h_.store->Range(start, end, o);
     if (!r.ok()) return r.status();
     *count = r->kvs.size();
     return absl::OkStatus();
@@ -82,13 +65,12 @@ class StoreTarget : public KvTarget {
 
   uint64_t FileBytes() override { return FileSize(path_); }
 
-  mvcc::Store* store() override { return store_.get(); }
+  mvcc::Store* store() override { return h_.store.get(); }
 
  private:
   uint64_t batch_;
   std::string path_;
-  std::unique_ptr<backend::Backend> backend_;
-  std::unique_ptr<mvcc::Store> store_;
+  StoreHandle h_;
 };
 
 }  // namespace

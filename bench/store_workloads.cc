@@ -6,55 +6,22 @@
 #include <thread>
 #include <vector>
 
-#include "bench/sysinfo.h"
+#include "bench/measurement.h"
 #include "mvcc/store.h"
 
 namespace revkv::bench {
 namespace {
 
-// Resets the peak RSS at construction; Finish fills the sample's memory and
-// file size and prints the summary.
-class Measurement {
- public:
-  Measurement(KvTarget& t, Progress& p, const std::string& label, uint64_t total_ops,
-              double seconds)
-      : t_(t), p_(p), label_(label), reset_(ResetPeakRss()) {
-    p_.Begin(label, total_ops, seconds);
-  }
-  void Finish(Sample* s) {
-    Fill(s);
-    p_.End(SampleSummary(label_, *s));
-  }
-  // Both samples of a mixed run share the memory and file figures.
-  void Finish(Sample* reads, Sample* writes) {
-    Fill(reads);
-    writes->peak_rss_bytes = reads->peak_rss_bytes;
-    writes->file_bytes = reads->file_bytes;
-    p_.End(SampleSummary(label_ + " reads", *reads) + "\n" +
-           SampleSummary(label_ + " writes", *writes));
-  }
-
- private:
-  void Fill(Sample* s) {
-    s->peak_rss_bytes = static_cast<double>(PeakRssBytes(reset_));
-    s->file_bytes = static_cast<double>(t_.FileBytes());
-  }
-
-  KvTarget& t_;
-  Progress& p_;
-  std::string label_;
-  bool reset_;
-};
+// Ends a workload on `t`: the data file's size after it, then the peak RSS
+// and the summary line.
+void Finish(KvTarget& t, Measurement& m, Sample* out) {
+  out->file_bytes = static_cast<double>(t.FileBytes());
+  m.Finish(out);
+}
 
 bool Done(const Budget& b, uint64_t ops, uint64_t elapsed_ns) {
   if (b.ops != 0 && ops >= b.ops) return true;
   return b.seconds > 0 && elapsed_ns >= static_cast<uint64_t>(b.seconds * 1e9);
-}
-
-void SetTime(Sample* s, uint64_t ops, uint64_t elapsed_ns) {
-  s->n = static_cast<double>(ops);
-  s->seconds = elapsed_ns / 1e9;
-  s->timeline.Finish(elapsed_ns);
 }
 
 absl::Status NeedStore(KvTarget& t, const char* what) {
@@ -79,7 +46,7 @@ absl::Status TimedLoop(const Budget& b, Progress& progress, Sample* out, Op op) 
     out->timeline.Record(now - t0);
     progress.Update(++ops);
   }
-  SetTime(out, ops, now - t0);
+  out->SetTime(ops, now - t0);
   return absl::OkStatus();
 }
 
@@ -88,34 +55,17 @@ absl::Status TimedLoop(const Budget& b, Progress& progress, Sample* out, Op op) 
 template <typename Op>
 absl::Status MeasuredLoop(KvTarget& t, Progress& progress, const std::string& label,
                           const Budget& b, Sample* out, Op op) {
-  Measurement m(t, progress, label, b.ops, b.seconds);
+  Measurement m(progress, label, b.ops, b.seconds);
   if (absl::Status s = TimedLoop(b, progress, out, op); !s.ok()) return s;
-  m.Finish(out);
+  Finish(t, m, out);
   return absl::OkStatus();
 }
 
 }  // namespace
 
-std::string SampleSummary(const std::string& label, const Sample& s) {
-  std::string line = "  " + label + ":";
-  if (s.n >= 0 && s.seconds >= 0) {
-    char secs[32];
-    std::snprintf(secs, sizeof(secs), "%.3f", s.seconds);
-    line += " " + FormatCount(s.n) + " ops in " + secs + " s, " + FormatRate(s.ops_per_s()) +
-            " ops/s";
-  }
-  if (s.latency.Count() > 0) {
-    line += ", p50 " + FormatMicros(s.latency.Percentile(50) / 1e3) + " µs, p99 " +
-            FormatMicros(s.latency.Percentile(99) / 1e3) + " µs";
-  }
-  if (s.file_bytes >= 0) line += ", file " + FormatBytes(s.file_bytes);
-  if (s.peak_rss_bytes >= 0) line += ", peak RSS " + FormatBytes(s.peak_rss_bytes);
-  return line;
-}
-
 absl::Status RunPut(KvTarget& t, const Loaded& keys, uint64_t begin, uint64_t end,
                     Progress& progress, const std::string& label, Sample* out) {
-  Measurement m(t, progress, label, end - begin, 0);
+  Measurement m(progress, label, end - begin, 0);
   const DataSet& d = *keys.data;
   const uint64_t t0 = MonotonicNs();
   uint64_t last = t0;
@@ -129,8 +79,8 @@ absl::Status RunPut(KvTarget& t, const Loaded& keys, uint64_t begin, uint64_t en
     progress.Update(j - begin + 1);
   }
   if (absl::Status s = t.Flush(); !s.ok()) return s;
-  SetTime(out, end - begin, MonotonicNs() - t0);
-  m.Finish(out);
+  out->SetTime(end - begin, MonotonicNs() - t0);
+  Finish(t, m, out);
   return absl::OkStatus();
 }
 
@@ -155,8 +105,7 @@ absl::Status RunRangeSpan(KvTarget& t, const Loaded& keys, uint64_t span, const 
   const bool full = keys.count == d.n;
   return MeasuredLoop(t, progress, label, b, out, [&]() -> absl::Status {
     const uint64_t start = rng() % (d.n - span + 1);
-    // The end key: one past the span's last key ("" when that is the last key).
-    const std::string end = start + span < d.n ? std::string(d.Key(start + span)) : std::string("\xff");
+    const std::string end = d.EndKey(start + span);
     uint64_t count = 0;
     if (absl::Status s = t.Range(d.Key(start), end, span, &count); !s.ok()) return s;
     if (full && count != span) {
@@ -191,7 +140,7 @@ absl::Status RunTxnPut(KvTarget& t, const Loaded& keys, uint64_t ops_per_txn, co
   if (absl::Status s = NeedStore(t, "txn-put"); !s.ok()) return s;
   if (keys.count == 0) return absl::FailedPreconditionError("txn-put: nothing loaded");
   mvcc::Store* st = t.store();
-  Measurement m(t, progress, label, b.ops, b.seconds);
+  Measurement m(progress, label, b.ops, b.seconds);
   std::mt19937_64 rng(seed);
   const DataSet& d = *keys.data;
   const uint64_t t0 = MonotonicNs();
@@ -207,8 +156,8 @@ absl::Status RunTxnPut(KvTarget& t, const Loaded& keys, uint64_t ops_per_txn, co
   if (!s.ok()) return s;
   if (absl::Status s = t.Flush(); !s.ok()) return s;
   // The time includes the final flush, as a put's throughput does.
-  SetTime(out, uint64_t(out->n), MonotonicNs() - t0);
-  m.Finish(out);
+  out->SetTime(uint64_t(out->n), MonotonicNs() - t0);
+  Finish(t, m, out);
   return absl::OkStatus();
 }
 
@@ -217,7 +166,7 @@ absl::Status RunMixed(KvTarget& t, const Loaded& keys, uint64_t readers, const B
                       Sample* reads, Sample* writes) {
   if (keys.count == 0) return absl::FailedPreconditionError("mixed: nothing loaded");
   if (b.seconds <= 0) return absl::InvalidArgumentError("mixed needs a duration");
-  Measurement m(t, progress, label, 0, b.seconds);
+  Measurement m(progress, label, 0, b.seconds);
   const DataSet& d = *keys.data;
   struct ReaderState {
     Histogram latency;
@@ -273,8 +222,9 @@ absl::Status RunMixed(KvTarget& t, const Loaded& keys, uint64_t readers, const B
     reads->timeline.Merge(rs.timeline);
     total += rs.ops;
   }
-  SetTime(reads, total, elapsed);
-  SetTime(writes, puts, elapsed);
+  reads->SetTime(total, elapsed);
+  writes->SetTime(puts, elapsed);
+  reads->file_bytes = static_cast<double>(t.FileBytes());
   m.Finish(reads, writes);
   return absl::OkStatus();
 }
@@ -282,30 +232,30 @@ absl::Status RunMixed(KvTarget& t, const Loaded& keys, uint64_t readers, const B
 absl::Status RunHashByRev(KvTarget& t, Progress& progress, const std::string& label,
                           Sample* out) {
   if (absl::Status s = NeedStore(t, "hash-by-rev"); !s.ok()) return s;
-  Measurement m(t, progress, label, 1, 0);
+  Measurement m(progress, label, 1, 0);
   const uint64_t t0 = MonotonicNs();
   absl::StatusOr<mvcc::HashResult> h = t.store()->HashByRev(0);
   if (!h.ok()) return h.status();
   const uint64_t dt = MonotonicNs() - t0;
   out->latency.Record(dt);
   out->timeline.Record(dt);
-  SetTime(out, 1, dt);
-  m.Finish(out);
+  out->SetTime(1, dt);
+  Finish(t, m, out);
   return absl::OkStatus();
 }
 
 absl::Status RunCompact(KvTarget& t, Progress& progress, const std::string& label, Sample* out) {
   if (absl::Status s = NeedStore(t, "compact"); !s.ok()) return s;
   mvcc::Store* st = t.store();
-  Measurement m(t, progress, label, 1, 0);
+  Measurement m(progress, label, 1, 0);
   const uint64_t t0 = MonotonicNs();
   if (absl::Status s = st->Compact(st->Rev()); !s.ok()) return s;
   if (absl::Status s = st->WaitCompaction(); !s.ok()) return s;
   const uint64_t dt = MonotonicNs() - t0;
   out->latency.Record(dt);
   out->timeline.Record(dt);
-  SetTime(out, 1, dt);
-  m.Finish(out);
+  out->SetTime(1, dt);
+  Finish(t, m, out);
   return absl::OkStatus();
 }
 

@@ -82,9 +82,6 @@ absl::Status RunHashByRev(KvTarget& t, Progress& progress, const std::string& la
 // deletes have finished.
 absl::Status RunCompact(KvTarget& t, Progress& progress, const std::string& label, Sample* out);
 
-// One plain line describing a finished sample, for progress output.
-std::string SampleSummary(const std::string& label, const Sample& s);
-
 }  // namespace revkv::bench
 
 #endif  // REVKV_BENCH_STORE_WORKLOADS_H_

@@ -30,7 +30,6 @@ class Timeline {
 
   uint64_t interval_ns() const { return interval_ns_; }
   const std::vector<uint64_t>& counts() const { return counts_; }
-  uint64_t end_ns() const { return end_ns_; }
   uint64_t total() const;
 
   // (seconds since start at the interval's end, ops/s in the interval) per
