@@ -145,7 +145,7 @@ std::string CommandUsage(const Command& c, const std::string& path, const FlagSe
 
 int Fail(const absl::Status& s, std::ostream& err) {
   std::string msg(s.message());
-  if (msg.rfind("panic: ", 0) == 0) {
+  if (IsRawMessage(s)) {
     err << msg << "\n";
   } else {
     err << "Error: " << msg << "\n";
