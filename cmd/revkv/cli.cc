@@ -1,12 +1,17 @@
 #include "cmd/revkv/cli.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <functional>
 
 #include "absl/strings/str_format.h"
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/exit_status.h"
+#include "cmd/revkv/global_flags.h"
 #include "version.h"
+
+extern char** environ;
 
 namespace revkv::cli {
 namespace {
@@ -18,6 +23,9 @@ struct Command {
   std::function<void(FlagSet&, Invocation&)> flags;
   std::function<absl::Status(Invocation&)> run;
   std::vector<Command> subs;
+  // Reads the ETCDCTL_* environment: etcdctl's commands that talk to a
+  // server do; version, snapshot status and snapshot restore do not.
+  bool reads_env = true;
 };
 
 absl::Status VersionCommand(Invocation& inv) {
@@ -73,11 +81,12 @@ const std::vector<Command>& Commands() {
                       "Mark the latest revision after restore as the point of scheduled "
                       "compaction (required if --bump-revision > 0)");
             },
-            SnapshotRestoreCommand, {}},
+            SnapshotRestoreCommand, {}, /*reads_env=*/false},
            {"save", "Stores a snapshot of the data directory to a given file",
             "snapshot save <filename> [flags]", nullptr, SnapshotSaveCommand, {}},
            {"status", "Gets backend snapshot status of a given file",
-            "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {}},
+            "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {},
+            /*reads_env=*/false},
        }},
       {"check", "Checks the structure of the data file; lists every problem",
        "check [flags]", nullptr, CheckCommand, {}},
@@ -86,17 +95,32 @@ const std::vector<Command>& Commands() {
       {"dump", "Prints the revision history of a key (every key without one), oldest first",
        "dump [key] [flags]", nullptr, DumpCommand, {}},
       {"inspect", "Alias of dump", "inspect [key] [flags]", nullptr, DumpCommand, {}},
-      {"version", "Prints the version of revkv", "version [flags]", nullptr, VersionCommand, {}},
+      {"version", "Prints the version of revkv", "version [flags]", nullptr, VersionCommand, {},
+       /*reads_env=*/false},
       {"bench", "Runs benchmarks (see `revkv bench help`)", "bench [suite] [flags]", nullptr,
        nullptr, {}},
   };
   return *cmds;
 }
 
-const char kGlobalUsage[] =
-    "      --data-dir=\"\"\t\tthe data directory (default $REVKV_DATA_DIR)\n"
-    "  -w, --write-out=\"simple\"\tset the output format (fields, json, simple, table)\n"
-    "      --allow-rollback\t\topen the commit before a damaged newest one (that commit is lost)\n";
+// The usage lines of the global flags.
+std::string GlobalUsage() {
+  GlobalFlags g;
+  FlagSet fs;
+  AddGlobalFlags(&fs, &g);
+  return fs.Usage(/*persistent=*/true);
+}
+
+// A flag set holding only the global flags, to tell which take a value.
+const FlagSet& GlobalFlagSet() {
+  static const FlagSet* fs = [] {
+    static GlobalFlags g;
+    auto* f = new FlagSet;
+    AddGlobalFlags(f, &g);
+    return f;
+  }();
+  return *fs;
+}
 
 // cobra's command lookup with prefix matching: exact name, else a unique prefix.
 const Command* Find(const std::vector<Command>& cmds, const std::string& word) {
@@ -112,10 +136,6 @@ const Command* Find(const std::vector<Command>& cmds, const std::string& word) {
   return matches == 1 ? found : nullptr;
 }
 
-bool TakesGlobalValue(const std::string& a) {
-  return a == "--data-dir" || a == "--write-out" || a == "-w";
-}
-
 // Index of the first word of argv[from..] that is not a flag (skipping the
 // values of the global flags), or -1.
 int NextWord(const std::vector<std::string>& argv, size_t from) {
@@ -123,7 +143,7 @@ int NextWord(const std::vector<std::string>& argv, size_t from) {
     const std::string& a = argv[i];
     if (a == "--") return -1;
     if (a.size() > 1 && a[0] == '-') {
-      if (TakesGlobalValue(a)) ++i;
+      if (GlobalFlagSet().TakesNextWord(a)) ++i;
       continue;
     }
     return int(i);
@@ -139,7 +159,7 @@ std::string CommandUsage(const Command& c, const std::string& path, const FlagSe
     for (const Command& s : c.subs) out += "\t" + s.name + "\t" + s.summary + "\n";
   }
   out += "\nOPTIONS:\n  -h, --help[=false]\t\thelp for " + c.name + "\n" + fs.Usage();
-  out += std::string("\nGLOBAL OPTIONS:\n") + kGlobalUsage + "\n";
+  out += "\nGLOBAL OPTIONS:\n" + GlobalUsage() + "\n";
   return out;
 }
 
@@ -153,6 +173,12 @@ int Fail(const absl::Status& s, std::ostream& err) {
   return ExitCodeOf(s);
 }
 
+std::vector<std::string> Environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
 }  // namespace
 
 std::string RootUsage() {
@@ -162,12 +188,15 @@ std::string RootUsage() {
       "COMMANDS:\n";
   for (const Command& c : Commands()) out += "\t" + c.name + "\t" + c.summary + "\n";
   out += "\thelp\tHelp about any command\n";
-  out += std::string("\nGLOBAL OPTIONS:\n") + kGlobalUsage;
+  out += "\nGLOBAL OPTIONS:\n" + GlobalUsage();
   return out;
 }
 
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err) {
+  const std::vector<std::string> env = Environment();
+  // etcdctl's main() checks ETCDCTL_API before anything else.
+  if (absl::Status s = CheckApiVersion(env); !s.ok()) return Fail(s, err);
   int w = NextWord(argv, 0);
   if (w < 0) {
     // Only flags: --help, --version or nothing useful.
@@ -211,14 +240,10 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
   inv.in = &in;
   inv.out = &out;
   inv.err = &err;
-  std::string write_out = "simple";
-  std::string data_dir;
+  GlobalFlags g;
   FlagSet fs;
-  fs.String("data-dir", &data_dir, "the data directory");
-  fs.String("write-out", &write_out, "set the output format", 'w');
-  fs.Bool("allow-rollback", &inv.allow_rollback,
-          "open the commit before a damaged newest one (that commit is lost)");
   if (cmd->flags) cmd->flags(fs, inv);
+  AddGlobalFlags(&fs, &g);
   absl::Status s = fs.Parse(rest, &inv.args);
   if (!s.ok()) {
     err << "Error: " << s.message() << "\n";
@@ -230,12 +255,24 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     out << CommandUsage(*cmd, path, fs);
     return 0;
   }
-  inv.data_dir = data_dir;
-  if (!fs.Changed("data-dir")) {
-    const char* env = std::getenv("REVKV_DATA_DIR");
-    if (env != nullptr) inv.data_dir = env;
+  EnvResult env_result;
+  if (cmd->reads_env) {
+    s = ApplyEnvironment(fs, env, &env_result);
+    for (const std::string& line : env_result.warnings) err << line << "\n";
+    if (!s.ok()) return Fail(s, err);
   }
-  absl::StatusOr<Format> f = ParseFormat(write_out);
+  if (std::string note = IgnoredFlagsNote(fs, env_result.used); !note.empty()) {
+    err << note << "\n";
+  }
+  inv.data_dir = g.data_dir;
+  if (!fs.Changed("data-dir")) {
+    const char* dir = std::getenv("REVKV_DATA_DIR");
+    if (dir != nullptr) inv.data_dir = dir;
+  }
+  inv.allow_rollback = g.allow_rollback;
+  inv.hex = g.hex;
+  inv.command_timeout = g.command_timeout;
+  absl::StatusOr<Format> f = ParseFormat(g.write_out);
   if (!f.ok()) return Fail(f.status(), err);
   inv.format = *f;
   s = cmd->run(inv);

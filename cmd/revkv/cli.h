@@ -5,8 +5,11 @@
 //
 // Commands are found by cobra's rules (a unique prefix works: `compact` is
 // `compaction`); global and command flags may appear anywhere after the
-// program name. --data-dir defaults to $REVKV_DATA_DIR. Errors print
-// `Error: <message>` as the last line of `err` and return etcdctl's exit code.
+// program name. --data-dir defaults to $REVKV_DATA_DIR. The global flags
+// are etcdctl's, with their ETCDCTL_* environment variables
+// (global_flags.h). Errors print `Error: <message>` as the last line of
+// `err` (a few verbatim: exit_status.h's RawError) and return etcdctl's exit
+// code.
 //
 // Thread-safety: not thread-safe (one invocation per call; reads `in`).
 #ifndef REVKV_CMD_REVKV_CLI_H_

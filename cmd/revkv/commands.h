@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "snapshot/data_dir.h"
 #include "cmd/revkv/flags.h"
 #include "cmd/revkv/op_parse.h"
@@ -22,9 +23,16 @@
 
 namespace revkv::cli {
 
+// A command's inputs: its arguments, the global flags (after the ETCDCTL_*
+// environment, global_flags.h) and its own flags.
 struct Invocation {
   std::vector<std::string> args;  // positional arguments
-  Format format = Format::kSimple;
+  // Global flags.
+  Format format = Format::kSimple;  // -w, --write-out
+  bool hex = false;                 // --hex: simple output prints keys/values as \xNN
+  // --command-timeout (etcdctl's default 5s): how long a command may take
+  // past its start -- the bound for waiting on the data directory's lock.
+  absl::Duration command_timeout = absl::Seconds(5);
   std::string data_dir;           // --data-dir, else $REVKV_DATA_DIR
   std::istream* in = nullptr;
   std::ostream* out = nullptr;

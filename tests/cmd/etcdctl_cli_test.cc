@@ -1,0 +1,224 @@
+// The revkv binary where an etcdctl 3.4 user meets it beyond the data
+// commands: ETCDCTL_* variables, the connection flags. Each row runs its setup in a
+// fresh data directory, then the command (with `env` added), and compares
+// the whole stdout and stderr and the exit code.
+//
+// The expected texts are etcdctl 3.4.23's (Debian etcd-client, against etcd
+// 3.4.23 on loopback), as observed for this test; the row comments quote
+// the etcdctl invocation. Where etcdctl prints the endpoint, revkv prints
+// the data directory. In expected texts: '@' is the data directory, "*" (a
+// whole stdout) is anything (a usage text), {ts} a capnslog timestamp
+// ("2026-12-06 13:28:09.460103"), {took} a Go duration ("1.667671ms").
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/cmd/process.h"
+
+namespace revkv::testing {
+namespace {
+
+struct Row {
+  const char* name;
+  std::vector<std::string> env;
+  std::vector<std::vector<std::string>> setup;
+  std::vector<std::string> command;
+  std::string stdin_data;
+  std::string out;  // whole stdout
+  std::string err;  // whole stderr
+  int rc;
+};
+void PrintTo(const Row& r, std::ostream* os) { *os << r.name; }
+
+ProcessResult Revkv(const std::string& dir, const std::vector<std::string>& args,
+                    const std::string& in = "", const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {RevkvPath(), "--data-dir", dir};
+  for (const std::string& a : args) {
+    std::string arg = a;
+    if (size_t at = arg.find('@'); at != std::string::npos) arg.replace(at, 1, dir);
+    argv.push_back(arg);
+  }
+  return RunProcess(argv, in, env);
+}
+
+std::string RegexEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string("\\^$.|?*+()[]{}").find(c) != std::string::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Whether `got` is `want` with its placeholders (see the top).
+bool Matches(const std::string& want, const std::string& got, const std::string& dir) {
+  if (want == "*") return true;
+  static const std::string kTs =
+      "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}";
+  static const std::string kTook =
+      "([0-9]+h)?([0-9]+m)?[0-9]+(\\.[0-9]+)?(ns|\xc2\xb5s|ms|s)";
+  std::string re;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want.compare(i, 4, "{ts}") == 0) {
+      re += kTs;
+      i += 3;
+    } else if (want.compare(i, 6, "{took}") == 0) {
+      re += kTook;
+      i += 5;
+    } else if (want[i] == '@') {
+      re += RegexEscape(dir);
+    } else {
+      re += RegexEscape(std::string(1, want[i]));
+    }
+  }
+  return std::regex_match(got, std::regex(re));
+}
+
+const std::string kConflictTail =
+    "is shadowed by corresponding command-line flag (either unset environment variable or "
+    "disable flag)\n";
+const std::string kNoteTail = ": revkv has no server; commands act on the data directory "
+                              "(--data-dir)\n";
+const std::vector<std::vector<std::string>> kFoo = {{"put", "foo", "bar"}};
+const std::string kFooJson =
+    "{\"header\":{\"revision\":2},\"kvs\":[{\"key\":\"Zm9v\",\"create_revision\":2,"
+    "\"mod_revision\":2,\"version\":1,\"value\":\"YmFy\"}],\"count\":1}\n";
+std::string UsageError(const std::string& msg) {
+  return "Error: " + msg + "\n\nError: " + msg + "\n";
+}
+std::string UnknownCommand(const std::string& word) {
+  return "Error: unknown command \"" + word + "\" for \"revkv\"\nRun 'revkv --help' for usage.\n"
+         "Error: unknown command \"" + word + "\" for \"revkv\"\n";
+}
+
+const Row kRows[] = {
+    // --- ETCDCTL_* variables ---
+    // ETCDCTL_WRITE_OUT=json etcdctl get foo
+    {"EnvWriteOut", {"ETCDCTL_WRITE_OUT=json"}, kFoo, {"get", "foo"}, "", kFooJson, "", 0},
+    // ETCDCTL_WRITE_OUT=json etcdctl -w json get foo (also -w simple, --write-out=json): rc 1
+    {"EnvConflictsWithFlag", {"ETCDCTL_WRITE_OUT=json"}, kFoo, {"-w", "json", "get", "foo"}, "",
+     "", "{ts} C | pkg/flags: conflicting environment variable \"ETCDCTL_WRITE_OUT\" " +
+         kConflictTail, 1},
+    {"EnvConflictsWithLongFlag", {"ETCDCTL_WRITE_OUT=json"}, kFoo,
+     {"--write-out=simple", "get", "foo"}, "", "",
+     "{ts} C | pkg/flags: conflicting environment variable \"ETCDCTL_WRITE_OUT\" " +
+         kConflictTail, 1},
+    // ETCDCTL_HEX=true etcdctl --hex=false get foo: rc 1
+    {"EnvHexConflicts", {"ETCDCTL_HEX=true"}, kFoo, {"--hex=false", "get", "foo"}, "", "",
+     "{ts} C | pkg/flags: conflicting environment variable \"ETCDCTL_HEX\" " + kConflictTail, 1},
+    // ETCDCTL_ENDPOINTS=... etcdctl --endpoints=... get foo: rc 1
+    {"EnvEndpointsConflict", {"ETCDCTL_ENDPOINTS=127.0.0.1:2379"}, kFoo,
+     {"--endpoints=127.0.0.1:2379", "get", "foo"}, "", "",
+     "{ts} C | pkg/flags: conflicting environment variable \"ETCDCTL_ENDPOINTS\" " +
+         kConflictTail, 1},
+    // ETCDCTL_WRITE_OUT=bogus etcdctl get foo: rc 4
+    {"EnvBadFormat", {"ETCDCTL_WRITE_OUT=bogus"}, kFoo, {"get", "foo"}, "", "",
+     "Error: unsupported output format\n", 4},
+    // ETCDCTL_HEX=abc etcdctl get foo: rc 0, not hex, and etcdctl says nothing
+    {"EnvBadBoolIgnored", {"ETCDCTL_HEX=abc"}, kFoo, {"get", "foo"}, "", "foo\nbar\n",
+     "Warning: invalid value \"abc\" for ETCDCTL_HEX: invalid argument \"abc\" for \"--hex\" "
+     "flag: strconv.ParseBool: parsing \"abc\": invalid syntax; the flag keeps its default, as "
+     "in etcdctl\n", 0},
+    // ETCDCTL_DIAL_TIMEOUT=abc etcdctl get foo: rc 0, etcdctl says nothing
+    {"EnvBadDurationIgnored", {"ETCDCTL_DIAL_TIMEOUT=abc"}, kFoo, {"get", "foo"}, "",
+     "foo\nbar\n",
+     "Warning: invalid value \"abc\" for ETCDCTL_DIAL_TIMEOUT: invalid argument \"abc\" for "
+     "\"--dial-timeout\" flag: time: invalid duration \"abc\"; the flag keeps its default, as in "
+     "etcdctl\nNote: ignoring ETCDCTL_DIAL_TIMEOUT" + kNoteTail, 0},
+    {"EnvCommandTimeoutBad", {"ETCDCTL_COMMAND_TIMEOUT=5"}, kFoo, {"get", "foo"}, "",
+     "foo\nbar\n",
+     "Warning: invalid value \"5\" for ETCDCTL_COMMAND_TIMEOUT: invalid argument \"5\" for "
+     "\"--command-timeout\" flag: time: missing unit in duration \"5\"; the flag keeps its "
+     "default, as in etcdctl\n", 0},
+    {"EnvCommandTimeoutOk", {"ETCDCTL_COMMAND_TIMEOUT=10s"}, kFoo, {"get", "foo"}, "",
+     "foo\nbar\n", "", 0},
+    // ETCDCTL_FOO=1 etcdctl get foo: rc 0
+    {"EnvUnrecognized", {"ETCDCTL_FOO=1"}, kFoo, {"get", "foo"}, "", "foo\nbar\n",
+     "{ts} W | pkg/flags: unrecognized environment variable ETCDCTL_FOO=1\n", 0},
+    // ETCDCTL_HEX= etcdctl get foo: an empty value is not used
+    {"EnvEmptyUnrecognized", {"ETCDCTL_HEX="}, kFoo, {"get", "foo"}, "", "foo\nbar\n",
+     "{ts} W | pkg/flags: unrecognized environment variable ETCDCTL_HEX=\n", 0},
+    // ETCDCTL_API=4 etcdctl get foo: rc 1
+    {"EnvApi4", {"ETCDCTL_API=4"}, {}, {"get", "foo"}, "", "", "unsupported API version 4\n", 1},
+    {"EnvApi2", {"ETCDCTL_API=2"}, {}, {"get", "foo"}, "", "", "unsupported API version 2\n", 1},
+    {"EnvApi3", {"ETCDCTL_API=3"}, kFoo, {"get", "foo"}, "", "foo\nbar\n", "", 0},
+    // ETCDCTL_WRITE_OUT=json etcdctl -w json snapshot status /nonexist: nor does snapshot status
+    {"SnapshotStatusReadsNoEnv", {"ETCDCTL_WRITE_OUT=json"}, {},
+     {"-w", "json", "snapshot", "status", "/nonexistent/x.db"}, "", "",
+     "Error: stat /nonexistent/x.db: no such file or directory\n", 1},
+
+    // --- connection flags: etcdctl's syntax, accepted, ignored with a note ---
+    {"ConnectionFlagsAccepted", {}, kFoo,
+     {"--endpoints=127.0.0.1:2379,127.0.0.1:22379", "--dial-timeout=5s", "--command-timeout=7s",
+      "--keepalive-time", "1m", "--keepalive-timeout=1h2m3.5s", "--insecure-transport=false",
+      "--insecure-skip-tls-verify", "--insecure-discovery=false", "--cacert=ca.pem",
+      "--cert=c.pem", "--key", "k.pem", "--user=root:x", "--password=y", "-d", "example.com",
+      "--discovery-srv-name=n", "--debug", "get", "foo"},
+     "", "foo\nbar\n",
+     "Note: ignoring --cacert, --cert, --debug, --dial-timeout, --discovery-srv, "
+     "--discovery-srv-name, --endpoints, --insecure-discovery, --insecure-skip-tls-verify, "
+     "--insecure-transport, --keepalive-time, --keepalive-timeout, --key, --password, --user" +
+         kNoteTail, 0},
+    {"ConnectionFlagsFromEnv", {"ETCDCTL_ENDPOINTS=127.0.0.1:2379", "ETCDCTL_CACERT=ca.pem"},
+     kFoo, {"get", "foo"}, "", "foo\nbar\n",
+     "Note: ignoring ETCDCTL_CACERT, ETCDCTL_ENDPOINTS" + kNoteTail, 0},
+    {"CommandTimeoutIsNotIgnored", {}, kFoo, {"--command-timeout=1m30s", "get", "foo"}, "",
+     "foo\nbar\n", "", 0},
+    // etcdctl --dial-timeout=5 get foo (usage on stdout): rc 1
+    {"DialTimeoutMissingUnit", {}, {}, {"--dial-timeout=5", "get", "foo"}, "", "*",
+     UsageError("invalid argument \"5\" for \"--dial-timeout\" flag: time: missing unit in "
+                "duration \"5\""), 1},
+    // etcdctl --dial-timeout=5x get foo
+    {"DialTimeoutUnknownUnit", {}, {}, {"get", "foo", "--dial-timeout", "5x"}, "", "*",
+     UsageError("invalid argument \"5x\" for \"--dial-timeout\" flag: time: unknown unit \"x\" "
+                "in duration \"5x\""), 1},
+    // etcdctl --command-timeout=abc get foo
+    {"CommandTimeoutInvalid", {}, {}, {"--command-timeout=abc", "get", "foo"}, "", "*",
+     UsageError("invalid argument \"abc\" for \"--command-timeout\" flag: time: invalid "
+                "duration \"abc\""), 1},
+    // etcdctl --dial-timeout= get foo
+    {"DialTimeoutEmpty", {}, {}, {"--dial-timeout=", "get", "foo"}, "", "*",
+     UsageError("invalid argument \"\" for \"--dial-timeout\" flag: time: invalid duration "
+                "\"\""), 1},
+    // etcdctl --insecure-transport=maybe get foo
+    {"BoolFlagBadValue", {}, {}, {"--insecure-transport=maybe", "get", "foo"}, "", "*",
+     UsageError("invalid argument \"maybe\" for \"--insecure-transport\" flag: "
+                "strconv.ParseBool: parsing \"maybe\": invalid syntax"), 1},
+    // etcdctl --endpoints='a"b' put
+    {"EndpointsBadCsv", {}, {}, {"--endpoints=a\"b", "get", "foo"}, "", "*",
+     UsageError("invalid argument \"a\\\"b\" for \"--endpoints\" flag: parse error on line 1, "
+                "column 2: bare \" in non-quoted-field"), 1},
+    // etcdctl --insecure-transport false get foo: a bool flag takes no separate value
+    {"BoolFlagTakesNoSeparateValue", {}, {}, {"--insecure-transport", "false", "get", "foo"}, "",
+     "", UnknownCommand("false"), 1},
+    // etcdctl --endpoints get foo: "get" is the value, "foo" the command
+    {"ValueFlagTakesNextWord", {}, {}, {"--endpoints", "get", "foo"}, "", "",
+     UnknownCommand("foo"), 1},
+    // etcdctl put pk --prev-kv false; etcdctl get pk: "false" is the value
+    {"BoolThenWordIsAnArgument", {}, {{"put", "pk", "--prev-kv", "false"}}, {"get", "pk"}, "",
+     "pk\nfalse\n", "", 0},
+    // etcdctl get foo --prefix false: rc 128
+    {"BoolThenWordIsARangeEnd", {}, kFoo, {"get", "foo", "--prefix", "false"}, "", "",
+     "Error: too many arguments, only accept one argument when `--prefix` or `--from-key` is "
+     "set\n", 128},
+
+};
+
+class EtcdctlRow : public ::testing::TestWithParam<Row> {};
+
+TEST_P(EtcdctlRow, MatchesEtcdctl) {
+  const Row& row = GetParam();
+  const std::string dir = NewTempDir("etcdctl");
+  for (const auto& s : row.setup) ASSERT_EQ(Revkv(dir, s).exit_code, 0);
+  ProcessResult r = Revkv(dir, row.command, row.stdin_data, row.env);
+  EXPECT_TRUE(Matches(row.out, r.out, dir)) << "stdout:\n" << r.out << "\nwant:\n" << row.out;
+  EXPECT_TRUE(Matches(row.err, r.err, dir)) << "stderr:\n" << r.err << "\nwant:\n" << row.err;
+  EXPECT_EQ(r.exit_code, row.rc) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Etcdctl, EtcdctlRow, ::testing::ValuesIn(kRows),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace revkv::testing
