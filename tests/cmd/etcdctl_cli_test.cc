@@ -1,5 +1,5 @@
 // The revkv binary where an etcdctl 3.4 user meets it beyond the data
-// commands: ETCDCTL_* variables, the connection flags. Each row runs its setup in a
+// commands: ETCDCTL_* variables, the connection flags, --hex. Each row runs its setup in a
 // fresh data directory, then the command (with `env` added), and compares
 // the whole stdout and stderr and the exit code.
 //
@@ -115,6 +115,9 @@ const Row kRows[] = {
     // ETCDCTL_WRITE_OUT=bogus etcdctl get foo: rc 4
     {"EnvBadFormat", {"ETCDCTL_WRITE_OUT=bogus"}, kFoo, {"get", "foo"}, "", "",
      "Error: unsupported output format\n", 4},
+    // ETCDCTL_HEX=true etcdctl get foo (also ETCDCTL_HEX=1)
+    {"EnvHex", {"ETCDCTL_HEX=1"}, kFoo, {"get", "foo"}, "", "\\x66\\x6f\\x6f\n\\x62\\x61\\x72\n",
+     "", 0},
     // ETCDCTL_HEX=abc etcdctl get foo: rc 0, not hex, and etcdctl says nothing
     {"EnvBadBoolIgnored", {"ETCDCTL_HEX=abc"}, kFoo, {"get", "foo"}, "", "foo\nbar\n",
      "Warning: invalid value \"abc\" for ETCDCTL_HEX: invalid argument \"abc\" for \"--hex\" "
@@ -203,6 +206,44 @@ const Row kRows[] = {
      "Error: too many arguments, only accept one argument when `--prefix` or `--from-key` is "
      "set\n", 128},
 
+    // --- --hex: simple output only ---
+    // etcdctl --hex put foo bar2 --prev-kv
+    {"HexPutPrevKv", {}, kFoo, {"--hex", "put", "foo", "bar2", "--prev-kv"}, "",
+     "OK\n\\x66\\x6f\\x6f\n\\x62\\x61\\x72\n", "", 0},
+    // etcdctl get foo --hex (the flag anywhere)
+    {"HexGet", {}, kFoo, {"get", "foo", "--hex"}, "", "\\x66\\x6f\\x6f\n\\x62\\x61\\x72\n", "", 0},
+    // etcdctl get pk2 --hex=t
+    {"HexGetPflagBool", {}, kFoo, {"get", "foo", "--hex=t"}, "",
+     "\\x66\\x6f\\x6f\n\\x62\\x61\\x72\n", "", 0},
+    // etcdctl --hex get foo --print-value-only
+    {"HexValueOnly", {}, kFoo, {"--hex", "get", "foo", "--print-value-only"}, "",
+     "\\x62\\x61\\x72\n", "", 0},
+    // etcdctl --hex get foo --keys-only
+    {"HexKeysOnly", {}, kFoo, {"--hex", "get", "foo", "--keys-only"}, "", "\\x66\\x6f\\x6f\n\n",
+     "", 0},
+    // etcdctl put e ""; etcdctl --hex get e
+    {"HexEmptyValue", {}, {{"put", "e", ""}}, {"--hex", "get", "e"}, "", "\\x65\n\n", "", 0},
+    // etcdctl --hex del e --prev-kv
+    {"HexDelPrevKv", {}, {{"put", "e", ""}}, {"--hex", "del", "e", "--prev-kv"}, "",
+     "1\n\\x65\n\n", "", 0},
+    {"HexBinaryBytes", {}, {{"put", "k\xff", "\x01\x7f"}}, {"--hex", "get", "k\xff"}, "",
+     "\\x6b\\xff\n\\x01\\x7f\n", "", 0},
+    // printf '\nput t 1\nget foo\ndel nosuch\n\n\n' | etcdctl --hex txn
+    {"HexTxn", {}, kFoo, {"--hex", "txn"}, "\nput t 1\nget foo\ndel nosuch\n\n\n",
+     "SUCCESS\n\nOK\n\n\\x66\\x6f\\x6f\n\\x62\\x61\\x72\n\n0\n", "", 0},
+    // etcdctl --hex -w json get foo: JSON stays base64
+    {"HexJsonStaysBase64", {}, kFoo, {"--hex", "-w", "json", "get", "foo"}, "", kFooJson, "", 0},
+    // etcdctl --hex -w json put foo bar --prev-kv
+    {"HexJsonPut", {}, kFoo, {"--hex", "-w", "json", "put", "foo", "baz", "--prev-kv"}, "",
+     "{\"header\":{\"revision\":3},\"prev_kv\":{\"key\":\"Zm9v\",\"create_revision\":2,"
+     "\"mod_revision\":2,\"version\":1,\"value\":\"YmFy\"}}\n", "", 0},
+    // etcdctl --hex -w fields get foo: fields stay quoted text
+    {"HexFieldsUnchanged", {}, kFoo, {"--hex", "-w", "fields", "get", "foo"}, "",
+     "\"ClusterID\" : 0\n\"MemberID\" : 0\n\"Revision\" : 2\n\"RaftTerm\" : 0\n"
+     "\"Key\" : \"foo\"\n\"CreateRevision\" : 2\n\"ModRevision\" : 2\n\"Version\" : 1\n"
+     "\"Value\" : \"bar\"\n\"Lease\" : 0\n\"More\" : false\n\"Count\" : 1\n", "", 0},
+    // etcdctl --hex compaction 2: plain text
+    {"HexCompaction", {}, kFoo, {"--hex", "compaction", "2"}, "", "compacted revision 2\n", "", 0},
 };
 
 class EtcdctlRow : public ::testing::TestWithParam<Row> {};
