@@ -62,6 +62,8 @@ const std::vector<Command>& Commands() {
               fs.Int64("rev", &i.hash_rev, "maximum revision to hash (default: all revisions)");
             },
             HashKVCommand, {}},
+           {"health", "Checks that the data directory answers a read and commits a write",
+            "endpoint health [flags]", nullptr, EndpointHealthCommand, {}},
            {"status", "Prints out the status of the data directory", "endpoint status [flags]",
             nullptr, EndpointStatusCommand, {}},
        }},

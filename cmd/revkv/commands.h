@@ -62,6 +62,9 @@ absl::Status TxnCommand(Invocation& inv);
 absl::Status CompactionCommand(Invocation& inv);
 absl::Status HashKVCommand(Invocation& inv);
 absl::Status EndpointStatusCommand(Invocation& inv);
+// etcdctl's endpoint health for the data directory: a read of key "health"
+// and a durable commit that changes no key (health_command.cc).
+absl::Status EndpointHealthCommand(Invocation& inv);
 absl::Status DefragCommand(Invocation& inv);
 absl::Status SnapshotSaveCommand(Invocation& inv);
 absl::Status SnapshotStatusCommand(Invocation& inv);

@@ -294,6 +294,55 @@ absl::StatusOr<std::string> PrintEndpointStatus(Format f, const EndpointStatus& 
   return NoProtobuf();
 }
 
+absl::StatusOr<HealthText> PrintEndpointHealth(Format f,
+                                               const std::vector<EndpointHealth>& hs) {
+  HealthText t;
+  switch (f) {
+    case Format::kSimple:
+      for (const EndpointHealth& h : hs) {
+        if (h.error.empty()) {
+          t.err += absl::StrFormat("%s is healthy: successfully committed proposal: took = %s\n",
+                                   h.endpoint, h.took);
+        } else {
+          t.err += absl::StrFormat("%s is unhealthy: failed to commit proposal: %s\n",
+                                   h.endpoint, h.error);
+        }
+      }
+      return t;
+    case Format::kJson: {
+      t.out = "[";
+      for (size_t i = 0; i < hs.size(); ++i) {
+        const EndpointHealth& h = hs[i];
+        t.out += absl::StrFormat("%s{\"endpoint\":%s,\"health\":%s,\"took\":%s", i ? "," : "",
+                                 JsonString(h.endpoint), h.health ? "true" : "false",
+                                 JsonString(h.took));
+        if (!h.error.empty()) t.out += ",\"error\":" + JsonString(h.error);
+        t.out += "}";
+      }
+      t.out += "]\n";
+      return t;
+    }
+    case Format::kFields:
+      for (const EndpointHealth& h : hs) {
+        t.out += absl::StrFormat(
+            "\"Endpoint\" : %s\n\"Health\" : %s\n\"Took\" : %s\n\"Error\" : %s\n\n",
+            GoQuote(h.endpoint), h.health ? "true" : "false", h.took, h.error);
+      }
+      return t;
+    case Format::kTable: {
+      std::vector<std::vector<std::string>> rows;
+      for (const EndpointHealth& h : hs) {
+        rows.push_back({h.endpoint, h.health ? "true" : "false", h.took, h.error});
+      }
+      t.out = Table({"ENDPOINT", "HEALTH", "TOOK", "ERROR"}, rows);
+      return t;
+    }
+    case Format::kProtobuf:
+      break;
+  }
+  return ExitError(kExitBadFeature, "protobuf not supported as output format");
+}
+
 absl::StatusOr<std::string> PrintSnapshotStatus(Format f, const SnapshotStatusView& s) {
   switch (f) {
     case Format::kSimple:

@@ -37,6 +37,23 @@ absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r, bool hex = 
 // etcdctl's "\xNN" form of bytes (its --hex).
 std::string HexBytes(std::string_view bytes);
 
+// One endpoint health result, etcdctl's epHealth.
+struct EndpointHealth {
+  std::string endpoint;
+  bool health = false;
+  std::string took;   // Go duration text; "" if the check never started
+  std::string error;  // "" when healthy
+};
+// The text for stdout and the text for stderr: etcdctl 3.4's simple format
+// prints its "is healthy" / "is unhealthy" lines on stderr; json, table and
+// fields go to stdout. protobuf: "protobuf not supported as output format"
+// (exit 4).
+struct HealthText {
+  std::string out;
+  std::string err;
+};
+absl::StatusOr<HealthText> PrintEndpointHealth(Format f, const std::vector<EndpointHealth>& hs);
+
 struct EndpointStatus {
   std::string endpoint;
   int64_t revision = 0;

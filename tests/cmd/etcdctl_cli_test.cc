@@ -1,5 +1,6 @@
 // The revkv binary where an etcdctl 3.4 user meets it beyond the data
-// commands: ETCDCTL_* variables, the connection flags, --hex. Each row runs its setup in a
+// commands: ETCDCTL_* variables, the connection flags, --hex, endpoint
+// health. Each row runs its setup in a
 // fresh data directory, then the command (with `env` added), and compares
 // the whole stdout and stderr and the exit code.
 //
@@ -244,6 +245,34 @@ const Row kRows[] = {
      "\"Value\" : \"bar\"\n\"Lease\" : 0\n\"More\" : false\n\"Count\" : 1\n", "", 0},
     // etcdctl --hex compaction 2: plain text
     {"HexCompaction", {}, kFoo, {"--hex", "compaction", "2"}, "", "compacted revision 2\n", "", 0},
+    // --- endpoint health (simple: the line goes to stderr, as etcdctl 3.4's) ---
+    // etcdctl endpoint health
+    {"Health", {}, kFoo, {"endpoint", "health"}, "", "",
+     "@ is healthy: successfully committed proposal: took = {took}\n", 0},
+    // etcdctl -w json endpoint health
+    {"HealthJson", {}, kFoo, {"-w", "json", "endpoint", "health"}, "",
+     "[{\"endpoint\":\"@\",\"health\":true,\"took\":\"{took}\"}]\n", "", 0},
+    // etcdctl -w fields endpoint health
+    {"HealthFields", {}, kFoo, {"-w", "fields", "endpoint", "health"}, "",
+     "\"Endpoint\" : \"@\"\n\"Health\" : true\n\"Took\" : {took}\n\"Error\" : \n\n", "", 0},
+    {"HealthFreshStore", {}, {{"get", "x"}}, {"endpoint", "health"}, "", "",
+     "@ is healthy: successfully committed proposal: took = {took}\n", 0},
+    {"HealthEnvFormat", {"ETCDCTL_WRITE_OUT=json"}, kFoo, {"endpoint", "health"}, "",
+     "[{\"endpoint\":\"@\",\"health\":true,\"took\":\"{took}\"}]\n", "", 0},
+    // etcdctl --endpoints=127.0.0.1:1 endpoint health: "... is unhealthy: failed to commit
+    // proposal: <error>" on stderr, then "Error: unhealthy cluster", rc 1
+    {"HealthMissingStore", {}, {}, {"--data-dir", "@/nope", "endpoint", "health"}, "", "",
+     "@/nope is unhealthy: failed to commit proposal: stat @/nope/member/snap/db: no such file "
+     "or directory\nError: unhealthy cluster\n", 1},
+    // etcdctl -w json --endpoints=127.0.0.1:1 endpoint health (took "" when never started)
+    {"HealthMissingStoreJson", {}, {}, {"--data-dir", "@/nope", "-w", "json", "endpoint",
+     "health"}, "",
+     "[{\"endpoint\":\"@/nope\",\"health\":false,\"took\":\"\",\"error\":\"stat "
+     "@/nope/member/snap/db: no such file or directory\"}]\n",
+     "Error: unhealthy cluster\n", 1},
+    // etcdctl -w protobuf endpoint health: rc 4
+    {"HealthProtobuf", {}, kFoo, {"-w", "protobuf", "endpoint", "health"}, "", "",
+     "Error: protobuf not supported as output format\n", 4},
 };
 
 class EtcdctlRow : public ::testing::TestWithParam<Row> {};
@@ -260,6 +289,68 @@ TEST_P(EtcdctlRow, MatchesEtcdctl) {
 
 INSTANTIATE_TEST_SUITE_P(Etcdctl, EtcdctlRow, ::testing::ValuesIn(kRows),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// etcdctl -w table endpoint health:
+//   +-----------------+--------+------------+-------+
+//   |    ENDPOINT     | HEALTH |    TOOK    | ERROR |
+//   +-----------------+--------+------------+-------+
+//   | 127.0.0.1:23790 |   true | 1.610502ms |       |
+//   +-----------------+--------+------------+-------+
+TEST(EndpointHealth, TableAsEtcdctl) {
+  const std::string dir = NewTempDir("health");
+  ASSERT_EQ(Revkv(dir, {"put", "a", "1"}).exit_code, 0);
+  ProcessResult r = Revkv(dir, {"-w", "table", "endpoint", "health"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("\\|   true \\| ([^ ]+) \\|"))) << r.out;
+  const std::string took = m[1];
+  auto center = [](const std::string& h, size_t w) {
+    size_t pad = w - h.size();
+    return std::string(pad / 2 + 1, ' ') + h + std::string(pad - pad / 2 + 1, ' ');
+  };
+  const size_t w0 = std::max<size_t>(8, dir.size()), w2 = std::max<size_t>(4, took.size());
+  const std::string sep = "+" + std::string(w0 + 2, '-') + "+--------+" +
+                          std::string(w2 + 2, '-') + "+-------+\n";
+  EXPECT_EQ(r.out, sep + "|" + center("ENDPOINT", w0) + "| HEALTH |" + center("TOOK", w2) +
+                       "| ERROR |\n" + sep + "| " + dir + " |   true | " + took +
+                       " |       |\n" + sep);
+  EXPECT_EQ(r.err, "");
+}
+
+// The health check's write commits (the btree's txid moves on by one) and
+// changes nothing a user reads: keys, revision, hashkv, snapshot content.
+TEST(EndpointHealth, CommitsButChangesNothingVisible) {
+  const std::string dir = NewTempDir("health");
+  for (const auto& s : std::vector<std::vector<std::string>>{
+           {"put", "a", "1"}, {"put", "health", "x"}, {"del", "a"}, {"put", "b", "2"}}) {
+    ASSERT_EQ(Revkv(dir, s).exit_code, 0);
+  }
+  auto txid = [&] {
+    ProcessResult s = Revkv(dir, {"-w", "json", "stats"});
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(s.out, m, std::regex("\"txid\":([0-9]+)"))) << s.out;
+    return std::stoll(m[1]);
+  };
+  auto visible = [&] {
+    std::string all = Revkv(dir, {"-w", "json", "get", "", "--from-key"}).out;
+    all += Revkv(dir, {"-w", "json", "get", "a", "--rev=2"}).out;
+    all += Revkv(dir, {"-w", "json", "endpoint", "hashkv"}).out;
+    all += Revkv(dir, {"-w", "json", "endpoint", "status"}).out;
+    ProcessResult save = Revkv(dir, {"snapshot", "save", dir + "/snap.db"});
+    EXPECT_EQ(save.exit_code, 0) << save.err;
+    all += Revkv(dir, {"-w", "json", "snapshot", "status", dir + "/snap.db"}).out;
+    std::remove((dir + "/snap.db").c_str());
+    return all;
+  };
+  const std::string before = visible();
+  const int64_t txid_before = txid();
+  ProcessResult h = Revkv(dir, {"endpoint", "health"});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_EQ(txid(), txid_before + 1);
+  EXPECT_EQ(visible(), before);
+  ProcessResult c = Revkv(dir, {"check"});
+  EXPECT_EQ(c.out, "OK\n") << c.err;
+}
 
 }  // namespace
 }  // namespace revkv::testing
