@@ -33,6 +33,27 @@ absl::Status VersionCommand(Invocation& inv) {
   return absl::OkStatus();
 }
 
+// etcdctl check perf / datascale: load tests of a running cluster.
+absl::Status UnsupportedCheck(const std::string& name) {
+  return ExitError(kExitBadFeature,
+                   absl::StrFormat("check %s is not supported by revkv: it load-tests a running "
+                                   "etcd cluster, and revkv has no server (`revkv bench` "
+                                   "measures revkv itself)",
+                                   name));
+}
+
+void AddCheckLoadFlags(FlagSet& fs, Invocation& i, const std::string& what,
+                       const std::string& prefix) {
+  fs.String("load", &i.check_load,
+            "The " + what + " check's workload model. Accepted workloads: s(small), "
+            "m(medium), l(large), xl(xLarge)");
+  i.check_prefix = prefix;
+  fs.String("prefix", &i.check_prefix, "The prefix for writing the " + what + " check's keys.");
+  fs.Bool("auto-compact", &i.check_auto_compact,
+          "Compact storage with last revision after test is finished.");
+  fs.Bool("auto-defrag", &i.check_auto_defrag, "Defragment storage after test is finished.");
+}
+
 const std::vector<Command>& Commands() {
   static const auto* cmds = new std::vector<Command>{
       {"put", "Puts the given key into the store", "put [options] <key> <value> [flags]",
@@ -91,7 +112,21 @@ const std::vector<Command>& Commands() {
             /*reads_env=*/false},
        }},
       {"check", "Checks the structure of the data file; lists every problem",
-       "check [flags]", nullptr, CheckCommand, {}},
+       "check [flags]", nullptr, CheckCommand,
+       {
+           {"datascale", "Not supported: etcdctl's memory check of a running server",
+            "check datascale [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              AddCheckLoadFlags(fs, i, "datascale", "/etcdctl-check-datascale/");
+            },
+            [](Invocation&) { return UnsupportedCheck("datascale"); }, {}},
+           {"perf", "Not supported: etcdctl's performance check of a running cluster",
+            "check perf [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              AddCheckLoadFlags(fs, i, "performance", "/etcdctl-check-perf/");
+            },
+            [](Invocation&) { return UnsupportedCheck("perf"); }, {}},
+       }},
       {"stats", "Prints page and bucket statistics of the data file", "stats [flags]", nullptr,
        StatsCommand, {}},
       {"dump", "Prints the revision history of a key (every key without one), oldest first",
@@ -228,14 +263,16 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
   if (!cmd->subs.empty()) {
     int s = NextWord(rest, size_t(w));
     const Command* sub = s >= 0 ? Find(cmd->subs, rest[s]) : nullptr;
-    if (sub == nullptr) {
+    if (sub != nullptr) {
+      rest.erase(rest.begin() + s);
+      path += " " + sub->name;
+      cmd = sub;
+    } else if (!cmd->run) {
       FlagSet fs;
       out << CommandUsage(*cmd, path, fs);
       return 0;
     }
-    rest.erase(rest.begin() + s);
-    path += " " + sub->name;
-    cmd = sub;
+    // else: a command that runs itself too (check); its words are arguments.
   }
 
   Invocation inv;

@@ -48,6 +48,11 @@ struct Invocation {
   int64_t bump_revision = 0;
   bool mark_compacted = false;
   bool allow_rollback = false;    // --allow-rollback
+  // check perf / datascale (accepted, then refused: not supported).
+  std::string check_load = "s";
+  std::string check_prefix;
+  bool check_auto_compact = false;
+  bool check_auto_defrag = false;
 };
 
 // Opens the data directory of `inv`, with its --allow-rollback, and prints

@@ -1,6 +1,6 @@
 // The revkv binary where an etcdctl 3.4 user meets it beyond the data
 // commands: ETCDCTL_* variables, the connection flags, --hex, endpoint
-// health. Each row runs its setup in a
+// health, check perf / datascale. Each row runs its setup in a
 // fresh data directory, then the command (with `env` added), and compares
 // the whole stdout and stderr and the exit code.
 //
@@ -273,6 +273,27 @@ const Row kRows[] = {
     // etcdctl -w protobuf endpoint health: rc 4
     {"HealthProtobuf", {}, kFoo, {"-w", "protobuf", "endpoint", "health"}, "", "",
      "Error: protobuf not supported as output format\n", 4},
+    // --- check perf / datascale: not supported, never "OK" ---
+    {"CheckPerf", {}, kFoo, {"check", "perf"}, "", "",
+     "Error: check perf is not supported by revkv: it load-tests a running etcd cluster, and "
+     "revkv has no server (`revkv bench` measures revkv itself)\n", 4},
+    {"CheckPerfFlags", {}, kFoo,
+     {"check", "perf", "--load=l", "--prefix=/p/", "--auto-compact", "--auto-defrag"}, "", "",
+     "Error: check perf is not supported by revkv: it load-tests a running etcd cluster, and "
+     "revkv has no server (`revkv bench` measures revkv itself)\n", 4},
+    {"CheckDatascale", {}, kFoo, {"check", "datascale", "--load", "xl"}, "", "",
+     "Error: check datascale is not supported by revkv: it load-tests a running etcd cluster, "
+     "and revkv has no server (`revkv bench` measures revkv itself)\n", 4},
+    {"CheckDatascalePrefix", {}, kFoo, {"check", "data"}, "", "",
+     "Error: check datascale is not supported by revkv: it load-tests a running etcd cluster, "
+     "and revkv has no server (`revkv bench` measures revkv itself)\n", 4},
+    {"CheckPerfOnMissingStore", {}, {}, {"--data-dir", "@/nope", "check", "perf"}, "", "",
+     "Error: check perf is not supported by revkv: it load-tests a running etcd cluster, and "
+     "revkv has no server (`revkv bench` measures revkv itself)\n", 4},
+    {"CheckOtherWord", {}, kFoo, {"check", "foo"}, "", "",
+     "Error: check takes no arguments, got \"foo\" (its etcdctl subcommands perf and datascale "
+     "are not supported)\n", 128},
+    {"CheckItself", {}, kFoo, {"check"}, "", "OK\n", "", 0},
 };
 
 class EtcdctlRow : public ::testing::TestWithParam<Row> {};
