@@ -29,7 +29,7 @@ struct Command {
 };
 
 absl::Status VersionCommand(Invocation& inv) {
-  *inv.out << "revkv version: " << kVersion << "\nAPI version: " << kApiVersion << "\n";
+  *inv.out << VersionText();
   return absl::OkStatus();
 }
 
@@ -132,8 +132,8 @@ const std::vector<Command>& Commands() {
       {"dump", "Prints the revision history of a key (every key without one), oldest first",
        "dump [key] [flags]", nullptr, DumpCommand, {}},
       {"inspect", "Alias of dump", "inspect [key] [flags]", nullptr, DumpCommand, {}},
-      {"version", "Prints the version of revkv", "version [flags]", nullptr, VersionCommand, {},
-       /*reads_env=*/false},
+      {"version", "Prints the version of revkv and of the etcdctl it follows", "version [flags]",
+       nullptr, VersionCommand, {}, /*reads_env=*/false},
       {"bench", "Runs benchmarks (see `revkv bench help`)", "bench [suite] [flags]", nullptr,
        nullptr, {}},
   };
@@ -217,6 +217,11 @@ std::vector<std::string> Environment() {
 }
 
 }  // namespace
+
+std::string VersionText() {
+  return absl::StrFormat("etcdctl version: %s\nAPI version: %s\nrevkv version: %s\n",
+                         kEtcdctlVersion, kApiVersion, kVersion);
+}
 
 std::string RootUsage() {
   std::string out =

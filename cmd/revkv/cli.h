@@ -29,6 +29,10 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
 // The top-level usage text.
 std::string RootUsage();
 
+// `version`'s output: etcdctl's two lines (the etcdctl release whose command
+// line revkv follows, the API version), then revkv's own version.
+std::string VersionText();
+
 }  // namespace revkv::cli
 
 #endif  // REVKV_CMD_REVKV_CLI_H_

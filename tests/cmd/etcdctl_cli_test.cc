@@ -1,6 +1,6 @@
 // The revkv binary where an etcdctl 3.4 user meets it beyond the data
 // commands: ETCDCTL_* variables, the connection flags, --hex, endpoint
-// health, check perf / datascale. Each row runs its setup in a
+// health, check perf / datascale, version. Each row runs its setup in a
 // fresh data directory, then the command (with `env` added), and compares
 // the whole stdout and stderr and the exit code.
 //
@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/cmd/process.h"
+#include "version.h"
 
 namespace revkv::testing {
 namespace {
@@ -85,6 +86,10 @@ const std::vector<std::vector<std::string>> kFoo = {{"put", "foo", "bar"}};
 const std::string kFooJson =
     "{\"header\":{\"revision\":2},\"kvs\":[{\"key\":\"Zm9v\",\"create_revision\":2,"
     "\"mod_revision\":2,\"version\":1,\"value\":\"YmFy\"}],\"count\":1}\n";
+const std::string kVersionText = std::string("etcdctl version: ") + kEtcdctlVersion +
+                                 "\nAPI version: " + kApiVersion +
+                                 "\nrevkv version: " + kVersion + "\n";
+
 std::string UsageError(const std::string& msg) {
   return "Error: " + msg + "\n\nError: " + msg + "\n";
 }
@@ -145,8 +150,11 @@ const Row kRows[] = {
      "{ts} W | pkg/flags: unrecognized environment variable ETCDCTL_HEX=\n", 0},
     // ETCDCTL_API=4 etcdctl get foo: rc 1
     {"EnvApi4", {"ETCDCTL_API=4"}, {}, {"get", "foo"}, "", "", "unsupported API version 4\n", 1},
-    {"EnvApi2", {"ETCDCTL_API=2"}, {}, {"get", "foo"}, "", "", "unsupported API version 2\n", 1},
+    {"EnvApi2", {"ETCDCTL_API=2"}, {}, {"version"}, "", "", "unsupported API version 2\n", 1},
     {"EnvApi3", {"ETCDCTL_API=3"}, kFoo, {"get", "foo"}, "", "foo\nbar\n", "", 0},
+    // ETCDCTL_WRITE_OUT=json ETCDCTL_FOO=1 etcdctl -w json version: version reads no variable
+    {"VersionReadsNoEnv", {"ETCDCTL_WRITE_OUT=json", "ETCDCTL_FOO=1"}, {},
+     {"-w", "json", "version"}, "", kVersionText, "", 0},
     // ETCDCTL_WRITE_OUT=json etcdctl -w json snapshot status /nonexist: nor does snapshot status
     {"SnapshotStatusReadsNoEnv", {"ETCDCTL_WRITE_OUT=json"}, {},
      {"-w", "json", "snapshot", "status", "/nonexistent/x.db"}, "", "",
@@ -245,6 +253,7 @@ const Row kRows[] = {
      "\"Value\" : \"bar\"\n\"Lease\" : 0\n\"More\" : false\n\"Count\" : 1\n", "", 0},
     // etcdctl --hex compaction 2: plain text
     {"HexCompaction", {}, kFoo, {"--hex", "compaction", "2"}, "", "compacted revision 2\n", "", 0},
+
     // --- endpoint health (simple: the line goes to stderr, as etcdctl 3.4's) ---
     // etcdctl endpoint health
     {"Health", {}, kFoo, {"endpoint", "health"}, "", "",
@@ -273,6 +282,7 @@ const Row kRows[] = {
     // etcdctl -w protobuf endpoint health: rc 4
     {"HealthProtobuf", {}, kFoo, {"-w", "protobuf", "endpoint", "health"}, "", "",
      "Error: protobuf not supported as output format\n", 4},
+
     // --- check perf / datascale: not supported, never "OK" ---
     {"CheckPerf", {}, kFoo, {"check", "perf"}, "", "",
      "Error: check perf is not supported by revkv: it load-tests a running etcd cluster, and "
@@ -294,6 +304,12 @@ const Row kRows[] = {
      "Error: check takes no arguments, got \"foo\" (its etcdctl subcommands perf and datascale "
      "are not supported)\n", 128},
     {"CheckItself", {}, kFoo, {"check"}, "", "OK\n", "", 0},
+
+    // --- version ---
+    // etcdctl version: "etcdctl version: 3.4.23\nAPI version: 3.4\n"
+    {"Version", {}, {}, {"version"}, "", kVersionText, "", 0},
+    // etcdctl version extra: arguments ignored
+    {"VersionIgnoresArgs", {}, {}, {"version", "extra"}, "", kVersionText, "", 0},
 };
 
 class EtcdctlRow : public ::testing::TestWithParam<Row> {};
