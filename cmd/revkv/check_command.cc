@@ -107,6 +107,14 @@ std::string Json(const std::string& path, const std::vector<Problem>& problems) 
 }  // namespace
 
 absl::Status CheckCommand(Invocation& inv) {
+  // Its subcommands (perf, datascale) are dispatched apart; any other word
+  // is a mistake, not a request to check the file.
+  if (!inv.args.empty()) {
+    return ExitError(kExitBadArgs,
+                     absl::StrFormat("check takes no arguments, got \"%s\" (its etcdctl "
+                                     "subcommands perf and datascale are not supported)",
+                                     inv.args[0]));
+  }
   if (inv.data_dir.empty()) {
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }

@@ -1,12 +1,17 @@
 #include "cmd/revkv/cli.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <functional>
 
 #include "absl/strings/str_format.h"
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/exit_status.h"
+#include "cmd/revkv/global_flags.h"
 #include "version.h"
+
+extern char** environ;
 
 namespace revkv::cli {
 namespace {
@@ -18,11 +23,35 @@ struct Command {
   std::function<void(FlagSet&, Invocation&)> flags;
   std::function<absl::Status(Invocation&)> run;
   std::vector<Command> subs;
+  // Reads the ETCDCTL_* environment: etcdctl's commands that talk to a
+  // server do; version, snapshot status and snapshot restore do not.
+  bool reads_env = true;
 };
 
 absl::Status VersionCommand(Invocation& inv) {
-  *inv.out << "revkv version: " << kVersion << "\nAPI version: " << kApiVersion << "\n";
+  *inv.out << VersionText();
   return absl::OkStatus();
+}
+
+// etcdctl check perf / datascale: load tests of a running cluster.
+absl::Status UnsupportedCheck(const std::string& name) {
+  return ExitError(kExitBadFeature,
+                   absl::StrFormat("check %s is not supported by revkv: it load-tests a running "
+                                   "etcd cluster, and revkv has no server (`revkv bench` "
+                                   "measures revkv itself)",
+                                   name));
+}
+
+void AddCheckLoadFlags(FlagSet& fs, Invocation& i, const std::string& what,
+                       const std::string& prefix) {
+  fs.String("load", &i.check_load,
+            "The " + what + " check's workload model. Accepted workloads: s(small), "
+            "m(medium), l(large), xl(xLarge)");
+  i.check_prefix = prefix;
+  fs.String("prefix", &i.check_prefix, "The prefix for writing the " + what + " check's keys.");
+  fs.Bool("auto-compact", &i.check_auto_compact,
+          "Compact storage with last revision after test is finished.");
+  fs.Bool("auto-defrag", &i.check_auto_defrag, "Defragment storage after test is finished.");
 }
 
 const std::vector<Command>& Commands() {
@@ -54,6 +83,8 @@ const std::vector<Command>& Commands() {
               fs.Int64("rev", &i.hash_rev, "maximum revision to hash (default: all revisions)");
             },
             HashKVCommand, {}},
+           {"health", "Checks that the data directory answers a read and commits a write",
+            "endpoint health [flags]", nullptr, EndpointHealthCommand, {}},
            {"status", "Prints out the status of the data directory", "endpoint status [flags]",
             nullptr, EndpointStatusCommand, {}},
        }},
@@ -73,30 +104,60 @@ const std::vector<Command>& Commands() {
                       "Mark the latest revision after restore as the point of scheduled "
                       "compaction (required if --bump-revision > 0)");
             },
-            SnapshotRestoreCommand, {}},
+            SnapshotRestoreCommand, {}, /*reads_env=*/false},
            {"save", "Stores a snapshot of the data directory to a given file",
             "snapshot save <filename> [flags]", nullptr, SnapshotSaveCommand, {}},
            {"status", "Gets backend snapshot status of a given file",
-            "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {}},
+            "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {},
+            /*reads_env=*/false},
        }},
       {"check", "Checks the structure of the data file; lists every problem",
-       "check [flags]", nullptr, CheckCommand, {}},
+       "check [flags]", nullptr, CheckCommand,
+       {
+           {"datascale", "Not supported: etcdctl's memory check of a running server",
+            "check datascale [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              AddCheckLoadFlags(fs, i, "datascale", "/etcdctl-check-datascale/");
+            },
+            [](Invocation&) { return UnsupportedCheck("datascale"); }, {}},
+           {"perf", "Not supported: etcdctl's performance check of a running cluster",
+            "check perf [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              AddCheckLoadFlags(fs, i, "performance", "/etcdctl-check-perf/");
+            },
+            [](Invocation&) { return UnsupportedCheck("perf"); }, {}},
+       }},
       {"stats", "Prints page and bucket statistics of the data file", "stats [flags]", nullptr,
        StatsCommand, {}},
       {"dump", "Prints the revision history of a key (every key without one), oldest first",
        "dump [key] [flags]", nullptr, DumpCommand, {}},
       {"inspect", "Alias of dump", "inspect [key] [flags]", nullptr, DumpCommand, {}},
-      {"version", "Prints the version of revkv", "version [flags]", nullptr, VersionCommand, {}},
+      {"version", "Prints the version of revkv and of the etcdctl it follows", "version [flags]",
+       nullptr, VersionCommand, {}, /*reads_env=*/false},
       {"bench", "Runs benchmarks (see `revkv bench help`)", "bench [suite] [flags]", nullptr,
        nullptr, {}},
   };
   return *cmds;
 }
 
-const char kGlobalUsage[] =
-    "      --data-dir=\"\"\t\tthe data directory (default $REVKV_DATA_DIR)\n"
-    "  -w, --write-out=\"simple\"\tset the output format (fields, json, simple, table)\n"
-    "      --allow-rollback\t\topen the commit before a damaged newest one (that commit is lost)\n";
+// The usage lines of the global flags.
+std::string GlobalUsage() {
+  GlobalFlags g;
+  FlagSet fs;
+  AddGlobalFlags(&fs, &g);
+  return fs.Usage(/*persistent=*/true);
+}
+
+// A flag set holding only the global flags, to tell which take a value.
+const FlagSet& GlobalFlagSet() {
+  static const FlagSet* fs = [] {
+    static GlobalFlags g;
+    auto* f = new FlagSet;
+    AddGlobalFlags(f, &g);
+    return f;
+  }();
+  return *fs;
+}
 
 // cobra's command lookup with prefix matching: exact name, else a unique prefix.
 const Command* Find(const std::vector<Command>& cmds, const std::string& word) {
@@ -112,10 +173,6 @@ const Command* Find(const std::vector<Command>& cmds, const std::string& word) {
   return matches == 1 ? found : nullptr;
 }
 
-bool TakesGlobalValue(const std::string& a) {
-  return a == "--data-dir" || a == "--write-out" || a == "-w";
-}
-
 // Index of the first word of argv[from..] that is not a flag (skipping the
 // values of the global flags), or -1.
 int NextWord(const std::vector<std::string>& argv, size_t from) {
@@ -123,7 +180,7 @@ int NextWord(const std::vector<std::string>& argv, size_t from) {
     const std::string& a = argv[i];
     if (a == "--") return -1;
     if (a.size() > 1 && a[0] == '-') {
-      if (TakesGlobalValue(a)) ++i;
+      if (GlobalFlagSet().TakesNextWord(a)) ++i;
       continue;
     }
     return int(i);
@@ -139,13 +196,13 @@ std::string CommandUsage(const Command& c, const std::string& path, const FlagSe
     for (const Command& s : c.subs) out += "\t" + s.name + "\t" + s.summary + "\n";
   }
   out += "\nOPTIONS:\n  -h, --help[=false]\t\thelp for " + c.name + "\n" + fs.Usage();
-  out += std::string("\nGLOBAL OPTIONS:\n") + kGlobalUsage + "\n";
+  out += "\nGLOBAL OPTIONS:\n" + GlobalUsage() + "\n";
   return out;
 }
 
 int Fail(const absl::Status& s, std::ostream& err) {
   std::string msg(s.message());
-  if (msg.rfind("panic: ", 0) == 0) {
+  if (IsRawMessage(s)) {
     err << msg << "\n";
   } else {
     err << "Error: " << msg << "\n";
@@ -153,7 +210,18 @@ int Fail(const absl::Status& s, std::ostream& err) {
   return ExitCodeOf(s);
 }
 
+std::vector<std::string> Environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
 }  // namespace
+
+std::string VersionText() {
+  return absl::StrFormat("etcdctl version: %s\nAPI version: %s\nrevkv version: %s\n",
+                         kEtcdctlVersion, kApiVersion, kVersion);
+}
 
 std::string RootUsage() {
   std::string out =
@@ -162,12 +230,15 @@ std::string RootUsage() {
       "COMMANDS:\n";
   for (const Command& c : Commands()) out += "\t" + c.name + "\t" + c.summary + "\n";
   out += "\thelp\tHelp about any command\n";
-  out += std::string("\nGLOBAL OPTIONS:\n") + kGlobalUsage;
+  out += "\nGLOBAL OPTIONS:\n" + GlobalUsage();
   return out;
 }
 
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err) {
+  const std::vector<std::string> env = Environment();
+  // etcdctl's main() checks ETCDCTL_API before anything else.
+  if (absl::Status s = CheckApiVersion(env); !s.ok()) return Fail(s, err);
   int w = NextWord(argv, 0);
   if (w < 0) {
     // Only flags: --help, --version or nothing useful.
@@ -197,28 +268,26 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
   if (!cmd->subs.empty()) {
     int s = NextWord(rest, size_t(w));
     const Command* sub = s >= 0 ? Find(cmd->subs, rest[s]) : nullptr;
-    if (sub == nullptr) {
+    if (sub != nullptr) {
+      rest.erase(rest.begin() + s);
+      path += " " + sub->name;
+      cmd = sub;
+    } else if (!cmd->run) {
       FlagSet fs;
       out << CommandUsage(*cmd, path, fs);
       return 0;
     }
-    rest.erase(rest.begin() + s);
-    path += " " + sub->name;
-    cmd = sub;
+    // else: a command that runs itself too (check); its words are arguments.
   }
 
   Invocation inv;
   inv.in = &in;
   inv.out = &out;
   inv.err = &err;
-  std::string write_out = "simple";
-  std::string data_dir;
+  GlobalFlags g;
   FlagSet fs;
-  fs.String("data-dir", &data_dir, "the data directory");
-  fs.String("write-out", &write_out, "set the output format", 'w');
-  fs.Bool("allow-rollback", &inv.allow_rollback,
-          "open the commit before a damaged newest one (that commit is lost)");
   if (cmd->flags) cmd->flags(fs, inv);
+  AddGlobalFlags(&fs, &g);
   absl::Status s = fs.Parse(rest, &inv.args);
   if (!s.ok()) {
     err << "Error: " << s.message() << "\n";
@@ -230,12 +299,24 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     out << CommandUsage(*cmd, path, fs);
     return 0;
   }
-  inv.data_dir = data_dir;
-  if (!fs.Changed("data-dir")) {
-    const char* env = std::getenv("REVKV_DATA_DIR");
-    if (env != nullptr) inv.data_dir = env;
+  EnvResult env_result;
+  if (cmd->reads_env) {
+    s = ApplyEnvironment(fs, env, &env_result);
+    for (const std::string& line : env_result.warnings) err << line << "\n";
+    if (!s.ok()) return Fail(s, err);
   }
-  absl::StatusOr<Format> f = ParseFormat(write_out);
+  if (std::string note = IgnoredFlagsNote(fs, env_result.used); !note.empty()) {
+    err << note << "\n";
+  }
+  inv.data_dir = g.data_dir;
+  if (!fs.Changed("data-dir")) {
+    const char* dir = std::getenv("REVKV_DATA_DIR");
+    if (dir != nullptr) inv.data_dir = dir;
+  }
+  inv.allow_rollback = g.allow_rollback;
+  inv.hex = g.hex;
+  inv.command_timeout = g.command_timeout;
+  absl::StatusOr<Format> f = ParseFormat(g.write_out);
   if (!f.ok()) return Fail(f.status(), err);
   inv.format = *f;
   s = cmd->run(inv);

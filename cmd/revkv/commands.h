@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "cmd/revkv/flags.h"
 #include "cmd/revkv/op_parse.h"
 #include "cmd/revkv/printer.h"
@@ -24,9 +25,16 @@
 
 namespace revkv::cli {
 
+// A command's inputs: its arguments, the global flags (after the ETCDCTL_*
+// environment, global_flags.h) and its own flags.
 struct Invocation {
   std::vector<std::string> args;  // positional arguments
-  Format format = Format::kSimple;
+  // Global flags.
+  Format format = Format::kSimple;  // -w, --write-out
+  bool hex = false;                 // --hex: simple output prints keys/values as \xNN
+  // --command-timeout (etcdctl's default 5s): how long a command may take
+  // past its start -- the bound for waiting on the data directory's lock.
+  absl::Duration command_timeout = absl::Seconds(5);
   std::string data_dir;           // --data-dir, else $REVKV_DATA_DIR
   std::istream* in = nullptr;
   std::ostream* out = nullptr;
@@ -42,6 +50,11 @@ struct Invocation {
   int64_t bump_revision = 0;
   bool mark_compacted = false;
   bool allow_rollback = false;    // --allow-rollback
+  // check perf / datascale (accepted, then refused: not supported).
+  std::string check_load = "s";
+  std::string check_prefix;
+  bool check_auto_compact = false;
+  bool check_auto_defrag = false;
 };
 
 // What a command does to the store: reads open it read-only under a shared
@@ -49,14 +62,12 @@ struct Invocation {
 // at DIR"); writes open it exclusively, creating it if need be.
 enum class Access { kRead, kWrite };
 
-// How long an open waits for another process's lock (etcdctl's
-// --command-timeout default).
-inline constexpr std::chrono::milliseconds kDefaultCommandTimeout{5000};
-
-// Opens the data directory of `inv`, with its --allow-rollback, and prints
+// Opens the data directory of `inv`, with its --allow-rollback, waiting up
+// to its --command-timeout for another process's lock, and prints
 // what the open worked around (revkv::DB::open_notes) on stderr, one
 // "Warning: " line each. Errors carry the CLI's exit code.
-absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv, Access access);
+absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
+                                                       Access access);
 
 absl::Status PutCommand(Invocation& inv);
 absl::Status GetCommand(Invocation& inv);
@@ -65,6 +76,9 @@ absl::Status TxnCommand(Invocation& inv);
 absl::Status CompactionCommand(Invocation& inv);
 absl::Status HashKVCommand(Invocation& inv);
 absl::Status EndpointStatusCommand(Invocation& inv);
+// etcdctl's endpoint health for the data directory: a read of key "health"
+// and a durable commit that changes no key (health_command.cc).
+absl::Status EndpointHealthCommand(Invocation& inv);
 absl::Status DefragCommand(Invocation& inv);
 absl::Status SnapshotSaveCommand(Invocation& inv);
 absl::Status SnapshotStatusCommand(Invocation& inv);

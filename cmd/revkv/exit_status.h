@@ -47,6 +47,18 @@ inline absl::Status UsageError(absl::string_view msg) {
 }
 inline bool WantsUsage(const absl::Status& s) { return s.GetPayload(kUsageUrl).has_value(); }
 
+// An error whose message is printed as it is, without "Error: " (a Go panic,
+// a fatal log line, etcdctl's "unsupported API version").
+inline constexpr char kRawMessageUrl[] = "revkv.dev/raw-message";
+inline absl::Status RawError(int code, absl::string_view msg) {
+  absl::Status s = ExitError(code, msg);
+  s.SetPayload(kRawMessageUrl, absl::Cord("1"));
+  return s;
+}
+inline bool IsRawMessage(const absl::Status& s) {
+  return s.GetPayload(kRawMessageUrl).has_value();
+}
+
 }  // namespace revkv::cli
 
 #endif  // REVKV_CMD_REVKV_EXIT_STATUS_H_

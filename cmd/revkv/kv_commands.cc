@@ -32,7 +32,7 @@ absl::Status PutCommand(Invocation& inv) {
   if (!dir.ok()) return dir.status();
   absl::StatusOr<PutResponse> resp = Put((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
-  return Finish(inv, dir->get(), PrintPut(inv.format, *resp));
+  return Finish(inv, dir->get(), PrintPut(inv.format, *resp, inv.hex));
 }
 
 absl::Status GetCommand(Invocation& inv) {
@@ -46,7 +46,7 @@ absl::Status GetCommand(Invocation& inv) {
     return Finish(inv, dir->get(),
                   ExitError(kExitBadArgs, "print-value-only is only for `--write-out=simple`"));
   }
-  absl::StatusOr<std::string> text = PrintRange(inv.format, *resp, inv.get.print_value_only);
+  absl::StatusOr<std::string> text = PrintRange(inv.format, *resp, inv.get.print_value_only, inv.hex);
   if (text.ok() && inv.format == Format::kSimple && req->count_only) {
     *text += absl::StrFormat("%d\n", resp->count);
   }
@@ -60,7 +60,7 @@ absl::Status DelCommand(Invocation& inv) {
   if (!dir.ok()) return dir.status();
   absl::StatusOr<DeleteResponse> resp = Delete((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
-  return Finish(inv, dir->get(), PrintDelete(inv.format, *resp));
+  return Finish(inv, dir->get(), PrintDelete(inv.format, *resp, inv.hex));
 }
 
 absl::Status TxnCommand(Invocation& inv) {
@@ -71,7 +71,7 @@ absl::Status TxnCommand(Invocation& inv) {
   if (!dir.ok()) return dir.status();
   absl::StatusOr<TxnResponse> resp = Txn((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
-  return Finish(inv, dir->get(), PrintTxn(inv.format, *resp));
+  return Finish(inv, dir->get(), PrintTxn(inv.format, *resp, inv.hex));
 }
 
 absl::Status CompactionCommand(Invocation& inv) {

@@ -1,37 +1,20 @@
 // The revkv command-line tool: `bench` (bench/) and the etcdctl-compatible
-// commands (cli.h).
+// commands (cli.h), `version` among them.
 #include <cstdio>
-#include <cstring>
+#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <iostream>
-
 #include "bench/bench_cli.h"
 #include "cmd/revkv/cli.h"
-#include "version.h"
-
-namespace {
-
-void PrintVersion() {
-  std::printf("revkv version: %s\nAPI version: %s\n", revkv::kVersion,
-              revkv::kApiVersion);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    PrintVersion();
-    std::printf("\n%s", revkv::cli::RootUsage().c_str());
+    std::printf("%s\n%s", revkv::cli::VersionText().c_str(), revkv::cli::RootUsage().c_str());
     return 0;
   }
   std::string_view command = argv[1];
-  if (command == "version" || command == "--version") {
-    PrintVersion();
-    return 0;
-  }
   if (command == "bench") {
     return revkv::bench::RunBench(std::vector<std::string>(argv + 2, argv + argc));
   }

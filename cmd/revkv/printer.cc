@@ -45,8 +45,11 @@ std::string DeleteJson(const DeleteResponse& r) {
   return out + "}";
 }
 
-std::string SimpleKv(const mvcc::KeyValue& kv, bool value_only) {
-  return value_only ? kv.value + "\n" : kv.key + "\n" + kv.value + "\n";
+// etcdctl's printKV.
+std::string SimpleKv(const mvcc::KeyValue& kv, bool value_only, bool hex) {
+  const std::string k = hex ? HexBytes(kv.key) : kv.key;
+  const std::string v = hex ? HexBytes(kv.value) : kv.value;
+  return value_only ? v + "\n" : k + "\n" + v + "\n";
 }
 
 std::string FieldsHeader(int64_t rev) {
@@ -62,20 +65,20 @@ std::string FieldsKv(const std::string& pfx, const mvcc::KeyValue& kv) {
       GoQuote(kv.value), pfx, kv.lease);
 }
 
-std::string SimplePut(const PutResponse& r) {
+std::string SimplePut(const PutResponse& r, bool hex) {
   std::string out = "OK\n";
-  if (r.prev_kv.has_value()) out += SimpleKv(*r.prev_kv, false);
+  if (r.prev_kv.has_value()) out += SimpleKv(*r.prev_kv, false, hex);
   return out;
 }
-std::string SimpleRange(const RangeResponse& r, bool value_only, bool count_only) {
+std::string SimpleRange(const RangeResponse& r, bool value_only, bool count_only, bool hex) {
   std::string out;
-  for (const mvcc::KeyValue& kv : r.kvs) out += SimpleKv(kv, value_only);
+  for (const mvcc::KeyValue& kv : r.kvs) out += SimpleKv(kv, value_only, hex);
   if (count_only) out += absl::StrFormat("%d\n", r.count);
   return out;
 }
-std::string SimpleDelete(const DeleteResponse& r) {
+std::string SimpleDelete(const DeleteResponse& r, bool hex) {
   std::string out = absl::StrFormat("%d\n", r.deleted);
-  for (const mvcc::KeyValue& kv : r.prev_kvs) out += SimpleKv(kv, false);
+  for (const mvcc::KeyValue& kv : r.prev_kvs) out += SimpleKv(kv, false, hex);
   return out;
 }
 std::string FieldsPut(const PutResponse& r) {
@@ -124,6 +127,13 @@ std::string Table(const std::vector<std::string>& header,
 
 }  // namespace
 
+std::string HexBytes(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 4);
+  for (unsigned char c : bytes) out += absl::StrFormat("\\x%02x", c);
+  return out;
+}
+
 std::string KeyValueJson(const mvcc::KeyValue& kv) {
   std::string out = "{";
   auto field = [&](const std::string& f) {
@@ -148,9 +158,9 @@ absl::StatusOr<Format> ParseFormat(const std::string& name) {
   return ExitError(kExitBadFeature, "unsupported output format");
 }
 
-absl::StatusOr<std::string> PrintPut(Format f, const PutResponse& r) {
+absl::StatusOr<std::string> PrintPut(Format f, const PutResponse& r, bool hex) {
   switch (f) {
-    case Format::kSimple: return SimplePut(r);
+    case Format::kSimple: return SimplePut(r, hex);
     case Format::kJson: return PutJson(r) + "\n";
     case Format::kFields: return FieldsPut(r);
     case Format::kTable: return NoTable();
@@ -159,9 +169,10 @@ absl::StatusOr<std::string> PrintPut(Format f, const PutResponse& r) {
   return NoTable();
 }
 
-absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool value_only) {
+absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool value_only,
+                                       bool hex) {
   switch (f) {
-    case Format::kSimple: return SimpleRange(r, value_only, false);
+    case Format::kSimple: return SimpleRange(r, value_only, false, hex);
     case Format::kJson: return RangeJson(r) + "\n";
     case Format::kFields: return FieldsRange(r);
     case Format::kTable: return NoTable();
@@ -170,9 +181,9 @@ absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool va
   return NoTable();
 }
 
-absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r) {
+absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r, bool hex) {
   switch (f) {
-    case Format::kSimple: return SimpleDelete(r);
+    case Format::kSimple: return SimpleDelete(r, hex);
     case Format::kJson: return DeleteJson(r) + "\n";
     case Format::kFields: return FieldsDelete(r);
     case Format::kTable: return NoTable();
@@ -181,7 +192,7 @@ absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r) {
   return NoTable();
 }
 
-absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r) {
+absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r, bool hex) {
   if (f == Format::kTable) return NoTable();
   if (f == Format::kProtobuf) return NoProtobuf();
   std::string out;
@@ -189,9 +200,11 @@ absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r) {
     out = r.succeeded ? "SUCCESS\n" : "FAILURE\n";
     for (const ResponseOp& op : r.responses) {
       out += "\n";
-      if (const auto* p = std::get_if<PutResponse>(&op)) out += SimplePut(*p);
-      if (const auto* g = std::get_if<RangeResponse>(&op)) out += SimpleRange(*g, false, false);
-      if (const auto* d = std::get_if<DeleteResponse>(&op)) out += SimpleDelete(*d);
+      if (const auto* p = std::get_if<PutResponse>(&op)) out += SimplePut(*p, hex);
+      if (const auto* g = std::get_if<RangeResponse>(&op)) {
+        out += SimpleRange(*g, false, false, hex);
+      }
+      if (const auto* d = std::get_if<DeleteResponse>(&op)) out += SimpleDelete(*d, hex);
     }
     return out;
   }
@@ -279,6 +292,55 @@ absl::StatusOr<std::string> PrintEndpointStatus(Format f, const EndpointStatus& 
     case Format::kProtobuf: return NoProtobuf();
   }
   return NoProtobuf();
+}
+
+absl::StatusOr<HealthText> PrintEndpointHealth(Format f,
+                                               const std::vector<EndpointHealth>& hs) {
+  HealthText t;
+  switch (f) {
+    case Format::kSimple:
+      for (const EndpointHealth& h : hs) {
+        if (h.error.empty()) {
+          t.err += absl::StrFormat("%s is healthy: successfully committed proposal: took = %s\n",
+                                   h.endpoint, h.took);
+        } else {
+          t.err += absl::StrFormat("%s is unhealthy: failed to commit proposal: %s\n",
+                                   h.endpoint, h.error);
+        }
+      }
+      return t;
+    case Format::kJson: {
+      t.out = "[";
+      for (size_t i = 0; i < hs.size(); ++i) {
+        const EndpointHealth& h = hs[i];
+        t.out += absl::StrFormat("%s{\"endpoint\":%s,\"health\":%s,\"took\":%s", i ? "," : "",
+                                 JsonString(h.endpoint), h.health ? "true" : "false",
+                                 JsonString(h.took));
+        if (!h.error.empty()) t.out += ",\"error\":" + JsonString(h.error);
+        t.out += "}";
+      }
+      t.out += "]\n";
+      return t;
+    }
+    case Format::kFields:
+      for (const EndpointHealth& h : hs) {
+        t.out += absl::StrFormat(
+            "\"Endpoint\" : %s\n\"Health\" : %s\n\"Took\" : %s\n\"Error\" : %s\n\n",
+            GoQuote(h.endpoint), h.health ? "true" : "false", h.took, h.error);
+      }
+      return t;
+    case Format::kTable: {
+      std::vector<std::vector<std::string>> rows;
+      for (const EndpointHealth& h : hs) {
+        rows.push_back({h.endpoint, h.health ? "true" : "false", h.took, h.error});
+      }
+      t.out = Table({"ENDPOINT", "HEALTH", "TOOK", "ERROR"}, rows);
+      return t;
+    }
+    case Format::kProtobuf:
+      break;
+  }
+  return ExitError(kExitBadFeature, "protobuf not supported as output format");
 }
 
 absl::StatusOr<std::string> PrintSnapshotStatus(Format f, const SnapshotStatusView& s) {

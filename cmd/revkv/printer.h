@@ -9,6 +9,7 @@
 #define REVKV_CMD_REVKV_PRINTER_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,11 +24,35 @@ enum class Format { kSimple, kJson, kFields, kTable, kProtobuf };
 absl::StatusOr<Format> ParseFormat(const std::string& name);
 
 // Each fails with etcdctl's errors for formats it does not support
-// (table: "table not supported as output format", exit 4).
-absl::StatusOr<std::string> PrintPut(Format f, const PutResponse& r);
-absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool value_only);
-absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r);
-absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r);
+// (table: "table not supported as output format", exit 4). `hex` is
+// etcdctl's --hex: the simple format prints each key and value as
+// "\x66\x6f\x6f"; the other formats ignore it (JSON stays base64, fields
+// stay %q), as etcdctl 3.4's printers do.
+absl::StatusOr<std::string> PrintPut(Format f, const PutResponse& r, bool hex = false);
+absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool value_only,
+                                       bool hex = false);
+absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r, bool hex = false);
+absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r, bool hex = false);
+
+// etcdctl's "\xNN" form of bytes (its --hex).
+std::string HexBytes(std::string_view bytes);
+
+// One endpoint health result, etcdctl's epHealth.
+struct EndpointHealth {
+  std::string endpoint;
+  bool health = false;
+  std::string took;   // Go duration text; "" if the check never started
+  std::string error;  // "" when healthy
+};
+// The text for stdout and the text for stderr: etcdctl 3.4's simple format
+// prints its "is healthy" / "is unhealthy" lines on stderr; json, table and
+// fields go to stdout. protobuf: "protobuf not supported as output format"
+// (exit 4).
+struct HealthText {
+  std::string out;
+  std::string err;
+};
+absl::StatusOr<HealthText> PrintEndpointHealth(Format f, const std::vector<EndpointHealth>& hs);
 
 struct EndpointStatus {
   std::string endpoint;

@@ -92,7 +92,7 @@ absl::StatusOr<std::vector<std::string>> Argify(const std::string& s) {
       // etcdctl slices args[i][1 : len(args)-1] (sic).
       size_t hi = words.size() - 1;
       if (hi < 1 || hi > words[k].size()) {
-        return ExitError(2, absl::StrFormat("panic: runtime error: slice bounds out of range "
+        return RawError(2, absl::StrFormat("panic: runtime error: slice bounds out of range "
                                             "[:%d] with length %d",
                                             hi, words[k].size()));
       }
@@ -190,7 +190,7 @@ absl::StatusOr<Compare> ParseCompare(const std::string& line) {
   } else if (op == "<=") {
     c.result = CompareResult::kLessEqual;
   } else {
-    return ExitError(2, "panic: Unknown result op");
+    return RawError(2, "panic: Unknown result op");
   }
   return c;
 }

@@ -29,11 +29,18 @@ Result RunRevkv(const std::string& args) {
   return r;
 }
 
-TEST(RevkvCli, VersionPrintsReleaseAndApiVersion) {
-  Result r = RunRevkv("version");
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, std::string("revkv version: ") + revkv::kVersion +
-                       "\nAPI version: " + revkv::kApiVersion + "\n");
+// etcdctl 3.4.23's `etcdctl version` prints "etcdctl version: 3.4.23\nAPI
+// version: 3.4\n"; revkv keeps those two lines (the etcdctl it follows) and
+// adds its own release.
+TEST(RevkvCli, VersionPrintsEtcdctlApiAndRevkvVersions) {
+  const std::string want = std::string("etcdctl version: ") + revkv::kEtcdctlVersion +
+                           "\nAPI version: " + revkv::kApiVersion +
+                           "\nrevkv version: " + revkv::kVersion + "\n";
+  for (const char* args : {"version", "--version", "-w json version"}) {
+    Result r = RunRevkv(args);
+    EXPECT_EQ(r.exit_code, 0) << args;
+    EXPECT_EQ(r.out, want) << args;
+  }
 }
 
 TEST(RevkvCli, UnknownCommandFails) {
