@@ -102,6 +102,7 @@ check_files() {
     fail "librevkv.a lacks revkv::kvstore::RevkvStore::Open" || return 1
   ! grep -E ' T main$| U mdb_| U _ZN7testing| U _ZN9benchmark' "$tmp/nm.txt" ||
     fail "librevkv.a defines main or needs LMDB, GoogleTest or Benchmark" || return 1
+  # shellcheck disable=SC2016  # ${libdir} is pkg-config's, not the shell's
   grep -q '^Libs: -L${libdir} -lrevkv .*-labsl_status ' "$prefix/lib/pkgconfig/revkv.pc" ||
     fail "revkv.pc: no -labsl_status in Libs" || return 1
   grep -q 'INTERFACE_COMPILE_FEATURES "cxx_std_20"' "$prefix/lib/cmake/revkv/revkvConfig.cmake" ||
@@ -171,7 +172,7 @@ pkgconfig_build() {
   flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs revkv) || return 1
   echo "pkg-config --cflags --libs revkv: $flags"
   # The line docs/install.md and examples/cmake/README.md give.
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2046,SC2086  # flag lists: split on purpose
   "$CXX" -std=c++20 $(sanitizer_flags) -o "$tmp/revkv_example_pc" "$example/main.cc" $flags
 }
 
