@@ -18,6 +18,8 @@ PACKAGES=(
   etcd-server          # the reference the CLI conformance tests compare against
   etcd-client
   python3              # .ci/run counts test cases from test.xml
+  cmake                # tests/install: examples/cmake against an install of //:install
+  pkg-config           # tests/install: the same example built from revkv.pc
 )
 
 missing=()
