@@ -2,12 +2,13 @@
 // a network object stored with optimistic locking, a stale update refused,
 // listed and loaded back through the cache.
 //
-//   bazel run //kvstore/examples:datastore_example -- /tmp/datastore-example
+//   bazel run //kvstore/examples:datastore_example [-- PATH]   (default: a fresh temporary one)
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kvstore/examples/example_path.h"
 #include "kvstore/datastore/datastore.h"
 
 namespace ds = revkv::kvstore::datastore;
@@ -53,7 +54,8 @@ class Network final : public ds::KVObject {
 };
 
 int main(int argc, char** argv) {
-  const std::string dir = argc > 1 ? argv[1] : "/tmp/datastore-example";
+  const ExamplePath where(argc, argv, "datastore");
+  const std::string dir = where.path();
   auto store = ds::Store::New(dir, ds::kDefaultBucket);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", std::string(store.status().message()).c_str());

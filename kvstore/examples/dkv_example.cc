@@ -2,10 +2,11 @@
 // that expire and keys that are deleted, driven by a fake clock so the
 // example runs instantly, and the typed errors.
 //
-//   bazel run //kvstore/examples:dkv_example -- /tmp/dkv-example.db
+//   bazel run //kvstore/examples:dkv_example [-- PATH]   (default: a fresh temporary one)
 #include <cstdio>
 #include <string>
 
+#include "kvstore/examples/example_path.h"
 #include "kvstore/dkv/local_store.h"
 
 namespace dkv = revkv::kvstore::dkv;
@@ -19,7 +20,8 @@ static void Show(dkv::LocalStore& kv, const char* key) {
 }
 
 int main(int argc, char** argv) {
-  const std::string path = argc > 1 ? argv[1] : "/tmp/dkv-example.db";
+  const ExamplePath where(argc, argv, "dkv.db");
+  const std::string path = where.path();
   dkv::FakeClock clock;
   dkv::LocalStoreOptions options;
   options.clock = &clock;

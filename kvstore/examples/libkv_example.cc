@@ -2,11 +2,12 @@
 // it -- open by backend name, put and get, a compare-and-swap counter, list
 // a directory, and the errors a stale writer sees.
 //
-//   bazel run //kvstore/examples:libkv_example -- /tmp/libkv-example.db
+//   bazel run //kvstore/examples:libkv_example [-- PATH]   (default: a fresh temporary one)
 #include <cstdio>
 #include <optional>
 #include <string>
 
+#include "kvstore/examples/example_path.h"
 #include "kvstore/store.h"
 
 using revkv::kvstore::Config;
@@ -14,7 +15,8 @@ using revkv::kvstore::KVPair;
 using revkv::kvstore::kRevkv;
 
 int main(int argc, char** argv) {
-  const std::string path = argc > 1 ? argv[1] : "/tmp/libkv-example.db";
+  const ExamplePath where(argc, argv, "libkv.db");
+  const std::string path = where.path();
   auto store = revkv::kvstore::New(kRevkv, path, Config{std::chrono::seconds(1), "libnetwork"});
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", std::string(store.status().message()).c_str());

@@ -264,7 +264,7 @@ const Row kRows[] = {
     // etcdctl -w fields endpoint health
     {"HealthFields", {}, kFoo, {"-w", "fields", "endpoint", "health"}, "",
      "\"Endpoint\" : \"@\"\n\"Health\" : true\n\"Took\" : {took}\n\"Error\" : \n\n", "", 0},
-    {"HealthFreshStore", {}, {{"get", "x"}}, {"endpoint", "health"}, "", "",
+    {"HealthFreshStore", {}, {{"del", "x"}}, {"endpoint", "health"}, "", "",
      "@ is healthy: successfully committed proposal: took = {took}\n", 0},
     {"HealthEnvFormat", {"ETCDCTL_WRITE_OUT=json"}, kFoo, {"endpoint", "health"}, "",
      "[{\"endpoint\":\"@\",\"health\":true,\"took\":\"{took}\"}]\n", "", 0},

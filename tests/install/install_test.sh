@@ -82,6 +82,7 @@ check_files() {
       lib/cmake/revkv/revkvConfig.cmake lib/cmake/revkv/revkvConfigVersion.cmake; do
     [ -f "$prefix/$f" ] || fail "not installed: $f" || return 1
   done
+  "$prefix/bin/revkv" version | grep -q '^revkv version: ' || fail "bin/revkv does not run" || return 1
   # Only project headers of the installed libraries: nothing from the tests,
   # the benchmarks or the CLI.
   for f in tests bench cmd gtest gmock benchmark; do

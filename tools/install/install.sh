@@ -4,6 +4,8 @@
 #   bazel run //:install -- --prefix=DIR          # fastbuild (-O2 here too)
 #   bazel run -c opt //:install -- --prefix=DIR   # optimized, -DNDEBUG
 #
+# DIR/bin/revkv                           the command line (etcdctl-compatible,
+#                                          with `revkv bench`)
 # DIR/include/...                         the public headers (revkv/db.h,
 #                                          kvstore/store.h, ...) and every
 #                                          project header they include
@@ -80,7 +82,9 @@ put() {
 }
 
 dest="${DESTDIR:-}$prefix"
-mkdir -p "$dest/include" "$dest/lib/pkgconfig" "$dest/lib/cmake/revkv"
+mkdir -p "$dest/bin" "$dest/include" "$dest/lib/pkgconfig" "$dest/lib/cmake/revkv"
+put "$runfiles/cmd/revkv/revkv" "$dest/bin/revkv"
+chmod 0755 "$dest/bin/revkv"
 
 # The headers, in one cp (the runfiles are symlinks: copy what they point to).
 n=$(grep -c . "$dist/revkv.hdrs")
@@ -109,5 +113,5 @@ subst "$dist/revkv.pc.in" "$dest/lib/pkgconfig/revkv.pc"
 subst "$dist/revkvConfig.cmake.in" "$dest/lib/cmake/revkv/revkvConfig.cmake"
 subst "$dist/revkvConfigVersion.cmake.in" "$dest/lib/cmake/revkv/revkvConfigVersion.cmake"
 
-echo "revkv $version installed in $dest: $n headers in include/, lib/librevkv.a," \
+echo "revkv $version installed in $dest: bin/revkv, $n headers in include/, lib/librevkv.a," \
      "lib/pkgconfig/revkv.pc, lib/cmake/revkv/" >&2
