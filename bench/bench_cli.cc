@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "bench/btree_suite.h"
+#include "bench/cas_workload.h"
 #include "bench/mvcc_suite.h"
 #include "bench/output.h"
 #include "bench/progress.h"
@@ -30,6 +31,7 @@ const char kBenchUsage[] =
     "\tmvcc\t\tthe mvcc store against the btree beneath it\n"
     "\tbackend\t\tthe backend: batched puts, concurrent reads, defrag\n"
     "\tscaling\t\tcost per element of each size-dependent operation at N and 8N\n"
+    "\tcas\t\tlibkv Get + AtomicPut from --clients threads, each durable (see bench cas --help)\n"
     "\thelp\t\tthis text\n"
     "\n"
     "FLAGS (every subcommand):\n"
@@ -98,6 +100,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (sub == "mvcc") return MvccSuiteMain(rest);
   if (sub == "backend") return BackendSuiteMain(rest);
   if (sub == "scaling") return ScalingMain(rest, Usage());
+  if (sub == "cas") return CasMain(rest, Usage());
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }
