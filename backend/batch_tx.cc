@@ -273,9 +273,11 @@ void BatchTx::Fail(const absl::Status& s, uint64_t seq) {
     if (error_.ok()) {
       error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
                                                    s.message()));
-      // The batch queued now is dropped below.
-      failed_seq_ = queued_ ? std::min(seq, queued_->seq) : seq;
     }
+    // Even after an earlier failure (a pre-commit hook's, while this batch
+    // was in flight): this batch did not commit. The batch queued now is
+    // dropped below.
+    failed_seq_ = std::min(failed_seq_, queued_ ? std::min(seq, queued_->seq) : seq);
   }
   // Empties the read buffer and sets failed_ in one step under the view
   // lock: whoever sees failed_ (a writer refused, a caller whose Sync
@@ -284,6 +286,7 @@ void BatchTx::Fail(const absl::Status& s, uint64_t seq) {
   backend_->FailReadBuffer(&failed_);
   base::MutexLock l(commit_mu_);
   if (queued_) {
+    failed_seq_ = std::min(failed_seq_, queued_->seq);
     committed_ = std::max(committed_, queued_->seq);
     queued_.reset();
   }

@@ -235,6 +235,41 @@ TEST_F(GroupCommitTest, AFailedSharedCommitFailsEveryCallerOfIt) {
   EXPECT_EQ(reopened["first"], "v");
 }
 
+// A pre-commit hook fails the BatchTx while the held commit is in flight
+// (a Snapshot's hand-off runs it): the held commit's caller gets its own
+// commit's outcome, the error if its fsync fails, OK if it commits.
+TEST_F(GroupCommitTest, ACommitInFlightWhenAHookFailsAndThenItFailsReportsTheError) {
+  std::future<absl::Status> first = HoldFirstCommit();
+  ReleaseOnExit release{env_};
+  ASSERT_OK(Write(*b_, [](BatchTx& tx) {
+    tx.UnsafeSetPreCommitHook([](BatchTx&) { return absl::InternalError("hook refused"); });
+    return tx.UnsafePut("b", "k", "v");
+  }));
+  absl::StatusOr<std::unique_ptr<Snapshot>> snap = b_->NewSnapshot();
+  EXPECT_NE(snap.status().message().find("hook refused"), std::string_view::npos) << snap.status();
+  env_.FailNthSync(1);
+  env_.ReleaseSyncs();
+  ASSERT_TRUE(Done(first));
+  EXPECT_FALSE(first.get().ok()) << "its commit failed: the caller must not be told OK";
+}
+
+TEST_F(GroupCommitTest, ACommitInFlightWhenAHookFailsThatCommitsReportsOk) {
+  std::future<absl::Status> first = HoldFirstCommit();
+  ReleaseOnExit release{env_};
+  ASSERT_OK(Write(*b_, [](BatchTx& tx) {
+    tx.UnsafeSetPreCommitHook([](BatchTx&) { return absl::InternalError("hook refused"); });
+    return tx.UnsafePut("b", "k", "v");
+  }));
+  absl::StatusOr<std::unique_ptr<Snapshot>> snap = b_->NewSnapshot();
+  EXPECT_NE(snap.status().message().find("hook refused"), std::string_view::npos) << snap.status();
+  env_.ReleaseSyncs();
+  ASSERT_TRUE(Done(first));
+  EXPECT_OK(first.get());  // its commit is durable
+  KV reopened = Reopen();
+  EXPECT_EQ(reopened["first"], "v");
+  EXPECT_EQ(reopened.count("k"), 0u);
+}
+
 TEST_F(GroupCommitTest, CloseWhileCallersWaitCommitsTheirWrites) {
   const uint64_t commits = b_->CommitCount();
   std::future<absl::Status> first = HoldFirstCommit();
