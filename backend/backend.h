@@ -129,7 +129,8 @@ class Backend {
   absl::Status Defrag(DefragStats* stats = nullptr)
       ABSL_LOCKS_EXCLUDED(defrag_mu_, batch_->mu_);
 
-  // Commits pending writes now.
+  // Commits pending writes now and waits until they are durable; concurrent
+  // callers share one commit (BatchTx::Commit, group commit).
   absl::Status ForceCommit() ABSL_LOCKS_EXCLUDED(batch_->mu_);
   // See the top of the file. Idempotent; returns the final commit's error.
   absl::Status Close() ABSL_LOCKS_EXCLUDED(close_mu_, defrag_mu_, batch_->mu_);

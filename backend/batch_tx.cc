@@ -1,5 +1,6 @@
 #include "backend/batch_tx.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -191,7 +192,7 @@ absl::StatusOr<uint64_t> BatchTx::HandOff() {
   if (pre_commit_ != nullptr) {
     if (absl::Status s = pre_commit_(*this); !s.ok()) {
       buffer_.Clear();
-      Fail(s);
+      Fail(s, handed_ + 1);  // the batch it would have handed off
       return CheckWritable();
     }
   }
@@ -201,6 +202,7 @@ absl::StatusOr<uint64_t> BatchTx::HandOff() {
   batch.seq = ++handed_;
   pending_ = 0;
   commit_mu_.Lock();
+  last_handed_ = handed_;
   // One batch queued at a time: the writer waits only when the committer is
   // a whole batch behind.
   while (queued_ && committer_running_) commit_cv_.Wait(commit_mu_);
@@ -217,8 +219,10 @@ absl::StatusOr<uint64_t> BatchTx::HandOff() {
 
 absl::Status BatchTx::WaitCommitted(uint64_t seq) {
   base::MutexLock l(commit_mu_);
-  while (committed_ < seq) commit_cv_.Wait(commit_mu_);
-  return error_;
+  while (committed_ < seq) done_cv_.Wait(commit_mu_);
+  // A batch before the failed one committed: its writes are durable, though
+  // a later batch may have failed while this caller woke.
+  return seq < failed_seq_ ? absl::OkStatus() : error_;
 }
 
 absl::Status BatchTx::SyncLocked() {
@@ -232,7 +236,8 @@ void BatchTx::CommitBatch(const Batch& batch) {
   if (failed_.load(std::memory_order_acquire)) {
     base::MutexLock l(commit_mu_);
     committed_ = std::max(committed_, batch.seq);
-    commit_cv_.NotifyAll();
+    committing_ = false;
+    done_cv_.NotifyAll();
     return;
   }
   std::shared_ptr<btree::DB> db = backend_->CurrentDb();
@@ -248,7 +253,7 @@ void BatchTx::CommitBatch(const Batch& batch) {
     (*tx)->Rollback();
   }
   if (!s.ok()) {
-    Fail(s);
+    Fail(s, batch.seq);
   } else {
     backend_->commits_.fetch_add(1, std::memory_order_relaxed);
     // The btree snapshot now holds the batch: stop overlaying it.
@@ -256,16 +261,23 @@ void BatchTx::CommitBatch(const Batch& batch) {
   }
   base::MutexLock l(commit_mu_);
   committed_ = std::max(committed_, batch.seq);
-  commit_cv_.NotifyAll();
+  // In the same step as committed_: a caller waiting for the committer to
+  // be free (Commit) sees both.
+  committing_ = false;
+  done_cv_.NotifyAll();
 }
 
-void BatchTx::Fail(const absl::Status& s) {
+void BatchTx::Fail(const absl::Status& s, uint64_t seq) {
   {
     base::MutexLock l(commit_mu_);
     if (error_.ok()) {
       error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
                                                    s.message()));
     }
+    // Even after an earlier failure (a pre-commit hook's, while this batch
+    // was in flight): this batch did not commit. The batch queued now is
+    // dropped below.
+    failed_seq_ = std::min(failed_seq_, queued_ ? std::min(seq, queued_->seq) : seq);
   }
   // Empties the read buffer and sets failed_ in one step under the view
   // lock: whoever sees failed_ (a writer refused, a caller whose Sync
@@ -274,15 +286,60 @@ void BatchTx::Fail(const absl::Status& s) {
   backend_->FailReadBuffer(&failed_);
   base::MutexLock l(commit_mu_);
   if (queued_) {
+    failed_seq_ = std::min(failed_seq_, queued_->seq);
     committed_ = std::max(committed_, queued_->seq);
     queued_.reset();
   }
   commit_cv_.NotifyAll();
+  done_cv_.NotifyAll();
+}
+
+bool BatchTx::CommitterBusy() {
+  return committer_running_ && (queued_ || committing_);
 }
 
 absl::Status BatchTx::Commit() {
-  base::MutexLock l(mu_);
-  return SyncLocked();
+  mu_.Lock();
+  if (failed_.load(std::memory_order_acquire)) {
+    absl::Status s = CheckWritable();
+    mu_.Unlock();
+    return s;
+  }
+  // This caller's writes are in the batches handed off so far or pending;
+  // pending ones go whole into the next batch handed off, whoever hands it.
+  const uint64_t target = handed_ + (pending_ > 0 ? 1 : 0);
+  while (handed_ < target) {
+    bool busy;
+    {
+      base::MutexLock cl(commit_mu_);
+      busy = CommitterBusy();
+    }
+    if (!busy) {
+      // Nothing queued and none in flight, and only a holder of mu_ hands
+      // off: HandOff does not wait.
+      absl::StatusOr<uint64_t> seq = HandOff();
+      if (!seq.ok()) {
+        mu_.Unlock();
+        return seq.status();
+      }
+      break;
+    }
+    // The committer is busy: wait without the lock, so that other callers
+    // add their writes to the pending batch meanwhile; the first of them to
+    // find the committer free hands it off for all. A hand-off by anyone
+    // else meanwhile (another caller, the limit, the timer) takes them too.
+    mu_.Unlock();
+    bool covered;
+    {
+      base::MutexLock cl(commit_mu_);
+      while (last_handed_ < target && CommitterBusy()) done_cv_.Wait(commit_mu_);
+      covered = last_handed_ >= target;
+    }
+    if (covered) return WaitCommitted(target);
+    mu_.Lock();
+  }
+  mu_.Unlock();
+  return WaitCommitted(target);
 }
 
 std::chrono::steady_clock::duration BatchTx::CommitIfDue(
@@ -336,6 +393,7 @@ void BatchTx::CommitterLoop(std::chrono::steady_clock::duration interval) {
     if (queued_) {
       Batch batch = std::move(*queued_);
       queued_.reset();
+      committing_ = true;  // CommitBatch clears it
       commit_cv_.NotifyAll();  // room for the next batch
       commit_mu_.Unlock();
       CommitBatch(batch);
@@ -357,6 +415,7 @@ void BatchTx::CommitterLoop(std::chrono::steady_clock::duration interval) {
   }
   committer_running_ = false;
   commit_cv_.NotifyAll();  // a writer waiting for room commits itself now
+  done_cv_.NotifyAll();    // so does a Commit waiting for the committer
   commit_mu_.Unlock();
 }
 

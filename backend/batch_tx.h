@@ -14,6 +14,20 @@
 // that hands a batch off commits it itself. A commit with nothing pending
 // does nothing (the btree txid does not move).
 //
+// Group commit (as LevelDB's writer queue, bbolt's Batch): Commit callers
+// share commits. A caller's writes are in the batches handed off so far or
+// pending, and the next hand-off takes every pending write, whoever makes
+// it: so the caller only needs the batch numbered handed_ + 1 (handed_ if
+// nothing is pending) to commit. While the committer is busy (a batch in
+// flight or queued) it waits without the lock -- other callers meanwhile
+// add their writes to the pending ones -- and once the committer is free
+// the first waiter to retake the lock hands off the pending writes for all;
+// the others find their batch handed off already. Then each waits, without
+// the lock, until its batch has committed. N concurrent callers thus cost
+// about one commit (one pair of fsyncs) per commit time, not N. Handing off
+// only to a free committer, rather than queuing behind the batch in flight,
+// lets each commit take every caller that arrived during the one before.
+//
 // The writer never touches the btree: each write is checked up front (the
 // btree's key and value limits, the bucket's existence), so a batch fails
 // only through I/O.
@@ -22,7 +36,9 @@
 // (Commit, or Backend::ForceCommit/Close). If a commit fails (e.g. fsync),
 // the btree keeps its previous commit and the BatchTx is failed: the writes
 // since that commit are dropped (readers no longer see them) and every later
-// write and commit returns the error. Nothing acknowledged is lost.
+// write and commit returns the error, as does every Commit waiting for the
+// failed batch or a later one (one waiting for an earlier batch that
+// committed returns OK). Nothing acknowledged is lost.
 //
 // Usage: Lock(); Unsafe*...; Unlock(). Unsafe* calls require the lock; the
 // views they take are not kept. Commit, CommitAndStop take the lock
@@ -98,7 +114,9 @@ class BatchTx {
                                         std::string_view end, size_t limit);
   absl::Status UnsafeForEach(std::string_view bucket, const ForEachFn& fn);
 
-  // Commits pending writes now and waits until they are durable.
+  // Commits pending writes now and waits until they are durable, sharing
+  // the commit with concurrent callers (group commit, above); returns the
+  // error of a failed commit that held them (or of an earlier one).
   absl::Status Commit() ABSL_LOCKS_EXCLUDED(mu_, commit_mu_);
   // Commits and stops: every later write fails (Backend::Close uses it).
   absl::Status CommitAndStop() ABSL_LOCKS_EXCLUDED(mu_, commit_mu_);
@@ -171,16 +189,21 @@ class BatchTx {
       std::chrono::steady_clock::duration interval) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
       ABSL_LOCKS_EXCLUDED(commit_mu_);
   // Waits until batch `seq` and those before it are committed or failed;
-  // returns the sticky error.
+  // returns the sticky error if batch `seq` is the failed one or after it
+  // (was dropped), OK if it committed.
   absl::Status WaitCommitted(uint64_t seq) ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // Whether the committer thread has a batch in flight or queued: Commit
+  // then waits for it to be free before it hands off.
+  bool CommitterBusy() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // HandOff then WaitCommitted: every write so far is durable after an OK
-  // (NewSnapshot, Hash and Defrag use it).
+  // (NewSnapshot, Hash and Defrag use it). Holds mu_ throughout, unlike
+  // Commit.
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(commit_mu_);
   // Applies and commits one batch (the committer thread, or the hand-off).
   void CommitBatch(const Batch& batch) ABSL_LOCKS_EXCLUDED(commit_mu_);
-  // Marks the BatchTx failed with `s`, drops the batches not committed and
-  // stops showing their writes.
-  void Fail(const absl::Status& s) ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // Marks the BatchTx failed with `s` (batch `seq` failed), drops the
+  // batches not committed and stops showing their writes.
+  void Fail(const absl::Status& s, uint64_t seq) ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   // The committer thread's loop (Backend::Open starts it): commits handed-off
   // batches and runs the timer; returns once stopped with nothing queued.
@@ -206,13 +229,28 @@ class BatchTx {
   std::vector<std::pair<std::string, bool>> buckets_ ABSL_GUARDED_BY(mu_);
 
   base::Mutex commit_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  base::CondVar commit_cv_;  // waited on with commit_mu_
+  // Waited on with commit_mu_ by the committer (for a batch or the stop) and
+  // by a hand-off waiting for room: queued_, stop_committer_ or
+  // committer_running_ changed.
+  base::CondVar commit_cv_;
+  // Waited on with commit_mu_ by callers waiting for a commit or for the
+  // committer to be free: committed_, committing_ or committer_running_
+  // changed, or a commit failed.
+  base::CondVar done_cv_;
   // Handed off, not yet taken by the committer.
   std::optional<Batch> queued_ ABSL_GUARDED_BY(commit_mu_);
+  // The committer took a batch and has not finished it.
+  bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;
+  // handed_ as seen under commit_mu_ (set by HandOff, which holds both):
+  // lets a Commit waiting without mu_ see that its batch was handed off.
+  uint64_t last_handed_ ABSL_GUARDED_BY(commit_mu_) = 0;
   uint64_t committed_ ABSL_GUARDED_BY(commit_mu_) = 0;  // the last batch committed or failed
   bool committer_running_ ABSL_GUARDED_BY(commit_mu_) = false;
   bool stop_committer_ ABSL_GUARDED_BY(commit_mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(commit_mu_);  // sticky: a failed commit
+  // The first batch the failure dropped (the failed one, or one queued
+  // before it); the batches before it committed.
+  uint64_t failed_seq_ ABSL_GUARDED_BY(commit_mu_) = UINT64_MAX;
   // error_ is set: read without commit_mu_ on every write.
   std::atomic<bool> failed_{false};
 };

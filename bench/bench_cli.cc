@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "bench/btree_suite.h"
+#include "bench/cas_workload.h"
 #include "bench/flags.h"
 #include "bench/mvcc_suite.h"
 #include "bench/plot.h"
@@ -32,6 +33,7 @@ const char kBenchUsage[] =
     "\tmvcc\t\tthe mvcc store against the btree beneath it\n"
     "\tbackend\t\tthe backend: batched puts, concurrent reads, defrag\n"
     "\tscaling\t\tcost per element of each size-dependent operation at N and 8N\n"
+    "\tcas\t\tlibkv Get + AtomicPut from --clients threads, each durable (see bench cas --help)\n"
     "\thelp\t\tthis text\n"
     "\n"
     "FLAGS (every subcommand):\n"
@@ -63,7 +65,7 @@ const char kOutputUsage[] =
 // subcommand's --help print it.
 std::string Usage() {
   return std::string(kBenchUsage) + kStoreBenchFlagsUsage + "\n" + kBtreeFlagsUsage + "\n" +
-         kOutputUsage + "\n" + kScalingFlagsUsage;
+         kOutputUsage + "\n" + kScalingFlagsUsage + "\n" + kCasFlagsUsage;
 }
 
 int Print(const std::string& text) {
@@ -129,6 +131,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (sub == "mvcc") return Main(ParseLayerFlags(rest), RunMvccSuite);
   if (sub == "backend") return Main(ParseLayerFlags(rest), RunBackendSuite);
   if (sub == "scaling") return Main(ParseScalingFlags(rest), RunScaling);
+  if (sub == "cas") return Main(ParseCasFlags(rest), RunCas);
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }

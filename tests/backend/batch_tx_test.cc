@@ -115,7 +115,9 @@ TEST(BatchTxTest, CommitterCommitsAfterTheInterval) {
   ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(c));
   const btree::txid_t start = b->LastTxid();
   ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
-  EXPECT_TRUE(testutil::WaitUntil([&] { return b->LastTxid() > start; }))
+  // The btree's txid moves before the committer counts the commit: wait
+  // for both, or the count below may be read before the increment.
+  EXPECT_TRUE(testutil::WaitUntil([&] { return b->LastTxid() > start && b->CommitCount() > 0; }))
       << "the committer never committed";
   // Idle intervals commit nothing.
   const uint64_t commits = b->CommitCount();
