@@ -4,6 +4,7 @@
 #define REVKV_TESTS_BACKEND_BACKEND_TEST_UTIL_H_
 
 #include <chrono>
+#include <future>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,12 @@
 #include "gtest/gtest.h"
 
 namespace revkv::backend::testutil {
+
+// A deadline to report a hang as a failure, not a synchronisation.
+template <typename T>
+bool Done(std::future<T>& f) {
+  return f.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+}
 
 inline absl::Status ToStatus(const absl::Status& s) { return s; }
 template <typename T>

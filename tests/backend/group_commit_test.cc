@@ -19,18 +19,13 @@
 namespace revkv::backend {
 namespace {
 
+using testutil::Done;
 using testutil::KV;
 using testutil::ReadAll;
 using testutil::WaitUntil;
 using testutil::Write;
 
 constexpr int kCallers = 8;
-
-// A deadline to report a hang as a failure, not a synchronisation.
-template <typename T>
-bool Done(std::future<T>& f) {
-  return f.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-}
 
 template <typename T>
 bool Ready(std::future<T>& f) {

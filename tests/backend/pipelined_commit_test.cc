@@ -15,15 +15,10 @@
 namespace revkv::backend {
 namespace {
 
+using testutil::Done;
 using testutil::KV;
 using testutil::ReadAll;
 using testutil::Write;
-
-// A deadline to report a hang as a failure, not a synchronisation.
-template <typename T>
-bool Done(std::future<T>& f) {
-  return f.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-}
 
 class PipelinedCommitTest : public ::testing::Test {
  protected:
