@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const BackendConfig& conf
   if (!db.ok()) return db.status();
   b->open_note_ = (*db)->open_note();
   {
-    base::AdaptiveMutexLock l(b->view_mu_);  // no other thread has b yet
+    util::AdaptiveMutexLock l(b->view_mu_);  // no other thread has b yet
     b->db_ = std::shared_ptr<btree::DB>(std::move(*db));
   }
   if (config.batch_interval.count() > 0 && !config.read_only) {
@@ -64,7 +64,7 @@ void Backend::Publish(WriteBuffer* buffer) {
   if (!recording) {
     // The cheap path: grow the newest segment in place while no reader has
     // it. (While defrag records, every write must reach its log.)
-    base::AdaptiveMutexLock l(view_mu_);
+    util::AdaptiveMutexLock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) {
       buffer->Clear();  // its batch will never commit
       return;
@@ -77,25 +77,25 @@ void Backend::Publish(WriteBuffer* buffer) {
     // The merge runs under view_mu_: the committer drops segments from the
     // front of read_buffer_ at any time. It is rare (the newest segment
     // absorbs writes until a reader shares it) and O(log n) amortised.
-    base::AdaptiveMutexLock l(view_mu_);
+    util::AdaptiveMutexLock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) return;
     read_buffer_.Push(segment);
     // The defrag log holds this very segment: it must never change.
     if (recording) segment->shared = true;
   }
-  base::MutexLock l(log_mu_);
+  util::MutexLock l(log_mu_);
   if (recording) defrag_log_.Push(std::move(segment));
 }
 
 std::vector<std::shared_ptr<const Segment>> Backend::SealReadBuffer() {
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   return read_buffer_.Seal();
 }
 
 absl::Status Backend::WriterSnapshot(
     std::shared_ptr<SharedReadTx>* snapshot,
     std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>>* segments) {
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   *snapshot = shared_read_;
   *segments = read_buffer_.shared_segments();
@@ -105,14 +105,14 @@ absl::Status Backend::WriterSnapshot(
 void Backend::DropCommitted(size_t n) {
   std::shared_ptr<SharedReadTx> old_read;
   SegmentStack old;  // what no view holds is freed after the lock
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   old = read_buffer_;
   read_buffer_.DropSealed(n);
   std::swap(old_read, shared_read_);
 }
 
 std::shared_ptr<btree::DB> Backend::CurrentDb() {
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   return db_;
 }
 
@@ -120,7 +120,7 @@ void Backend::FailReadBuffer(std::atomic<bool>* failed) {
   SegmentStack old;
   std::shared_ptr<SharedReadTx> old_read;
   {
-    base::AdaptiveMutexLock l(view_mu_);
+    util::AdaptiveMutexLock l(view_mu_);
     std::swap(old, read_buffer_);
     std::swap(old_read, shared_read_);
     failed->store(true, std::memory_order_release);
@@ -141,7 +141,7 @@ absl::Status Backend::EnsureSharedRead() {
 }
 
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
   read_buffer_.MarkShared();  // the view holds them now: they must not change
   return std::unique_ptr<ConcurrentReadTx>(
@@ -149,7 +149,7 @@ absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx()
 }
 
 absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
-  base::MutexLock l(batch_->mu_);
+  util::MutexLock l(batch_->mu_);
   if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
   if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
   // The BatchTx lock keeps the file from changing (Defrag swaps it under it).
@@ -160,7 +160,7 @@ absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
 }
 
 uint64_t Backend::Size() {
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   return db_ != nullptr ? db_->FileSize() : 0;
 }
 
@@ -172,26 +172,26 @@ absl::StatusOr<uint64_t> Backend::SizeInUse() {
 }
 
 btree::txid_t Backend::LastTxid() {
-  base::AdaptiveMutexLock l(view_mu_);
+  util::AdaptiveMutexLock l(view_mu_);
   return db_ != nullptr ? db_->LastTxid() : 0;
 }
 
 absl::Status Backend::ForceCommit() { return batch_->Commit(); }
 
 absl::Status Backend::Close() {
-  base::MutexLock cl(close_mu_);
+  util::MutexLock cl(close_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;
   // The committer commits what is queued, then stops; the final commit
   // below runs here.
   batch_->StopCommitter();
   if (committer_.joinable()) committer_.join();
-  base::MutexLock dl(defrag_mu_);
+  util::MutexLock dl(defrag_mu_);
   absl::Status s = batch_->CommitAndStop();
-  base::MutexLock bl(batch_->mu_);
+  util::MutexLock bl(batch_->mu_);
   std::shared_ptr<SharedReadTx> old_read;  // freed after view_mu_
   {
-    base::AdaptiveMutexLock vl(view_mu_);
+    util::AdaptiveMutexLock vl(view_mu_);
     db_.reset();  // open views keep their own reference
     read_buffer_.Clear();
     std::swap(old_read, shared_read_);

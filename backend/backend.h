@@ -44,14 +44,14 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "backend/adaptive_mutex.h"  // backend::AdaptiveMutex, which mvcc/store.h names
+#include "util/mutex.h"  // util::AdaptiveMutex, which mvcc/store.h names
 #include "backend/batch_tx.h"
 #include "backend/config.h"
 #include "backend/read_tx.h"
 #include "backend/segment_stack.h"
 #include "backend/shared_read_tx.h"
 #include "backend/snapshot.h"
-#include "base/mutex.h"
+#include "util/mutex.h"
 #include "btree/db.h"
 
 namespace revkv::backend {
@@ -176,7 +176,7 @@ class Backend {
   // Short sections, many threads: spins before it sleeps. db_ changes only
   // with the BatchTx lock held too (Defrag, Close); the committer changes the
   // other two as well (it drops committed segments without the BatchTx lock).
-  base::AdaptiveMutex view_mu_ ABSL_ACQUIRED_AFTER(batch_->mu_, batch_->commit_mu_);
+  util::AdaptiveMutex view_mu_ ABSL_ACQUIRED_AFTER(batch_->mu_, batch_->commit_mu_);
   std::string open_note_;  // set by Open only
   std::shared_ptr<btree::DB> db_ ABSL_GUARDED_BY(view_mu_);
   SegmentStack read_buffer_ ABSL_GUARDED_BY(view_mu_);
@@ -185,16 +185,16 @@ class Backend {
   std::shared_ptr<SharedReadTx> shared_read_ ABSL_GUARDED_BY(view_mu_);
 
   // The defrag log: segments published while a defrag copies.
-  base::Mutex log_mu_ ABSL_ACQUIRED_AFTER(view_mu_);
+  util::Mutex log_mu_ ABSL_ACQUIRED_AFTER(view_mu_);
   // Set while a defrag records (under log_mu_); atomic so that every
   // Publish need not take log_mu_ to read it.
   std::atomic<bool> recording_{false};
   SegmentStack defrag_log_ ABSL_GUARDED_BY(log_mu_);
 
-  base::Mutex close_mu_;
+  util::Mutex close_mu_;
   bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
   // One Defrag at a time; Close waits for it.
-  base::Mutex defrag_mu_ ABSL_ACQUIRED_AFTER(close_mu_) ABSL_ACQUIRED_BEFORE(batch_->mu_);
+  util::Mutex defrag_mu_ ABSL_ACQUIRED_AFTER(close_mu_) ABSL_ACQUIRED_BEFORE(batch_->mu_);
 
   // Runs BatchTx::CommitterLoop. Started by Open before the Backend is
   // shared, joined by Close under close_mu_.

@@ -46,13 +46,13 @@ absl::Status BatchTx::CheckWritable() {
   buffer_.Clear();
   pending_ = 0;
   buckets_.clear();
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   return error_;
 }
 
 absl::Status BatchTx::CommitError() {
   if (!Failed()) return absl::OkStatus();
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   return error_;
 }
 
@@ -218,7 +218,7 @@ absl::StatusOr<uint64_t> BatchTx::HandOff() {
 }
 
 absl::Status BatchTx::WaitCommitted(uint64_t seq) {
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   while (committed_ < seq) done_cv_.Wait(commit_mu_);
   // A batch before the failed one committed: its writes are durable, though
   // a later batch may have failed while this caller woke.
@@ -234,7 +234,7 @@ absl::Status BatchTx::SyncLocked() {
 void BatchTx::CommitBatch(const Batch& batch) {
   absl::Status s;
   if (failed_.load(std::memory_order_acquire)) {
-    base::MutexLock l(commit_mu_);
+    util::MutexLock l(commit_mu_);
     committed_ = std::max(committed_, batch.seq);
     committing_ = false;
     done_cv_.NotifyAll();
@@ -259,7 +259,7 @@ void BatchTx::CommitBatch(const Batch& batch) {
     // The btree snapshot now holds the batch: stop overlaying it.
     backend_->DropCommitted(batch.segments.size());
   }
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   committed_ = std::max(committed_, batch.seq);
   // In the same step as committed_: a caller waiting for the committer to
   // be free (Commit) sees both.
@@ -269,7 +269,7 @@ void BatchTx::CommitBatch(const Batch& batch) {
 
 void BatchTx::Fail(const absl::Status& s, uint64_t seq) {
   {
-    base::MutexLock l(commit_mu_);
+    util::MutexLock l(commit_mu_);
     if (error_.ok()) {
       error_ = absl::Status(s.code(), absl::StrCat("backend: commit failed, writes refused: ",
                                                    s.message()));
@@ -284,7 +284,7 @@ void BatchTx::Fail(const absl::Status& s, uint64_t seq) {
   // returned the error) also sees the reset, and a publish either precedes
   // the reset or sees failed_ and drops its writes.
   backend_->FailReadBuffer(&failed_);
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   if (queued_) {
     failed_seq_ = std::min(failed_seq_, queued_->seq);
     committed_ = std::max(committed_, queued_->seq);
@@ -311,7 +311,7 @@ absl::Status BatchTx::Commit() {
   while (handed_ < target) {
     bool busy;
     {
-      base::MutexLock cl(commit_mu_);
+      util::MutexLock cl(commit_mu_);
       busy = CommitterBusy();
     }
     if (!busy) {
@@ -331,7 +331,7 @@ absl::Status BatchTx::Commit() {
     mu_.Unlock();
     bool covered;
     {
-      base::MutexLock cl(commit_mu_);
+      util::MutexLock cl(commit_mu_);
       while (last_handed_ < target && CommitterBusy()) done_cv_.Wait(commit_mu_);
       covered = last_handed_ >= target;
     }
@@ -350,7 +350,7 @@ std::chrono::steady_clock::duration BatchTx::CommitIfDue(
     due_check_.store(true, std::memory_order_relaxed);
     return interval;
   }
-  base::MutexLock l(mu_, std::adopt_lock);
+  util::MutexLock l(mu_, std::adopt_lock);
   return CommitIfDueLocked(interval);
 }
 
@@ -360,7 +360,7 @@ std::chrono::steady_clock::duration BatchTx::CommitIfDueLocked(
   const auto age = std::chrono::steady_clock::now() - first_pending_;
   if (age < interval) return interval - age;
   {
-    base::MutexLock cl(commit_mu_);
+    util::MutexLock cl(commit_mu_);
     // The committer calls this: it must not wait for itself.
     if (queued_) return std::chrono::steady_clock::duration::zero();
   }
@@ -369,19 +369,19 @@ std::chrono::steady_clock::duration BatchTx::CommitIfDueLocked(
 }
 
 absl::Status BatchTx::CommitAndStop() {
-  base::MutexLock l(mu_);
+  util::MutexLock l(mu_);
   absl::Status s = SyncLocked();
   stopped_ = true;
   return s;
 }
 
 void BatchTx::StartCommitter() {
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   committer_running_ = true;
 }
 
 void BatchTx::StopCommitter() {
-  base::MutexLock l(commit_mu_);
+  util::MutexLock l(commit_mu_);
   stop_committer_ = true;
   commit_cv_.NotifyAll();
 }

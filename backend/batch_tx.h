@@ -71,7 +71,7 @@
 #include "absl/status/statusor.h"
 #include "backend/merged_range.h"
 #include "backend/segment.h"
-#include "base/mutex.h"
+#include "util/mutex.h"
 #include "btree/tx.h"
 
 namespace revkv::backend {
@@ -213,7 +213,7 @@ class BatchTx {
   void StopCommitter() ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   Backend* const backend_;
-  base::Mutex mu_;
+  util::Mutex mu_;
   // The writer's state:
   WriteBuffer buffer_ ABSL_GUARDED_BY(mu_);
   int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;
@@ -228,15 +228,15 @@ class BatchTx {
   // Buckets known to exist (true) or not (false) after every write so far.
   std::vector<std::pair<std::string, bool>> buckets_ ABSL_GUARDED_BY(mu_);
 
-  base::Mutex commit_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  util::Mutex commit_mu_ ABSL_ACQUIRED_AFTER(mu_);
   // Waited on with commit_mu_ by the committer (for a batch or the stop) and
   // by a hand-off waiting for room: queued_, stop_committer_ or
   // committer_running_ changed.
-  base::CondVar commit_cv_;
+  util::CondVar commit_cv_;
   // Waited on with commit_mu_ by callers waiting for a commit or for the
   // committer to be free: committed_, committing_ or committer_running_
   // changed, or a commit failed.
-  base::CondVar done_cv_;
+  util::CondVar done_cv_;
   // Handed off, not yet taken by the committer.
   std::optional<Batch> queued_ ABSL_GUARDED_BY(commit_mu_);
   // The committer took a batch and has not finished it.

@@ -53,7 +53,7 @@ absl::StatusOr<size_t> Replay(btree::DB& db, const SegmentStack& log) {
 
 absl::Status Backend::Defrag(DefragStats* stats) {
   if (config_.read_only) return ErrReadOnly(config_.path);
-  base::MutexLock dl(defrag_mu_);
+  util::MutexLock dl(defrag_mu_);
   DefragStats st;
   const Clock::time_point start = Clock::now();
   const std::string tmp = config_.path + ".defrag";
@@ -64,11 +64,11 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   // 1.
   std::shared_ptr<btree::DB> old_db;
   {
-    base::MutexLock l(batch_->mu_);
+    util::MutexLock l(batch_->mu_);
     if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
     if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
     old_db = CurrentDb();
-    base::MutexLock ll(log_mu_);
+    util::MutexLock ll(log_mu_);
     recording_ = true;
     defrag_log_.Clear();
   }
@@ -76,7 +76,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   std::shared_ptr<btree::DB> new_db;
   auto abandon = [&](absl::Status s) ABSL_LOCKS_EXCLUDED(log_mu_) {
     {
-      base::MutexLock ll(log_mu_);
+      util::MutexLock ll(log_mu_);
       recording_ = false;
       defrag_log_.Clear();
     }
@@ -98,7 +98,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   for (int round = 0; round < kMaxCatchUpRounds; ++round) {
     SegmentStack taken;
     {
-      base::MutexLock ll(log_mu_);
+      util::MutexLock ll(log_mu_);
       std::swap(taken, defrag_log_);
     }
     if (taken.empty()) break;
@@ -114,14 +114,14 @@ absl::Status Backend::Defrag(DefragStats* stats) {
   // 4.
   absl::Status dir_status;
   {
-    base::MutexLock l(batch_->mu_);
+    util::MutexLock l(batch_->mu_);
     const Clock::time_point pause_start = Clock::now();
     absl::Status s = batch_->CheckWritable();
     if (s.ok()) s = batch_->SyncLocked();
     if (!s.ok()) return abandon(s);
     SegmentStack rest;
     {
-      base::MutexLock ll(log_mu_);
+      util::MutexLock ll(log_mu_);
       std::swap(rest, defrag_log_);
       recording_ = false;
     }
@@ -134,7 +134,7 @@ absl::Status Backend::Defrag(DefragStats* stats) {
     dir_status = env()->SyncDir(DirOf(config_.path));
     std::shared_ptr<SharedReadTx> old_read;
     {
-      base::AdaptiveMutexLock vl(view_mu_);
+      util::AdaptiveMutexLock vl(view_mu_);
       db_ = new_db;
       read_buffer_.Clear();
       std::swap(old_read, shared_read_);  // it reads the old file

@@ -1,5 +1,5 @@
 // The backend's own errors, recognised by code and payload (see
-// base/status_payload.h), never by message text.
+// util/status_payload.h), never by message text.
 //
 // Thread-safety: pure functions.
 #ifndef REVKV_BACKEND_ERRORS_H_
@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "base/status_payload.h"
+#include "util/status_payload.h"
 
 namespace revkv::backend {
 
@@ -17,13 +17,13 @@ inline constexpr char kErrorPayloadUrl[] = "revkv.backend.error";
 
 // A write to a backend opened read-only (BackendConfig::read_only).
 inline absl::Status ErrReadOnly(std::string_view path) {
-  return base::WithName(
+  return util::WithName(
       absl::FailedPreconditionError(absl::StrFormat("backend: %s is open read-only", path)),
       kErrorPayloadUrl, "read-only");
 }
 
 inline bool IsReadOnly(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "read-only");
+  return util::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "read-only");
 }
 
 }  // namespace revkv::backend

@@ -39,7 +39,7 @@ absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
   std::shared_ptr<btree::DB> db;
   std::unique_ptr<btree::Tx> tx;
   {
-    base::MutexLock l(batch_->mu_);
+    util::MutexLock l(batch_->mu_);
     if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
     if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
     db = CurrentDb();  // the BatchTx lock keeps it from changing

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <utility>
 
-#include "backend/block_pool.h"
+#include "util/block_pool.h"
 
 namespace revkv::backend {
 
@@ -98,7 +98,7 @@ std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segmen
 std::string_view Segment::Keep(std::string_view bytes) {
   if (bytes.empty()) return std::string_view();
   if (tail_ == nullptr || tail_->size() - tail_used_ < bytes.size()) {
-    tail_ = NewStorageBlock(bytes.size());
+    tail_ = util::NewStorageBlock(bytes.size());
     tail_used_ = 0;
     storage_.push_back(tail_);
   }

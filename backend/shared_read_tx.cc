@@ -7,7 +7,7 @@ absl::StatusOr<btree::Bucket*> SharedReadTx::Bucket(std::string_view name) {
   for (int i = 0; i < n; ++i) {
     if (fast_[size_t(i)].name == name) return fast_[size_t(i)].bucket;
   }
-  base::MutexLock l(mu_);
+  util::MutexLock l(mu_);
   const int published = count_.load(std::memory_order_relaxed);
   for (int i = n; i < published; ++i) {
     if (fast_[size_t(i)].name == name) return fast_[size_t(i)].bucket;

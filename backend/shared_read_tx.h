@@ -22,7 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "base/mutex.h"
+#include "util/mutex.h"
 #include "btree/bucket.h"
 #include "btree/db.h"
 #include "btree/tx.h"
@@ -59,7 +59,7 @@ class SharedReadTx {
   // [0, count_) immutable once published and read without mu_; written
   // (at count_) under mu_.
   std::array<Found, kFast> fast_;
-  base::Mutex mu_;  // serialises lookups (the btree's are not)
+  util::Mutex mu_;  // serialises lookups (the btree's are not)
   std::vector<Found> more_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "btree/bucket.h"
-#include "btree/bytes.h"
+#include "util/bytes.h"
 #include "btree/node.h"
 #include "btree/tx.h"
 
@@ -68,7 +68,7 @@ bool Cursor::SearchPage(const NodeView& page, std::string_view key, int* lo) {
     const int mid = (*lo + hi) / 2;
     std::string_view k;
     if (!page.KeyAt(uint32_t(mid), &k)) return false;
-    if (CompareBytes(k, key) < bias) {
+    if (util::CompareBytes(k, key) < bias) {
       *lo = mid + 1;
     } else {
       hi = mid;
@@ -99,7 +99,7 @@ absl::Status Cursor::SeekInternal(std::string_view key) {
       }
       // Last child whose key <= key.
       auto it = std::upper_bound(in.begin(), in.end(), key,
-                                 [](std::string_view k, const INode& n) { return CompareBytes(k, n.key) < 0; });
+                                 [](std::string_view k, const INode& n) { return util::CompareBytes(k, n.key) < 0; });
       f.index = std::max(0, int(it - in.begin()) - 1);
     } else {
       const bool leaf = f.page.is_leaf();
@@ -290,14 +290,14 @@ namespace revkv::btree {
 // in ascending order, so it is at or after that child's first key); the
 // last child's upper bound lies in an ancestor, so that frame is left.
 absl::StatusOr<pgid_t> Cursor::LeafIdFor(std::string_view key) {
-  if (CompareBytes(key, last_key_) < 0) stack_.clear();  // out of order: start over
+  if (util::CompareBytes(key, last_key_) < 0) stack_.clear();  // out of order: start over
   last_key_ = key;
   while (!stack_.empty()) {
     const Frame& f = stack_.back();
     std::string_view next;
     if (f.index + 1 < f.count()) {
       if (!f.page.KeyAt(uint32_t(f.index + 1), &next)) return OutsidePage(f.page.id());
-      if (CompareBytes(key, next) < 0) break;
+      if (util::CompareBytes(key, next) < 0) break;
     }
     stack_.pop_back();
   }

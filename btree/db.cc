@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "base/status_payload.h"
+#include "util/status_payload.h"
 #include "absl/strings/str_join.h"
 
 namespace revkv::btree {
@@ -26,7 +26,7 @@ constexpr char kNewestCommitDamaged[] = "newest_commit_damaged";
 }  // namespace
 
 bool IsNewestCommitDamaged(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kDataLoss, kBtreeErrorUrl, kNewestCommitDamaged);
+  return util::IsNamed(s, absl::StatusCode::kDataLoss, kBtreeErrorUrl, kNewestCommitDamaged);
 }
 
 DB::DB(std::string path, const Options& options)
@@ -203,7 +203,7 @@ absl::Status DB::ChooseMeta(const char* page0, const MetaBody& m0, absl::Status 
       listed.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
         s.SetPayload(url, absl::Cord(std::string(payload)));  // copying a Cord needs cordz
       });
-      listed = base::WithName(std::move(s), kBtreeErrorUrl, kNewestCommitDamaged);
+      listed = util::WithName(std::move(s), kBtreeErrorUrl, kNewestCommitDamaged);
     }
     return listed;
   }

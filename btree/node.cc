@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "btree/bucket.h"
-#include "btree/bytes.h"
+#include "util/bytes.h"
 #include "btree/tx.h"
 
 namespace revkv::btree {
@@ -64,7 +64,7 @@ void Node::Write(char* span, uint64_t pages) const {
 
 size_t Node::LowerBound(std::string_view k) const {
   auto it = std::lower_bound(inodes.begin(), inodes.end(), k,
-                             [](const INode& in, std::string_view k) { return CompareBytes(in.key, k) < 0; });
+                             [](const INode& in, std::string_view k) { return util::CompareBytes(in.key, k) < 0; });
   return size_t(it - inodes.begin());
 }
 

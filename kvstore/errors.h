@@ -23,7 +23,7 @@
 #define REVKV_KVSTORE_ERRORS_H_
 
 #include "absl/status/status.h"
-#include "base/status_payload.h"
+#include "util/status_payload.h"
 
 namespace revkv::kvstore {
 
@@ -42,57 +42,57 @@ inline constexpr char kStoreClosedMessage[] = "kvstore: store is closed";
 inline constexpr char kErrorPayloadUrl[] = "revkv.kvstore.error";
 
 inline absl::Status ErrKeyModified() {
-  return base::WithName(absl::FailedPreconditionError(kKeyModifiedMessage), kErrorPayloadUrl,
+  return util::WithName(absl::FailedPreconditionError(kKeyModifiedMessage), kErrorPayloadUrl,
                         "modified");
 }
 inline absl::Status ErrKeyNotFound() {
-  return base::WithName(absl::NotFoundError(kKeyNotFoundMessage), kErrorPayloadUrl, "not-found");
+  return util::WithName(absl::NotFoundError(kKeyNotFoundMessage), kErrorPayloadUrl, "not-found");
 }
 inline absl::Status ErrPreviousNotSpecified() {
-  return base::WithName(absl::InvalidArgumentError(kPreviousNotSpecifiedMessage), kErrorPayloadUrl,
+  return util::WithName(absl::InvalidArgumentError(kPreviousNotSpecifiedMessage), kErrorPayloadUrl,
                         "previous-not-specified");
 }
 inline absl::Status ErrKeyExists() {
-  return base::WithName(absl::AlreadyExistsError(kKeyExistsMessage), kErrorPayloadUrl, "exists");
+  return util::WithName(absl::AlreadyExistsError(kKeyExistsMessage), kErrorPayloadUrl, "exists");
 }
 // libkv appends the supported backends to the message, as NewStore does.
 inline absl::Status ErrBackendNotSupported() {
-  return base::WithName(
+  return util::WithName(
       absl::UnimplementedError(std::string(kBackendNotSupportedMessage) + " revkv"),
       kErrorPayloadUrl, "backend-not-supported");
 }
 inline absl::Status ErrBucketOptionMissing() {
-  return base::WithName(absl::InvalidArgumentError(kBucketOptionMissingMessage), kErrorPayloadUrl,
+  return util::WithName(absl::InvalidArgumentError(kBucketOptionMissingMessage), kErrorPayloadUrl,
                         "bucket-option-missing");
 }
 inline absl::Status ErrStoreClosed() {
-  return base::WithName(absl::FailedPreconditionError(kStoreClosedMessage), kErrorPayloadUrl,
+  return util::WithName(absl::FailedPreconditionError(kStoreClosedMessage), kErrorPayloadUrl,
                         "closed");
 }
 
 inline bool IsKeyModified(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "modified");
+  return util::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "modified");
 }
 inline bool IsKeyNotFound(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kNotFound, kErrorPayloadUrl, "not-found");
+  return util::IsNamed(s, absl::StatusCode::kNotFound, kErrorPayloadUrl, "not-found");
 }
 inline bool IsPreviousNotSpecified(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kInvalidArgument, kErrorPayloadUrl,
+  return util::IsNamed(s, absl::StatusCode::kInvalidArgument, kErrorPayloadUrl,
                        "previous-not-specified");
 }
 inline bool IsKeyExists(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kAlreadyExists, kErrorPayloadUrl, "exists");
+  return util::IsNamed(s, absl::StatusCode::kAlreadyExists, kErrorPayloadUrl, "exists");
 }
 inline bool IsBackendNotSupported(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kUnimplemented, kErrorPayloadUrl,
+  return util::IsNamed(s, absl::StatusCode::kUnimplemented, kErrorPayloadUrl,
                        "backend-not-supported");
 }
 inline bool IsBucketOptionMissing(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kInvalidArgument, kErrorPayloadUrl,
+  return util::IsNamed(s, absl::StatusCode::kInvalidArgument, kErrorPayloadUrl,
                        "bucket-option-missing");
 }
 inline bool IsStoreClosed(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "closed");
+  return util::IsNamed(s, absl::StatusCode::kFailedPrecondition, kErrorPayloadUrl, "closed");
 }
 
 }  // namespace revkv::kvstore

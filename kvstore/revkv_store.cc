@@ -59,7 +59,7 @@ absl::Status RevkvStore::Sync() {
 }
 
 absl::Status RevkvStore::Put(std::string_view key, std::string_view value) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   if (absl::Status s = CheckKey(key); !s.ok()) return s;
   if (absl::StatusOr<int64_t> r = store_->Put(StoreKey(key), value); !r.ok()) return r.status();
@@ -67,7 +67,7 @@ absl::Status RevkvStore::Put(std::string_view key, std::string_view value) {
 }
 
 absl::StatusOr<KVPair> RevkvStore::Get(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   absl::StatusOr<mvcc::RangeResult> r = store_->Range(StoreKey(key), "");
   if (!r.ok()) return r.status();
@@ -76,7 +76,7 @@ absl::StatusOr<KVPair> RevkvStore::Get(std::string_view key) {
 }
 
 absl::StatusOr<bool> RevkvStore::Exists(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   absl::StatusOr<mvcc::RangeResult> r =
       store_->Range(StoreKey(key), "", mvcc::RangeOptions{0, 0, /*count_only=*/true});
@@ -85,7 +85,7 @@ absl::StatusOr<bool> RevkvStore::Exists(std::string_view key) {
 }
 
 absl::StatusOr<std::vector<KVPair>> RevkvStore::List(std::string_view directory) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   const std::string start = StoreKey(directory);
   absl::StatusOr<mvcc::RangeResult> r = store_->Range(start, PrefixEnd(start));
@@ -99,7 +99,7 @@ absl::StatusOr<std::vector<KVPair>> RevkvStore::List(std::string_view directory)
 
 absl::StatusOr<KVPair> RevkvStore::AtomicPut(std::string_view key, std::string_view value,
                                              const std::optional<KVPair>& previous) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   if (absl::Status s = CheckKey(key); !s.ok()) return s;
   const std::string k = StoreKey(key);
@@ -123,7 +123,7 @@ absl::StatusOr<KVPair> RevkvStore::AtomicPut(std::string_view key, std::string_v
 
 absl::Status RevkvStore::AtomicDelete(std::string_view key,
                                       const std::optional<KVPair>& previous) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   if (!previous.has_value()) return ErrPreviousNotSpecified();
   const std::string k = StoreKey(key);
@@ -139,7 +139,7 @@ absl::Status RevkvStore::AtomicDelete(std::string_view key,
 }
 
 absl::Status RevkvStore::Delete(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrStoreClosed();
   const std::string k = StoreKey(key);
   absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> txn = store_->Write();

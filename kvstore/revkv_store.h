@@ -20,7 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "kvstore/close_gate.h"
+#include "util/close_gate.h"
 #include "kvstore/prefix.h"
 #include "kvstore/store.h"
 #include "mvcc/store.h"
@@ -64,7 +64,7 @@ class RevkvStore final : public Store {
   mvcc::Store* store_;
   const std::string prefix_;  // bucket + "/"
 
-  CloseGate gate_;
+  util::CloseGate gate_;
 };
 
 }  // namespace revkv::kvstore

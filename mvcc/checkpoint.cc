@@ -129,7 +129,7 @@ absl::Status Store::WriteCheckpoint() {
   {
     // The meta bucket was changed behind the store (snapshot restore's
     // --mark-compacted): what open derives from it may differ from memory.
-    base::AdaptiveMutexLock l(rev_mu_);
+    util::AdaptiveMutexLock l(rev_mu_);
     if (compact_main_rev_ != *finished) return absl::OkStatus();
   }
   // Unchanged compaction revisions: the checkpoint plus the records after
@@ -151,7 +151,7 @@ absl::Status Store::WriteCheckpoint() {
   }
   CheckpointHeader h;
   {
-    base::AdaptiveMutexLock l(rev_mu_);
+    util::AdaptiveMutexLock l(rev_mu_);
     h = {consistent_index_, *finished, *scheduled, current_rev_, compact_main_rev_,
          int64_t(chunks.size())};
   }

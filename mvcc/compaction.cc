@@ -9,12 +9,12 @@ absl::Status Store::Compact(int64_t rev) {
   // One compaction at a time, so that they are scheduled, applied to the
   // index and queued for deletion in one order, and finishedCompactRev only
   // grows.
-  base::MutexLock order(compact_order_mu_);
+  util::MutexLock order(compact_order_mu_);
   if (absl::Status s = ScheduleCompaction(rev); !s.ok()) return s;
   // The index compacts in slices, so reads and writes go on meanwhile.
   RevisionSet keep = index_.Compact(rev);
   {
-    base::MutexLock l(compact_mu_);
+    util::MutexLock l(compact_mu_);
     compact_queue_.push_back(CompactionJob{rev, std::move(keep)});
   }
   compact_cv_.NotifyAll();
@@ -24,9 +24,9 @@ absl::Status Store::Compact(int64_t rev) {
 absl::Status Store::ScheduleCompaction(int64_t rev) {
   // Writers are excluded while the compaction is scheduled (etcd takes
   // s.mu), so no write lands between the checks and the durable record.
-  base::MutexLock w(write_mu_);
+  util::MutexLock w(write_mu_);
   {
-    base::AdaptiveMutexLock l(rev_mu_);
+    util::AdaptiveMutexLock l(rev_mu_);
     if (closed_) return ErrClosed();
     if (!failed_.ok()) return failed_;
     if (rev <= compact_main_rev_) return ErrCompacted();
@@ -44,13 +44,13 @@ absl::Status Store::ScheduleCompaction(int64_t rev) {
   }
   // Only once the schedule is durable: reads below rev are refused from
   // now on, and a crash from now on resumes the compaction at open.
-  base::AdaptiveMutexLock l(rev_mu_);
+  util::AdaptiveMutexLock l(rev_mu_);
   compact_main_rev_.store(rev, std::memory_order_release);
   return absl::OkStatus();
 }
 
 absl::Status Store::WaitCompaction() {
-  base::MutexLock l(compact_mu_);
+  util::MutexLock l(compact_mu_);
   while (!stop_ && (!compact_queue_.empty() || compacting_)) compact_cv_.Wait(compact_mu_);
   return compact_error_;
 }
@@ -83,7 +83,7 @@ absl::Status Store::DeleteCompacted(int64_t rev, const RevisionSet& keep) {
   const size_t batch = size_t(options_.compaction_batch);
   while (true) {
     {
-      base::MutexLock l(compact_mu_);
+      util::MutexLock l(compact_mu_);
       if (stop_) return absl::OkStatus();  // resumed at the next open
     }
     backend::BatchTx* tx = &backend_->batch_tx();

@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "base/status_payload.h"
+#include "util/status_payload.h"
 
 namespace revkv::mvcc {
 
@@ -27,17 +27,17 @@ inline constexpr char kRevisionExhaustedMessage[] =
 inline constexpr char kErrorPayloadUrl[] = "revkv.mvcc.error";
 
 inline absl::Status ErrCompacted() {
-  return base::WithName(absl::OutOfRangeError(kCompactedMessage), kErrorPayloadUrl, "compacted");
+  return util::WithName(absl::OutOfRangeError(kCompactedMessage), kErrorPayloadUrl, "compacted");
 }
 inline absl::Status ErrFutureRev() {
-  return base::WithName(absl::OutOfRangeError(kFutureRevMessage), kErrorPayloadUrl, "future");
+  return util::WithName(absl::OutOfRangeError(kFutureRevMessage), kErrorPayloadUrl, "future");
 }
 inline absl::Status ErrClosed() {
-  return base::WithName(absl::UnavailableError(kClosedMessage), kErrorPayloadUrl, "closed");
+  return util::WithName(absl::UnavailableError(kClosedMessage), kErrorPayloadUrl, "closed");
 }
 // A write that would take a revision past INT64_MAX.
 inline absl::Status ErrRevisionExhausted() {
-  return base::WithName(absl::ResourceExhaustedError(kRevisionExhaustedMessage), kErrorPayloadUrl,
+  return util::WithName(absl::ResourceExhaustedError(kRevisionExhaustedMessage), kErrorPayloadUrl,
                         "revision-exhausted");
 }
 
@@ -45,25 +45,25 @@ inline absl::Status ErrRevisionExhausted() {
 // says how. Open rebuilds the index from the key bucket instead and reports
 // this among Store::open_warnings().
 inline absl::Status ErrCheckpointRejected(const std::string& why) {
-  return base::WithName(
+  return util::WithName(
       absl::DataLossError(absl::StrCat("mvcc: index checkpoint rejected: ", why)),
       kErrorPayloadUrl, "checkpoint-rejected");
 }
 
 inline bool IsCompacted(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "compacted");
+  return util::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "compacted");
 }
 inline bool IsFutureRev(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "future");
+  return util::IsNamed(s, absl::StatusCode::kOutOfRange, kErrorPayloadUrl, "future");
 }
 inline bool IsClosed(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kUnavailable, kErrorPayloadUrl, "closed");
+  return util::IsNamed(s, absl::StatusCode::kUnavailable, kErrorPayloadUrl, "closed");
 }
 inline bool IsCheckpointRejected(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, "checkpoint-rejected");
+  return util::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, "checkpoint-rejected");
 }
 inline bool IsRevisionExhausted(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kResourceExhausted, kErrorPayloadUrl,
+  return util::IsNamed(s, absl::StatusCode::kResourceExhausted, kErrorPayloadUrl,
                        "revision-exhausted");
 }
 

@@ -5,7 +5,7 @@
 // the compacted revision counts only if it is in the index's keep set at rev
 // (when that set is non-empty), so stores that compacted at different times
 // hash alike.
-#include "mvcc/crc32c.h"
+#include "util/crc32c.h"
 #include "mvcc/store.h"
 
 namespace revkv::mvcc {
@@ -15,7 +15,7 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   // Compactions wait for the hash (as etcd's hashKV holds s.mu against
   // them), so the keep set and the compacted revision stay those of the
   // view; writers go on.
-  base::MutexLock order(compact_order_mu_);
+  util::MutexLock order(compact_order_mu_);
   int64_t current, compact;
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&current, &compact);
   if (!view.ok()) return view.status();
@@ -24,7 +24,7 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   if (rev == 0) rev = current;
   RevisionSet keep = index_.Keep(rev);
   // Bounds by main revision, not as {rev + 1, 0}: rev may be INT64_MAX.
-  uint32_t crc = Crc32c(kKeyBucket);
+  uint32_t crc = util::Crc32c(kKeyBucket);
   const absl::Status kStop = absl::CancelledError("stop");
   absl::Status s = (*view)->UnsafeForEach(kKeyBucket, [&](std::string_view k, std::string_view v) {
     Revision r;
@@ -34,8 +34,8 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
     }
     if (r.main > rev) return kStop;  // keys ascend: nothing later counts
     if (r.main <= compact && !keep.empty() && !keep.contains(r)) return absl::OkStatus();
-    crc = Crc32cExtend(crc, k);
-    crc = Crc32cExtend(crc, v);
+    crc = util::Crc32cExtend(crc, k);
+    crc = util::Crc32cExtend(crc, v);
     return absl::OkStatus();
   });
   if (!s.ok() && s != kStop) return s;

@@ -23,8 +23,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/types/compare.h"
-#include "base/mutex.h"
-#include "btree/bytes.h"
+#include "util/mutex.h"
+#include "util/bytes.h"
 #include "mvcc/compact_key.h"
 #include "mvcc/key_index.h"
 #include "mvcc/point_cache.h"
@@ -37,7 +37,7 @@ namespace revkv::mvcc {
 struct KeyLess {
   using is_transparent = void;
   absl::weak_ordering operator()(std::string_view a, std::string_view b) const {
-    const int c = btree::CompareBytes(a, b);
+    const int c = util::CompareBytes(a, b);
     return c < 0 ? absl::weak_ordering::less
                  : (c == 0 ? absl::weak_ordering::equivalent : absl::weak_ordering::greater);
   }
@@ -169,7 +169,7 @@ class Index {
   // Keys per slice of Compact and Keep.
   static constexpr int kSlice = 10000;
 
-  mutable base::RwLock mu_ ABSL_ACQUIRED_BEFORE(cache_mu_);
+  mutable util::RwLock mu_ ABSL_ACQUIRED_BEFORE(cache_mu_);
   Tree tree_ ABSL_GUARDED_BY(mu_);
   // Bumped (under mu_ held exclusively) by every insert or erase of a key,
   // which may move the tree's entries: a PendingPut's position is valid
@@ -183,7 +183,7 @@ class Index {
   // (cache_ is not ABSL_GUARDED_BY either lock: its table pointer is read
   // under cache_mu_ or mu_, which the analysis cannot say; its slots are
   // atomic words.)
-  mutable base::RwLock cache_mu_;
+  mutable util::RwLock cache_mu_;
   PointCache cache_;
 };
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "mvcc/varint.h"
+#include "util/varint.h"
 
 namespace revkv::mvcc {
 
@@ -10,7 +10,7 @@ namespace {
 
 bool GetInt(std::string_view* in, int64_t* v) {
   uint64_t u;
-  if (!GetVarint(in, &u) || u > uint64_t(INT64_MAX)) return false;
+  if (!util::GetVarint(in, &u) || u > uint64_t(INT64_MAX)) return false;
   *v = int64_t(u);
   return true;
 }
@@ -22,23 +22,23 @@ bool GetInt(std::string_view* in, int64_t* v) {
 // (main, sub) each.
 void KeyIndex::EncodeTo(std::string* out) const {
   if (a_ == 0) {
-    PutVarint(0, out);
+    util::PutVarint(0, out);
   } else if (is_single()) {
-    PutVarint(1, out);
-    PutVarint(uint64_t(a_), out);
-    PutVarint(uint64_t(b_), out);
+    util::PutVarint(1, out);
+    util::PutVarint(uint64_t(a_), out);
+    util::PutVarint(uint64_t(b_), out);
   } else {
     const Generations& gens = *full();
-    PutVarint(2, out);
-    PutVarint(gens.size(), out);
+    util::PutVarint(2, out);
+    util::PutVarint(gens.size(), out);
     for (const Generation& g : gens) {
-      PutVarint(uint64_t(g.version), out);
-      PutVarint(uint64_t(g.created.main), out);
-      PutVarint(uint64_t(g.created.sub), out);
-      PutVarint(g.revs.size(), out);
+      util::PutVarint(uint64_t(g.version), out);
+      util::PutVarint(uint64_t(g.created.main), out);
+      util::PutVarint(uint64_t(g.created.sub), out);
+      util::PutVarint(g.revs.size(), out);
       for (const Revision& r : g.revs) {
-        PutVarint(uint64_t(r.main), out);
-        PutVarint(uint64_t(r.sub), out);
+        util::PutVarint(uint64_t(r.main), out);
+        util::PutVarint(uint64_t(r.sub), out);
       }
     }
   }
@@ -47,7 +47,7 @@ void KeyIndex::EncodeTo(std::string* out) const {
 bool KeyIndex::DecodeFrom(std::string_view* in) {
   Reset();
   uint64_t kind;
-  if (!GetVarint(in, &kind)) return false;
+  if (!util::GetVarint(in, &kind)) return false;
   if (kind == 0) return true;
   if (kind == 1) {
     int64_t main, sub;
@@ -58,13 +58,13 @@ bool KeyIndex::DecodeFrom(std::string_view* in) {
   }
   if (kind != 2) return false;
   uint64_t count;
-  if (!GetVarint(in, &count) || count > in->size()) return false;
+  if (!util::GetVarint(in, &count) || count > in->size()) return false;
   auto gens = std::make_unique<Generations>();
   for (uint64_t i = 0; i < count; ++i) {
     Generation g;
     uint64_t revs;
     if (!GetInt(in, &g.version) || !GetInt(in, &g.created.main) ||
-        !GetInt(in, &g.created.sub) || !GetVarint(in, &revs) || revs > in->size()) {
+        !GetInt(in, &g.created.sub) || !util::GetVarint(in, &revs) || revs > in->size()) {
       return false;
     }
     for (uint64_t j = 0; j < revs; ++j) {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "util/varint.h"
+
 namespace revkv::mvcc {
 namespace {
 
@@ -45,17 +47,6 @@ char* WriteBytesField(int field, std::string_view v, char* p) {
   return p + v.size();
 }
 
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    uint8_t b = uint8_t(in->front());
-    in->remove_prefix(1);
-    *v |= uint64_t(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void EncodeKeyValue(const KeyValue& kv, std::string* out) {
@@ -93,16 +84,16 @@ absl::Status DecodeKeyValueHeader(std::string_view data, std::string_view* key,
   auto bad = [] { return absl::DataLossError("mvcc: malformed KeyValue record"); };
   while (!data.empty()) {
     uint64_t tag;
-    if (!GetVarint(&data, &tag)) return bad();
+    if (!util::GetVarint(&data, &tag)) return bad();
     int field = int(tag >> 3), wire = int(tag & 7);
     if (wire == 0) {
       uint64_t v;
-      if (!GetVarint(&data, &v)) return bad();
+      if (!util::GetVarint(&data, &v)) return bad();
       if (field == 2) *create_revision = int64_t(v);
       if (field == 4) *version = int64_t(v);
     } else if (wire == 2) {
       uint64_t n;
-      if (!GetVarint(&data, &n) || n > data.size()) return bad();
+      if (!util::GetVarint(&data, &n) || n > data.size()) return bad();
       if (field == 1) *key = data.substr(0, n);
       data.remove_prefix(n);
     } else if (wire == 1 && data.size() >= 8) {
@@ -121,11 +112,11 @@ absl::Status DecodeKeyValue(std::string_view data, KeyValue* kv) {
   auto bad = [] { return absl::DataLossError("mvcc: malformed KeyValue record"); };
   while (!data.empty()) {
     uint64_t tag;
-    if (!GetVarint(&data, &tag)) return bad();
+    if (!util::GetVarint(&data, &tag)) return bad();
     int field = int(tag >> 3), wire = int(tag & 7);
     if (wire == 0) {
       uint64_t v;
-      if (!GetVarint(&data, &v)) return bad();
+      if (!util::GetVarint(&data, &v)) return bad();
       switch (field) {
         case 2: kv->create_revision = int64_t(v); break;
         case 3: kv->mod_revision = int64_t(v); break;
@@ -135,7 +126,7 @@ absl::Status DecodeKeyValue(std::string_view data, KeyValue* kv) {
       }
     } else if (wire == 2) {
       uint64_t n;
-      if (!GetVarint(&data, &n) || n > data.size()) return bad();
+      if (!util::GetVarint(&data, &n) || n > data.size()) return bad();
       std::string_view v = data.substr(0, n);
       data.remove_prefix(n);
       if (field == 1) kv->key.assign(v);

@@ -60,7 +60,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
 // Rebuilds the index from the key bucket (etcd's restore).
 absl::Status Store::Restore(int64_t* scheduled) {
   // Nothing runs concurrently at open; held for the checkpoint's state.
-  base::MutexLock w(write_mu_);
+  util::MutexLock w(write_mu_);
   backend::BatchTx* tx = &backend_->batch_tx();
   tx->Lock();
   struct Unlocker {
@@ -145,10 +145,10 @@ absl::Status Store::SaveConsistentIndex(backend::BatchTx& tx) {
   return absl::OkStatus();
 }
 
-absl::Status Store::BeginWrite(std::unique_lock<base::Mutex>* w, int64_t* rev, int64_t* first) {
-  *w = std::unique_lock<base::Mutex>(write_mu_);
+absl::Status Store::BeginWrite(std::unique_lock<util::Mutex>* w, int64_t* rev, int64_t* first) {
+  *w = std::unique_lock<util::Mutex>(write_mu_);
   if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) Fail(s);
-  base::AdaptiveMutexLock l(rev_mu_);
+  util::AdaptiveMutexLock l(rev_mu_);
   if (closed_) return ErrClosed();
   if (!failed_.ok()) return failed_;
   if (backend_->config().read_only) return backend::ErrReadOnly(backend_->config().path);
@@ -158,19 +158,19 @@ absl::Status Store::BeginWrite(std::unique_lock<base::Mutex>* w, int64_t* rev, i
 }
 
 absl::StatusOr<std::unique_ptr<TxnWrite>> Store::Write() {
-  std::unique_lock<base::Mutex> w;
+  std::unique_lock<util::Mutex> w;
   int64_t rev, first;
   if (absl::Status s = BeginWrite(&w, &rev, &first); !s.ok()) return s;
   return std::unique_ptr<TxnWrite>(new TxnWrite(this, std::move(w), rev, first));
 }
 
 void Store::Fail(const absl::Status& s) {
-  base::AdaptiveMutexLock l(rev_mu_);
+  util::AdaptiveMutexLock l(rev_mu_);
   if (failed_.ok()) failed_ = s;
 }
 
 absl::StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64_t lease) {
-  std::unique_lock<base::Mutex> w;
+  std::unique_lock<util::Mutex> w;
   int64_t cur, first;
   if (absl::Status s = BeginWrite(&w, &cur, &first); !s.ok()) return s;
   // On the stack, keeping no records (it reads none): Put is hot.
@@ -195,30 +195,30 @@ absl::StatusOr<std::pair<int64_t, int64_t>> Store::DeleteRange(std::string_view 
 }
 
 int64_t Store::Rev() {
-  base::AdaptiveMutexLock l(rev_mu_);
+  util::AdaptiveMutexLock l(rev_mu_);
   return current_rev_;
 }
 
 int64_t Store::CompactRev() {
-  base::AdaptiveMutexLock l(rev_mu_);
+  util::AdaptiveMutexLock l(rev_mu_);
   return compact_main_rev_;
 }
 
 absl::Status Store::Close() {
   bool healthy;
   {
-    base::AdaptiveMutexLock l(rev_mu_);
+    util::AdaptiveMutexLock l(rev_mu_);
     if (closed_) return absl::OkStatus();
     closed_ = true;
     healthy = failed_.ok();
   }
   {
-    base::MutexLock l(compact_mu_);
+    util::MutexLock l(compact_mu_);
     stop_ = true;
   }
   compact_cv_.NotifyAll();
   if (compactor_.joinable()) compactor_.join();
-  base::MutexLock w(write_mu_);  // no write transaction is open
+  util::MutexLock w(write_mu_);  // no write transaction is open
   if (backend_->config().read_only) return absl::OkStatus();  // writes nothing
   absl::Status s;
   // A store whose open failed has a partial index: never checkpoint that.

@@ -39,7 +39,7 @@
 #include "absl/types/span.h"
 #include "backend/backend.h"
 #include "backend/errors.h"
-#include "base/mutex.h"
+#include "util/mutex.h"
 #include "mvcc/errors.h"
 #include "mvcc/index.h"
 #include "mvcc/key_value.h"
@@ -124,7 +124,7 @@ class TxnWrite : public TxnRead {
   friend class Store;
   // keep_records false: the caller never reads in this transaction (a
   // single put), so its records need not be kept for reads.
-  TxnWrite(Store* store, std::unique_lock<base::Mutex> write_lock, int64_t rev, int64_t first_rev,
+  TxnWrite(Store* store, std::unique_lock<util::Mutex> write_lock, int64_t rev, int64_t first_rev,
            bool keep_records = true);
   // Its own records from own_records_, older ones from a view of the
   // writes before it. Not through the BatchTx: a read there sorts the whole
@@ -132,7 +132,7 @@ class TxnWrite : public TxnRead {
   absl::Status ReadRecord(Revision rev, KeyValue* out) override;
   absl::Status Delete(std::string_view key);
 
-  std::unique_lock<base::Mutex> write_lock_;
+  std::unique_lock<util::Mutex> write_lock_;
   backend::BatchTx* tx_;
   int64_t changes_ = 0;  // records written: the next one's sub revision
   bool ended_ = false;
@@ -241,7 +241,7 @@ class Store {
   // passed rev and no commit failed. ErrCompacted or the commit error.
   absl::Status CheckReadable(int64_t rev);
   // Takes write_mu_ into *w and reads the revisions a write starts from.
-  absl::Status BeginWrite(std::unique_lock<base::Mutex>* w, int64_t* rev, int64_t* first);
+  absl::Status BeginWrite(std::unique_lock<util::Mutex>* w, int64_t* rev, int64_t* first);
   // Marks the store failed after a backend write error: no more writes.
   void Fail(const absl::Status& s);
 
@@ -255,14 +255,14 @@ class Store {
   Index index_;
 
   // The order of the store's locks is mvcc/README.md's table.
-  base::Mutex compact_order_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
-  base::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(rev_mu_);  // one TxnWrite at a time, for its life
+  util::Mutex compact_order_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
+  util::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(rev_mu_);  // one TxnWrite at a time, for its life
   // Serialises the changes of current_rev_, compact_main_rev_, closed_ and
   // failed_. Readers load the first three without it (BeginRead): a writer
   // publishes its writes before it makes their revision visible, and a
   // reader takes its view after it loads the revision, so the view holds
   // every write up to that revision.
-  mutable base::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
+  mutable util::AdaptiveMutex rev_mu_;  // short sections: spins before it sleeps
   std::atomic<int64_t> current_rev_{1};
   std::atomic<int64_t> compact_main_rev_{-1};
   // Write transactions that changed something, persisted by the backend's
@@ -291,8 +291,8 @@ class Store {
   // keep compactions out.
 
   // Background compaction: a FIFO of revisions whose records to delete.
-  base::Mutex compact_mu_ ABSL_ACQUIRED_AFTER(rev_mu_);
-  base::CondVar compact_cv_;
+  util::Mutex compact_mu_ ABSL_ACQUIRED_AFTER(rev_mu_);
+  util::CondVar compact_cv_;
   std::deque<CompactionJob> compact_queue_ ABSL_GUARDED_BY(compact_mu_);
   bool compacting_ ABSL_GUARDED_BY(compact_mu_) = false;
   bool stop_ ABSL_GUARDED_BY(compact_mu_) = false;

@@ -174,8 +174,8 @@ absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view 
   for (int attempt = 0;; ++attempt) {
     // A lock taken on one path only: std::unique_lock, which the analysis
     // does not check (it guards no member here).
-    std::unique_lock<base::Mutex> order;
-    if (attempt == kOptimisticTries) order = std::unique_lock<base::Mutex>(compact_order_mu_);
+    std::unique_lock<util::Mutex> order;
+    if (attempt == kOptimisticTries) order = std::unique_lock<util::Mutex>(compact_order_mu_);
     int64_t rev, first;
     absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
     if (!view.ok()) return view.status();
@@ -187,7 +187,7 @@ absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view 
   }
 }
 
-TxnWrite::TxnWrite(Store* store, std::unique_lock<base::Mutex> write_lock, int64_t rev,
+TxnWrite::TxnWrite(Store* store, std::unique_lock<util::Mutex> write_lock, int64_t rev,
                    int64_t first_rev, bool keep_records)
     : TxnRead(store, rev, first_rev),
       write_lock_(std::move(write_lock)),
@@ -307,7 +307,7 @@ absl::Status TxnWrite::End() {
   store_->records_since_checkpoint_ += changes_;
   {
     // Publish the writes, then their revision (see Store::BeginRead).
-    base::AdaptiveMutexLock l(store_->rev_mu_);
+    util::AdaptiveMutexLock l(store_->rev_mu_);
     tx_->UnsafePublish();
     if (changed) store_->current_rev_.fetch_add(1, std::memory_order_release);
   }

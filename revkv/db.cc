@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
-#include "base/status_payload.h"
+#include "util/status_payload.h"
 #include "revkv/lock_holder.h"
 
 namespace revkv {
@@ -15,7 +15,7 @@ namespace {
 constexpr char kErrorPayloadUrl[] = "revkv.db.error";
 
 absl::Status ErrNoStore(std::string_view where) {
-  return base::WithName(absl::NotFoundError(absl::StrFormat("no revkv store at %s", where)),
+  return util::WithName(absl::NotFoundError(absl::StrFormat("no revkv store at %s", where)),
                         kErrorPayloadUrl, "no-store");
 }
 
@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<backend::Backend>> OpenWaitingForLock(
 std::string DataFilePath(std::string_view dir) { return std::string(dir) + "/member/snap/db"; }
 
 bool IsNoStore(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kNotFound, kErrorPayloadUrl, "no-store");
+  return util::IsNamed(s, absl::StatusCode::kNotFound, kErrorPayloadUrl, "no-store");
 }
 
 bool IsLocked(const absl::Status& s) { return btree::IsLocked(s); }

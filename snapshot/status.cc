@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_format.h"
 #include "btree/db.h"
-#include "mvcc/crc32c.h"
+#include "util/crc32c.h"
 #include "mvcc/revision.h"
 #include "snapshot/content.h"
 #include "snapshot/file_util.h"
@@ -150,12 +150,12 @@ absl::StatusOr<DbFileStatus> StatusOfDbFile(const std::string& db_path) {
     for (const std::string& name : *names) {
       absl::StatusOr<btree::Bucket*> b = tx.GetBucket(name);
       if (!b.ok()) return b.status();
-      crc = mvcc::Crc32cExtend(crc, name);
+      crc = util::Crc32cExtend(crc, name);
       const bool is_key = name == "key";
       btree::Cursor c = (*b)->NewCursor();
       for (c.First(); c.Valid(); c.Next()) {
-        crc = mvcc::Crc32cExtend(crc, c.key());
-        crc = mvcc::Crc32cExtend(crc, c.value());
+        crc = util::Crc32cExtend(crc, c.key());
+        crc = util::Crc32cExtend(crc, c.value());
         if (is_key) {
           mvcc::Revision rev;
           bool tomb;

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
-#include "base/status_payload.h"
+#include "util/status_payload.h"
 
 namespace revkv::snapshot {
 namespace {
@@ -72,7 +72,7 @@ absl::Status DecodeTrailer(std::string_view bytes, Trailer* t) {
 }
 
 absl::Status ErrCompactAboveRevision(int64_t compact_revision, int64_t revision) {
-  return base::WithName(
+  return util::WithName(
       absl::DataLossError(absl::StrFormat(
           "snapshot trailer is inconsistent: compact revision %d is above revision %d",
           compact_revision, revision)),
@@ -80,18 +80,18 @@ absl::Status ErrCompactAboveRevision(int64_t compact_revision, int64_t revision)
 }
 
 bool IsCompactAboveRevision(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, kCompactAboveRevision);
+  return util::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, kCompactAboveRevision);
 }
 
 absl::Status ErrTrailerContradictsContent(const char* what, int64_t trailer, int64_t content) {
-  return base::WithName(
+  return util::WithName(
       absl::DataLossError(absl::StrFormat(
           "snapshot trailer says %s %d but the content holds %s %d", what, trailer, what, content)),
       kErrorPayloadUrl, kTrailerContradictsContent);
 }
 
 bool IsTrailerContradictsContent(const absl::Status& s) {
-  return base::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl,
+  return util::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl,
                        kTrailerContradictsContent);
 }
 

@@ -47,7 +47,7 @@ bool HasMagic(std::string_view bytes);
 absl::Status DecodeTrailer(std::string_view bytes, Trailer* t);
 
 // Snapshot errors that code tells apart carry a payload under this URL
-// naming them (base/status_payload.h); their messages are for people.
+// naming them (util/status_payload.h); their messages are for people.
 inline constexpr char kErrorPayloadUrl[] = "revkv.snapshot.error";
 inline constexpr char kCompactAboveRevision[] = "compact-above-revision";
 inline constexpr char kTrailerContradictsContent[] = "trailer-contradicts-content";

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "benchmark/benchmark.h"
-#include "mvcc/crc32c.h"
+#include "util/crc32c.h"
 #include "xxhash.h"
 
 namespace revkv {
@@ -34,7 +34,7 @@ void BM_Crc32c(benchmark::State& state) {
   const std::string data = RandomBytes(size_t(state.range(0)), 51);
   uint32_t crc = 0;
   for (auto _ : state) {
-    crc = mvcc::Crc32cExtend(crc, data);
+    crc = util::Crc32cExtend(crc, data);
     benchmark::DoNotOptimize(crc);
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
@@ -46,7 +46,7 @@ void BM_Crc32cPortable(benchmark::State& state) {
   const std::string data = RandomBytes(size_t(state.range(0)), 52);
   uint32_t crc = 0;
   for (auto _ : state) {
-    crc = mvcc::Crc32cExtendPortable(crc, data);
+    crc = util::Crc32cExtendPortable(crc, data);
     benchmark::DoNotOptimize(crc);
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));

@@ -129,7 +129,7 @@ absl::Status LocalStore::Set(std::string_view key, std::string_view value) {
 
 absl::Status LocalStore::SetE(std::string_view key, std::string_view value, Millis expire_in,
                               Millis delete_in) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   if (absl::Status s = CheckDuration(expire_in, "expire_in"); !s.ok()) return s;
   if (absl::Status s = CheckDuration(delete_in, "delete_in"); !s.ok()) return s;
@@ -141,7 +141,7 @@ absl::Status LocalStore::SetE(std::string_view key, std::string_view value, Mill
 
 absl::Status LocalStore::SetEIfUnset(std::string_view key, std::string_view value,
                                      Millis expire_in, Millis delete_in) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   if (absl::Status s = CheckDuration(expire_in, "expire_in"); !s.ok()) return s;
   if (absl::Status s = CheckDuration(delete_in, "delete_in"); !s.ok()) return s;
@@ -152,7 +152,7 @@ absl::Status LocalStore::SetEIfUnset(std::string_view key, std::string_view valu
 }
 
 absl::Status LocalStore::Expire(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   const std::string k = StoreKey(key);
   absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> txn = store_->Write();
@@ -175,14 +175,14 @@ absl::Status LocalStore::Expire(std::string_view key) {
 }
 
 absl::Status LocalStore::Delete(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   absl::StatusOr<std::pair<int64_t, int64_t>> r = store_->DeleteRange(StoreKey(key), "");
   return r.status();
 }
 
 absl::StatusOr<GetResult> LocalStore::Get(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   absl::StatusOr<mvcc::RangeResult> r = store_->Range(StoreKey(key), "");
   if (!r.ok()) return r.status();
@@ -194,7 +194,7 @@ absl::StatusOr<GetResult> LocalStore::Get(std::string_view key) {
 }
 
 absl::StatusOr<bool> LocalStore::Has(std::string_view key) {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   absl::StatusOr<mvcc::RangeResult> r = store_->Range(StoreKey(key), "");
   if (!r.ok()) return r.status();
@@ -205,7 +205,7 @@ absl::StatusOr<bool> LocalStore::Has(std::string_view key) {
 }
 
 absl::StatusOr<DatabaseInfo> LocalStore::GetDBInfo() {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   DatabaseInfo info;
   info.size_bytes = store_->backend()->Size();
@@ -226,7 +226,7 @@ absl::StatusOr<DatabaseInfo> LocalStore::GetDBInfo() {
 }
 
 absl::StatusOr<int64_t> LocalStore::SweepNow() {
-  CloseGate::Pass pass(gate_);
+  util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   return Sweep();
 }

@@ -36,7 +36,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "kvstore/close_gate.h"
+#include "util/close_gate.h"
 #include "kvstore/dkv/clock.h"
 #include "kvstore/dkv/db_factory.h"
 #include "kvstore/dkv/entry.h"
@@ -105,7 +105,7 @@ class LocalStore final : public IStore {
   const std::string prefix_;
   const LocalStoreOptions options_;
 
-  CloseGate gate_;
+  util::CloseGate gate_;
 
   // One sweep at a time (the sweeper's and SweepNow's). Taken before mu_.
   std::mutex sweep_mu_;

@@ -78,7 +78,7 @@ check_files() {
   for f in include/revkv/db.h include/kvstore/store.h include/kvstore/revkv_store.h \
       include/kvstore/config.h include/kvstore/kv_pair.h include/kvstore/errors.h \
       include/mvcc/store.h include/backend/backend.h include/btree/env.h \
-      include/base/status_payload.h lib/librevkv.a lib/pkgconfig/revkv.pc \
+      include/util/status_payload.h lib/librevkv.a lib/pkgconfig/revkv.pc \
       lib/cmake/revkv/revkvConfig.cmake lib/cmake/revkv/revkvConfigVersion.cmake; do
     [ -f "$prefix/$f" ] || fail "not installed: $f" || return 1
   done

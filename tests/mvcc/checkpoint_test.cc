@@ -14,7 +14,7 @@
 #include "mvcc/errors.h"
 #include "mvcc/key_index.h"
 #include "mvcc/store.h"
-#include "mvcc/varint.h"
+#include "util/varint.h"
 #include "tests/mvcc/store_env.h"
 
 namespace revkv::mvcc {
@@ -69,7 +69,7 @@ std::string DropEntry(std::string_view chunk, std::string_view key) {
   while (!chunk.empty()) {
     std::string_view start = chunk;
     uint64_t size = 0;
-    EXPECT_TRUE(GetVarint(&chunk, &size));
+    EXPECT_TRUE(util::GetVarint(&chunk, &size));
     std::string_view k = chunk.substr(0, size);
     chunk.remove_prefix(size);
     KeyIndex ki;

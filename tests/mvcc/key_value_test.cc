@@ -3,7 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "mvcc/crc32c.h"
+#include "util/crc32c.h"
 #include "mvcc/key_value.h"
 #include "mvcc/revision.h"
 #include "tests/mvcc/kv.pb.h"
@@ -93,7 +93,7 @@ TEST(KeyValueDecoding, RejectsTruncatedRecords) {
 
 TEST(Crc32c, EmptyStoreHashIsEtcds) {
   // etcd 3.4's HashKV of a fresh store: crc32c("key") = 1084519789.
-  EXPECT_EQ(Crc32c("key"), 1084519789u);
+  EXPECT_EQ(util::Crc32c("key"), 1084519789u);
 }
 
 TEST(Crc32c, HardwareAndPortableAgree) {
@@ -101,12 +101,12 @@ TEST(Crc32c, HardwareAndPortableAgree) {
   for (int n = 0; n < 300; ++n) {
     std::string s(size_t(n), '\0');
     for (char& c : s) c = char(rng());
-    EXPECT_EQ(Crc32cExtend(12345, s), Crc32cExtendPortable(12345, s)) << n;
+    EXPECT_EQ(util::Crc32cExtend(12345, s), util::Crc32cExtendPortable(12345, s)) << n;
   }
 }
 
 TEST(Crc32c, ExtendingEqualsOneShot) {
-  EXPECT_EQ(Crc32cExtend(Crc32c("hello "), "world"), Crc32c("hello world"));
+  EXPECT_EQ(util::Crc32cExtend(util::Crc32c("hello "), "world"), util::Crc32c("hello world"));
 }
 
 }  // namespace

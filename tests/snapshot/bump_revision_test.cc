@@ -11,7 +11,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "mvcc/crc32c.h"
+#include "util/crc32c.h"
 #include "mvcc/errors.h"
 #include "mvcc/store.h"
 #include "revkv/db.h"
@@ -142,7 +142,7 @@ TEST_F(BumpRevisionTest, BumpToJustBelowTheLargestTakesOnePutThenRefuses) {
   EXPECT_EQ(at_max->rev, kMax);
   EXPECT_EQ(s->HashByRev(kMax)->hash, at_max->hash);
   EXPECT_NE(at_max->hash, before->hash);
-  EXPECT_NE(at_max->hash, mvcc::Crc32c(mvcc::kKeyBucket));  // not an empty history
+  EXPECT_NE(at_max->hash, util::Crc32c(mvcc::kKeyBucket));  // not an empty history
 
   // A compaction at INT64_MAX keeps the live data.
   ASSERT_TRUE(s->Compact(kMax).ok());

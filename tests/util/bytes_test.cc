@@ -1,5 +1,5 @@
-// CompareBytes: the key order of pages, cursors and the mvcc key index.
-#include "btree/bytes.h"
+// util::CompareBytes: the key order of pages, cursors and the mvcc key index.
+#include "util/bytes.h"
 
 #include <cstdio>
 #include <random>
@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
-namespace revkv::btree {
+namespace revkv::util {
 namespace {
 
 TEST(CompareBytes, OrdersLikeStringCompareOverUnsignedBytes) {
@@ -28,17 +28,17 @@ TEST(CompareBytes, OrdersLikeStringCompareOverUnsignedBytes) {
   for (int i = 0; i < 100000; ++i) {
     const std::string a = random_key(), b = random_key();
     const int want = a.compare(b);
-    const int got = CompareBytes(a, b);
+    const int got = util::CompareBytes(a, b);
     ASSERT_EQ(got < 0, want < 0) << absl::CEscape(a) << " vs " << absl::CEscape(b);
     ASSERT_EQ(got == 0, want == 0) << absl::CEscape(a) << " vs " << absl::CEscape(b);
   }
 }
 
 TEST(CompareBytes, EmptyKeySortsFirst) {
-  EXPECT_EQ(CompareBytes("", ""), 0);
-  EXPECT_LT(CompareBytes("", std::string(1, '\0')), 0);
-  EXPECT_GT(CompareBytes("12345678a", "12345678"), 0);
+  EXPECT_EQ(util::CompareBytes("", ""), 0);
+  EXPECT_LT(util::CompareBytes("", std::string(1, '\0')), 0);
+  EXPECT_GT(util::CompareBytes("12345678a", "12345678"), 0);
 }
 
 }  // namespace
-}  // namespace revkv::btree
+}  // namespace revkv::util

@@ -29,8 +29,8 @@
 // through those: code that has them compiles, unchecked.
 //
 // Thread-safety: thread-safe (they are locks).
-#ifndef REVKV_BASE_MUTEX_H_
-#define REVKV_BASE_MUTEX_H_
+#ifndef REVKV_UTIL_MUTEX_H_
+#define REVKV_UTIL_MUTEX_H_
 
 #include <pthread.h>
 
@@ -40,7 +40,7 @@
 
 #include "absl/base/thread_annotations.h"
 
-namespace revkv::base {
+namespace revkv::util {
 
 class CondVar;
 
@@ -220,6 +220,6 @@ class CondVar {
   std::condition_variable cv_;
 };
 
-}  // namespace revkv::base
+}  // namespace revkv::util
 
-#endif  // REVKV_BASE_MUTEX_H_
+#endif  // REVKV_UTIL_MUTEX_H_

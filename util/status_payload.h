@@ -4,14 +4,14 @@
 // translated for people).
 //
 // Thread-safety: pure functions.
-#ifndef REVKV_BASE_STATUS_PAYLOAD_H_
-#define REVKV_BASE_STATUS_PAYLOAD_H_
+#ifndef REVKV_UTIL_STATUS_PAYLOAD_H_
+#define REVKV_UTIL_STATUS_PAYLOAD_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 
-namespace revkv::base {
+namespace revkv::util {
 
 // `s` with the payload `name` under `url`.
 inline absl::Status WithName(absl::Status s, const char* url, const char* name) {
@@ -27,6 +27,6 @@ inline bool IsNamed(const absl::Status& s, absl::StatusCode code, const char* ur
   return p.has_value() && *p == absl::string_view(name);
 }
 
-}  // namespace revkv::base
+}  // namespace revkv::util
 
-#endif  // REVKV_BASE_STATUS_PAYLOAD_H_
+#endif  // REVKV_UTIL_STATUS_PAYLOAD_H_

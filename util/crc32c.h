@@ -3,13 +3,13 @@
 // has it, a table otherwise.
 //
 // Thread-safety: pure functions.
-#ifndef REVKV_MVCC_CRC32C_H_
-#define REVKV_MVCC_CRC32C_H_
+#ifndef REVKV_UTIL_CRC32C_H_
+#define REVKV_UTIL_CRC32C_H_
 
 #include <cstdint>
 #include <string_view>
 
-namespace revkv::mvcc {
+namespace revkv::util {
 
 // Extends `crc` (the CRC of earlier bytes, 0 to start) with `data`.
 uint32_t Crc32cExtend(uint32_t crc, std::string_view data);
@@ -18,6 +18,6 @@ inline uint32_t Crc32c(std::string_view data) { return Crc32cExtend(0, data); }
 // The portable implementation, exposed for tests.
 uint32_t Crc32cExtendPortable(uint32_t crc, std::string_view data);
 
-}  // namespace revkv::mvcc
+}  // namespace revkv::util
 
-#endif  // REVKV_MVCC_CRC32C_H_
+#endif  // REVKV_UTIL_CRC32C_H_

@@ -7,14 +7,14 @@
 // small process-wide pool when their last reference is dropped.
 //
 // Thread-safety: thread-safe (a reader may drop a block's last reference).
-#ifndef REVKV_BACKEND_BLOCK_POOL_H_
-#define REVKV_BACKEND_BLOCK_POOL_H_
+#ifndef REVKV_UTIL_BLOCK_POOL_H_
+#define REVKV_UTIL_BLOCK_POOL_H_
 
 #include <cstddef>
 #include <memory>
 #include <string>
 
-namespace revkv::backend {
+namespace revkv::util {
 
 inline constexpr size_t kStorageBlockBytes = 64 * 1024;
 // Blocks the pool keeps at most (4 MiB).
@@ -27,6 +27,6 @@ std::shared_ptr<std::string> NewStorageBlock(size_t size);
 // Blocks in the pool now (tests).
 size_t PooledStorageBlocks();
 
-}  // namespace revkv::backend
+}  // namespace revkv::util
 
-#endif  // REVKV_BACKEND_BLOCK_POOL_H_
+#endif  // REVKV_UTIL_BLOCK_POOL_H_

@@ -6,13 +6,13 @@
 // calls. Here Close shuts the gate first, then drains.
 //
 // Thread-safety: thread-safe.
-#ifndef REVKV_KVSTORE_CLOSE_GATE_H_
-#define REVKV_KVSTORE_CLOSE_GATE_H_
+#ifndef REVKV_UTIL_CLOSE_GATE_H_
+#define REVKV_UTIL_CLOSE_GATE_H_
 
 #include <condition_variable>
 #include <mutex>
 
-namespace revkv::kvstore {
+namespace revkv::util {
 
 class CloseGate {
  public:
@@ -69,6 +69,6 @@ class CloseGate {
   bool closed_ = false;  // guarded by mu_
 };
 
-}  // namespace revkv::kvstore
+}  // namespace revkv::util
 
-#endif  // REVKV_KVSTORE_CLOSE_GATE_H_
+#endif  // REVKV_UTIL_CLOSE_GATE_H_

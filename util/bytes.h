@@ -4,15 +4,15 @@
 // keys the call into memcmp cost more than the comparison itself.
 //
 // Thread-safety: pure functions.
-#ifndef REVKV_BTREE_BYTES_H_
-#define REVKV_BTREE_BYTES_H_
+#ifndef REVKV_UTIL_BYTES_H_
+#define REVKV_UTIL_BYTES_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
-namespace revkv::btree {
+namespace revkv::util {
 
 // <0, 0 or >0 as a is before, equal to or after b in unsigned byte order
 // (std::string_view::compare's order).
@@ -31,6 +31,6 @@ inline int CompareBytes(std::string_view a, std::string_view b) {
   return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
 }
 
-}  // namespace revkv::btree
+}  // namespace revkv::util
 
-#endif  // REVKV_BTREE_BYTES_H_
+#endif  // REVKV_UTIL_BYTES_H_

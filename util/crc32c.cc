@@ -1,4 +1,4 @@
-#include "mvcc/crc32c.h"
+#include "util/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace revkv::mvcc {
+namespace revkv::util {
 namespace {
 
 constexpr uint32_t kPoly = 0x82f63b78;  // reversed Castagnoli polynomial
@@ -65,4 +65,4 @@ uint32_t Crc32cExtend(uint32_t crc, std::string_view data) {
   return Crc32cExtendPortable(crc, data);
 }
 
-}  // namespace revkv::mvcc
+}  // namespace revkv::util

@@ -1,7 +1,7 @@
 // The annotated lock types: each excludes what it should, the guards hold and
 // release, CondVar waits and times out. Under --config=tsa this file is also
 // checked by the thread-safety analysis (the counters are ABSL_GUARDED_BY).
-#include "base/mutex.h"
+#include "util/mutex.h"
 
 #include <atomic>
 #include <chrono>
@@ -10,7 +10,7 @@
 
 #include "gtest/gtest.h"
 
-namespace revkv::base {
+namespace revkv::util {
 namespace {
 
 constexpr int kThreads = 4;
@@ -139,4 +139,4 @@ TEST(MutexTest, CondVarWaitUntilTimesOut) {
 }
 
 }  // namespace
-}  // namespace revkv::base
+}  // namespace revkv::util

@@ -2,15 +2,15 @@
 // the key index store integers.
 //
 // Thread-safety: pure functions.
-#ifndef REVKV_MVCC_VARINT_H_
-#define REVKV_MVCC_VARINT_H_
+#ifndef REVKV_UTIL_VARINT_H_
+#define REVKV_UTIL_VARINT_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace revkv::mvcc {
+namespace revkv::util {
 
 inline void PutVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
@@ -38,6 +38,6 @@ inline bool GetVarint(std::string_view* in, uint64_t* v) {
   return false;
 }
 
-}  // namespace revkv::mvcc
+}  // namespace revkv::util
 
-#endif  // REVKV_MVCC_VARINT_H_
+#endif  // REVKV_UTIL_VARINT_H_

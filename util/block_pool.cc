@@ -1,16 +1,16 @@
-#include "backend/block_pool.h"
+#include "util/block_pool.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "base/mutex.h"
+#include "util/mutex.h"
 
-namespace revkv::backend {
+namespace revkv::util {
 namespace {
 
 struct Pool {
-  base::Mutex mu;
+  util::Mutex mu;
   std::vector<std::string*> blocks ABSL_GUARDED_BY(mu);
 };
 
@@ -22,7 +22,7 @@ Pool& ThePool() {
 void Release(std::string* block) {
   if (block->size() == kStorageBlockBytes) {
     Pool& pool = ThePool();
-    base::MutexLock l(pool.mu);
+    util::MutexLock l(pool.mu);
     if (pool.blocks.size() < kMaxPooledBlocks) {
       pool.blocks.push_back(block);
       return;
@@ -37,7 +37,7 @@ std::shared_ptr<std::string> NewStorageBlock(size_t size) {
   std::string* block = nullptr;
   if (size <= kStorageBlockBytes) {
     Pool& pool = ThePool();
-    base::MutexLock l(pool.mu);
+    util::MutexLock l(pool.mu);
     if (!pool.blocks.empty()) {
       block = pool.blocks.back();
       pool.blocks.pop_back();
@@ -49,8 +49,8 @@ std::shared_ptr<std::string> NewStorageBlock(size_t size) {
 
 size_t PooledStorageBlocks() {
   Pool& pool = ThePool();
-  base::MutexLock l(pool.mu);
+  util::MutexLock l(pool.mu);
   return pool.blocks.size();
 }
 
-}  // namespace revkv::backend
+}  // namespace revkv::util
