@@ -97,12 +97,14 @@ std::shared_ptr<const Segment> Segment::Merge(const Segment& older, const Segmen
 
 std::string_view Segment::Keep(std::string_view bytes) {
   if (bytes.empty()) return std::string_view();
-  if (tail_ == nullptr || tail_->size() - tail_used_ < bytes.size()) {
-    tail_ = util::NewStorageBlock(bytes.size());
+  if (tail_ == nullptr || tail_capacity_ - tail_used_ < bytes.size()) {
+    std::shared_ptr<char[]> block =
+        util::BlockPool::Default().TakeShared(bytes.size(), &tail_capacity_);
+    tail_ = block.get();
     tail_used_ = 0;
-    storage_.push_back(tail_);
+    storage_.push_back(std::move(block));
   }
-  char* p = tail_->data() + tail_used_;
+  char* p = tail_ + tail_used_;
   std::memcpy(p, bytes.data(), bytes.size());
   tail_used_ += bytes.size();
   return std::string_view(p, bytes.size());

@@ -52,8 +52,9 @@ struct BucketRun {
   const Entry* Find(std::string_view key) const;
 };
 
-// The bytes of keys and values, shared by every Segment with views into them.
-using Storage = std::shared_ptr<const std::string>;
+// The owner of bytes of keys and values (a pooled block, or a write
+// buffer's string), shared by every Segment with views into them.
+using Storage = std::shared_ptr<const void>;
 
 class Segment {
  public:
@@ -102,7 +103,8 @@ class Segment {
   Buckets buckets_;
   std::vector<Storage> storage_;
   size_t entry_count_ = 0;
-  std::shared_ptr<std::string> tail_;  // the last block of storage_ TryAbsorb fills
+  char* tail_ = nullptr;  // the last block of storage_, which TryAbsorb fills
+  size_t tail_capacity_ = 0;
   size_t tail_used_ = 0;
 };
 

@@ -1,10 +1,11 @@
 // Arena: bump allocator for the bytes a write transaction copies in (keys,
-// values, dirty pages). Freed all at once when the transaction ends, or
-// handed back to a BlockPool so that the next transaction reuses the memory:
-// a small commit then neither zero-fills nor asks the kernel for fresh pages
-// (each commit used to grow and trim the heap; bench/README.md has the cost).
+// values, dirty pages). Freed all at once when the transaction ends: its
+// standard blocks go back to a util::BlockPool (the process's one pool), so
+// that the next transaction reuses the memory: a small commit then neither
+// zero-fills nor asks the kernel for fresh pages (each commit used to grow
+// and trim the heap; bench/README.md has the cost).
 //
-// Thread-safety: not thread-safe (a BlockPool is owned by the single writer).
+// Thread-safety: not thread-safe (one per write transaction).
 #ifndef REVKV_BTREE_ARENA_H_
 #define REVKV_BTREE_ARENA_H_
 
@@ -15,27 +16,25 @@
 #include <string_view>
 #include <vector>
 
-namespace revkv::btree {
+#include "util/block_pool.h"
 
-// Spare standard-size arena blocks, kept between write transactions.
-using BlockPool = std::vector<std::unique_ptr<char[]>>;
+namespace revkv::btree {
 
 class Arena {
  public:
-  static constexpr size_t kBlock = 64 * 1024;
-  // Blocks kept in a pool at most (16 MiB): enough for a batch of 10,000
-  // puts (keys, values and dirty pages, ~4 MiB), whose blocks would otherwise
-  // go back to the heap at each commit, shrink it, and fault in again.
-  static constexpr size_t kMaxPooled = 256;
+  static constexpr size_t kBlock = util::BlockPool::kBlockBytes;
 
-  // Takes blocks from `pool` (may be null) before allocating new ones.
-  explicit Arena(BlockPool* pool = nullptr) : pool_(pool) {}
+  // Takes its blocks from `pool` and gives them back at Reset.
+  explicit Arena(util::BlockPool* pool = &util::BlockPool::Default()) : pool_(pool) {}
+  ~Arena() { Reset(); }
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
 
   // Every block and every Allocate result is aligned to this, so that a dirty
   // page span can be addressed as a PageHeader (8-byte fields): Copy packs
   // bytes with no alignment, and a span allocated after a key of odd length
   // used to start at an odd address (UBSan: misaligned PageHeader store).
-  static constexpr size_t kAlign = alignof(std::max_align_t);
+  static constexpr size_t kAlign = util::BlockPool::kAlign;
 
   // Uninitialised memory for n bytes aligned to kAlign, valid until the
   // arena ends.
@@ -63,32 +62,22 @@ class Arena {
     std::memcpy(p, s.data(), s.size());
     return std::string_view(p, s.size());
   }
-  // Frees everything, returning standard blocks to the pool (up to
-  // kMaxPooled). Every pointer handed out is invalid after.
+  // Frees everything, returning standard blocks to the pool. Every pointer
+  // handed out is invalid after.
   void Reset() {
-    for (auto& b : blocks_) {
-      if (pool_ != nullptr && pool_->size() < kMaxPooled) pool_->push_back(std::move(b));
-    }
-    blocks_.clear();
+    if (!blocks_.empty()) pool_->GiveAll(&blocks_);
     large_.clear();
     next_ = nullptr;
     left_ = 0;
   }
 
  private:
-  static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= kAlign);
-
   char* AllocateLarge(size_t n) {
     large_.push_back(std::unique_ptr<char[]>(new char[n]));
     return large_.back().get();
   }
   void NextBlock() {
-    if (pool_ != nullptr && !pool_->empty()) {
-      blocks_.push_back(std::move(pool_->back()));
-      pool_->pop_back();
-    } else {
-      blocks_.push_back(std::unique_ptr<char[]>(new char[kBlock]));
-    }
+    blocks_.push_back(pool_->Take());
     next_ = blocks_.back().get();
     left_ = kBlock;
   }
@@ -99,8 +88,8 @@ class Arena {
     return p;
   }
 
-  BlockPool* pool_;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  util::BlockPool* pool_;
+  std::vector<util::BlockPool::Block> blocks_;
   std::vector<std::unique_ptr<char[]>> large_;
   char* next_ = nullptr;
   size_t left_ = 0;

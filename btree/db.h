@@ -172,7 +172,6 @@ class DB {
   bool writer_active_ = false;
 
   Freelist freelist_;  // owned by the active writer
-  BlockPool spare_blocks_;  // owned by the active writer
   std::string freelist_encoding_;  // owned by the active writer; reused
 };
 

@@ -14,8 +14,7 @@ namespace revkv::btree {
 Tx::Tx(DB* db, bool writable)
     : db_(db),
       writable_(writable),
-      page_size_(db->page_size_),
-      arena_(writable ? &db->spare_blocks_ : nullptr) {}
+      page_size_(db->page_size_) {}
 
 Tx::~Tx() { Rollback(); }
 
@@ -25,7 +24,7 @@ void Tx::End() {
   root_.reset();
   dirty_.clear();
   if (writable_) {
-    arena_.Reset();  // to the pool while this is still the writer
+    arena_.Reset();
     db_->ReleaseWriter();
   } else {
     db_->UnregisterReader(meta_.txid);

@@ -1,56 +1,63 @@
 #include "util/block_pool.h"
 
 #include <algorithm>
-#include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "util/mutex.h"
 
 namespace revkv::util {
-namespace {
 
-struct Pool {
-  util::Mutex mu;
-  std::vector<std::string*> blocks ABSL_GUARDED_BY(mu);
-};
+static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= BlockPool::kAlign);
 
-Pool& ThePool() {
-  static Pool* pool = new Pool;  // never destroyed: blocks may outlive main
+BlockPool& BlockPool::Default() {
+  static BlockPool* pool = new BlockPool(kDefaultMaxBlocks);
   return *pool;
 }
 
-void Release(std::string* block) {
-  if (block->size() == kStorageBlockBytes) {
-    Pool& pool = ThePool();
-    util::MutexLock l(pool.mu);
-    if (pool.blocks.size() < kMaxPooledBlocks) {
-      pool.blocks.push_back(block);
+BlockPool::Block BlockPool::Take() {
+  {
+    MutexLock l(mu_);
+    if (!blocks_.empty()) {
+      char* b = blocks_.back();
+      blocks_.pop_back();
+      return Block(b);
+    }
+  }
+  return Block(new char[kBlockBytes]);
+}
+
+void BlockPool::GiveAll(std::vector<Block>* blocks) {
+  {
+    MutexLock l(mu_);
+    // In order: the block used last is handed out first.
+    for (Block& b : *blocks) {
+      if (blocks_.size() == max_blocks_) break;
+      blocks_.push_back(b.release());
+    }
+  }
+  blocks->clear();  // those beyond the bound are freed, outside the lock
+}
+
+void BlockPool::Give(char* block) {
+  {
+    MutexLock l(mu_);
+    if (blocks_.size() < max_blocks_) {
+      blocks_.push_back(block);
       return;
     }
   }
-  delete block;
+  delete[] block;
 }
 
-}  // namespace
-
-std::shared_ptr<std::string> NewStorageBlock(size_t size) {
-  std::string* block = nullptr;
-  if (size <= kStorageBlockBytes) {
-    Pool& pool = ThePool();
-    util::MutexLock l(pool.mu);
-    if (!pool.blocks.empty()) {
-      block = pool.blocks.back();
-      pool.blocks.pop_back();
-    }
+std::shared_ptr<char[]> BlockPool::TakeShared(size_t size, size_t* capacity) {
+  if (size > kBlockBytes) {
+    *capacity = size;
+    return std::shared_ptr<char[]>(new char[size]);
   }
-  if (block == nullptr) block = new std::string(std::max(size, kStorageBlockBytes), '\0');
-  return std::shared_ptr<std::string>(block, Release);
+  *capacity = kBlockBytes;
+  return std::shared_ptr<char[]>(Take().release(), [this](char* b) { Give(b); });
 }
 
-size_t PooledStorageBlocks() {
-  Pool& pool = ThePool();
-  util::MutexLock l(pool.mu);
-  return pool.blocks.size();
+size_t BlockPool::pooled() const {
+  MutexLock l(mu_);
+  return blocks_.size();
 }
 
 }  // namespace revkv::util

@@ -1,31 +1,71 @@
-// Storage blocks for Segments, recycled.
+// BlockPool: the one pool of recycled memory blocks every layer shares.
 //
-// A read buffer lives for one batch and is then dropped whole at commit.
-// Handing its 64 KiB blocks back to malloc let glibc shrink the heap (a brk
-// call that flushes the TLB of every core) and fault the same pages in again
-// for the next batch; blocks of kStorageBlockBytes therefore go back to a
-// small process-wide pool when their last reference is dropped.
+// Two kinds of short-lived memory come and go in whole batches: a btree
+// write transaction's arena (keys, values and dirty pages, freed at commit)
+// and the backend's read-buffer storage (freed when a batch's commit drops
+// it, possibly by a reader). Handing those blocks back to malloc let glibc
+// shrink the heap (a brk call that flushes every core's TLB) and fault the
+// same pages in again for the next batch, so blocks of kBlockBytes return
+// here instead, up to a bound, and the next batch takes them back.
 //
-// Thread-safety: thread-safe (a reader may drop a block's last reference).
+// Thread-safety: thread-safe. A block is used by one owner at a time; a
+// shared block may be released by whichever thread drops the last reference.
 #ifndef REVKV_UTIL_BLOCK_POOL_H_
 #define REVKV_UTIL_BLOCK_POOL_H_
 
 #include <cstddef>
 #include <memory>
-#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "util/mutex.h"
 
 namespace revkv::util {
 
-inline constexpr size_t kStorageBlockBytes = 64 * 1024;
-// Blocks the pool keeps at most (4 MiB).
-inline constexpr size_t kMaxPooledBlocks = 64;
+class BlockPool {
+ public:
+  // The size of a pooled block.
+  static constexpr size_t kBlockBytes = 64 * 1024;
+  // Every block is aligned to this (a btree page header is addressed in one).
+  static constexpr size_t kAlign = alignof(std::max_align_t);
+  // Default()'s bound (16 MiB): a batch of 10,000 puts uses about 4 MiB of
+  // arena and as much read buffer, whose blocks would otherwise go back to
+  // the heap at each commit.
+  static constexpr size_t kDefaultMaxBlocks = 256;
 
-// A block of max(size, kStorageBlockBytes) bytes, contents unspecified.
-// Blocks of exactly kStorageBlockBytes return to the pool when released.
-std::shared_ptr<std::string> NewStorageBlock(size_t size);
+  using Block = std::unique_ptr<char[]>;
 
-// Blocks in the pool now (tests).
-size_t PooledStorageBlocks();
+  // A pool that keeps at most max_blocks released blocks.
+  explicit BlockPool(size_t max_blocks) : max_blocks_(max_blocks) {}
+  ~BlockPool() = default;
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+
+  // The process-wide pool; never destroyed (shared blocks may outlive main).
+  static BlockPool& Default();
+
+  // A block of kBlockBytes, aligned to kAlign, contents unspecified.
+  Block Take();
+  // Returns blocks taken from Take (each of kBlockBytes); frees those beyond
+  // the bound. Leaves *blocks empty.
+  void GiveAll(std::vector<Block>* blocks);
+
+  // A block of at least max(size, kBlockBytes) bytes, shared, contents
+  // unspecified; its size in *capacity. One of exactly kBlockBytes comes
+  // back to this pool when its last reference is dropped, so the pool must
+  // outlive it (Default() does).
+  std::shared_ptr<char[]> TakeShared(size_t size, size_t* capacity);
+
+  // Blocks in the pool now (tests).
+  size_t pooled() const;
+
+ private:
+  void Give(char* block);
+
+  const size_t max_blocks_;
+  mutable Mutex mu_;
+  std::vector<char*> blocks_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace revkv::util
 
