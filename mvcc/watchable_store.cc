@@ -298,6 +298,8 @@ bool WatchableStore::SyncRoundLocked() {
   }
   for (Watcher* w : live) group.Remove(w);
   for (Watcher* w : live) {
+    // Past this batch (a lower one set `from`): nothing read is its.
+    if (w->min_rev > upto) continue;
     auto it = out.find(w);
     if (it != out.end()) {
       SendLocked(w, WatchResponse{w->id, upto, 0, false, std::move(it->second)}, upto);

@@ -63,7 +63,8 @@ class WatcherGroup {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  // Calls fn(Watcher*) for every watcher covering key.
+  // Calls fn(Watcher*) for every watcher covering key, once each; fn may
+  // remove that watcher (only that one) from the group.
   template <typename Fn>
   void ForEachCovering(std::string_view key, Fn&& fn) const {
     if (auto it = points_.find(key); it != points_.end()) {
@@ -73,7 +74,9 @@ class WatcherGroup {
         w = next;
       }
     }
-    for (size_t i = 0; i < ranges_.size(); ++i) {
+    // Backwards: fn may remove the watcher, which moves the last one into
+    // its slot, one already visited.
+    for (size_t i = ranges_.size(); i-- > 0;) {
       if (ranges_[i]->Covers(key)) fn(ranges_[i]);
     }
   }

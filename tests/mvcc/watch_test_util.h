@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
+#include <string>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -19,6 +21,26 @@
 namespace revkv::mvcc {
 
 inline constexpr std::chrono::seconds kWatchTimeout{30};
+
+inline void PrintTo(const Event& e, std::ostream* os) {
+  *os << (e.type == Event::Type::kPut ? "PUT " : "DELETE ") << e.kv.key << "@"
+      << e.kv.mod_revision << " create " << e.kv.create_revision << " v" << e.kv.version << " = "
+      << e.kv.value << (e.prev_kv ? " (prev " + e.prev_kv->value + ")" : "");
+}
+
+// The first difference of two event lists, or "" if equal.
+inline std::string FirstDifference(const std::vector<Event>& got, const std::vector<Event>& want) {
+  for (size_t i = 0; i < std::max(got.size(), want.size()); ++i) {
+    if (i < got.size() && i < want.size() && got[i] == want[i]) continue;
+    std::ostringstream os;
+    os << "at event " << i << " of " << got.size() << " got / " << want.size() << " wanted: got ";
+    if (i < got.size()) PrintTo(got[i], &os); else os << "nothing";
+    os << ", wanted ";
+    if (i < want.size()) PrintTo(want[i], &os); else os << "nothing";
+    return os.str();
+  }
+  return "";
+}
 
 // Next(), giving up (nullopt) after `timeout`.
 inline std::optional<WatchResponse> NextWithin(WatchStream& s,
