@@ -173,6 +173,7 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
     // The common case: one event, at most one response per watcher.
     const Event& e = (*changes)[0];
     synced_.ForEachCovering(e.kv.key, [&](Watcher* w) {
+      mu_.AssumeHeld();  // run by ForEachCovering, under this function's lock
       if (w->min_rev > rev || !w->Wants(e)) return;
       WatchResponse r{w->id, rev, 0, false, {e}};
       SendLocked(w, std::move(r), rev);
