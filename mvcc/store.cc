@@ -204,6 +204,41 @@ int64_t Store::CompactRev() {
   return compact_main_rev_;
 }
 
+void Store::SetObserver(WriteObserver* observer) {
+  util::MutexLock w(write_mu_);
+  observer_ = observer;
+}
+
+absl::Status Store::ReadEvents(int64_t from, int64_t to, std::vector<Event>* out) {
+  if (from > to) return absl::OkStatus();
+  int64_t rev, first;
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+  if (!view.ok()) return view.status();
+  if (from <= first) return ErrCompacted();
+  if (to > rev) return ErrFutureRev();
+  absl::StatusOr<backend::KeyValues> kvs = (*view)->UnsafeRange(
+      kKeyBucket, RevisionKey({from, 0}), RevisionKey({to + 1, 0}), 0);
+  if (!kvs.ok()) return kvs.status();
+  // A compaction past `from` that came meanwhile may have cut the range.
+  if (absl::Status s = CheckReadable(from); !s.ok()) return s;
+  if (from <= compact_main_rev_.load(std::memory_order_acquire)) return ErrCompacted();
+  out->reserve(out->size() + kvs->size());
+  for (size_t i = 0; i < kvs->size(); ++i) {
+    Revision r;
+    bool tombstone;
+    if (!ParseRevisionKey(kvs->keys[i], &r, &tombstone)) {
+      return absl::DataLossError("mvcc: malformed revision key in the key bucket");
+    }
+    Event& e = out->emplace_back();
+    if (absl::Status s = DecodeKeyValue(kvs->values[i], &e.kv); !s.ok()) return s;
+    if (tombstone) {
+      e.type = Event::Type::kDelete;
+      e.kv.mod_revision = r.main;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Store::Close() {
   bool healthy;
   {
@@ -212,6 +247,13 @@ absl::Status Store::Close() {
     closed_ = true;
     healthy = failed_.ok();
   }
+  WriteObserver* observer;
+  {
+    util::MutexLock w(write_mu_);  // no write transaction is open
+    observer = observer_;
+    observer_ = nullptr;
+  }
+  if (observer != nullptr) observer->OnStoreClose();
   {
     util::MutexLock l(compact_mu_);
     stop_ = true;

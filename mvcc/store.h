@@ -41,6 +41,7 @@
 #include "backend/errors.h"
 #include "util/mutex.h"
 #include "mvcc/errors.h"
+#include "mvcc/event.h"
 #include "mvcc/index.h"
 #include "mvcc/key_value.h"
 #include "mvcc/revision.h"
@@ -74,6 +75,22 @@ struct HashResult {
 };
 
 class Store;
+
+// Told of every published write transaction, in revision order (the
+// watchable store, watchable_store.h).
+class WriteObserver {
+ public:
+  virtual ~WriteObserver() = default;
+  // Called by TxnWrite::End with write_mu_ held (and no other store lock),
+  // after revision `rev` is visible to reads. `changes` are its changes in
+  // sub-revision order, or null when the transaction did not record them
+  // (nobody watched when it began): the observer then reads them back
+  // (Store::ReadEvents). Must not block on anything but short locks, and
+  // may not call back into a write.
+  virtual void OnPublished(int64_t rev, std::vector<Event>* changes) = 0;
+  // Store::Close has begun: stop using the store. Called without store locks.
+  virtual void OnStoreClose() = 0;
+};
 
 // A read transaction: a fixed revision and backend view (storeTxnRead).
 class TxnRead {
@@ -141,6 +158,11 @@ class TxnWrite : public TxnRead {
   // Every write up to rev_ (all were published before this transaction
   // began: it holds write_mu_), taken at the first read of an older record.
   std::unique_ptr<backend::ConcurrentReadTx> before_;
+  // Whether someone watched when the transaction began: then its changes
+  // are recorded for the observer (a put's copy of its record); otherwise
+  // not, and the observer reads them back if it needs them.
+  const bool record_changes_;
+  std::vector<Event> changes_for_watch_;
 };
 
 struct StoreOptions {
@@ -186,6 +208,19 @@ class Store {
   absl::Status Compact(int64_t rev);
   // Waits until every scheduled compaction has finished deleting.
   absl::Status WaitCompaction();
+
+  // The changes of revisions [from, to] as watch events in revision order
+  // (etcd's kvsToEvents: a DELETE carries its key and mod_revision), appended
+  // to *out. ErrCompacted if from <= the compacted revision (some may be
+  // gone), ErrFutureRev if to is past the current revision.
+  absl::Status ReadEvents(int64_t from, int64_t to, std::vector<Event>* out);
+
+  // The watch hook (watchable_store.h). SetObserver installs (or, with
+  // null, removes) the one observer; it must stay alive until removed or
+  // until the store is destroyed. SetWatched says whether anyone watches:
+  // only then do write transactions record their changes.
+  void SetObserver(WriteObserver* observer) ABSL_LOCKS_EXCLUDED(write_mu_);
+  void SetWatched(bool watched) { watched_.store(watched, std::memory_order_seq_cst); }
 
   // etcd v3.4's HashKV (see hash.cc); rev 0 is the current revision.
   absl::StatusOr<HashResult> HashByRev(int64_t rev);
@@ -275,6 +310,13 @@ class Store {
     int64_t finished = -2, scheduled = -2, rev = -1;
   };
   CheckpointId checkpoint_ ABSL_GUARDED_BY(write_mu_);
+  WriteObserver* observer_ ABSL_GUARDED_BY(write_mu_) = nullptr;
+  // Whether anyone watches (SetWatched). A write transaction reads it when it
+  // begins and again at End after its revision is visible; a watcher is
+  // registered after setting it and reads the current revision under
+  // rev_mu_ after that, so either End sees it set or the watcher starts past
+  // that transaction.
+  std::atomic<bool> watched_{false};
   // Records in the key bucket after the checkpoint's revision: those open
   // replayed plus those written since.
   int64_t records_since_checkpoint_ ABSL_GUARDED_BY(write_mu_) = 0;

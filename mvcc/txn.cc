@@ -192,7 +192,8 @@ TxnWrite::TxnWrite(Store* store, std::unique_lock<util::Mutex> write_lock, int64
     : TxnRead(store, rev, first_rev),
       write_lock_(std::move(write_lock)),
       tx_(&store->backend_->batch_tx()),
-      keep_records_(keep_records) {
+      keep_records_(keep_records),
+      record_changes_(store->watched_.load(std::memory_order_seq_cst)) {
   tx_->Lock();
 }
 
@@ -248,6 +249,10 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
   }
   store_->index_.FinishPut(key, idx, pending);
   if (keep_records_) own_records_.push_back(record);
+  if (record_changes_) {
+    Event& e = changes_for_watch_.emplace_back();
+    e.kv = KeyValue{std::string(key), kv.create_revision, rev, kv.version, std::string(value), lease};
+  }
   changes_++;
   return rev;
 }
@@ -273,6 +278,12 @@ absl::Status TxnWrite::Delete(std::string_view key) {
     return s;
   }
   if (keep_records_) own_records_.emplace_back();
+  if (record_changes_) {
+    Event& e = changes_for_watch_.emplace_back();
+    e.type = Event::Type::kDelete;
+    e.kv.key = std::string(key);
+    e.kv.mod_revision = idx.main;
+  }
   changes_++;
   return absl::OkStatus();
 }
@@ -315,6 +326,12 @@ absl::Status TxnWrite::End() {
   // taking a revision never wait for it.
   tx_->Unlock();
   before_.reset();
+  // Still under write_mu_, so observers hear of revisions in order. Loaded
+  // after the revision was stored under rev_mu_ (see Store::watched_).
+  if (changed && store_->observer_ != nullptr &&
+      (record_changes_ || store_->watched_.load(std::memory_order_seq_cst))) {
+    store_->observer_->OnPublished(rev_ + 1, record_changes_ ? &changes_for_watch_ : nullptr);
+  }
   write_lock_.unlock();
   return absl::OkStatus();
 }

@@ -110,6 +110,7 @@ absl::StatusOr<std::unique_ptr<DB>> DB::OpenPath(std::string path, const Options
   absl::StatusOr<std::unique_ptr<mvcc::Store>> st = mvcc::Store::Open(db->backend_.get());
   if (!st.ok()) return st.status();
   db->store_ = *std::move(st);
+  db->watch_ = mvcc::WatchableStore::Create(db->store_.get());
   if (!exists) {
     // A new store is durable, buckets and all, before Open returns.
     if (absl::Status s = db->Sync(); !s.ok()) return s;
@@ -133,6 +134,7 @@ absl::Status DB::Close() {
   if (closed_) return absl::OkStatus();
   closed_ = true;
   absl::Status result;
+  if (watch_ != nullptr) watch_->Close();
   if (store_ != nullptr) {
     result.Update(store_->WaitCompaction());
     result.Update(store_->Close());

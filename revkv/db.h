@@ -39,6 +39,7 @@
 #include "backend/backend.h"
 #include "btree/env.h"
 #include "mvcc/store.h"
+#include "mvcc/watchable_store.h"
 
 namespace revkv {
 
@@ -120,6 +121,13 @@ class DB {
   int64_t Rev() { return store_->Rev(); }
   int64_t CompactRev() { return store_->CompactRev(); }
 
+  // A stream of watches on this DB (mvcc/watch_stream.h: etcd 3.4's watch
+  // semantics). A read-only DB watches too: nothing is written, so its
+  // watchers see the history from their start revision (catch-up) and
+  // progress, then wait. Close() closes every stream: Next returns nullopt;
+  // after Close a new stream is born closed. A stream may outlive the DB.
+  std::unique_ptr<mvcc::WatchStream> NewWatchStream() { return watch_->NewStream(); }
+
   // Makes every change made before the call durable; concurrent callers
   // share one commit. A no-op on a read-only DB.
   absl::Status Sync();
@@ -153,6 +161,8 @@ class DB {
   // destroyed first.
   std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<mvcc::Store> store_;
+  // Shared with the streams, which keep it (closed) after the DB is gone.
+  std::shared_ptr<mvcc::WatchableStore> watch_;
   std::vector<std::string> open_notes_;
   bool closed_ = false;
 };

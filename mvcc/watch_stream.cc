@@ -1,0 +1,145 @@
+// WatchStream: watch registration and the consumer's side of the queue.
+#include "mvcc/watch_stream.h"
+
+#include <utility>
+
+#include "mvcc/errors.h"
+#include "mvcc/watchable_store.h"
+
+namespace revkv::mvcc {
+namespace {
+
+bool IsUnboundedEnd(std::string_view end) { return end.size() == 1 && end[0] == '\0'; }
+
+}  // namespace
+
+WatchStream::WatchStream(std::shared_ptr<WatchableStore> owner)
+    : keep_(std::move(owner)), ws_(keep_.get()) {}
+
+WatchStream::~WatchStream() { Close(); }
+
+absl::StatusOr<WatchId> WatchStream::Watch(std::string_view key, std::string_view end,
+                                           const WatchOptions& opts) {
+  if (key.empty()) return absl::InvalidArgumentError(kEmptyKeyMessage);
+  const bool unbounded = IsUnboundedEnd(end);
+  if (!end.empty() && !unbounded && end <= key) {
+    return absl::InvalidArgumentError("mvcc: watch range end must be greater than its key");
+  }
+  if (opts.start_rev < 0) {
+    return absl::InvalidArgumentError("mvcc: watch start revision must not be negative");
+  }
+  auto w = std::make_unique<Watcher>();
+  w->key = std::string(key);
+  if (!unbounded) w->end = std::string(end);
+  w->unbounded = unbounded;
+  w->no_put = opts.no_put;
+  w->no_delete = opts.no_delete;
+  w->prev_kv = opts.prev_kv;
+  w->stream = this;
+  util::MutexLock l(ws_->mu_);
+  if (detached_) return ErrClosed();
+  w->id = next_id_++;
+  Watcher* p = w.get();
+  watchers_.emplace(p->id, std::move(w));
+  ws_->AddLocked(p, opts.start_rev);
+  return p->id;
+}
+
+absl::Status WatchStream::Cancel(WatchId id) {
+  util::MutexLock l(ws_->mu_);
+  if (detached_) return ErrClosed();
+  auto it = watchers_.find(id);
+  if (it == watchers_.end()) return absl::NotFoundError("mvcc: no such watch id");
+  ws_->DestroyLocked(it->second.get());
+  return absl::OkStatus();
+}
+
+absl::Status WatchStream::RequestProgress(WatchId id) {
+  util::MutexLock l(ws_->mu_);
+  if (detached_) return ErrClosed();
+  auto it = watchers_.find(id);
+  if (it == watchers_.end()) return absl::NotFoundError("mvcc: no such watch id");
+  const Watcher* w = it->second.get();
+  if (w->state != Watcher::State::kSynced) return absl::OkStatus();
+  WatchResponse r{id, ws_->ProgressRevLocked(w), 0, false, {}};
+  TryPush(std::move(r), false);  // full: responses on their way say as much
+  return absl::OkStatus();
+}
+
+bool WatchStream::TryPush(WatchResponse&& r, bool prev_kv) {
+  {
+    util::MutexLock l(mu_);
+    if (closed_) return true;
+    if (queue_.size() >= ws_->options_.stream_queue) return false;
+    queue_.push_back(Queued{std::move(r), prev_kv});
+  }
+  cv_.NotifyOne();
+  return true;
+}
+
+void WatchStream::Shut() {
+  {
+    util::MutexLock l(mu_);
+    closed_ = true;
+    queue_.clear();
+  }
+  cv_.NotifyAll();
+}
+
+void WatchStream::Close() {
+  {
+    util::MutexLock l(ws_->mu_);
+    if (!detached_) {
+      detached_ = true;
+      for (auto& [id, w] : watchers_) ws_->RemoveLocked(w.get());
+      watchers_.clear();
+      ws_->streams_.erase(this);
+    }
+  }
+  Shut();
+}
+
+std::optional<WatchResponse> WatchStream::Next(std::stop_token stop) {
+  std::stop_callback wake(stop, [this] {
+    { util::MutexLock l(mu_); }  // the waiter is waiting or sees the stop
+    cv_.NotifyAll();
+  });
+  Queued q;
+  {
+    util::MutexLock l(mu_);
+    while (!closed_ && queue_.empty() && !stop.stop_requested()) cv_.Wait(mu_);
+    if (closed_ || queue_.empty()) return std::nullopt;
+    q = std::move(queue_.front());
+    queue_.pop_front();
+  }
+  return Finish(std::move(q));
+}
+
+std::optional<WatchResponse> WatchStream::TryNext() {
+  Queued q;
+  {
+    util::MutexLock l(mu_);
+    if (closed_ || queue_.empty()) return std::nullopt;
+    q = std::move(queue_.front());
+    queue_.pop_front();
+  }
+  return Finish(std::move(q));
+}
+
+std::optional<WatchResponse> WatchStream::Finish(Queued q) {
+  if (victims_.load(std::memory_order_relaxed) > 0) ws_->Kick();
+  if (q.prev_kv && !q.response.events.empty()) {
+    util::CloseGate::Pass pass(ws_->reads_);
+    if (pass.ok()) {
+      for (Event& e : q.response.events) {
+        if (e.kv.mod_revision <= 1) continue;
+        absl::StatusOr<RangeResult> r =
+            ws_->store_->Range(e.kv.key, "", RangeOptions{.rev = e.kv.mod_revision - 1});
+        if (r.ok() && !r->kvs.empty()) e.prev_kv = std::move(r->kvs[0]);
+      }
+    }
+  }
+  return std::move(q.response);
+}
+
+}  // namespace revkv::mvcc

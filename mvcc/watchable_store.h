@@ -1,0 +1,136 @@
+// WatchableStore: etcd 3.4's watchable store (watchable_store.go) over one
+// Store: it hears of every published write transaction (WriteObserver) and
+// hands each watcher the events of its keys, per revision and in order,
+// from its start revision on.
+//
+// Watchers live in one of three groups, as in etcd:
+//   synced    owed nothing older than the store's revision; fed by the
+//             writer at TxnWrite::End (non-blocking queue pushes only);
+//   unsynced  starting in the past: a background thread reads their
+//             revisions back from the store (Store::ReadEvents) in batches
+//             of sync_batch_revs and moves them to synced once caught up;
+//             one whose start revision is <= the compacted revision gets a
+//             canceled response with compact_revision and is removed;
+//   victims   their stream's queue was full: the pending response waits
+//             with the watcher and is retried by the background thread
+//             (woken when the consumer reads), then the watcher catches up
+//             as unsynced.
+//
+// Differences from etcd: a watcher starting exactly at the compacted
+// revision is canceled too (etcd 3.4 cancels below it only, and may then
+// miss a delete at that revision, whose tombstone compaction removed);
+// prev_kv is read when the consumer takes the response (watch_stream.h).
+//
+// Lifetime: made by Create (shared: streams keep it alive). It installs
+// itself as the store's observer; Close (or Store::Close) detaches it,
+// stops its thread and closes every stream. Close it before the store is
+// destroyed.
+//
+// Thread-safety: thread-safe.
+#ifndef REVKV_MVCC_WATCHABLE_STORE_H_
+#define REVKV_MVCC_WATCHABLE_STORE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "mvcc/event.h"
+#include "mvcc/store.h"
+#include "mvcc/watch_stream.h"
+#include "mvcc/watcher_group.h"
+#include "util/close_gate.h"
+#include "util/mutex.h"
+
+namespace revkv::mvcc {
+
+struct WatchableStoreOptions {
+  size_t stream_queue = 128;      // responses a stream holds (etcd's chanBufLen)
+  int64_t sync_batch_revs = 10000;  // revisions read back per catch-up round
+  size_t max_watchers_per_sync = 512;  // unsynced watchers per round (etcd's)
+  // How often set-aside watchers are retried when no read wakes the loop.
+  std::chrono::milliseconds victim_retry{10};
+};
+
+class WatchableStore final : public WriteObserver,
+                             public std::enable_shared_from_this<WatchableStore> {
+ public:
+  static std::shared_ptr<WatchableStore> Create(Store* store,
+                                                const WatchableStoreOptions& options = {});
+  ~WatchableStore() override;
+
+  // A new stream; after Close, a closed one (Watch answers ErrClosed).
+  std::unique_ptr<WatchStream> NewStream();
+  // Stops the background thread, closes every stream (their Next returns
+  // nullopt) and detaches from the store. Idempotent.
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  struct Stats {
+    size_t synced = 0, unsynced = 0, victims = 0;
+  };
+  Stats stats() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class WatchStream;
+  WatchableStore(Store* store, const WatchableStoreOptions& options);
+
+  void OnPublished(int64_t rev, std::vector<Event>* changes) override ABSL_LOCKS_EXCLUDED(mu_);
+  void OnStoreClose() override;
+
+  // Registers w (its key, filters, stream, id set) from opts.start_rev.
+  void AddLocked(Watcher* w, int64_t start_rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes w out of its group; the caller destroys it.
+  void RemoveLocked(Watcher* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes w from its stream too, destroying it.
+  void DestroyLocked(Watcher* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ToUnsyncedLocked(Watcher* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ToVictimLocked(Watcher* w, WatchResponse r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pushes r to w's stream or sets w aside with it; then w is owed from
+  // upto + 1.
+  void SendLocked(Watcher* w, WatchResponse r, int64_t upto) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t ProgressRevLocked(const Watcher* w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes the background loop (a stream with victims was read).
+  void Kick() ABSL_LOCKS_EXCLUDED(mu_);
+
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  // One round each; true if something moved.
+  bool RetryVictimsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool SyncRoundLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Store* const store_;  // used only until closed_ (then the store may go)
+  const WatchableStoreOptions options_;
+
+  // Lock order: after Store::write_mu_ (OnPublished runs under it), before
+  // each WatchStream::mu_ and the store's rev_mu_ and views (mvcc/README.md).
+  util::Mutex mu_;
+  util::CondVar cv_;  // the background loop's wake-up
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool store_closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
+  // The last revision OnPublished handed over: synced watchers have been
+  // sent (or hold as victims) every event up to it.
+  int64_t last_notified_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_uid_ ABSL_GUARDED_BY(mu_) = 1;
+  size_t count_ ABSL_GUARDED_BY(mu_) = 0;  // watchers in all groups
+  WatcherGroup synced_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, Watcher*> unsynced_ ABSL_GUARDED_BY(mu_);
+  struct Victim {
+    Watcher* w;
+    WatchResponse pending;
+  };
+  absl::flat_hash_map<uint64_t, Victim> victims_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+
+  // Held by a consumer reading prev_kv from the store; Close shuts it
+  // before the store may go.
+  util::CloseGate reads_;
+  std::thread loop_;
+};
+
+}  // namespace revkv::mvcc
+
+#endif  // REVKV_MVCC_WATCHABLE_STORE_H_
