@@ -27,6 +27,7 @@
 #include "bench/timeline.h"
 #include "kvstore/revkv_store.h"
 #include "mvcc/store.h"
+#include "revkv/db.h"
 
 namespace revkv::bench {
 
@@ -81,23 +82,18 @@ class RevkvCas : public CasEngine {
     // The load, not timed: through the libkv layer over a store this
     // function owns (Wrap does not commit per write; the backend batches).
     {
-      backend::BackendConfig cfg = backend::DefaultBackendConfig();
-      cfg.path = path_;
-      cfg.batch_limit = static_cast<int64_t>(batch);
-      absl::StatusOr<std::unique_ptr<backend::Backend>> b = backend::Backend::Open(cfg);
-      if (!b.ok()) return b.status();
-      absl::StatusOr<std::unique_ptr<mvcc::Store>> st = mvcc::Store::Open(b->get());
-      if (!st.ok()) return st.status();
+      Options options;
+      options.batch_limit = static_cast<int64_t>(batch);
+      absl::StatusOr<std::unique_ptr<DB>> db = DB::OpenFile(path_, options);
+      if (!db.ok()) return db.status();
       absl::StatusOr<std::unique_ptr<kvstore::RevkvStore>> kv =
-          kvstore::RevkvStore::Wrap(st->get(), kBucket);
+          kvstore::RevkvStore::Wrap(db->get(), kBucket);
       if (!kv.ok()) return kv.status();
       for (uint64_t i = 0; i < d.n; ++i) {
         if (absl::Status s = (*kv)->Put(d.Key(i), d.Value(i)); !s.ok()) return s;
       }
       kv->reset();
-      if (absl::Status s = (*st)->Close(); !s.ok()) return s;
-      st->reset();
-      if (absl::Status s = (*b)->Close(); !s.ok()) return s;
+      if (absl::Status s = (*db)->Close(); !s.ok()) return s;
     }
     kvstore::Config config;
     config.bucket = kBucket;

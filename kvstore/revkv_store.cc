@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "mvcc/errors.h"
 
 namespace revkv::kvstore {
 namespace {
@@ -29,15 +30,14 @@ KVPair ToPair(const mvcc::KeyValue& kv, size_t prefix_len) {
 
 }  // namespace
 
-RevkvStore::RevkvStore(mvcc::Store* store, std::string_view bucket)
-    : store_(store), prefix_(std::string(bucket) + "/") {}
+RevkvStore::RevkvStore(DB* db, std::string_view bucket)
+    : db_(db), store_(db->store()), prefix_(std::string(bucket) + "/") {}
 
 RevkvStore::~RevkvStore() { Close(); }
 
-absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Wrap(mvcc::Store* store,
-                                                             std::string_view bucket) {
+absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Wrap(DB* db, std::string_view bucket) {
   if (absl::Status s = CheckBucket(bucket); !s.ok()) return s;
-  return std::unique_ptr<RevkvStore>(new RevkvStore(store, bucket));
+  return std::unique_ptr<RevkvStore>(new RevkvStore(db, bucket));
 }
 
 absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Open(const std::string& path,
@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<RevkvStore>> RevkvStore::Open(const std::string& 
   options.lock_timeout = config.connection_timeout;
   absl::StatusOr<std::unique_ptr<DB>> db = DB::OpenFile(path, options);
   if (!db.ok()) return db.status();
-  auto store = std::unique_ptr<RevkvStore>(new RevkvStore((*db)->store(), config.bucket));
+  auto store = std::unique_ptr<RevkvStore>(new RevkvStore(db->get(), config.bucket));
   store->owned_db_ = std::move(*db);
   return store;
 }
@@ -151,8 +151,64 @@ absl::Status RevkvStore::Delete(std::string_view key) {
   return Sync();
 }
 
+absl::StatusOr<WatchFeed> RevkvStore::NewFeed(const std::string& key, const std::string& end,
+                                              int64_t rev, std::stop_token stop) {
+  std::shared_ptr<mvcc::WatchStream> stream = db_->NewWatchStream();
+  mvcc::WatchOptions opts;
+  opts.start_rev = rev + 1;
+  absl::StatusOr<mvcc::WatchId> id = stream->Watch(key, end, opts);
+  if (!id.ok()) return mvcc::IsClosed(id.status()) ? ErrStoreClosed() : id.status();
+  {
+    util::MutexLock l(streams_mu_);
+    std::erase_if(streams_, [](const std::weak_ptr<mvcc::WatchStream>& w) { return w.expired(); });
+    streams_.push_back(stream);
+  }
+  return WatchFeed(std::move(stream), *id, std::move(stop), rev);
+}
+
+absl::StatusOr<std::unique_ptr<KeyWatch>> RevkvStore::Watch(std::string_view key,
+                                                            std::stop_token stop) {
+  util::CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  const std::string k = StoreKey(key);
+  absl::StatusOr<mvcc::RangeResult> r = store_->Range(k, "");
+  if (!r.ok()) return r.status();
+  absl::StatusOr<WatchFeed> feed = NewFeed(k, "", r->rev, std::move(stop));
+  if (!feed.ok()) return feed.status();
+  std::optional<KVPair> first;
+  if (!r->kvs.empty()) first = ToPair(r->kvs[0], prefix_.size());
+  return std::unique_ptr<KeyWatch>(
+      new RevkvKeyWatch(*std::move(feed), std::move(first), prefix_.size()));
+}
+
+absl::StatusOr<std::unique_ptr<TreeWatch>> RevkvStore::WatchTree(std::string_view directory,
+                                                                 std::stop_token stop) {
+  util::CloseGate::Pass pass(gate_);
+  if (!pass.ok()) return ErrStoreClosed();
+  const std::string start = StoreKey(directory);
+  const std::string end = PrefixEnd(start);
+  absl::StatusOr<mvcc::RangeResult> r = store_->Range(start, end);
+  if (!r.ok()) return r.status();
+  absl::StatusOr<WatchFeed> feed = NewFeed(start, end, r->rev, std::move(stop));
+  if (!feed.ok()) return feed.status();
+  std::vector<KVPair> first;
+  first.reserve(r->kvs.size());
+  for (const mvcc::KeyValue& kv : r->kvs) first.push_back(ToPair(kv, prefix_.size()));
+  return std::unique_ptr<TreeWatch>(
+      new RevkvTreeWatch(*std::move(feed), db_, std::move(first), prefix_.size()));
+}
+
 void RevkvStore::Close() {
   if (!gate_.Close()) return;
+  std::vector<std::weak_ptr<mvcc::WatchStream>> streams;
+  {
+    util::MutexLock l(streams_mu_);
+    streams.swap(streams_);
+  }
+  for (const std::weak_ptr<mvcc::WatchStream>& w : streams) {
+    if (std::shared_ptr<mvcc::WatchStream> s = w.lock()) s->Close();
+  }
   // libkv's Close returns nothing; the backend's Close commits what is
   // pending, and every write already committed in Sync.
   if (owned_db_ != nullptr) owned_db_->Close().IgnoreError();

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "kvstore/config.h"
 #include "kvstore/errors.h"
 #include "kvstore/kv_pair.h"
+#include "kvstore/watch.h"
 
 namespace revkv::kvstore {
 
@@ -65,8 +67,20 @@ class Store {
   // Deletes key, unconditionally. ErrKeyNotFound if missing.
   virtual absl::Status Delete(std::string_view key) = 0;
 
-  // Releases the store (and the file, if the store opened it). Later calls
-  // return ErrStoreClosed. Idempotent. Calls running concurrently finish
+  // Watches key (libkv's Watch): its pair now, if it exists, then one per
+  // change (kvstore/watch.h). Requesting `stop` ends the watch, as does
+  // Close. An empty key is InvalidArgument.
+  virtual absl::StatusOr<std::unique_ptr<KeyWatch>> Watch(std::string_view key,
+                                                          std::stop_token stop) = 0;
+
+  // Watches every key starting with `directory` (libkv's WatchTree): the
+  // listing now, then the listing after each revision that changed one of
+  // them (kvstore/watch.h). Ends as Watch does.
+  virtual absl::StatusOr<std::unique_ptr<TreeWatch>> WatchTree(std::string_view directory,
+                                                               std::stop_token stop) = 0;
+
+  // Releases the store (and the file, if the store opened it) and ends its
+  // watches. Later calls return ErrStoreClosed. Idempotent. Calls running concurrently finish
   // first.
   virtual void Close() = 0;
 };

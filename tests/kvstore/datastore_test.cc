@@ -359,7 +359,7 @@ TEST_F(DatastoreTest, CacheEqualsDiskAfterEveryCallOfARandomWorkload) {
 TEST(DatastoreFromKVStoreTest, WorksOverAnyLibkvStore) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  auto kv = RevkvStore::Wrap(db.store(), kDefaultBucket);
+  auto kv = RevkvStore::Wrap(db.db(), kDefaultBucket);
   ASSERT_TRUE(kv.ok());
   auto ds = Store::FromKVStore(kv->get());
   TestObject o("a", "alpha");
@@ -369,6 +369,87 @@ TEST(DatastoreFromKVStoreTest, WorksOverAnyLibkvStore) {
   EXPECT_EQ(pair->last_index, o.Index());
   ds->Close();  // does not close a store it does not own
   EXPECT_TRUE((*kv)->Get(Key("dummy", "a")).ok());
+}
+
+
+// Two datastores over two handles of one store: each sees the other's
+// writes at its next call, through its cache's watch, however many writes
+// came between (more than a watch stream queues).
+class DatastoreCoherenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 2; ++i) {
+      auto kv = RevkvStore::Wrap(db_.db(), kDefaultBucket);
+      ASSERT_TRUE(kv.ok());
+      kv_[i] = std::move(*kv);
+      ds_[i] = Store::FromKVStore(kv_[i].get());
+    }
+  }
+  TempDir dir_;
+  testutil::MvccFixture db_{dir_.path() + "/db"};
+  std::unique_ptr<RevkvStore> kv_[2];
+  std::unique_ptr<Store> ds_[2];
+};
+
+TEST_F(DatastoreCoherenceTest, EachSeesTheOthersWritesAtItsNextCall) {
+  TestObject a("a", "first");
+  REVKV_ASSERT_OK(ds_[1]->PutObjectAtomic(a));  // loads ds_[1]'s cache
+  TestObject seen("a", "");
+  REVKV_ASSERT_OK(ds_[0]->GetObject(seen));  // loads ds_[0]'s cache
+  EXPECT_EQ(seen.name, "first");
+
+  for (int i = 0; i < 300; ++i) {
+    a.name = "n" + std::to_string(i);
+    REVKV_ASSERT_OK(ds_[1]->PutObjectAtomic(a));
+  }
+  REVKV_ASSERT_OK(ds_[0]->GetObject(seen));
+  EXPECT_EQ(seen.name, "n299");
+  EXPECT_EQ(seen.Index(), a.Index());
+
+  TestObject stale("a", "stale");
+  stale.SetIndex(a.Index() - 1);
+  EXPECT_TRUE(IsKeyModified(ds_[0]->PutObjectAtomic(stale)));
+
+  TestObject b("b", "from 0");
+  REVKV_ASSERT_OK(ds_[0]->PutObjectAtomic(b));
+  auto listed = ds_[1]->List(TestObject());
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ(AsTest(*(*listed)[1]).name, "from 0");
+
+  REVKV_ASSERT_OK(ds_[1]->DeleteObjectAtomic(a));
+  TestObject gone("a", "");
+  EXPECT_TRUE(IsKeyNotFound(ds_[0]->GetObject(gone)));
+  listed = ds_[0]->List(TestObject());
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(AsTest(*(*listed)[0]).id, "b");
+}
+
+TEST_F(DatastoreCoherenceTest, AWriteThroughTheLibkvStoreIsSeenToo) {
+  TestObject probe("x", "");
+  EXPECT_TRUE(IsKeyNotFound(ds_[0]->GetObject(probe)));  // loads the prefix
+  REVKV_ASSERT_OK(kv_[1]->Put(Key("dummy", "x"), "x|direct|7|0"));
+  REVKV_ASSERT_OK(ds_[0]->GetObject(probe));
+  EXPECT_EQ(probe.name, "direct");
+  EXPECT_EQ(probe.counter, 7);
+  REVKV_ASSERT_OK(kv_[1]->Put(Key("dummy", "x"), ""));  // an empty value: not an object
+  EXPECT_TRUE(IsKeyNotFound(ds_[0]->GetObject(probe)));
+}
+
+TEST_F(DatastoreCoherenceTest, ACacheWhoseWatchLostItsHistoryReloads) {
+  TestObject a("a", "v0");
+  REVKV_ASSERT_OK(ds_[0]->PutObjectAtomic(a));
+  // Far behind, then the history it would catch up from is compacted.
+  for (int i = 1; i <= 300; ++i) {
+    a.name = "v" + std::to_string(i);
+    REVKV_ASSERT_OK(ds_[1]->PutObjectAtomic(a));
+  }
+  REVKV_ASSERT_OK(db_.store()->Compact(db_.store()->Rev()));
+  TestObject seen("a", "");
+  REVKV_ASSERT_OK(ds_[0]->GetObject(seen));
+  EXPECT_EQ(seen.name, "v300");
+  EXPECT_EQ(seen.Index(), a.Index());
 }
 
 }  // namespace

@@ -389,7 +389,7 @@ TEST(DkvFactoryTest, OpenDBOwnsItsDatabaseAndPersists) {
 TEST(DkvFactoryTest, SharesAStoreWithOtherApisUnderItsPrefix) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  auto libkv = RevkvStore::Wrap(db.store(), "libnetwork");
+  auto libkv = RevkvStore::Wrap(db.db(), "libnetwork");
   ASSERT_TRUE(libkv.ok());
   REVKV_ASSERT_OK((*libkv)->Put("k", "libkv"));
   LocalStoreOptions o;

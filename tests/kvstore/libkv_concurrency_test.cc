@@ -50,7 +50,7 @@ void RunCounter(Store* kv, int per_thread) {
 TEST(LibkvConcurrencyTest, NoIncrementIsLostOverAWrappedStore) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  auto kv = RevkvStore::Wrap(db.store(), "b");
+  auto kv = RevkvStore::Wrap(db.db(), "b");
   ASSERT_TRUE(kv.ok());
   RunCounter(kv->get(), 200);
 }
@@ -65,7 +65,7 @@ TEST(LibkvConcurrencyTest, NoIncrementIsLostThroughNew) {
 TEST(LibkvConcurrencyTest, ExactlyOneCreatorWins) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  auto kv = RevkvStore::Wrap(db.store(), "b");
+  auto kv = RevkvStore::Wrap(db.db(), "b");
   ASSERT_TRUE(kv.ok());
   for (int round = 0; round < 20; ++round) {
     const std::string key = "k" + std::to_string(round);
@@ -90,7 +90,7 @@ TEST(LibkvConcurrencyTest, ExactlyOneCreatorWins) {
 TEST(LibkvConcurrencyTest, ExactlyOneAtomicDeleterWins) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  auto kv = RevkvStore::Wrap(db.store(), "b");
+  auto kv = RevkvStore::Wrap(db.db(), "b");
   ASSERT_TRUE(kv.ok());
   auto p = (*kv)->AtomicPut("k", "v", std::nullopt);
   ASSERT_TRUE(p.ok());

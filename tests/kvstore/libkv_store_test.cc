@@ -317,8 +317,8 @@ TEST_F(LibkvStoreTest, DataAndIndexesSurviveReopen) {
 TEST(LibkvBucketTest, BucketsIsolateKeySpacesOverOneMvccStore) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  auto a = RevkvStore::Wrap(db.store(), "a");
-  auto ab = RevkvStore::Wrap(db.store(), "ab");
+  auto a = RevkvStore::Wrap(db.db(), "a");
+  auto ab = RevkvStore::Wrap(db.db(), "ab");
   ASSERT_TRUE(a.ok() && ab.ok());
   REVKV_ASSERT_OK((*a)->Put("k", "in a"));
   REVKV_ASSERT_OK((*ab)->Put("k", "in ab"));
@@ -340,8 +340,8 @@ TEST(LibkvBucketTest, BucketsIsolateKeySpacesOverOneMvccStore) {
 TEST(LibkvBucketTest, WrapChecksTheBucket) {
   TempDir dir;
   testutil::MvccFixture db(dir.path() + "/db");
-  EXPECT_TRUE(IsBucketOptionMissing(RevkvStore::Wrap(db.store(), "").status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(RevkvStore::Wrap(db.store(), "x/y").status()));
+  EXPECT_TRUE(IsBucketOptionMissing(RevkvStore::Wrap(db.db(), "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(RevkvStore::Wrap(db.db(), "x/y").status()));
 }
 
 // --- Errors -----------------------------------------------------------------

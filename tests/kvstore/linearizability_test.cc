@@ -156,7 +156,7 @@ TEST(LinearizabilityTest, LibkvStoreOverRevkvIsLinearizable) {
   int counts[5][4] = {};  // [kind][outcome] over the run
   while (rounds < max_rounds && (rounds == 0 || std::chrono::steady_clock::now() < deadline)) {
     // A fresh bucket per round: every key starts absent.
-    auto kv = RevkvStore::Wrap(db.store(), "r" + std::to_string(rounds));
+    auto kv = RevkvStore::Wrap(db.db(), "r" + std::to_string(rounds));
     ASSERT_TRUE(kv.ok()) << kv.status();
     std::atomic<uint64_t> clock{0};
     std::latch start(kThreads);

@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "mvcc/store.h"
+#include "revkv/db.h"
 
 namespace revkv::kvstore::testutil {
 
@@ -59,29 +60,24 @@ class MvccFixture {
   explicit MvccFixture(std::string path) : path_(std::move(path)) { Open(); }
   ~MvccFixture() { Close(); }
   void Open() {
-    backend::BackendConfig c = backend::DefaultBackendConfig();
-    c.path = path_;
-    c.no_sync = true;
-    auto b = backend::Backend::Open(c);
-    ASSERT_TRUE(b.ok()) << b.status();
-    backend_ = std::move(*b);
-    auto s = mvcc::Store::Open(backend_.get());
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
+    Options o;
+    o.no_sync = true;
+    auto db = DB::OpenFile(path_, o);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
   }
   void Close() {
-    store_.reset();
-    if (backend_ != nullptr) {
-      EXPECT_TRUE(backend_->Close().ok());
+    if (db_ != nullptr) {
+      EXPECT_TRUE(db_->Close().ok());
     }
-    backend_.reset();
+    db_.reset();
   }
-  mvcc::Store* store() { return store_.get(); }
+  DB* db() { return db_.get(); }
+  mvcc::Store* store() { return db_->store(); }
 
  private:
   std::string path_;
-  std::unique_ptr<backend::Backend> backend_;
-  std::unique_ptr<mvcc::Store> store_;
+  std::unique_ptr<DB> db_;
 };
 
 }  // namespace revkv::kvstore::testutil
