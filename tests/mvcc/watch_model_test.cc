@@ -94,7 +94,7 @@ TEST(WatchModel, EveryWatcherSeesExactlyTheReferenceEvents) {
   uint64_t seed = std::random_device{}();
   if (const char* env = getenv("REVKV_SEED")) seed = strtoull(env, nullptr, 10);
   std::printf("seed %llu (REVKV_SEED reruns it)\n", static_cast<unsigned long long>(seed));
-  int ops = 30000;
+  int ops = 20000;
   if (const char* env = getenv("REVKV_WATCH_MODEL_OPS")) ops = atoi(env);
   std::mt19937_64 rng(seed);
   auto rnd = [&](int64_t n) { return int64_t(rng() % uint64_t(n)); };
