@@ -1,5 +1,6 @@
 #include "bench/watch_workload.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -170,6 +171,43 @@ absl::StatusOr<Report> RunWatch(const WatchBenchOptions& o, Progress& progress) 
       " B values through revkv::DB for " + FormatRate(o.duration_s) +
       " s per measurement, one consumer reading the stream of all watchers");
 
+  // Idle watchers first, largest count first, before anything else has
+  // grown the heap (freed memory the allocator keeps would hide the growth).
+  {
+    std::vector<uint64_t> counts = o.watchers;
+    std::sort(counts.rbegin(), counts.rend());
+    for (uint64_t w : counts) {
+      absl::StatusOr<std::unique_ptr<DB>> db = OpenDb(**dir, "idle", c);
+      if (!db.ok()) return db.status();
+      auto stream = (*db)->NewWatchStream();
+      std::vector<std::string> keys;
+      keys.reserve(w);
+      for (uint64_t i = 0; i < w; ++i) keys.push_back(WatchedKey(i));
+      const uint64_t rss0 = CurrentRssBytes();
+      const size_t heap0 = mallinfo2().uordblks;
+      for (uint64_t i = 0; i < w; ++i) {
+        if (absl::StatusOr<mvcc::WatchId> id = stream->Watch(keys[i], "", {}); !id.ok()) {
+          return id.status();
+        }
+      }
+      const uint64_t rss1 = CurrentRssBytes();
+      const size_t heap1 = mallinfo2().uordblks;
+      char line[240];
+      std::snprintf(line, sizeof(line),
+                    "  idle watchers on distinct keys: %" PRIu64
+                    ": RSS +%s (%.0f B each), heap in use +%s (%.0f B each)",
+                    w, FormatBytes(double(rss1 - std::min(rss0, rss1))).c_str(),
+                    double(rss1 - std::min(rss0, rss1)) / double(w),
+                    FormatBytes(double(heap1 - std::min(heap0, heap1))).c_str(),
+                    double(heap1 - std::min(heap0, heap1)) / double(w));
+      report.footer.push_back(line);
+      progress.Line(line + 2);
+      stream.reset();
+      if (absl::Status s = (*db)->Close(); !s.ok()) return s;
+      (*dir)->Remove("idle");
+    }
+  }
+
   std::vector<std::string> layouts = {"keys"};
   if (o.prefix) layouts.push_back("prefix");
   uint64_t seed = c.seed;
@@ -193,20 +231,10 @@ absl::StatusOr<Report> RunWatch(const WatchBenchOptions& o, Progress& progress) 
         absl::StatusOr<std::unique_ptr<DB>> db = OpenDb(**dir, "with", c);
         if (!db.ok()) return db.status();
         auto stream = (*db)->NewWatchStream();
-        const uint64_t rss0 = CurrentRssBytes();
         for (uint64_t i = 0; i < w; ++i) {
           absl::StatusOr<mvcc::WatchId> id =
               prefix ? stream->Watch("key/", "key0", {}) : stream->Watch(WatchedKey(i), "", {});
           if (!id.ok()) return id.status();
-        }
-        const uint64_t rss1 = CurrentRssBytes();
-        if (!prefix) {
-          char line[200];
-          std::snprintf(line, sizeof(line),
-                        "  idle watchers: %" PRIu64 " on distinct keys add %s of RSS, %.0f B each",
-                        w, FormatBytes(double(rss1 - std::min(rss0, rss1))).c_str(),
-                        double(rss1 - std::min(rss0, rss1)) / double(w));
-          report.footer.push_back(line);
         }
         const std::string label = std::to_string(w) + " watchers (" + layout + ")";
         if (absl::Status s = RunPuts(**db, stream.get(), o.duration_s, ++seed, c.value_size, key,

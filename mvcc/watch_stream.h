@@ -78,7 +78,9 @@ class WatchStream {
   bool TryPush(WatchResponse&& r, bool prev_kv) ABSL_LOCKS_EXCLUDED(mu_);
   // Marks the stream closed (its owner closed or it closed itself).
   void Shut() ABSL_LOCKS_EXCLUDED(mu_);
-  std::optional<WatchResponse> Finish(Queued q);
+  // Kicks the retry loop if it should, and reads prev_kv; `left`: queued
+  // responses after q.
+  std::optional<WatchResponse> Finish(Queued q, size_t left);
 
   const std::shared_ptr<WatchableStore> keep_;  // outlives the stream
   WatchableStore* const ws_;
@@ -95,6 +97,7 @@ class WatchStream {
   // Watchers of this stream set aside: a read that frees room wakes the
   // store's retry loop.
   std::atomic<int> victims_{0};
+  std::atomic<bool> kick_sent_{false};  // cleared when the loop retries
 };
 
 }  // namespace revkv::mvcc

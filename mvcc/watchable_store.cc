@@ -171,13 +171,24 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
   }
   if (changes->size() == 1) {
     // The common case: one event, at most one response per watcher.
-    const Event& e = (*changes)[0];
+    Event& e = (*changes)[0];
+    Watcher* first = nullptr;  // the common case: one watcher
+    std::vector<Watcher*> more;
     synced_.ForEachCovering(e.kv.key, [&](Watcher* w) {
-      mu_.AssumeHeld();  // run by ForEachCovering, under this function's lock
       if (w->min_rev > rev || !w->Wants(e)) return;
-      WatchResponse r{w->id, rev, 0, false, {e}};
-      SendLocked(w, std::move(r), rev);
+      if (first == nullptr) {
+        first = w;
+      } else {
+        more.push_back(w);
+      }
     });
+    for (Watcher* w : more) SendLocked(w, WatchResponse{w->id, rev, 0, false, {e}}, rev);
+    if (first != nullptr) {
+      // The last one takes the transaction's copy (it is done with it).
+      WatchResponse r{first->id, rev, 0, false, {}};
+      r.events.push_back(std::move(e));
+      SendLocked(first, std::move(r), rev);
+    }
     return;
   }
   std::vector<std::pair<Watcher*, std::vector<Event>>> out;
@@ -225,6 +236,7 @@ void WatchableStore::Loop() {
 bool WatchableStore::RetryVictimsLocked() {
   std::vector<uint64_t> done;
   for (auto& [uid, v] : victims_) {
+    v.w->stream->kick_sent_.store(false, std::memory_order_relaxed);
     if (v.w->stream->TryPush(std::move(v.pending), v.w->prev_kv)) done.push_back(uid);
   }
   for (uint64_t uid : done) ToUnsyncedLocked(victims_.at(uid).w);
@@ -292,6 +304,16 @@ bool WatchableStore::SyncRoundLocked() {
     live.push_back(it->second);
   }
   absl::flat_hash_map<Watcher*, std::vector<Event>> out;
+  if (live.size() == 1) {
+    // One watcher (a catch-up of its own): its events move, not copied.
+    Watcher* w = live[0];
+    std::vector<Event>& mine = out[w];
+    for (Event& e : events) {
+      if (e.kv.mod_revision >= w->min_rev && w->Wants(e)) mine.push_back(std::move(e));
+    }
+    if (mine.empty()) out.clear();
+    events.clear();
+  }
   for (const Event& e : events) {
     group.ForEachCovering(e.kv.key, [&](Watcher* w) {
       if (e.kv.mod_revision >= w->min_rev && w->Wants(e)) out[w].push_back(e);
