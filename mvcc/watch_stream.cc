@@ -98,7 +98,9 @@ void WatchStream::Close() {
       detached_ = true;
       for (auto& [id, w] : watchers_) ws_->RemoveLocked(w.get());
       watchers_.clear();
+      victim_order_.clear();
       ws_->streams_.erase(this);
+      ws_->victim_streams_.erase(this);
     }
   }
   Shut();

@@ -94,6 +94,10 @@ class WatchStream {
   absl::flat_hash_map<WatchId, std::unique_ptr<Watcher>> watchers_;
   WatchId next_id_ = 0;
   bool detached_ = false;  // no longer in the watchable store
+  // Its set-aside watchers' uids in the order they were set aside (some may
+  // be gone: skipped), so a retry pushes in order and stops at the first
+  // that does not fit.
+  std::deque<uint64_t> victim_order_;
   // Watchers of this stream set aside: a read that frees room wakes the
   // store's retry loop.
   std::atomic<int> victims_{0};

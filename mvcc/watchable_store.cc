@@ -51,6 +51,7 @@ void WatchableStore::Close() {
     synced_ = WatcherGroup();
     unsynced_.clear();
     victims_.clear();
+    victim_streams_.clear();
     count_ = 0;
     for (WatchStream* s : streams_) {
       s->watchers_.clear();  // no group refers to them any more
@@ -141,6 +142,8 @@ void WatchableStore::ToVictimLocked(Watcher* w, WatchResponse r) {
   w->state = Watcher::State::kVictim;
   victims_.emplace(w->uid, Victim{w, std::move(r)});
   w->stream->victims_++;
+  w->stream->victim_order_.push_back(w->uid);
+  victim_streams_.insert(w->stream);
   cv_.NotifyAll();
 }
 
@@ -234,13 +237,27 @@ void WatchableStore::Loop() {
 }
 
 bool WatchableStore::RetryVictimsLocked() {
-  std::vector<uint64_t> done;
-  for (auto& [uid, v] : victims_) {
-    v.w->stream->kick_sent_.store(false, std::memory_order_relaxed);
-    if (v.w->stream->TryPush(std::move(v.pending), v.w->prev_kv)) done.push_back(uid);
+  // Per stream, in the order they were set aside, until one does not fit:
+  // the cost is what moves, not how many wait.
+  bool moved = false;
+  std::vector<WatchStream*> emptied;
+  for (WatchStream* s : victim_streams_) {
+    s->kick_sent_.store(false, std::memory_order_relaxed);
+    while (!s->victim_order_.empty()) {
+      auto it = victims_.find(s->victim_order_.front());
+      if (it == victims_.end()) {  // cancelled, or retried already
+        s->victim_order_.pop_front();
+        continue;
+      }
+      if (!s->TryPush(std::move(it->second.pending), it->second.w->prev_kv)) break;
+      s->victim_order_.pop_front();
+      ToUnsyncedLocked(it->second.w);
+      moved = true;
+    }
+    if (s->victim_order_.empty()) emptied.push_back(s);
   }
-  for (uint64_t uid : done) ToUnsyncedLocked(victims_.at(uid).w);
-  return !done.empty();
+  for (WatchStream* s : emptied) victim_streams_.erase(s);
+  return moved;
 }
 
 bool WatchableStore::SyncRoundLocked() {

@@ -124,6 +124,8 @@ class WatchableStore final : public WriteObserver,
   };
   absl::flat_hash_map<uint64_t, Victim> victims_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+  // Streams with set-aside watchers (their victim_order_ is not empty).
+  absl::flat_hash_set<WatchStream*> victim_streams_ ABSL_GUARDED_BY(mu_);
 
   // Held by a consumer reading prev_kv from the store; Close shuts it
   // before the store may go.
