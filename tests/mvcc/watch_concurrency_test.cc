@@ -196,7 +196,9 @@ TEST(WatchConcurrency, ExactlyOnceInOrderUnderWritersCompactionsAndStalls) {
       for (Tracked& t : tracked[c]) {
         if (t.done || t.canceled || t.cancelled_by_us) continue;
         all = false;
-        ASSERT_TRUE(streams[c]->RequestProgress(t.id).ok());
+        // NotFound: a compaction removed it; its cancel is still queued.
+        absl::Status ps = streams[c]->RequestProgress(t.id);
+        ASSERT_TRUE(ps.ok() || absl::IsNotFound(ps)) << ps;
       }
       if (all) break;
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "watchers never caught up";

@@ -231,7 +231,9 @@ TEST(WatchModel, EveryWatcherSeesExactlyTheReferenceEvents) {
       for (const Tracked& t : watchers) {
         if (t.stream != si || t.done || t.canceled) continue;
         all = false;
-        ASSERT_TRUE(streams[si]->RequestProgress(t.id).ok());
+        // NotFound: a compaction removed it; its cancel is still queued.
+        absl::Status ps = streams[si]->RequestProgress(t.id);
+        ASSERT_TRUE(ps.ok() || absl::IsNotFound(ps)) << ps;
       }
       if (all) break;
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "watchers never caught up";
