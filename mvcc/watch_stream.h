@@ -98,6 +98,8 @@ class WatchStream {
   // be gone: skipped), so a retry pushes in order and stops at the first
   // that does not fit.
   std::deque<uint64_t> victim_order_;
+  // Events its set-aside watchers hold (bounded: WatchableStore's budget).
+  size_t victim_events_ = 0;
   // Watchers of this stream set aside: a read that frees room wakes the
   // store's retry loop.
   std::atomic<int> victims_{0};

@@ -52,6 +52,7 @@ void WatchableStore::Close() {
     unsynced_.clear();
     victims_.clear();
     victim_streams_.clear();
+    victim_group_ = WatcherGroup();
     count_ = 0;
     for (WatchStream* s : streams_) {
       s->watchers_.clear();  // no group refers to them any more
@@ -113,6 +114,7 @@ void WatchableStore::RemoveLocked(Watcher* w) {
       unsynced_.erase(w->uid);
       break;
     case Watcher::State::kVictim:
+      if (auto it = victims_.find(w->uid); it != victims_.end()) DropVictimLocked(w, it->second);
       victims_.erase(w->uid);
       w->stream->victims_--;
       break;
@@ -128,6 +130,7 @@ void WatchableStore::DestroyLocked(Watcher* w) {
 void WatchableStore::ToUnsyncedLocked(Watcher* w) {
   if (w->state == Watcher::State::kSynced) synced_.Remove(w);
   if (w->state == Watcher::State::kVictim) {
+    if (auto it = victims_.find(w->uid); it != victims_.end()) DropVictimLocked(w, it->second);
     victims_.erase(w->uid);
     w->stream->victims_--;
   }
@@ -140,11 +143,52 @@ void WatchableStore::ToVictimLocked(Watcher* w, WatchResponse r) {
   if (w->state == Watcher::State::kSynced) synced_.Remove(w);
   if (w->state == Watcher::State::kUnsynced) unsynced_.erase(w->uid);
   w->state = Watcher::State::kVictim;
-  victims_.emplace(w->uid, Victim{w, std::move(r)});
+  WatchStream* s = w->stream;
+  s->victim_events_ += r.events.size();
+  // It may collect only if it holds every event handed over so far: a
+  // catch-up batch that ends before last_notified_ leaves a gap that only a
+  // read of the store fills.
+  const bool open =
+      w->min_rev > last_notified_ && s->victim_events_ < options_.victim_events_per_stream;
+  if (open) victim_group_.Add(w);
+  victims_.emplace(w->uid, Victim{w, std::move(r), open});
   w->stream->victims_++;
   w->stream->victim_order_.push_back(w->uid);
   victim_streams_.insert(w->stream);
   cv_.NotifyAll();
+}
+
+void WatchableStore::DropVictimLocked(Watcher* w, Victim& v) {
+  if (v.open) victim_group_.Remove(w);
+  v.open = false;
+  w->stream->victim_events_ -= v.pending.events.size();
+}
+
+void WatchableStore::CollectForVictimsLocked(int64_t rev, const std::vector<Event>& changes) {
+  std::vector<std::pair<Watcher*, std::vector<const Event*>>> owed;
+  absl::flat_hash_map<Watcher*, size_t> slot;
+  for (const Event& e : changes) {
+    victim_group_.ForEachCovering(e.kv.key, [&](Watcher* w) {
+      if (w->min_rev > rev || !w->Wants(e)) return;
+      auto [it, inserted] = slot.try_emplace(w, owed.size());
+      if (inserted) owed.emplace_back(w, std::vector<const Event*>());
+      owed[it->second].second.push_back(&e);
+    });
+  }
+  for (auto& [w, evs] : owed) {
+    Victim& v = victims_.at(w->uid);
+    WatchStream* s = w->stream;
+    if (s->victim_events_ + evs.size() > options_.victim_events_per_stream) {
+      // Out of budget: from here on it reads back from the store.
+      victim_group_.Remove(w);
+      v.open = false;
+      continue;
+    }
+    for (const Event* e : evs) v.pending.events.push_back(*e);
+    s->victim_events_ += evs.size();
+    v.pending.revision = rev;
+    w->min_rev = rev + 1;
+  }
 }
 
 void WatchableStore::SendLocked(Watcher* w, WatchResponse r, int64_t upto) {
@@ -159,6 +203,18 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
   util::MutexLock l(mu_);
   if (closed_) return;
   last_notified_ = rev;
+  if (changes == nullptr && !victim_group_.empty()) {
+    // Nothing to collect: the open victims read it back later.
+    std::vector<Watcher*> open;
+    victim_group_.ForEach([&](Watcher* w) { open.push_back(w); });
+    for (Watcher* w : open) {
+      victim_group_.Remove(w);
+      victims_.at(w->uid).open = false;
+    }
+  }
+  // Victims first: a watcher set aside below, in this revision, already
+  // holds its events.
+  if (changes != nullptr && !victim_group_.empty()) CollectForVictimsLocked(rev, *changes);
   if (synced_.empty()) return;
   if (changes == nullptr) {
     // Written while nobody watched: whoever is owed it reads it back.
@@ -249,9 +305,16 @@ bool WatchableStore::RetryVictimsLocked() {
         s->victim_order_.pop_front();
         continue;
       }
-      if (!s->TryPush(std::move(it->second.pending), it->second.w->prev_kv)) break;
+      Victim& v = it->second;
+      const size_t held = v.pending.events.size();
+      if (!s->TryPush(std::move(v.pending), v.w->prev_kv)) break;
       s->victim_order_.pop_front();
-      ToUnsyncedLocked(it->second.w);
+      // Pushed: its budget share is free, and it no longer collects.
+      if (v.open) victim_group_.Remove(v.w);
+      v.open = false;
+      s->victim_events_ -= held;
+      v.pending.events.clear();  // dropped, if the stream had closed
+      ToUnsyncedLocked(v.w);
       moved = true;
     }
     if (s->victim_order_.empty()) emptied.push_back(s);

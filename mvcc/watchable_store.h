@@ -54,6 +54,9 @@ struct WatchableStoreOptions {
   size_t max_watchers_per_sync = 512;  // unsynced watchers per round (etcd's)
   // How often set-aside watchers are retried when no read wakes the loop.
   std::chrono::milliseconds victim_retry{10};
+  // Events a stream's set-aside watchers may collect while they wait (then
+  // they catch up from the store instead).
+  size_t victim_events_per_stream = 4096;
 };
 
 class WatchableStore final : public WriteObserver,
@@ -121,7 +124,17 @@ class WatchableStore final : public WriteObserver,
   struct Victim {
     Watcher* w;
     WatchResponse pending;
+    // Still collecting new events into `pending` (in victim_group_).
+    bool open = false;
   };
+  // Victims still collecting, by key.
+  WatcherGroup victim_group_ ABSL_GUARDED_BY(mu_);
+  // Appends what each open victim is owed of revision `rev`, or closes it
+  // (it then catches up from the store) when its stream's budget is spent.
+  void CollectForVictimsLocked(int64_t rev, const std::vector<Event>& changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends w's victimhood bookkeeping (group, budget); the caller erases it.
+  void DropVictimLocked(Watcher* w, Victim& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_map<uint64_t, Victim> victims_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
   // Streams with set-aside watchers (their victim_order_ is not empty).

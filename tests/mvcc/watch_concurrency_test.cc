@@ -52,7 +52,7 @@ TEST(WatchConcurrency, ExactlyOnceInOrderUnderWritersCompactionsAndStalls) {
   int ops = 5000;
   if (const char* env = getenv("REVKV_WATCH_CONCURRENT_OPS")) ops = atoi(env);
 
-  WatchEnv env({.stream_queue = 8, .sync_batch_revs = 50});
+  WatchEnv env({.stream_queue = 8, .sync_batch_revs = 50, .victim_events_per_stream = 64});
   Store* store = env.store();
   constexpr int kWriters = 2, kConsumers = 3;
   std::mutex log_mu;

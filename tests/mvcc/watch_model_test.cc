@@ -102,6 +102,7 @@ TEST(WatchModel, EveryWatcherSeesExactlyTheReferenceEvents) {
   WatchableStoreOptions options;
   options.stream_queue = size_t(2 + rnd(16));
   options.sync_batch_revs = 1 + rnd(300);
+  options.victim_events_per_stream = size_t(rnd(3) == 0 ? 1 + rnd(4) : 1 + rnd(200));
   WatchEnv env(options);
   Store* store = env.store();
   Reference ref;
