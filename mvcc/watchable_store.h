@@ -14,12 +14,16 @@
 //   victims   their stream's queue was full: the pending response waits
 //             with the watcher and is retried by the background thread
 //             (woken when the consumer reads), then the watcher catches up
-//             as unsynced.
+//             as unsynced. Meanwhile it collects the new events it is owed
+//             into that response, within a budget of events per stream
+//             (victim_events_per_stream); past it, or if it was set aside
+//             behind the latest revision, it reads them back instead.
 //
 // Differences from etcd: a watcher starting exactly at the compacted
 // revision is canceled too (etcd 3.4 cancels below it only, and may then
 // miss a delete at that revision, whose tombstone compaction removed);
-// prev_kv is read when the consumer takes the response (watch_stream.h).
+// prev_kv is read when the consumer takes the response (watch_stream.h);
+// a victim collects events (etcd's waits and reads them all back).
 //
 // Lifetime: made by Create (shared: streams keep it alive). It installs
 // itself as the store's observer; Close (or Store::Close) detaches it,
