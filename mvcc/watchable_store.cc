@@ -145,11 +145,12 @@ void WatchableStore::ToVictimLocked(Watcher* w, WatchResponse r) {
   w->state = Watcher::State::kVictim;
   WatchStream* s = w->stream;
   s->victim_events_ += r.events.size();
-  // It may collect only if it holds every event handed over so far: a
-  // catch-up batch that ends before last_notified_ leaves a gap that only a
-  // read of the store fills.
-  const bool open =
-      w->min_rev > last_notified_ && s->victim_events_ < options_.victim_events_per_stream;
+  // It may collect only if it holds every event of every published
+  // revision: a catch-up batch that ends earlier leaves a gap only a read of
+  // the store fills. (Not last_notified_: revisions written while nobody
+  // watched were published without a notification.)
+  const bool open = w->min_rev > store_->Rev() &&
+                    s->victim_events_ < options_.victim_events_per_stream;
   if (open) victim_group_.Add(w);
   victims_.emplace(w->uid, Victim{w, std::move(r), open});
   w->stream->victims_++;
