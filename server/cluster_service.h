@@ -6,7 +6,6 @@
 #ifndef REVKV_SERVER_CLUSTER_SERVICE_H_
 #define REVKV_SERVER_CLUSTER_SERVICE_H_
 
-#include "revkv/db.h"
 #include "server/member.h"
 #include "server/proto/rpc.grpc.pb.h"
 
@@ -14,12 +13,13 @@ namespace revkv::server {
 
 class ClusterService final : public etcdserverpb::Cluster::Service {
  public:
-  // Neither owned; both must outlive the service.
-  ClusterService(revkv::DB* db, const Member* member) : db_(db), member_(member) {}
+  // Not owned; must outlive the service.
+  explicit ClusterService(const Member* member) : member_(member) {}
 
   grpc::Status MemberList(grpc::ServerContext*, const etcdserverpb::MemberListRequest*,
                           etcdserverpb::MemberListResponse* resp) override {
-    member_->Stamp(resp->mutable_header(), db_->Rev());
+    // etcd's cluster headers carry no revision.
+    member_->Stamp(resp->mutable_header(), 0);
     etcdserverpb::Member* m = resp->add_members();
     m->set_id(member_->member_id);
     m->set_name(member_->name);
@@ -28,7 +28,6 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
   }
 
  private:
-  revkv::DB* db_;
   const Member* member_;
 };
 

@@ -18,7 +18,7 @@ Server::Server(revkv::DB* db, const ServerOptions& options)
       proposer_(db, &applier_, options.max_request_bytes),
       kv_(db, &proposer_, &options_.member, options.max_txn_ops),
       maintenance_(db, &proposer_, &applier_, &options_.member),
-      cluster_(db, &options_.member) {}
+      cluster_(&options_.member) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
 
