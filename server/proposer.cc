@@ -13,14 +13,14 @@ LocalProposer::LocalProposer(revkv::DB* db, Applier* applier, int64_t max_reques
       last_index_(applier->applied_index()) {}
 
 uint64_t LocalProposer::last_index() const {
-  absl::MutexLock l(&mu_);
+  util::MutexLock l(mu_);
   return last_index_;
 }
 
 absl::StatusOr<ApplyResult> LocalProposer::Propose(revkvpb::InternalRequest req) {
   absl::StatusOr<ApplyResult> result;
   {
-    absl::MutexLock l(&mu_);
+    util::MutexLock l(mu_);
     req.mutable_header()->set_id(next_id_++);
     std::string entry;
     if (!req.SerializeToString(&entry)) {

@@ -18,10 +18,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "revkv/db.h"
 #include "server/applier.h"
 #include "server/proto/raft_internal.pb.h"
+#include "util/mutex.h"
 
 namespace revkv::server {
 
@@ -50,7 +50,8 @@ class LocalProposer : public Proposer {
   // Held while an entry gets its index and is applied, so entries apply in
   // index order; released before the Sync so that proposals behind it apply
   // and share the commit.
-  mutable absl::Mutex mu_;
+  // util::Mutex (std::mutex), not absl::Mutex: TSan sees through it.
+  mutable util::Mutex mu_;
   uint64_t last_index_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
