@@ -10,8 +10,7 @@
 namespace revkv::server {
 
 Server::Server(revkv::DB* db, const ServerOptions& options)
-    : db_(db),
-      options_(options),
+    : options_(options),
       // The local log starts where the store's history is: nothing before
       // this process is replayed (the DB holds it).
       applier_(db, 0),

@@ -63,7 +63,6 @@ class Server {
  private:
   Server(revkv::DB* db, const ServerOptions& options);
 
-  revkv::DB* db_;
   ServerOptions options_;
   Applier applier_;
   LocalProposer proposer_;
