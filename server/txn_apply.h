@@ -1,11 +1,10 @@
-// etcd 3.4's write apply: Put, DeleteRange and Txn (etcdserver/apply.go Put, DeleteRange,
-// Txn, compareToPath, checkRequests, applyTxn) over one planned write
-// transaction
-// (cmd/revkv/execution.h): every compare -- nested txns' too -- is
-// evaluated against the store as the txn starts, which fixes the branch
-// path; then the path's puts that need an existing key and its ranges'
-// revisions are checked; then the ops are planned in order (each sees the
-// earlier ones) and written at once.
+// etcd 3.4's write apply (etcdserver/apply.go: Put, DeleteRange, Txn with
+// compareToPath, checkRequests and applyTxn), each over one planned write
+// transaction (cmd/revkv/execution.h). In a txn every compare -- nested
+// txns' too -- is evaluated against the store as the txn starts, which
+// fixes the branch path; then the path's puts that need an existing key
+// and its ranges' revisions are checked; then the ops are planned in order
+// (each sees the earlier ones) and written at once.
 //
 // Thread-safety: as the Store's write transaction (one at a time).
 #ifndef REVKV_SERVER_TXN_APPLY_H_
