@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "bench/btree_suite.h"
 #include "bench/cas_workload.h"
+#include "bench/server_workload.h"
 #include "bench/watch_workload.h"
 #include "bench/flags.h"
 #include "bench/mvcc_suite.h"
@@ -36,6 +37,7 @@ const char kBenchUsage[] =
     "\tscaling\t\tcost per element of each size-dependent operation at N and 8N\n"
     "\tcas\t\tlibkv Get + AtomicPut from --clients threads, each durable (see bench cas --help)\n"
     "\twatch\t\tputs with --watchers watchers against none, delivery latency, catch-up rate\n"
+    "\tserver\t\t`revkv serve` against a real etcd over gRPC: put, range, txn at many clients\n"
     "\thelp\t\tthis text\n"
     "\n"
     "FLAGS (every subcommand):\n"
@@ -68,7 +70,7 @@ const char kOutputUsage[] =
 std::string Usage() {
   return std::string(kBenchUsage) + kStoreBenchFlagsUsage + "\n" + kBtreeFlagsUsage + "\n" +
          kOutputUsage + "\n" + kScalingFlagsUsage + "\n" + kCasFlagsUsage + "\n" +
-         kWatchFlagsUsage;
+         kWatchFlagsUsage + "\n" + kServerFlagsUsage;
 }
 
 int Print(const std::string& text) {
@@ -136,6 +138,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (sub == "scaling") return Main(ParseScalingFlags(rest), RunScaling);
   if (sub == "cas") return Main(ParseCasFlags(rest), RunCas);
   if (sub == "watch") return Main(ParseWatchFlags(rest), RunWatch);
+  if (sub == "server") return Main(ParseServerFlags(rest), RunServer);
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }
