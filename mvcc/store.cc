@@ -133,6 +133,29 @@ absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::NewView() {
   return backend_->NewConcurrentReadTx();
 }
 
+int64_t Store::ConsistentIndex() {
+  backend::BatchTx& tx = backend_->batch_tx();
+  tx.Lock();
+  const int64_t v = consistent_index_;
+  tx.Unlock();
+  return v;
+}
+
+int64_t Store::SavedConsistentIndex() {
+  backend::BatchTx& tx = backend_->batch_tx();
+  tx.Lock();
+  const int64_t v = saved_consistent_index_;
+  tx.Unlock();
+  return v;
+}
+
+void Store::RaiseConsistentIndex(int64_t index) {
+  backend::BatchTx& tx = backend_->batch_tx();
+  tx.Lock();
+  consistent_index_ = std::max(consistent_index_, index);
+  tx.Unlock();
+}
+
 absl::Status Store::SaveConsistentIndex(backend::BatchTx& tx) {
   if (consistent_index_ == saved_consistent_index_) return absl::OkStatus();
   char buf[8];

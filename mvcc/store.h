@@ -228,6 +228,16 @@ class Store {
   int64_t Rev();
   // -1 when never compacted.
   int64_t CompactRev();
+  // The consistent index as of the last write transaction, and as the last
+  // backend commit saved it.
+  int64_t ConsistentIndex();
+  int64_t SavedConsistentIndex();
+  // Raises the consistent index to `index` (never lowers it), saved with
+  // the next commit: a log's applier numbers its entries (etcd's applied
+  // Raft index), including those that change nothing. A write transaction
+  // that changes something adds one, so an applier whose index equals
+  // ConsistentIndex() before each entry keeps them equal.
+  void RaiseConsistentIndex(int64_t index);
   Index& index() { return index_; }
   // Whether open loaded the index checkpoint of a clean close rather than
   // rebuilding the index from the key bucket.

@@ -18,7 +18,10 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
   }
   absl::StatusOr<ApplyResult> result = ApplyRequest(req);
   // Applied whatever the request answered: the answer is part of the entry's
-  // outcome, the same on every member.
+  // outcome, the same on every member. The backend saves the index with the
+  // entry's writes (a write transaction that changed something has raised
+  // the store's consistent index to it already).
+  db_->store()->RaiseConsistentIndex(int64_t(index));
   applied_index_.store(index, std::memory_order_release);
   return result;
 }

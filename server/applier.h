@@ -6,9 +6,11 @@
 // plans every op before writing any).
 //
 // The applier is the half of the write path Raft will not change: the local
-// proposer (proposer.h) calls it as soon as it assigns an index, a Raft
+// proposer (proposer.h) calls it once the entry is in its log, a Raft
 // proposer once the entry commits. Apply records the entry's index as the
-// applied (consistent) index; an entry whose request fails (compacted,
+// store's consistent index (saved with the entry's writes in one backend
+// commit, so a restart knows which entries to replay); an entry whose
+// request fails (compacted,
 // key not found, ...) is applied too -- it changes nothing, and every
 // member answers the same error.
 //
@@ -35,9 +37,10 @@ using ApplyResult = std::variant<etcdserverpb::PutResponse, etcdserverpb::Delete
 
 class Applier {
  public:
-  // `db` is not owned and must outlive the applier. `applied_index` is the
-  // index the DB already holds (entries up to it are not applied again).
-  Applier(revkv::DB* db, uint64_t applied_index) : db_(db), applied_index_(applied_index) {}
+  // `db` is not owned and must outlive the applier. The DB holds the
+  // entries up to its store's consistent index (they are not applied again).
+  explicit Applier(revkv::DB* db)
+      : db_(db), applied_index_(uint64_t(db->store()->ConsistentIndex())) {}
 
   // Applies entry `index` holding `data` (a serialized InternalRequest).
   // Entries at or below applied_index() are skipped (FailedPrecondition).

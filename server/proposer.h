@@ -1,26 +1,38 @@
 // Proposer: where a validated write enters the log. Propose serializes the
 // request into one entry (revkvpb.InternalRequest), refuses one larger than
 // the request limit (etcd: "etcdserver: request is too large"), and returns
-// the entry's apply result once the entry is durable.
+// the entry's apply result once the entry is durable and applied.
 //
-// LocalProposer is step 12's single-member log: it assigns the next index,
-// applies the entry at once through the Applier (entries apply in index
-// order), then makes it durable with DB::Sync() before answering --
-// concurrent proposals share one commit (the DB's group commit). A Raft
-// proposer (step 13) replaces it: it appends the same entry bytes to the
-// replicated log, and the same Applier applies them once committed.
+// LocalProposer is step 12's single-member log, etcd's order on one
+// member: a log thread takes every entry proposed since its last round,
+// appends them to the write-ahead log (wal.h) with one fdatasync (group
+// commit: concurrent proposals share it), applies them in index order
+// through the Applier, then answers each. The backend commits lazily (its
+// own batching); the Applier records each entry's index as the store's
+// consistent index, saved in the same backend commit as the entry's writes,
+// and Open replays the log entries the backend lacks. A Raft proposer
+// (step 13) replaces it: the replicated log takes the WAL's place, and the
+// same Applier applies the same entry bytes once committed.
+//
+// A log write that fails fails every proposal from then on (the log's
+// state is unknown; etcd stops).
 //
 // Thread-safety: thread-safe (Propose from any number of threads).
 #ifndef REVKV_SERVER_PROPOSER_H_
 #define REVKV_SERVER_PROPOSER_H_
 
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "revkv/db.h"
 #include "server/applier.h"
 #include "server/proto/raft_internal.pb.h"
+#include "server/wal.h"
 #include "util/mutex.h"
 
 namespace revkv::server {
@@ -36,24 +48,49 @@ class Proposer {
 
 class LocalProposer : public Proposer {
  public:
-  // Neither is owned; both must outlive the proposer. Entries bigger than
-  // max_request_bytes are refused.
-  LocalProposer(revkv::DB* db, Applier* applier, int64_t max_request_bytes);
+  // Opens the log in `wal_dir`, applies the entries it holds past the
+  // applier's index (those a crash kept from the backend), and starts the
+  // log thread. Neither `db` nor `applier` is owned; both must outlive the
+  // proposer. Entries bigger than max_request_bytes are refused.
+  static absl::StatusOr<std::unique_ptr<LocalProposer>> Open(revkv::DB* db, Applier* applier,
+                                                             const std::string& wal_dir,
+                                                             int64_t max_request_bytes,
+                                                             const WalOptions& wal_options = {});
+  // Answers the proposals queued, then stops the log thread.
+  ~LocalProposer() override;
 
   absl::StatusOr<ApplyResult> Propose(revkvpb::InternalRequest req) override;
   uint64_t last_index() const override;
 
  private:
+  struct Pending {
+    uint64_t index = 0;
+    std::string entry;
+    absl::StatusOr<ApplyResult> result;
+    bool done = false;
+  };
+  LocalProposer(revkv::DB* db, Applier* applier, std::unique_ptr<Wal> wal,
+                int64_t max_request_bytes);
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Logs, syncs and applies `batch` (index order); fills their results.
+  void Round(const std::deque<Pending*>& batch) ABSL_LOCKS_EXCLUDED(mu_);
+
   revkv::DB* db_;
   Applier* applier_;
   const int64_t max_request_bytes_;
-  // Held while an entry gets its index and is applied, so entries apply in
-  // index order; released before the Sync so that proposals behind it apply
-  // and share the commit.
+  std::unique_ptr<Wal> wal_;  // the log thread's alone
+
   // util::Mutex (std::mutex), not absl::Mutex: TSan sees through it.
+  // A leaf: nothing is called while it is held.
   mutable util::Mutex mu_;
+  util::CondVar work_;  // the log thread: proposals queued, or stopping
+  util::CondVar done_;  // proposers: a round answered
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t last_index_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
 };
 
 }  // namespace revkv::server

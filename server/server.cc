@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <climits>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,14 +10,13 @@
 
 namespace revkv::server {
 
-Server::Server(revkv::DB* db, const ServerOptions& options)
+Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Applier> applier,
+               std::unique_ptr<LocalProposer> proposer)
     : options_(options),
-      // The local log starts where the store's history is: nothing before
-      // this process is replayed (the DB holds it).
-      applier_(db, 0),
-      proposer_(db, &applier_, options.max_request_bytes),
-      kv_(db, &proposer_, &options_.member, options.max_txn_ops),
-      maintenance_(db, &proposer_, &applier_, &options_.member),
+      applier_(std::move(applier)),
+      proposer_(std::move(proposer)),
+      kv_(db, proposer_.get(), &options_.member, options.max_txn_ops),
+      maintenance_(db, proposer_.get(), applier_.get(), &options_.member),
       cluster_(&options_.member) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
@@ -26,7 +26,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   if (options.listen_addresses.empty()) {
     return absl::InvalidArgumentError("server: no address to listen on");
   }
-  std::unique_ptr<Server> s(new Server(db, options));
+  const std::string wal_dir =
+      !options.wal_dir.empty()
+          ? options.wal_dir
+          : (std::filesystem::path(db->path()).parent_path().parent_path() / "wal").string();
+  auto applier = std::make_unique<Applier>(db);
+  absl::StatusOr<std::unique_ptr<LocalProposer>> proposer =
+      LocalProposer::Open(db, applier.get(), wal_dir, options.max_request_bytes);
+  if (!proposer.ok()) return proposer.status();
+  std::unique_ptr<Server> s(new Server(db, options, std::move(applier), std::move(*proposer)));
   grpc::ServerBuilder b;
   std::vector<std::unique_ptr<int>> ports;
   for (const std::string& a : options.listen_addresses) {

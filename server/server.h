@@ -6,8 +6,9 @@
 //   (*s)->Shutdown(std::chrono::seconds(5));   // then close the DB
 //
 // Writes go propose -> apply: validated, serialized into one log entry,
-// proposed to a LocalProposer that applies it through the Applier and makes
-// it durable before answering (proposer.h).
+// proposed to a LocalProposer that makes it durable in the write-ahead log,
+// then applies it through the Applier before answering (proposer.h). Start
+// first replays the log entries the DB lacks (after a crash).
 //
 // Thread-safety: thread-safe; Shutdown may be called once, from any thread
 // (not from inside a call it serves).
@@ -40,6 +41,9 @@ struct ServerOptions {
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
   Member member;
+  // The write-ahead log's directory; empty: member/wal beside the DB's
+  // member/snap (etcd's layout).
+  std::string wal_dir;
 };
 
 // etcd lets a gRPC message exceed max_request_bytes by this much, so that
@@ -61,11 +65,12 @@ class Server {
   void Shutdown(std::chrono::milliseconds grace);
 
  private:
-  Server(revkv::DB* db, const ServerOptions& options);
+  Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Applier> applier,
+         std::unique_ptr<LocalProposer> proposer);
 
   ServerOptions options_;
-  Applier applier_;
-  LocalProposer proposer_;
+  std::unique_ptr<Applier> applier_;
+  std::unique_ptr<LocalProposer> proposer_;
   KVService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;

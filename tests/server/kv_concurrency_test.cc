@@ -27,13 +27,17 @@ constexpr int kReaders = 2;
 constexpr int kOpsPerWriter = 60;
 
 TEST(KvConcurrencyTest, WritersAndReaders) {
-  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(NewTempDir("conc") + "/data", {});
+  const std::string dir = NewTempDir("conc");
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(dir + "/data", {});
   ASSERT_TRUE(db.ok()) << db.status();
   server::Member member;
   member.cluster_id = 1;
   member.member_id = 2;
-  server::Applier applier(db->get(), 0);
-  server::LocalProposer proposer(db->get(), &applier, 1536 * 1024);
+  server::Applier applier(db->get());
+  absl::StatusOr<std::unique_ptr<server::LocalProposer>> opened =
+      server::LocalProposer::Open(db->get(), &applier, dir + "/wal", 1536 * 1024);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  server::LocalProposer& proposer = **opened;
   server::KVService kv(db->get(), &proposer, &member, 128);
 
   std::atomic<int> swaps{0}, proposals{0};
