@@ -24,6 +24,7 @@ absl::StatusOr<std::unique_ptr<LocalProposer>> LocalProposer::Open(
   }
   std::unique_ptr<LocalProposer> p(
       new LocalProposer(db, applier, std::move(*wal), max_request_bytes));
+  p->replayed_ = unapplied.size();
   p->thread_ = std::thread([raw = p.get()] { raw->Loop(); });
   return p;
 }

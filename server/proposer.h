@@ -61,6 +61,8 @@ class LocalProposer : public Proposer {
 
   absl::StatusOr<ApplyResult> Propose(revkvpb::InternalRequest req) override;
   uint64_t last_index() const override;
+  // How many log entries Open applied (those the backend lacked).
+  uint64_t replayed() const { return replayed_; }
 
  private:
   struct Pending {
@@ -79,6 +81,7 @@ class LocalProposer : public Proposer {
   Applier* applier_;
   const int64_t max_request_bytes_;
   std::unique_ptr<Wal> wal_;  // the log thread's alone
+  uint64_t replayed_ = 0;     // set by Open
 
   // util::Mutex (std::mutex), not absl::Mutex: TSan sees through it.
   // A leaf: nothing is called while it is held.

@@ -59,6 +59,8 @@ class Server {
 
   // The ports listened on, in listen_addresses' order.
   const std::vector<int>& ports() const { return ports_; }
+  // Log entries Start applied because the DB lacked them (after a crash).
+  uint64_t replayed_entries() const { return proposer_->replayed(); }
 
   // Stops accepting calls, lets calls in flight finish until `grace` has
   // passed, then cancels the rest. Idempotent.

@@ -261,7 +261,8 @@ int RunServe(const std::vector<std::string>& args) {
   Log("info", "ready to serve client requests",
       {{"address", absl::StrJoin(addresses, ",")},
        {"data-dir", config->data_dir},
-       {"member-id", absl::StrCat(absl::Hex(options.member.member_id))}});
+       {"member-id", absl::StrCat(absl::Hex(options.member.member_id))},
+       {"replayed-entries", absl::StrCat((*srv)->replayed_entries())}});
 
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGUSR1) {
