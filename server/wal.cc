@@ -105,11 +105,16 @@ bool IsWalCorrupt(const absl::Status& s) {
   return util::IsNamed(s, absl::StatusCode::kDataLoss, kWalErrorUrl, kWalCorrupt);
 }
 
-absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t applied_index,
-                                               std::vector<WalEntry>* unapplied,
-                                               const WalOptions& options) {
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir " + dir);
-  std::unique_ptr<Wal> w(new Wal(dir, options));
+// What a read of the log found; nothing is changed by reading.
+struct Wal::Scan {
+  std::vector<Segment> segments;  // oldest first
+  uint64_t last = 0;              // the last index read
+  uint64_t end_offset = 0;        // after the last record of the last segment
+  uint64_t torn_end = 0;          // a torn tail to zero: [end_offset, torn_end)
+};
+
+absl::Status Wal::Read(const std::string& dir, uint64_t applied_index,
+                       std::vector<WalEntry>* unapplied, Scan* scan) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return Errno("opendir " + dir);
   while (dirent* e = readdir(d)) {
@@ -117,21 +122,16 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t 
     Segment s;
     if (ParseName(name, &s.seq, &s.first_index)) {
       s.path = dir + "/" + name;
-      w->segments_.push_back(s);
-    } else if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") {
-      unlink((dir + "/" + name).c_str());  // a segment never put in place
+      scan->segments.push_back(s);
     }
   }
   closedir(d);
-  std::sort(w->segments_.begin(), w->segments_.end(),
+  std::sort(scan->segments.begin(), scan->segments.end(),
             [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
-
-  uint64_t last = 0;            // the last index read
-  uint64_t end_offset = 0;      // after the last record of the last segment
-  uint64_t torn_end = 0;        // a torn tail to zero: [end_offset, torn_end)
-  for (size_t i = 0; i < w->segments_.size(); ++i) {
-    const Segment& seg = w->segments_[i];
-    const bool is_last = i + 1 == w->segments_.size();
+  uint64_t& last = scan->last;
+  for (size_t i = 0; i < scan->segments.size(); ++i) {
+    const Segment& seg = scan->segments[i];
+    const bool is_last = i + 1 == scan->segments.size();
     absl::StatusOr<std::string> bytes = ReadAll(seg.path);
     if (!bytes.ok()) return bytes.status();
     size_t off = 0;
@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t 
       if (!fits || RecordCrc(index, payload) != Load32(h + 4)) {
         const std::string where = absl::StrCat(seg.path, " offset ", off);
         if (is_last && HasZeroSector(*bytes, off, fits ? end : bytes->size())) {
-          torn_end = fits ? end : bytes->size();
+          scan->torn_end = fits ? end : bytes->size();
           break;  // a torn write: the log ends here
         }
         return Corrupt("damaged record at " + where);
@@ -165,14 +165,43 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t 
       first_in_segment = false;
       off = end;
     }
-    if (is_last) end_offset = off;
+    if (is_last) scan->end_offset = off;
   }
   if (!unapplied->empty() && unapplied->front().index != applied_index + 1) {
     return Corrupt(absl::StrCat("entry ", applied_index + 1, " is missing: the log starts at ",
                                 unapplied->front().index));
   }
-  w->last_index_ = std::max(last, applied_index);
-  if (w->segments_.empty() || last < applied_index) {
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wal::CountUnapplied(const std::string& dir, uint64_t applied_index) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) return 0;  // no log
+  std::vector<WalEntry> unapplied;
+  Scan scan;
+  if (absl::Status s = Read(dir, applied_index, &unapplied, &scan); !s.ok()) return s;
+  return uint64_t(unapplied.size());
+}
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t applied_index,
+                                               std::vector<WalEntry>* unapplied,
+                                               const WalOptions& options) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir " + dir);
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") {
+        unlink((dir + "/" + name).c_str());  // a segment never put in place
+      }
+    }
+    closedir(d);
+  }
+  std::unique_ptr<Wal> w(new Wal(dir, options));
+  Scan scan;
+  if (absl::Status s = Read(dir, applied_index, unapplied, &scan); !s.ok()) return s;
+  w->segments_ = std::move(scan.segments);
+  w->last_index_ = std::max(scan.last, applied_index);
+  if (w->segments_.empty() || scan.last < applied_index) {
     // A fresh log, or one the backend is ahead of: new entries go to a new
     // segment named after the next index, so none follows a gap.
     const uint64_t seq = w->segments_.empty() ? 1 : w->segments_.back().seq + 1;
@@ -183,12 +212,13 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t 
   const Segment& tail = w->segments_.back();
   w->fd_ = open(tail.path.c_str(), O_RDWR);
   if (w->fd_ < 0) return Errno("open " + tail.path);
-  w->offset_ = end_offset;
-  if (torn_end > end_offset) {
+  w->offset_ = scan.end_offset;
+  if (scan.torn_end > scan.end_offset) {
     // Zero the torn record, so that the records written next are followed
     // by zeros, not by its remains.
-    const std::string zeros(torn_end - end_offset, '\0');
-    if (pwrite(w->fd_, zeros.data(), zeros.size(), off_t(end_offset)) != ssize_t(zeros.size()) ||
+    const std::string zeros(scan.torn_end - scan.end_offset, '\0');
+    if (pwrite(w->fd_, zeros.data(), zeros.size(), off_t(scan.end_offset)) !=
+            ssize_t(zeros.size()) ||
         fdatasync(w->fd_) != 0) {
       return Errno("zero the torn tail of " + tail.path);
     }

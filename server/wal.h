@@ -56,6 +56,10 @@ class Wal {
                                                    std::vector<WalEntry>* unapplied,
                                                    const WalOptions& options = {});
   ~Wal();
+  // How many entries after `applied_index` the log in `dir` holds (0 if
+  // there is no log), reading only: for a tool that must not open a data
+  // directory whose data file lacks acknowledged writes. Errors as Open's.
+  static absl::StatusOr<uint64_t> CountUnapplied(const std::string& dir, uint64_t applied_index);
 
   // Buffers entry `index`, which must be last_index() + 1 (or anything
   // in an empty log). Durable only after Sync.
@@ -75,7 +79,10 @@ class Wal {
     uint64_t first_index = 0;  // of its first entry (or the next, if empty)
     std::string path;
   };
+  struct Scan;
   Wal(std::string dir, const WalOptions& options) : dir_(std::move(dir)), options_(options) {}
+  static absl::Status Read(const std::string& dir, uint64_t applied_index,
+                           std::vector<WalEntry>* unapplied, Scan* scan);
   // Makes segment seq (zero-filled, fsynced, then renamed into place) and
   // opens it for writing at offset 0.
   absl::Status NewSegment(uint64_t seq, uint64_t first_index);

@@ -1,7 +1,9 @@
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/exit_status.h"
+#include "server/wal.h"
 
 namespace revkv::cli {
 
@@ -16,6 +18,22 @@ absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
   options.lock_timeout = absl::ToChronoMilliseconds(inv.command_timeout);
   absl::StatusOr<std::unique_ptr<revkv::DB>> d = revkv::DB::Open(inv.data_dir, options);
   if (!d.ok()) return ExitError(kExitError, d.status().message());
+  // A server that crashed leaves acknowledged writes in its log that the
+  // data file lacks until `revkv serve` replays them: reading would miss
+  // them, and writing would give their revisions to other writes.
+  const std::string wal_dir = inv.data_dir + "/member/wal";
+  absl::StatusOr<uint64_t> pending =
+      server::Wal::CountUnapplied(wal_dir, uint64_t((*d)->store()->ConsistentIndex()));
+  if (!pending.ok()) {
+    return ExitError(kExitError, absl::StrCat(wal_dir, ": ", pending.status().message()));
+  }
+  if (*pending > 0) {
+    return ExitError(kExitError,
+                     absl::StrCat(wal_dir, " holds ", *pending,
+                                  " acknowledged writes the data file lacks (revkv serve stopped "
+                                  "without closing it); run `revkv serve` on this data directory "
+                                  "once to replay them"));
+  }
   for (const std::string& note : (*d)->open_notes()) *inv.err << "Warning: " << note << "\n";
   return d;
 }

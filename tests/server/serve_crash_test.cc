@@ -19,6 +19,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "server/proto/rpc.grpc.pb.h"
+#include "tests/cmd/process.h"
 #include "tests/server/serve_process.h"
 
 namespace revkv::testing {
@@ -140,9 +141,19 @@ TEST(ServeCrashTest, EveryAcknowledgedWriteSurvivesSigkill) {
     increments_acked += inc_acked;
     increments_tried += inc_tried;
 
+    // The command line refuses the directory while the log holds writes
+    // the data file lacks (and only then: the restart replays exactly
+    // those).
+    ProcessResult cli = RunProcess({RevkvPath(), "--data-dir", data_dir, "get", "counter"}, "");
+
     // Restart on the same directory and check everything acknowledged.
     ServeProcess again;
     ASSERT_TRUE(again.Start(&error, {}, data_dir)) << error;
+    const bool replayed = again.Log().find("\"replayed-entries\":\"0\"") == std::string::npos;
+    EXPECT_EQ(cli.exit_code != 0, replayed) << cli.err;
+    if (replayed) {
+      EXPECT_NE(cli.LastErrLine().find("member/wal holds"), std::string::npos) << cli.err;
+    }
     auto kv = Connect(again.address());
     for (const auto& [k, a] : acked) {
       grpc::ClientContext ctx;
