@@ -2,35 +2,25 @@
 // installed) started, loaded and driven on loopback, a row per workload and
 // engine with every call answered, bad flags and a missing server binary
 // named in the error.
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
+#include <algorithm>
 #include <regex>
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/cmd/process.h"
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string out;
-};
+using revkv::testing::ProcessResult;
 
-Result RunRevkv(const std::string& args, bool capture_stderr = false) {
-  std::string cmd = "cmd/revkv/revkv " + args;
-  cmd += capture_stderr ? " 2>&1 >/dev/null" : " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// `revkv` with the words of `args` (no quoting needed by these tests).
+ProcessResult RunRevkv(const std::string& args) {
+  std::vector<std::string> argv = {revkv::testing::RevkvPath()};
+  for (absl::string_view w : absl::StrSplit(args, ' ', absl::SkipEmpty())) argv.emplace_back(w);
+  return revkv::testing::RunProcess(argv, "");
 }
 
 constexpr char kTiny[] =
@@ -52,7 +42,7 @@ std::vector<std::string> Rows(const std::string& out) {
 }
 
 TEST(ServerBench, RevkvAloneAnswersEveryWorkload) {
-  Result r = RunRevkv(std::string(kTiny) + " --json --etcd none");
+  ProcessResult r = RunRevkv(std::string(kTiny) + " --json --etcd none");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(Rows(r.out),
             (std::vector<std::string>{"put-c1/revkv", "put-c8/revkv", "range-c8-linearizable/revkv",
@@ -62,7 +52,7 @@ TEST(ServerBench, RevkvAloneAnswersEveryWorkload) {
 
 TEST(ServerBench, AgainstEtcdBothEnginesAnswer) {
   if (access("/usr/bin/etcd", X_OK) != 0) GTEST_SKIP() << "etcd is not installed";
-  Result r = RunRevkv(std::string(kTiny) + " --json");
+  ProcessResult r = RunRevkv(std::string(kTiny) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   std::vector<std::string> rows = Rows(r.out);
   EXPECT_EQ(rows.size(), 10u) << r.out;
@@ -70,18 +60,17 @@ TEST(ServerBench, AgainstEtcdBothEnginesAnswer) {
     EXPECT_NE(std::find(rows.begin(), rows.end(), row), rows.end()) << row << "\n" << r.out;
   }
   // Every call answered: no failure is reported below the table.
-  Result table = RunRevkv(std::string(kTiny));
+  ProcessResult table = RunRevkv(std::string(kTiny));
   EXPECT_EQ(table.out.find("calls failed"), std::string::npos) << table.out;
 }
 
 TEST(ServerBench, BadFlagsAndAMissingServerAreNamed) {
-  EXPECT_EQ(RunRevkv("bench server --put-clients 0", true).out,
+  EXPECT_EQ(RunRevkv("bench server --put-clients 0").err,
             "Error: flag --put-clients: \"0\" is not a client count in [1, 10000]\n");
-  EXPECT_EQ(RunRevkv("bench server --conns 0", true).out,
-            "Error: flag --conns must be in [1, 10000]\n");
-  Result missing = RunRevkv("bench server --quick --revkv /nonexistent/revkv", true);
+  EXPECT_EQ(RunRevkv("bench server --conns 0").err, "Error: flag --conns must be in [1, 10000]\n");
+  ProcessResult missing = RunRevkv("bench server --quick --revkv /nonexistent/revkv");
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.out.find("/nonexistent/revkv"), std::string::npos) << missing.out;
+  EXPECT_NE(missing.LastErrLine().find("/nonexistent/revkv"), std::string::npos) << missing.err;
 }
 
 }  // namespace
