@@ -229,8 +229,9 @@ TEST_F(LessorTest, ARenewWaitingOnAnExpiredLeaseFailsNotPrimaryOnDemoteOrClose) 
   ASSERT_OK_AND_ASSIGN(st, t_.lessor().TimeToLive(2, false));
   EXPECT_EQ(st.remaining, seconds(5));
   t_.clock().Advance(seconds(6));
-  std::thread renewer_b([&] { b = t_.lessor().Renew(2).status(); });
-  t_.Close();  // DB::Close closes the lessor first
+  Lessor* lessor = &t_.lessor();
+  std::thread renewer_b([&] { b = lessor->Renew(2).status(); });
+  ASSERT_OK(t_.db().Close());  // closes the lessor first; destroying it waits for the join
   renewer_b.join();
   EXPECT_TRUE(IsNotPrimary(b)) << b;
 }
