@@ -85,6 +85,34 @@ absl::Status Lessor::Restore() {
     bucket_exists_ = any;
   }
   if (records.empty()) return absl::OkStatus();
+  absl::flat_hash_set<LeaseId> ids;
+  for (const LeaseRecord& r : records) ids.insert(r.id);
+  // Keys find their leases again from their records' lease field (etcd's
+  // store restore does this after the lessor restored its leases). Read
+  // before mu_ is taken: it stays a leaf.
+  std::vector<std::pair<std::string, LeaseId>> attached;
+  int64_t orphans = 0;
+  {
+    absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> txn = store_->Read();
+    if (!txn.ok()) return txn.status();
+    std::string from;
+    for (;;) {
+      mvcc::RangeOptions o;
+      o.limit = int64_t(kRestorePage);
+      absl::StatusOr<mvcc::RangeResult> r = (*txn)->Range(from, std::string_view("\0", 1), o);
+      if (!r.ok()) return r.status();
+      if (r->kvs.size() == kRestorePage) from = r->kvs.back().key + '\0';  // before the moves
+      for (mvcc::KeyValue& kv : r->kvs) {
+        if (kv.lease == kNoLease) continue;
+        if (!ids.contains(kv.lease)) {
+          orphans++;
+          continue;
+        }
+        attached.emplace_back(std::move(kv.key), kv.lease);
+      }
+      if (r->kvs.size() < kRestorePage) break;
+    }
+  }
   util::MutexLock l(mu_);
   for (const LeaseRecord& r : records) {
     Lease& lease = leases_[r.id];
@@ -92,29 +120,9 @@ absl::Status Lessor::Restore() {
     lease.remaining_ttl = r.remaining_ttl;
     lease.serial = ++next_serial_;
   }
-  // Keys find their leases again from their records' lease field (etcd's
-  // store restore does this after the lessor restored its leases).
-  absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> txn = store_->Read();
-  if (!txn.ok()) return txn.status();
-  std::string from;
-  int64_t orphans = 0;
-  for (;;) {
-    mvcc::RangeOptions o;
-    o.limit = int64_t(kRestorePage);
-    absl::StatusOr<mvcc::RangeResult> r = (*txn)->Range(from, std::string_view("\0", 1), o);
-    if (!r.ok()) return r.status();
-    for (const mvcc::KeyValue& kv : r->kvs) {
-      if (kv.lease == kNoLease) continue;
-      auto it = leases_.find(kv.lease);
-      if (it == leases_.end()) {
-        orphans++;
-        continue;
-      }
-      it->second.keys.insert(kv.key);
-      key_lease_[kv.key] = kv.lease;
-    }
-    if (r->kvs.size() < kRestorePage) break;
-    from = r->kvs.back().key + '\0';
+  for (auto& [key, id] : attached) {
+    leases_[id].keys.insert(key);
+    key_lease_[std::move(key)] = id;
   }
   attached_.store(key_lease_.size(), std::memory_order_relaxed);
   if (orphans > 0) {

@@ -269,6 +269,29 @@ TEST_F(LessorTest, ReopenRestoresLeasesWithFullTTLsAndReattachesKeys) {
   EXPECT_THAT(two.keys, IsEmpty());
 }
 
+TEST_F(LessorTest, ReopenReattachesKeysPastOneRestorePage) {
+  // Restore reads the keys a page at a time: more than one page of keys,
+  // two of three attached, the page boundaries (keys 999 and 1999) falling
+  // on both kinds.
+  ASSERT_OK(t_.lessor().Grant(1, 10));
+  std::vector<std::string> want;
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, t_.db().Write());
+    for (int i = 0; i < 2501; ++i) {
+      char k[16];
+      std::snprintf(k, sizeof k, "k%05d", i);
+      ASSERT_OK(w->Put(k, "v", i % 3 != 0 ? 1 : 0));
+      if (i % 3 != 0) want.push_back(k);
+    }
+    ASSERT_OK(w->End());
+  }
+  ASSERT_OK(t_.Reopen());
+  ASSERT_OK_AND_ASSIGN(LeaseStatus st, t_.lessor().TimeToLive(1, true));
+  EXPECT_EQ(st.keys, want);
+  ASSERT_OK(t_.lessor().Revoke(1));
+  EXPECT_EQ(t_.Dump().size(), 834u);
+}
+
 TEST_F(LessorTest, ARestoredTTLBelowTheMinimumIsRaised) {
   t_.Close();
   t_.options().lease.min_ttl = 1;
