@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "bench/btree_suite.h"
 #include "bench/cas_workload.h"
+#include "bench/watch_workload.h"
 #include "bench/flags.h"
 #include "bench/mvcc_suite.h"
 #include "bench/plot.h"
@@ -34,6 +35,7 @@ const char kBenchUsage[] =
     "\tbackend\t\tthe backend: batched puts, concurrent reads, defrag\n"
     "\tscaling\t\tcost per element of each size-dependent operation at N and 8N\n"
     "\tcas\t\tlibkv Get + AtomicPut from --clients threads, each durable (see bench cas --help)\n"
+    "\twatch\t\tputs with --watchers watchers against none, delivery latency, catch-up rate\n"
     "\thelp\t\tthis text\n"
     "\n"
     "FLAGS (every subcommand):\n"
@@ -65,7 +67,8 @@ const char kOutputUsage[] =
 // subcommand's --help print it.
 std::string Usage() {
   return std::string(kBenchUsage) + kStoreBenchFlagsUsage + "\n" + kBtreeFlagsUsage + "\n" +
-         kOutputUsage + "\n" + kScalingFlagsUsage + "\n" + kCasFlagsUsage;
+         kOutputUsage + "\n" + kScalingFlagsUsage + "\n" + kCasFlagsUsage + "\n" +
+         kWatchFlagsUsage;
 }
 
 int Print(const std::string& text) {
@@ -132,6 +135,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (sub == "backend") return Main(ParseLayerFlags(rest), RunBackendSuite);
   if (sub == "scaling") return Main(ParseScalingFlags(rest), RunScaling);
   if (sub == "cas") return Main(ParseCasFlags(rest), RunCas);
+  if (sub == "watch") return Main(ParseWatchFlags(rest), RunWatch);
   std::fprintf(stderr, "Error: unknown bench subcommand \"%s\"\n", sub.c_str());
   return 1;
 }

@@ -67,13 +67,18 @@ absl::Status WatchStream::RequestProgress(WatchId id) {
 }
 
 bool WatchStream::TryPush(WatchResponse&& r, bool prev_kv) {
+  bool was_empty;
   {
     util::MutexLock l(mu_);
     if (closed_) return true;
     if (queue_.size() >= ws_->options_.stream_queue) return false;
+    was_empty = queue_.empty();
     queue_.push_back(Queued{std::move(r), prev_kv});
   }
-  cv_.NotifyOne();
+  // A consumer waits only on an empty queue (and rechecks under mu_), so
+  // only the first push wakes it: the writer pays for one wake-up per
+  // batch the consumer takes, not per response.
+  if (was_empty) cv_.NotifyOne();
   return true;
 }
 
@@ -93,13 +98,16 @@ void WatchStream::Close() {
       detached_ = true;
       for (auto& [id, w] : watchers_) ws_->RemoveLocked(w.get());
       watchers_.clear();
+      victim_order_.clear();
       ws_->streams_.erase(this);
+      ws_->victim_streams_.erase(this);
     }
   }
   Shut();
 }
 
 std::optional<WatchResponse> WatchStream::Next(std::stop_token stop) {
+  size_t left;
   std::stop_callback wake(stop, [this] {
     { util::MutexLock l(mu_); }  // the waiter is waiting or sees the stop
     cv_.NotifyAll();
@@ -111,23 +119,33 @@ std::optional<WatchResponse> WatchStream::Next(std::stop_token stop) {
     if (closed_ || queue_.empty()) return std::nullopt;
     q = std::move(queue_.front());
     queue_.pop_front();
+    left = queue_.size();
   }
-  return Finish(std::move(q));
+  // Pushes wake one consumer per batch: pass the wake-up on to another.
+  if (left > 0) cv_.NotifyOne();
+  return Finish(std::move(q), left);
 }
 
 std::optional<WatchResponse> WatchStream::TryNext() {
   Queued q;
+  size_t left;
   {
     util::MutexLock l(mu_);
     if (closed_ || queue_.empty()) return std::nullopt;
     q = std::move(queue_.front());
     queue_.pop_front();
+    left = queue_.size();
   }
-  return Finish(std::move(q));
+  return Finish(std::move(q), left);
 }
 
-std::optional<WatchResponse> WatchStream::Finish(Queued q) {
-  if (victims_.load(std::memory_order_relaxed) > 0) ws_->Kick();
+std::optional<WatchResponse> WatchStream::Finish(Queued q, size_t left) {
+  // Set-aside watchers wait for room: wake the retry loop once the queue
+  // is half empty, once until it has retried.
+  if (left <= ws_->options_.stream_queue / 2 && victims_.load(std::memory_order_relaxed) > 0 &&
+      !kick_sent_.exchange(true)) {
+    ws_->Kick();
+  }
   if (q.prev_kv && !q.response.events.empty()) {
     util::CloseGate::Pass pass(ws_->reads_);
     if (pass.ok()) {

@@ -78,7 +78,9 @@ class WatchStream {
   bool TryPush(WatchResponse&& r, bool prev_kv) ABSL_LOCKS_EXCLUDED(mu_);
   // Marks the stream closed (its owner closed or it closed itself).
   void Shut() ABSL_LOCKS_EXCLUDED(mu_);
-  std::optional<WatchResponse> Finish(Queued q);
+  // Kicks the retry loop if it should, and reads prev_kv; `left`: queued
+  // responses after q.
+  std::optional<WatchResponse> Finish(Queued q, size_t left);
 
   const std::shared_ptr<WatchableStore> keep_;  // outlives the stream
   WatchableStore* const ws_;
@@ -92,9 +94,16 @@ class WatchStream {
   absl::flat_hash_map<WatchId, std::unique_ptr<Watcher>> watchers_;
   WatchId next_id_ = 0;
   bool detached_ = false;  // no longer in the watchable store
+  // Its set-aside watchers' uids in the order they were set aside (some may
+  // be gone: skipped), so a retry pushes in order and stops at the first
+  // that does not fit.
+  std::deque<uint64_t> victim_order_;
+  // Events its set-aside watchers hold (bounded: WatchableStore's budget).
+  size_t victim_events_ = 0;
   // Watchers of this stream set aside: a read that frees room wakes the
   // store's retry loop.
   std::atomic<int> victims_{0};
+  std::atomic<bool> kick_sent_{false};  // cleared when the loop retries
 };
 
 }  // namespace revkv::mvcc

@@ -51,6 +51,8 @@ void WatchableStore::Close() {
     synced_ = WatcherGroup();
     unsynced_.clear();
     victims_.clear();
+    victim_streams_.clear();
+    victim_group_ = WatcherGroup();
     count_ = 0;
     for (WatchStream* s : streams_) {
       s->watchers_.clear();  // no group refers to them any more
@@ -112,6 +114,7 @@ void WatchableStore::RemoveLocked(Watcher* w) {
       unsynced_.erase(w->uid);
       break;
     case Watcher::State::kVictim:
+      if (auto it = victims_.find(w->uid); it != victims_.end()) DropVictimLocked(w, it->second);
       victims_.erase(w->uid);
       w->stream->victims_--;
       break;
@@ -127,6 +130,7 @@ void WatchableStore::DestroyLocked(Watcher* w) {
 void WatchableStore::ToUnsyncedLocked(Watcher* w) {
   if (w->state == Watcher::State::kSynced) synced_.Remove(w);
   if (w->state == Watcher::State::kVictim) {
+    if (auto it = victims_.find(w->uid); it != victims_.end()) DropVictimLocked(w, it->second);
     victims_.erase(w->uid);
     w->stream->victims_--;
   }
@@ -139,9 +143,53 @@ void WatchableStore::ToVictimLocked(Watcher* w, WatchResponse r) {
   if (w->state == Watcher::State::kSynced) synced_.Remove(w);
   if (w->state == Watcher::State::kUnsynced) unsynced_.erase(w->uid);
   w->state = Watcher::State::kVictim;
-  victims_.emplace(w->uid, Victim{w, std::move(r)});
+  WatchStream* s = w->stream;
+  s->victim_events_ += r.events.size();
+  // It may collect only if it holds every event of every published
+  // revision: a catch-up batch that ends earlier leaves a gap only a read of
+  // the store fills. (Not last_notified_: revisions written while nobody
+  // watched were published without a notification.)
+  const bool open = w->min_rev > store_->Rev() &&
+                    s->victim_events_ < options_.victim_events_per_stream;
+  if (open) victim_group_.Add(w);
+  victims_.emplace(w->uid, Victim{w, std::move(r), open});
   w->stream->victims_++;
+  w->stream->victim_order_.push_back(w->uid);
+  victim_streams_.insert(w->stream);
   cv_.NotifyAll();
+}
+
+void WatchableStore::DropVictimLocked(Watcher* w, Victim& v) {
+  if (v.open) victim_group_.Remove(w);
+  v.open = false;
+  w->stream->victim_events_ -= v.pending.events.size();
+}
+
+void WatchableStore::CollectForVictimsLocked(int64_t rev, const std::vector<Event>& changes) {
+  std::vector<std::pair<Watcher*, std::vector<const Event*>>> owed;
+  absl::flat_hash_map<Watcher*, size_t> slot;
+  for (const Event& e : changes) {
+    victim_group_.ForEachCovering(e.kv.key, [&](Watcher* w) {
+      if (w->min_rev > rev || !w->Wants(e)) return;
+      auto [it, inserted] = slot.try_emplace(w, owed.size());
+      if (inserted) owed.emplace_back(w, std::vector<const Event*>());
+      owed[it->second].second.push_back(&e);
+    });
+  }
+  for (auto& [w, evs] : owed) {
+    Victim& v = victims_.at(w->uid);
+    WatchStream* s = w->stream;
+    if (s->victim_events_ + evs.size() > options_.victim_events_per_stream) {
+      // Out of budget: from here on it reads back from the store.
+      victim_group_.Remove(w);
+      v.open = false;
+      continue;
+    }
+    for (const Event* e : evs) v.pending.events.push_back(*e);
+    s->victim_events_ += evs.size();
+    v.pending.revision = rev;
+    w->min_rev = rev + 1;
+  }
 }
 
 void WatchableStore::SendLocked(Watcher* w, WatchResponse r, int64_t upto) {
@@ -156,6 +204,18 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
   util::MutexLock l(mu_);
   if (closed_) return;
   last_notified_ = rev;
+  if (changes == nullptr && !victim_group_.empty()) {
+    // Nothing to collect: the open victims read it back later.
+    std::vector<Watcher*> open;
+    victim_group_.ForEach([&](Watcher* w) { open.push_back(w); });
+    for (Watcher* w : open) {
+      victim_group_.Remove(w);
+      victims_.at(w->uid).open = false;
+    }
+  }
+  // Victims first: a watcher set aside below, in this revision, already
+  // holds its events.
+  if (changes != nullptr && !victim_group_.empty()) CollectForVictimsLocked(rev, *changes);
   if (synced_.empty()) return;
   if (changes == nullptr) {
     // Written while nobody watched: whoever is owed it reads it back.
@@ -171,13 +231,24 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
   }
   if (changes->size() == 1) {
     // The common case: one event, at most one response per watcher.
-    const Event& e = (*changes)[0];
+    Event& e = (*changes)[0];
+    Watcher* first = nullptr;  // the common case: one watcher
+    std::vector<Watcher*> more;
     synced_.ForEachCovering(e.kv.key, [&](Watcher* w) {
-      mu_.AssumeHeld();  // run by ForEachCovering, under this function's lock
       if (w->min_rev > rev || !w->Wants(e)) return;
-      WatchResponse r{w->id, rev, 0, false, {e}};
-      SendLocked(w, std::move(r), rev);
+      if (first == nullptr) {
+        first = w;
+      } else {
+        more.push_back(w);
+      }
     });
+    for (Watcher* w : more) SendLocked(w, WatchResponse{w->id, rev, 0, false, {e}}, rev);
+    if (first != nullptr) {
+      // The last one takes the transaction's copy (it is done with it).
+      WatchResponse r{first->id, rev, 0, false, {}};
+      r.events.push_back(std::move(e));
+      SendLocked(first, std::move(r), rev);
+    }
     return;
   }
   std::vector<std::pair<Watcher*, std::vector<Event>>> out;
@@ -223,12 +294,34 @@ void WatchableStore::Loop() {
 }
 
 bool WatchableStore::RetryVictimsLocked() {
-  std::vector<uint64_t> done;
-  for (auto& [uid, v] : victims_) {
-    if (v.w->stream->TryPush(std::move(v.pending), v.w->prev_kv)) done.push_back(uid);
+  // Per stream, in the order they were set aside, until one does not fit:
+  // the cost is what moves, not how many wait.
+  bool moved = false;
+  std::vector<WatchStream*> emptied;
+  for (WatchStream* s : victim_streams_) {
+    s->kick_sent_.store(false, std::memory_order_relaxed);
+    while (!s->victim_order_.empty()) {
+      auto it = victims_.find(s->victim_order_.front());
+      if (it == victims_.end()) {  // cancelled, or retried already
+        s->victim_order_.pop_front();
+        continue;
+      }
+      Victim& v = it->second;
+      const size_t held = v.pending.events.size();
+      if (!s->TryPush(std::move(v.pending), v.w->prev_kv)) break;
+      s->victim_order_.pop_front();
+      // Pushed: its budget share is free, and it no longer collects.
+      if (v.open) victim_group_.Remove(v.w);
+      v.open = false;
+      s->victim_events_ -= held;
+      v.pending.events.clear();  // dropped, if the stream had closed
+      ToUnsyncedLocked(v.w);
+      moved = true;
+    }
+    if (s->victim_order_.empty()) emptied.push_back(s);
   }
-  for (uint64_t uid : done) ToUnsyncedLocked(victims_.at(uid).w);
-  return !done.empty();
+  for (WatchStream* s : emptied) victim_streams_.erase(s);
+  return moved;
 }
 
 bool WatchableStore::SyncRoundLocked() {
@@ -292,6 +385,16 @@ bool WatchableStore::SyncRoundLocked() {
     live.push_back(it->second);
   }
   absl::flat_hash_map<Watcher*, std::vector<Event>> out;
+  if (live.size() == 1) {
+    // One watcher (a catch-up of its own): its events move, not copied.
+    Watcher* w = live[0];
+    std::vector<Event>& mine = out[w];
+    for (Event& e : events) {
+      if (e.kv.mod_revision >= w->min_rev && w->Wants(e)) mine.push_back(std::move(e));
+    }
+    if (mine.empty()) out.clear();
+    events.clear();
+  }
   for (const Event& e : events) {
     group.ForEachCovering(e.kv.key, [&](Watcher* w) {
       if (e.kv.mod_revision >= w->min_rev && w->Wants(e)) out[w].push_back(e);

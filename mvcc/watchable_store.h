@@ -14,12 +14,16 @@
 //   victims   their stream's queue was full: the pending response waits
 //             with the watcher and is retried by the background thread
 //             (woken when the consumer reads), then the watcher catches up
-//             as unsynced.
+//             as unsynced. Meanwhile it collects the new events it is owed
+//             into that response, within a budget of events per stream
+//             (victim_events_per_stream); past it, or if it was set aside
+//             behind the latest revision, it reads them back instead.
 //
 // Differences from etcd: a watcher starting exactly at the compacted
 // revision is canceled too (etcd 3.4 cancels below it only, and may then
 // miss a delete at that revision, whose tombstone compaction removed);
-// prev_kv is read when the consumer takes the response (watch_stream.h).
+// prev_kv is read when the consumer takes the response (watch_stream.h);
+// a victim collects events (etcd's waits and reads them all back).
 //
 // Lifetime: made by Create (shared: streams keep it alive). It installs
 // itself as the store's observer; Close (or Store::Close) detaches it,
@@ -54,6 +58,9 @@ struct WatchableStoreOptions {
   size_t max_watchers_per_sync = 512;  // unsynced watchers per round (etcd's)
   // How often set-aside watchers are retried when no read wakes the loop.
   std::chrono::milliseconds victim_retry{10};
+  // Events a stream's set-aside watchers may collect while they wait (then
+  // they catch up from the store instead).
+  size_t victim_events_per_stream = 4096;
 };
 
 class WatchableStore final : public WriteObserver,
@@ -121,9 +128,21 @@ class WatchableStore final : public WriteObserver,
   struct Victim {
     Watcher* w;
     WatchResponse pending;
+    // Still collecting new events into `pending` (in victim_group_).
+    bool open = false;
   };
+  // Victims still collecting, by key.
+  WatcherGroup victim_group_ ABSL_GUARDED_BY(mu_);
+  // Appends what each open victim is owed of revision `rev`, or closes it
+  // (it then catches up from the store) when its stream's budget is spent.
+  void CollectForVictimsLocked(int64_t rev, const std::vector<Event>& changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends w's victimhood bookkeeping (group, budget); the caller erases it.
+  void DropVictimLocked(Watcher* w, Victim& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_map<uint64_t, Victim> victims_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+  // Streams with set-aside watchers (their victim_order_ is not empty).
+  absl::flat_hash_set<WatchStream*> victim_streams_ ABSL_GUARDED_BY(mu_);
 
   // Held by a consumer reading prev_kv from the store; Close shuts it
   // before the store may go.

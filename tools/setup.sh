@@ -15,6 +15,8 @@ PACKAGES=(
   liblmdb-dev          # LMDB, the benchmark peer
   protobuf-compiler    # protoc, for mvccpb.KeyValue
   libprotobuf-dev
+  libgrpc++-dev        # gRPC, for `revkv serve` (server/)
+  protobuf-compiler-grpc  # grpc_cpp_plugin, the services of server/proto
   etcd-server          # the reference the CLI conformance tests compare against
   etcd-client
   python3              # .ci/run counts test cases from test.xml

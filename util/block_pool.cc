@@ -11,6 +11,11 @@ BlockPool& BlockPool::Default() {
   return *pool;
 }
 
+BlockPool::~BlockPool() {
+  MutexLock l(mu_);
+  for (char* b : blocks_) delete[] b;
+}
+
 BlockPool::Block BlockPool::Take() {
   {
     MutexLock l(mu_);

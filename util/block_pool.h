@@ -37,7 +37,8 @@ class BlockPool {
 
   // A pool that keeps at most max_blocks released blocks.
   explicit BlockPool(size_t max_blocks) : max_blocks_(max_blocks) {}
-  ~BlockPool() = default;
+  // Frees the pooled blocks. Shared blocks still out must not outlive it.
+  ~BlockPool();
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
 

@@ -7,6 +7,7 @@
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/txn_request.h"
 #include "mvcc/errors.h"
+#include "server/errors.h"
 
 namespace revkv::cli {
 namespace {
@@ -33,7 +34,7 @@ absl::Status ServerError(const absl::Status& s) {
 }
 
 absl::StatusOr<RangeResponse> Range(mvcc::Store* store, const RangeRequest& r) {
-  if (r.key.empty()) return ExitError(kExitError, mvcc::kEmptyKeyMessage);
+  if (r.key.empty()) return ServerError(server::ErrEmptyKey());
   absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> txn = store->Read();
   if (!txn.ok()) return ServerError(txn.status());
   mvcc::TxnRead* t = txn->get();
@@ -45,7 +46,7 @@ absl::StatusOr<RangeResponse> Range(mvcc::Store* store, const RangeRequest& r) {
 }
 
 absl::StatusOr<PutResponse> Put(mvcc::Store* store, const PutRequest& r) {
-  if (r.key.empty()) return ExitError(kExitError, mvcc::kEmptyKeyMessage);
+  if (r.key.empty()) return ServerError(server::ErrEmptyKey());
   absl::StatusOr<std::unique_ptr<Execution>> e = Execution::Begin(store);
   if (!e.ok()) return e.status();
   absl::StatusOr<PutResponse> resp = (*e)->PlanPut(r);
@@ -55,7 +56,7 @@ absl::StatusOr<PutResponse> Put(mvcc::Store* store, const PutRequest& r) {
 }
 
 absl::StatusOr<DeleteResponse> Delete(mvcc::Store* store, const DeleteRequest& r) {
-  if (r.key.empty()) return ExitError(kExitError, mvcc::kEmptyKeyMessage);
+  if (r.key.empty()) return ServerError(server::ErrEmptyKey());
   absl::StatusOr<std::unique_ptr<Execution>> e = Execution::Begin(store);
   if (!e.ok()) return e.status();
   absl::StatusOr<DeleteResponse> resp = (*e)->PlanDelete(r);

@@ -8,6 +8,7 @@
 #include "cmd/revkv/apply.h"
 #include "cmd/revkv/exit_status.h"
 #include "mvcc/errors.h"
+#include "server/errors.h"
 
 namespace revkv::cli {
 namespace {
@@ -23,7 +24,7 @@ bool Less(SortTarget t, const mvcc::KeyValue& a, const mvcc::KeyValue& b) {
   return false;
 }
 
-absl::Status EmptyKey() { return ExitError(kExitError, mvcc::kEmptyKeyMessage); }
+absl::Status EmptyKey() { return ServerError(server::ErrEmptyKey()); }
 
 template <typename T>
 absl::StatusOr<ResponseOp> Wrap(absl::StatusOr<T> r) {
@@ -33,7 +34,7 @@ absl::StatusOr<ResponseOp> Wrap(absl::StatusOr<T> r) {
 
 }  // namespace
 
-absl::Status KeyNotFound() { return ExitError(kExitError, "etcdserver: key not found"); }
+absl::Status KeyNotFound() { return ServerError(server::ErrKeyNotFound()); }
 
 absl::StatusOr<RangeResponse> ApplyRange(RangeReader read, const RangeRequest& r) {
   if (r.key.empty()) return EmptyKey();
@@ -42,16 +43,28 @@ absl::StatusOr<RangeResponse> ApplyRange(RangeReader read, const RangeRequest& r
   mvcc::RangeOptions opts;
   opts.rev = r.rev;
   opts.count_only = r.count_only;
-  // As etcd 3.4: only an explicit --order fetches everything before sorting.
-  // A --sort-by without --order sorts just the first limit+1 keys (in key
-  // order), then cuts at the limit -- observed on etcd 3.4.23.
-  opts.limit = r.sort_order != SortOrder::kNone ? 0 : (r.limit > 0 ? r.limit + 1 : 0);
+  // As etcd 3.4: only an explicit --order (or a filter) fetches everything
+  // before sorting. A --sort-by without --order sorts just the first
+  // limit+1 keys (in key order), then cuts at the limit -- observed on etcd
+  // 3.4.23.
+  const bool filtered = r.min_mod_revision != 0 || r.max_mod_revision != 0 ||
+                        r.min_create_revision != 0 || r.max_create_revision != 0;
+  opts.limit = r.sort_order != SortOrder::kNone || filtered ? 0 : (r.limit > 0 ? r.limit + 1 : 0);
   absl::StatusOr<mvcc::RangeResult> rr = read(r.key, r.end, opts);
   if (!rr.ok()) return ServerError(rr.status());
   RangeResponse resp;
   resp.revision = rr->rev;
+  // etcd counts the matches before its filters prune them.
   resp.count = rr->count;
   resp.kvs = std::move(rr->kvs);
+  if (filtered) {
+    std::erase_if(resp.kvs, [&r](const mvcc::KeyValue& kv) {
+      return (r.max_mod_revision != 0 && kv.mod_revision > r.max_mod_revision) ||
+             (r.min_mod_revision != 0 && kv.mod_revision < r.min_mod_revision) ||
+             (r.max_create_revision != 0 && kv.create_revision > r.max_create_revision) ||
+             (r.min_create_revision != 0 && kv.create_revision < r.min_create_revision);
+    });
+  }
   if (order != SortOrder::kNone) {
     const SortTarget t = r.sort_target;
     if (order == SortOrder::kAscend) {
@@ -62,9 +75,10 @@ absl::StatusOr<RangeResponse> ApplyRange(RangeReader read, const RangeRequest& r
                        [t](const auto& a, const auto& b) { return Less(t, b, a); });
     }
   }
-  if (r.limit > 0 && !r.count_only && resp.count > r.limit) {
+  // etcd: more when the (pruned) matches fetched exceed the limit.
+  if (r.limit > 0 && int64_t(resp.kvs.size()) > r.limit) {
     resp.more = true;
-    if (int64_t(resp.kvs.size()) > r.limit) resp.kvs.resize(size_t(r.limit));
+    resp.kvs.resize(size_t(r.limit));
   }
   if (r.keys_only) {
     for (mvcc::KeyValue& kv : resp.kvs) kv.value.clear();
@@ -87,6 +101,11 @@ absl::StatusOr<std::unique_ptr<Execution>> Execution::Begin(mvcc::Store* store) 
   e->base_ = std::move(*base);
   e->state_.emplace(store, e->base_.get());
   return e;
+}
+
+absl::StatusOr<mvcc::RangeResult> Execution::Range(std::string_view key, std::string_view end,
+                                                   const mvcc::RangeOptions& opts) {
+  return state_->Range(key, end, opts);
 }
 
 absl::StatusOr<RangeResponse> Execution::PlanRange(const RangeRequest& r) {
@@ -114,7 +133,7 @@ absl::StatusOr<PutResponse> Execution::PlanPut(const PutRequest& r) {
   const mvcc::KeyValueView record = state_->Put(r.key, value);
   // The backend refuses a larger record only when it is written.
   if (EncodedRecordSize(record) > btree::kMaxValueSize) {
-    return ExitError(kExitError, "etcdserver: request is too large");
+    return ServerError(server::ErrRequestTooLarge());
   }
   writes_.push_back({r.key, {}, value, -1});
   resp.revision = state_->Rev();

@@ -43,6 +43,10 @@ class Execution {
   // The revision as seen after the ops planned so far.
   int64_t Rev() const { return state_->Rev(); }
 
+  // A read inside the transaction: sees the ops planned so far.
+  absl::StatusOr<mvcc::RangeResult> Range(std::string_view key, std::string_view end,
+                                          const mvcc::RangeOptions& opts);
+
   absl::StatusOr<RangeResponse> PlanRange(const RangeRequest& r);
   // `r` must outlive the Execution (the planned write views its strings).
   absl::StatusOr<PutResponse> PlanPut(const PutRequest& r);

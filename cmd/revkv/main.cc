@@ -1,4 +1,4 @@
-// The revkv command-line tool: `bench` (bench/) and the etcdctl-compatible
+// The revkv command-line tool: `serve` (server/), `bench` (bench/) and the etcdctl-compatible
 // commands (cli.h), `version` among them.
 #include <cstdio>
 #include <iostream>
@@ -8,6 +8,7 @@
 
 #include "bench/bench_cli.h"
 #include "cmd/revkv/cli.h"
+#include "cmd/revkv/serve_command.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::string_view command = argv[1];
+  if (command == "serve") {
+    return revkv::cli::RunServe(std::vector<std::string>(argv + 2, argv + argc));
+  }
   if (command == "bench") {
     return revkv::bench::RunBench(std::vector<std::string>(argv + 2, argv + argc));
   }

@@ -29,6 +29,11 @@ struct RangeRequest {
   bool count_only = false;
   SortTarget sort_target = SortTarget::kKey;
   SortOrder sort_order = SortOrder::kNone;
+  // etcd's filters on the matches (0: none); gRPC clients only.
+  int64_t min_mod_revision = 0;
+  int64_t max_mod_revision = 0;
+  int64_t min_create_revision = 0;
+  int64_t max_create_revision = 0;
 };
 
 struct PutRequest {

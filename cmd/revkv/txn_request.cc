@@ -12,6 +12,8 @@
 #include "cmd/revkv/flags.h"
 #include "cmd/revkv/op_parse.h"
 #include "mvcc/errors.h"
+#include "server/errors.h"
+#include "cmd/revkv/apply.h"
 
 namespace revkv::cli {
 namespace {
@@ -341,7 +343,7 @@ absl::Status CheckDuplicates(const std::vector<RequestOp>& ops) {
   for (size_t i = 0; i < ranges.size(); ++i) {
     max_end[i] = i == 0 ? ranges[i].end : std::max(max_end[i - 1], ranges[i].end);
   }
-  const absl::Status dup = ExitError(kExitError, "etcdserver: duplicate key given in txn request");
+  const absl::Status dup = ServerError(server::ErrDuplicateKey());
   for (std::string_view k : puts) {
     if (k.empty()) continue;  // etcd's point of "" overlaps no range
     if (std::binary_search(del_keys.begin(), del_keys.end(), k)) return dup;
@@ -353,7 +355,7 @@ absl::Status CheckDuplicates(const std::vector<RequestOp>& ops) {
 }
 
 absl::Status CheckTxnRequest(const TxnRequest& txn) {
-  const absl::Status empty = ExitError(kExitError, mvcc::kEmptyKeyMessage);
+  const absl::Status empty = ServerError(server::ErrEmptyKey());
   for (const Compare& c : txn.compares) {
     if (c.key.empty()) return empty;
   }

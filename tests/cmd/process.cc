@@ -9,10 +9,20 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <regex>
 
 extern char** environ;
 
 namespace revkv::testing {
+
+std::string NormaliseEtcdJson(const std::string& out) {
+  static const std::regex kIds("\"(cluster_id|member_id)\":[0-9]+,");
+  static const std::regex kTerm(",\"raft_term\":[0-9]+");
+  static const std::regex kEndpoint("\"Endpoint\":\"[^\"]*\"");
+  std::string s = std::regex_replace(out, kIds, "");
+  s = std::regex_replace(s, kTerm, "");
+  return std::regex_replace(s, kEndpoint, "\"Endpoint\":\"\"");
+}
 
 std::string ProcessResult::LastErrLine() const {
   std::string e = err;

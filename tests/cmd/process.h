@@ -25,6 +25,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 // The revkv binary in the test's runfiles.
 std::string RevkvPath();
 
+// etcdctl -w json output with the server-specific parts dropped (header
+// cluster_id, member_id, raft_term) and "Endpoint" blanked, so that two
+// servers' answers to the same history compare equal.
+std::string NormaliseEtcdJson(const std::string& out);
+
 // A fresh empty directory under $TEST_TMPDIR.
 std::string NewTempDir(const std::string& prefix);
 

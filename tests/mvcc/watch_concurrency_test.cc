@@ -52,7 +52,7 @@ TEST(WatchConcurrency, ExactlyOnceInOrderUnderWritersCompactionsAndStalls) {
   int ops = 5000;
   if (const char* env = getenv("REVKV_WATCH_CONCURRENT_OPS")) ops = atoi(env);
 
-  WatchEnv env({.stream_queue = 8, .sync_batch_revs = 50});
+  WatchEnv env({.stream_queue = 8, .sync_batch_revs = 50, .victim_events_per_stream = 64});
   Store* store = env.store();
   constexpr int kWriters = 2, kConsumers = 3;
   std::mutex log_mu;
@@ -196,7 +196,9 @@ TEST(WatchConcurrency, ExactlyOnceInOrderUnderWritersCompactionsAndStalls) {
       for (Tracked& t : tracked[c]) {
         if (t.done || t.canceled || t.cancelled_by_us) continue;
         all = false;
-        ASSERT_TRUE(streams[c]->RequestProgress(t.id).ok());
+        // NotFound: a compaction removed it; its cancel is still queued.
+        absl::Status ps = streams[c]->RequestProgress(t.id);
+        ASSERT_TRUE(ps.ok() || absl::IsNotFound(ps)) << ps;
       }
       if (all) break;
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "watchers never caught up";

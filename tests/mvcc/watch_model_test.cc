@@ -94,7 +94,7 @@ TEST(WatchModel, EveryWatcherSeesExactlyTheReferenceEvents) {
   uint64_t seed = std::random_device{}();
   if (const char* env = getenv("REVKV_SEED")) seed = strtoull(env, nullptr, 10);
   std::printf("seed %llu (REVKV_SEED reruns it)\n", static_cast<unsigned long long>(seed));
-  int ops = 30000;
+  int ops = 20000;
   if (const char* env = getenv("REVKV_WATCH_MODEL_OPS")) ops = atoi(env);
   std::mt19937_64 rng(seed);
   auto rnd = [&](int64_t n) { return int64_t(rng() % uint64_t(n)); };
@@ -102,6 +102,7 @@ TEST(WatchModel, EveryWatcherSeesExactlyTheReferenceEvents) {
   WatchableStoreOptions options;
   options.stream_queue = size_t(2 + rnd(16));
   options.sync_batch_revs = 1 + rnd(300);
+  options.victim_events_per_stream = size_t(rnd(3) == 0 ? 1 + rnd(4) : 1 + rnd(200));
   WatchEnv env(options);
   Store* store = env.store();
   Reference ref;
@@ -231,7 +232,9 @@ TEST(WatchModel, EveryWatcherSeesExactlyTheReferenceEvents) {
       for (const Tracked& t : watchers) {
         if (t.stream != si || t.done || t.canceled) continue;
         all = false;
-        ASSERT_TRUE(streams[si]->RequestProgress(t.id).ok());
+        // NotFound: a compaction removed it; its cancel is still queued.
+        absl::Status ps = streams[si]->RequestProgress(t.id);
+        ASSERT_TRUE(ps.ok() || absl::IsNotFound(ps)) << ps;
       }
       if (all) break;
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "watchers never caught up";

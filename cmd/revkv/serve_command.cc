@@ -1,0 +1,291 @@
+#include "cmd/revkv/serve_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "revkv/db.h"
+#include "server/server.h"
+#include "version.h"
+
+extern char** environ;
+
+namespace revkv::cli {
+namespace {
+
+// How long calls in flight may run on after a stop signal before they are
+// cancelled.
+constexpr std::chrono::seconds kStopGrace(10);
+
+enum class Kind { kString, kUrls, kInt };
+
+struct FlagSpec {
+  const char* flag;  // without dashes
+  const char* env;
+  Kind kind;
+  const char* help;
+};
+
+constexpr FlagSpec kFlags[] = {
+    {"name", "ETCD_NAME", Kind::kString, "Human-readable name for this member. (default \"default\")"},
+    {"data-dir", "ETCD_DATA_DIR", Kind::kString, "Path to the data directory. (default \"${name}.etcd\")"},
+    {"listen-client-urls", "ETCD_LISTEN_CLIENT_URLS", Kind::kUrls,
+     "List of URLs to listen on for client traffic. (default \"http://localhost:2379\")"},
+    {"advertise-client-urls", "ETCD_ADVERTISE_CLIENT_URLS", Kind::kUrls,
+     "List of this member's client URLs to advertise to the public. (default \"http://localhost:2379\")"},
+    {"max-request-bytes", "ETCD_MAX_REQUEST_BYTES", Kind::kInt,
+     "Maximum client request size in bytes the server will accept. (default 1572864)"},
+    {"max-txn-ops", "ETCD_MAX_TXN_OPS", Kind::kInt,
+     "Maximum number of operations permitted in a transaction. (default 128)"},
+    {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
+     "Raise alarms when backend size exceeds the given quota (accepted, not enforced yet). (default 0)"},
+};
+
+std::string Usage() {
+  std::string u = "Usage: revkv serve [flags]\n\nServes etcd's v3 gRPC API (KV, Maintenance, Cluster) "
+                  "as a single member.\n\nFlags (and their environment variables):\n";
+  for (const FlagSpec& f : kFlags) absl::StrAppend(&u, "  --", f.flag, " (", f.env, ")\n      ", f.help, "\n");
+  absl::StrAppend(&u, "  -h, --help\n  --version\n");
+  return u;
+}
+
+absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, const std::string& from) {
+  if (f.kind == Kind::kInt) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(value, &v) || v < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
+    }
+    const std::string n = f.flag;
+    if (n == "max-request-bytes") c->max_request_bytes = v;
+    if (n == "max-txn-ops") c->max_txn_ops = v;
+    if (n == "quota-backend-bytes") c->quota_backend_bytes = v;
+    return absl::OkStatus();
+  }
+  const std::string n = f.flag;
+  if (f.kind == Kind::kUrls) {
+    std::vector<std::string> urls = absl::StrSplit(value, ',', absl::SkipWhitespace());
+    if (urls.empty()) return absl::InvalidArgumentError(absl::StrCat("no URL in ", from));
+    for (const std::string& u : urls) {
+      if (absl::StatusOr<std::string> a = GrpcAddress(u); !a.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(from, ": ", a.status().message()));
+      }
+    }
+    (n == "listen-client-urls" ? c->listen_client_urls : c->advertise_client_urls) = urls;
+    return absl::OkStatus();
+  }
+  (n == "name" ? c->name : c->data_dir) = value;
+  return absl::OkStatus();
+}
+
+const FlagSpec* FindFlag(const std::string& name) {
+  for (const FlagSpec& f : kFlags) {
+    if (name == f.flag) return &f;
+  }
+  return nullptr;
+}
+
+void Log(const char* level, const std::string& msg, const std::map<std::string, std::string>& fields) {
+  std::string line = absl::StrCat("{\"level\":\"", level, "\",\"ts\":\"",
+                                  absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+                                  "\",\"msg\":\"", msg, "\"");
+  for (const auto& [k, v] : fields) {
+    std::string escaped;
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') escaped.push_back('\\');
+      escaped.push_back(ch);
+    }
+    absl::StrAppend(&line, ",\"", k, "\":\"", escaped, "\"");
+  }
+  line += "}\n";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> GrpcAddress(const std::string& url) {
+  constexpr std::string_view kHttp = "http://";
+  if (url.rfind(kHttp, 0) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "URL \"", url, "\" is not supported: revkv serve listens on http:// URLs only (no TLS, no unix sockets yet)"));
+  }
+  std::string hostport = url.substr(kHttp.size());
+  if (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
+  const size_t colon = hostport.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(hostport.substr(colon + 1), &port) || port < 0 || port > 65535 ||
+      hostport.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\" needs a host and a port"));
+  }
+  return hostport;
+}
+
+absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& args,
+                                             const std::vector<std::string>& env) {
+  ServeConfig c;
+  for (const std::string& kv : env) {
+    if (kv.rfind("ETCD_", 0) != 0) continue;
+    const size_t eq = kv.find('=');
+    const std::string key = kv.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& f : kFlags) {
+      if (key == f.env) spec = &f;
+    }
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable ", key, " is not supported by revkv serve yet"));
+    }
+    if (absl::Status s = Set(&c, *spec, value, key); !s.ok()) return s;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      a = a.substr(2);
+    } else if (a.rfind("-", 0) == 0 && a.size() > 1) {
+      a = a.substr(1);  // Go's flag package takes one dash too
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("'", args[i], "' is not a valid flag"));
+    }
+    std::string value;
+    bool has_value = false;
+    if (const size_t eq = a.find('='); eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      has_value = true;
+    }
+    if (a == "h" || a == "help") {
+      c.help = true;
+      continue;
+    }
+    if (a == "version") {
+      c.version = true;
+      continue;
+    }
+    const FlagSpec* spec = FindFlag(a);
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --", a, " is not supported by revkv serve yet"));
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: --", a));
+      }
+      value = args[++i];
+    }
+    if (absl::Status s = Set(&c, *spec, value, "--" + a); !s.ok()) return s;
+  }
+  if (c.data_dir.empty()) c.data_dir = c.name + ".etcd";
+  if (c.max_request_bytes == 0) return absl::InvalidArgumentError("--max-request-bytes must be positive");
+  if (c.max_txn_ops == 0) return absl::InvalidArgumentError("--max-txn-ops must be positive");
+  return c;
+}
+
+int RunServe(const std::vector<std::string>& args) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  absl::StatusOr<ServeConfig> config = ParseServeConfig(args, env);
+  if (!config.ok()) {
+    std::fprintf(stderr, "Error: %s\n\n%s", std::string(config.status().message()).c_str(), Usage().c_str());
+    return 2;
+  }
+  if (config->help) {
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
+  }
+  if (config->version) {
+    std::printf("revkv Version: %s\netcd API Version: %s\n", kVersion, kApiVersion);
+    return 0;
+  }
+  // Blocked here, before gRPC starts its threads, so that they inherit the
+  // mask and the signals reach only sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (config->quota_backend_bytes > 0) {
+    Log("warn", "quota-backend-bytes is accepted but not enforced yet",
+        {{"quota-backend-bytes", std::to_string(config->quota_backend_bytes)}});
+  }
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(config->data_dir, {});
+  if (!db.ok()) {
+    Log("error", "cannot open the data directory",
+        {{"data-dir", config->data_dir}, {"error", std::string(db.status().message())}});
+    return 1;
+  }
+  server::ServerOptions options;
+  options.listen_addresses.clear();
+  for (const std::string& u : config->listen_client_urls) {
+    options.listen_addresses.push_back(*GrpcAddress(u));
+  }
+  options.max_request_bytes = config->max_request_bytes;
+  options.max_txn_ops = config->max_txn_ops;
+  options.member.name = config->name;
+  options.member.client_urls = config->advertise_client_urls;
+  absl::StatusOr<server::MemberIds> ids = server::LoadOrCreateIds(config->data_dir);
+  if (!ids.ok()) {
+    Log("error", "cannot load the member ids", {{"error", std::string(ids.status().message())}});
+    return 1;
+  }
+  options.member.member_id = ids->member_id;
+  options.member.cluster_id = ids->cluster_id;
+  absl::StatusOr<std::unique_ptr<server::Server>> srv = server::Server::Start(db->get(), options);
+  if (!srv.ok()) {
+    Log("error", "cannot serve", {{"error", std::string(srv.status().message())}});
+    (void)(*db)->Close();
+    return 1;
+  }
+  std::vector<std::string> addresses;
+  for (size_t i = 0; i < options.listen_addresses.size(); ++i) {
+    const std::string& a = options.listen_addresses[i];
+    addresses.push_back(absl::StrCat(a.substr(0, a.rfind(':')), ":", (*srv)->ports()[i]));
+  }
+  Log("info", "ready to serve client requests",
+      {{"address", absl::StrJoin(addresses, ",")},
+       {"data-dir", config->data_dir},
+       {"member-id", absl::StrCat(absl::Hex(options.member.member_id))}});
+
+  int sig = 0;
+  while (sigwait(&signals, &sig) == 0 && sig == SIGUSR1) {
+  }
+  Log("info", "stopping: finishing requests in flight", {{"signal", strsignal(sig)}});
+  const pthread_t main_thread = pthread_self();
+  absl::Status closed;
+  std::thread stopper([&] {
+    (*srv)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(kStopGrace));
+    closed = (*db)->Close();
+    pthread_kill(main_thread, SIGUSR1);
+  });
+  while (sigwait(&signals, &sig) == 0 && sig != SIGUSR1) {
+    Log("warn", "second signal: exiting at once", {{"signal", strsignal(sig)}});
+    std::fflush(nullptr);
+    _exit(1);
+  }
+  stopper.join();
+  if (!closed.ok()) {
+    Log("error", "closing the data directory failed", {{"error", std::string(closed.message())}});
+    return 1;
+  }
+  Log("info", "stopped", {{"data-dir", config->data_dir}});
+  return 0;
+}
+
+}  // namespace revkv::cli

@@ -1,0 +1,55 @@
+#include "server/applier.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/txn_apply.h"
+
+namespace revkv::server {
+
+absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data) {
+  if (index <= applied_index()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("server: entry ", index, " is already applied"));
+  }
+  revkvpb::InternalRequest req;
+  if (!req.ParseFromArray(data.data(), int(data.size()))) {
+    return absl::DataLossError(absl::StrCat("server: entry ", index, " does not decode"));
+  }
+  absl::StatusOr<ApplyResult> result = ApplyRequest(req);
+  // Applied whatever the request answered: the answer is part of the entry's
+  // outcome, the same on every member.
+  applied_index_.store(index, std::memory_order_release);
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest& req) {
+  mvcc::Store* store = db_->store();
+  if (req.has_put()) {
+    absl::StatusOr<etcdserverpb::PutResponse> r = ApplyPut(store, req.put());
+    if (!r.ok()) return r.status();
+    return ApplyResult(std::move(*r));
+  }
+  if (req.has_delete_range()) {
+    absl::StatusOr<etcdserverpb::DeleteRangeResponse> r = ApplyDelete(store, req.delete_range());
+    if (!r.ok()) return r.status();
+    return ApplyResult(std::move(*r));
+  }
+  if (req.has_txn()) {
+    absl::StatusOr<etcdserverpb::TxnResponse> r = ApplyTxn(store, req.txn());
+    if (!r.ok()) return r.status();
+    return ApplyResult(std::move(*r));
+  }
+  if (req.has_compaction()) {
+    // Only the index's compaction happens here; the records go in the
+    // background, and a physical compaction's caller waits for them
+    // (the apply loop must not).
+    if (absl::Status s = db_->Compact(req.compaction().revision()); !s.ok()) return s;
+    etcdserverpb::CompactionResponse resp;
+    resp.mutable_header()->set_revision(db_->Rev());
+    return ApplyResult(std::move(resp));
+  }
+  return absl::InvalidArgumentError("server: an entry without a request");
+}
+
+}  // namespace revkv::server

@@ -1,0 +1,59 @@
+// Applier: applies committed log entries (revkvpb.InternalRequest bytes) to
+// the DB in index order, with etcd 3.4's apply semantics
+// (etcdserver/apply.go): Put, DeleteRange, Txn (nested txns, all compare
+// targets and results, etcd's check order) and Compaction. A write entry
+// is one mvcc write transaction, all or nothing (cmd/revkv/execution.h
+// plans every op before writing any).
+//
+// The applier is the half of the write path Raft will not change: the local
+// proposer (proposer.h) calls it as soon as it assigns an index, a Raft
+// proposer once the entry commits. Apply records the entry's index as the
+// applied (consistent) index; an entry whose request fails (compacted,
+// key not found, ...) is applied too -- it changes nothing, and every
+// member answers the same error.
+//
+// Thread-safety: Apply is called by one thread at a time (the proposer's
+// apply order); applied_index() may be read from any thread.
+#ifndef REVKV_SERVER_APPLIER_H_
+#define REVKV_SERVER_APPLIER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "absl/status/statusor.h"
+#include "revkv/db.h"
+#include "server/proto/raft_internal.pb.h"
+#include "server/proto/rpc.pb.h"
+
+namespace revkv::server {
+
+// What applying an entry answers; headers carry the revision only.
+using ApplyResult = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
+                                 etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse>;
+
+class Applier {
+ public:
+  // `db` is not owned and must outlive the applier. `applied_index` is the
+  // index the DB already holds (entries up to it are not applied again).
+  Applier(revkv::DB* db, uint64_t applied_index) : db_(db), applied_index_(applied_index) {}
+
+  // Applies entry `index` holding `data` (a serialized InternalRequest).
+  // Entries at or below applied_index() are skipped (FailedPrecondition).
+  // An undecodable entry is DataLoss; a request error is the request's
+  // answer (server/errors.h, mvcc/errors.h).
+  absl::StatusOr<ApplyResult> Apply(uint64_t index, std::string_view data);
+
+  uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+
+ private:
+  absl::StatusOr<ApplyResult> ApplyRequest(const revkvpb::InternalRequest& req);
+
+  revkv::DB* db_;
+  std::atomic<uint64_t> applied_index_;
+};
+
+}  // namespace revkv::server
+
+#endif  // REVKV_SERVER_APPLIER_H_

@@ -1,0 +1,58 @@
+#include "server/maintenance_service.h"
+
+#include "server/grpc_status.h"
+
+namespace revkv::server {
+
+grpc::Status MaintenanceService::Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest* req,
+                                       etcdserverpb::AlarmResponse* resp) {
+  if (req->action() == etcdserverpb::AlarmRequest::ACTIVATE) {
+    return grpc::Status(grpc::UNIMPLEMENTED, "revkv: alarms are not supported yet");
+  }
+  // No alarm is raised; etcd's answer then has no header either.
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
+                                        etcdserverpb::StatusResponse* resp) {
+  absl::StatusOr<uint64_t> in_use = db_->backend()->SizeInUse();
+  if (!in_use.ok()) return ToGrpcStatus(in_use.status());
+  member_->Stamp(resp->mutable_header(), db_->Rev());
+  resp->set_version(kEtcdVersion);
+  resp->set_dbsize(int64_t(db_->backend()->Size()));
+  resp->set_dbsizeinuse(int64_t(*in_use));
+  resp->set_leader(member_->member_id);
+  resp->set_raftindex(proposer_->last_index());
+  resp->set_raftterm(member_->raft_term);
+  resp->set_raftappliedindex(applier_->applied_index());
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Defragment(grpc::ServerContext*,
+                                            const etcdserverpb::DefragmentRequest*,
+                                            etcdserverpb::DefragmentResponse* resp) {
+  if (absl::Status s = db_->Defrag(); !s.ok()) return ToGrpcStatus(s);
+  member_->Stamp(resp->mutable_header(), db_->Rev());
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Hash(grpc::ServerContext*, const etcdserverpb::HashRequest*,
+                                      etcdserverpb::HashResponse* resp) {
+  absl::StatusOr<uint64_t> h = db_->backend()->Hash();
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  member_->Stamp(resp->mutable_header(), db_->Rev());
+  resp->set_hash(uint32_t(*h));
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest* req,
+                                        etcdserverpb::HashKVResponse* resp) {
+  absl::StatusOr<mvcc::HashResult> h = db_->HashKV(req->revision() > 0 ? req->revision() : 0);
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  member_->Stamp(resp->mutable_header(), h->rev);
+  resp->set_hash(h->hash);
+  resp->set_compact_revision(h->compact_rev);
+  return grpc::Status::OK;
+}
+
+}  // namespace revkv::server

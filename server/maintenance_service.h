@@ -1,0 +1,53 @@
+// MaintenanceService: etcd's etcdserverpb.Maintenance over a revkv::DB --
+// Status, HashKV, Hash, Defragment and Alarm (revkv raises no alarms: GET
+// lists none, DEACTIVATE finds none to clear, ACTIVATE is UNIMPLEMENTED).
+// Snapshot and MoveLeader answer UNIMPLEMENTED.
+//
+// Status reports etcd's API version "3.4.23" (clients gate features on
+// it), the file's size and the bytes in use, this member as leader, and
+// the proposer's last index as raft index and applied index. Hash is the
+// backend's whole-file hash cut to 32 bits (not etcd's CRC: no client
+// compares it with another server's).
+//
+// Thread-safety: thread-safe.
+#ifndef REVKV_SERVER_MAINTENANCE_SERVICE_H_
+#define REVKV_SERVER_MAINTENANCE_SERVICE_H_
+
+#include "revkv/db.h"
+#include "server/applier.h"
+#include "server/member.h"
+#include "server/proposer.h"
+#include "server/proto/rpc.grpc.pb.h"
+
+namespace revkv::server {
+
+inline constexpr char kEtcdVersion[] = "3.4.23";
+
+class MaintenanceService final : public etcdserverpb::Maintenance::Service {
+ public:
+  // None owned; all must outlive the service.
+  MaintenanceService(revkv::DB* db, const Proposer* proposer, const Applier* applier,
+                     const Member* member)
+      : db_(db), proposer_(proposer), applier_(applier), member_(member) {}
+
+  grpc::Status Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest* req,
+                     etcdserverpb::AlarmResponse* resp) override;
+  grpc::Status Status(grpc::ServerContext*, const etcdserverpb::StatusRequest* req,
+                      etcdserverpb::StatusResponse* resp) override;
+  grpc::Status Defragment(grpc::ServerContext*, const etcdserverpb::DefragmentRequest* req,
+                          etcdserverpb::DefragmentResponse* resp) override;
+  grpc::Status Hash(grpc::ServerContext*, const etcdserverpb::HashRequest* req,
+                    etcdserverpb::HashResponse* resp) override;
+  grpc::Status HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest* req,
+                      etcdserverpb::HashKVResponse* resp) override;
+
+ private:
+  revkv::DB* db_;
+  const Proposer* proposer_;
+  const Applier* applier_;
+  const Member* member_;
+};
+
+}  // namespace revkv::server
+
+#endif  // REVKV_SERVER_MAINTENANCE_SERVICE_H_

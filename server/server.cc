@@ -1,0 +1,65 @@
+#include "server/server.h"
+
+#include <climits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace revkv::server {
+
+Server::Server(revkv::DB* db, const ServerOptions& options)
+    : options_(options),
+      // The local log starts where the store's history is: nothing before
+      // this process is replayed (the DB holds it).
+      applier_(db, 0),
+      proposer_(db, &applier_, options.max_request_bytes),
+      kv_(db, &proposer_, &options_.member, options.max_txn_ops),
+      maintenance_(db, &proposer_, &applier_, &options_.member),
+      cluster_(&options_.member) {}
+
+Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
+                                                      const ServerOptions& options) {
+  if (options.listen_addresses.empty()) {
+    return absl::InvalidArgumentError("server: no address to listen on");
+  }
+  std::unique_ptr<Server> s(new Server(db, options));
+  grpc::ServerBuilder b;
+  std::vector<std::unique_ptr<int>> ports;
+  for (const std::string& a : options.listen_addresses) {
+    ports.push_back(std::make_unique<int>(0));
+    b.AddListeningPort(a, grpc::InsecureServerCredentials(), ports.back().get());
+  }
+  const int64_t max_recv = options.max_request_bytes + kGrpcOverheadBytes;
+  b.SetMaxReceiveMessageSize(max_recv > INT_MAX ? INT_MAX : int(max_recv));
+  b.SetMaxSendMessageSize(INT_MAX);
+  b.RegisterService(&s->kv_);
+  b.RegisterService(&s->maintenance_);
+  b.RegisterService(&s->cluster_);
+  s->grpc_ = b.BuildAndStart();
+  if (s->grpc_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("server: cannot listen on ", options.listen_addresses[0]));
+  }
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (*ports[i] == 0) {
+      s->Shutdown(std::chrono::milliseconds(0));
+      return absl::UnavailableError(
+          absl::StrCat("server: cannot listen on ", options.listen_addresses[i]));
+    }
+    s->ports_.push_back(*ports[i]);
+  }
+  return s;
+}
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  if (shut_down_ || grpc_ == nullptr) return;
+  shut_down_ = true;
+  grpc_->Shutdown(std::chrono::system_clock::now() + grace);
+  grpc_->Wait();
+}
+
+}  // namespace revkv::server

@@ -1,0 +1,128 @@
+// `revkv serve` as a process: etcd's flags and ETCD_* variables, the
+// rejection of what it does not support, a clean stop on SIGTERM/SIGINT,
+// and a restart on the same data directory keeping the data and the member.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/cmd/etcd_server.h"
+#include "tests/cmd/process.h"
+#include "tests/server/serve_process.h"
+
+namespace revkv::testing {
+namespace {
+
+std::string MemberId(const std::string& json) {
+  static const std::regex kMember("\"member_id\":([0-9]+)");
+  std::smatch m;
+  return std::regex_search(json, m, kMember) ? std::string(m[1]) : "";
+}
+
+TEST(ServeLifecycleTest, SigtermStopsCleanlyAndRestartKeepsDataAndMember) {
+  if (!EtcdServer::Available()) GTEST_SKIP() << "etcdctl is not installed";
+  std::string error, data_dir, member;
+  {
+    ServeProcess s;
+    ASSERT_TRUE(s.Start(&error)) << error;
+    data_dir = s.data_dir();
+    ProcessResult put = s.Etcdctl({"-w", "json", "put", "k", "v1"});
+    ASSERT_EQ(put.exit_code, 0) << put.err;
+    member = MemberId(put.out);
+    ASSERT_FALSE(member.empty()) << put.out;
+    EXPECT_EQ(s.Stop(SIGTERM), 0) << s.Log();
+    EXPECT_NE(s.Log().find("\"msg\":\"stopped\""), std::string::npos) << s.Log();
+  }
+  ServeProcess s;
+  ASSERT_TRUE(s.Start(&error, {}, data_dir)) << error;
+  ProcessResult get = s.Etcdctl({"-w", "json", "get", "k"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_NE(get.out.find("\"value\":\"djE=\""), std::string::npos) << get.out;
+  EXPECT_NE(get.out.find("\"revision\":2"), std::string::npos) << get.out;
+  EXPECT_EQ(MemberId(get.out), member);
+  EXPECT_EQ(s.Stop(SIGINT), 0) << s.Log();
+}
+
+TEST(ServeLifecycleTest, FlagsAndEnvironment) {
+  if (!EtcdServer::Available()) GTEST_SKIP() << "etcdctl is not installed";
+  std::string error;
+  ServeProcess s;
+  ASSERT_TRUE(s.Start(&error, {"--name=n1", "--advertise-client-urls", "http://127.0.0.1:1"}))
+      << error;
+  ProcessResult list = s.Etcdctl({"member", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(", started, n1, , http://127.0.0.1:1, false"), std::string::npos)
+      << list.out;
+  EXPECT_EQ(s.Stop(SIGTERM), 0);
+}
+
+TEST(ServeLifecycleTest, MaxTxnOpsFlag) {
+  if (!EtcdServer::Available()) GTEST_SKIP() << "etcdctl is not installed";
+  std::string error;
+  ServeProcess s;
+  ASSERT_TRUE(s.Start(&error, {"--max-txn-ops=2"})) << error;
+  ProcessResult ok = s.Etcdctl({"txn"}, "\nput a 1\nput b 2\n\n\n");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  ProcessResult many = s.Etcdctl({"txn"}, "\nput a 1\nput b 2\nput c 3\n\n\n");
+  EXPECT_EQ(many.exit_code, 1);
+  EXPECT_EQ(many.LastErrLine(), "Error: etcdserver: too many operations in txn request");
+}
+
+TEST(ServeLifecycleTest, EnvironmentVariablesApplyAndFlagsWin) {
+  if (!EtcdServer::Available()) GTEST_SKIP() << "etcdctl is not installed";
+  // The child inherits them; this test runs no other thread.
+  setenv("ETCD_NAME", "fromenv", 1);
+  setenv("ETCD_MAX_TXN_OPS", "1", 1);
+  std::string error;
+  {
+    ServeProcess s;
+    ASSERT_TRUE(s.Start(&error)) << error;
+    ProcessResult list = s.Etcdctl({"member", "list"});
+    EXPECT_NE(list.out.find(", started, fromenv, "), std::string::npos) << list.out;
+    ProcessResult two = s.Etcdctl({"txn"}, "\nput a 1\nput b 2\n\n\n");
+    EXPECT_EQ(two.LastErrLine(), "Error: etcdserver: too many operations in txn request");
+  }
+  {
+    ServeProcess s;
+    ASSERT_TRUE(s.Start(&error, {"--max-txn-ops", "2", "--name", "fromflag"})) << error;
+    ProcessResult two = s.Etcdctl({"txn"}, "\nput a 1\nput b 2\n\n\n");
+    EXPECT_EQ(two.exit_code, 0) << two.err;
+    ProcessResult list = s.Etcdctl({"member", "list"});
+    EXPECT_NE(list.out.find(", started, fromflag, "), std::string::npos) << list.out;
+  }
+  unsetenv("ETCD_NAME");
+  unsetenv("ETCD_MAX_TXN_OPS");
+}
+
+TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
+  const std::string dir = NewTempDir("reject");
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--listen-peer-urls", "http://127.0.0.1:2380"}, {}, "--listen-peer-urls"},
+           {{"--auto-compaction-retention=1"}, {}, "--auto-compaction-retention"},
+           {{"--listen-client-urls", "https://127.0.0.1:2379"}, {}, "https://127.0.0.1:2379"},
+           {{"--listen-client-urls", "unix://x"}, {}, "unix://x"},
+           {{"--max-request-bytes", "lots"}, {}, "lots"},
+           {{"--name"}, {}, "--name"},
+           {{}, {"ETCD_INITIAL_CLUSTER=x=http://127.0.0.1:2380"}, "ETCD_INITIAL_CLUSTER"},
+       }) {
+    std::vector<std::string> argv = {RevkvPath(), "serve", "--data-dir", dir};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    ProcessResult r = RunProcess(argv, "", c.env);
+    EXPECT_NE(r.exit_code, 0) << c.says;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+  ProcessResult help = RunProcess({RevkvPath(), "serve", "--help"}, "");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--max-txn-ops (ETCD_MAX_TXN_OPS)"), std::string::npos) << help.out;
+}
+
+}  // namespace
+}  // namespace revkv::testing
