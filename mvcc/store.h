@@ -148,6 +148,11 @@ class TxnWrite : public TxnRead {
                                     const RangeOptions& opts) override;
   // Puts key; returns the revision the change will have.
   absl::StatusOr<int64_t> Put(std::string_view key, std::string_view value, int64_t lease = 0);
+  // OK, or the error a Put naming `lease` would fail with (the store's
+  // lessor asked now, inside this transaction): lets a caller refuse a
+  // multi-op write before its first op, as Put itself cannot take back the
+  // ops before it.
+  absl::Status CheckLease(int64_t lease);
   // Deletes the keys in [key, end) (end as in Range); returns how many.
   absl::StatusOr<int64_t> DeleteRange(std::string_view key, std::string_view end);
   // The revision after the transaction: Rev(), plus one if it changed anything.

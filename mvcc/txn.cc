@@ -225,6 +225,13 @@ absl::StatusOr<RangeResult> TxnWrite::Range(std::string_view key, std::string_vi
   return RangeAt(key, end, Rev(), opts);
 }
 
+absl::Status TxnWrite::CheckLease(int64_t lease) {
+  if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
+  store_->write_mu_.AssumeHeld();  // by write_lock_, for the transaction's life
+  LeaseHook* const hook = store_->lease_hook_;
+  return hook == nullptr ? absl::OkStatus() : hook->CheckPut(lease);
+}
+
 absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view value,
                                       int64_t lease) {
   if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
