@@ -5,7 +5,7 @@
 // (proposer.h) and answered with their apply result. A grant asking for ID
 // 0 gets one chosen here, before proposing, so that the entry names it and
 // every member grants the same lease: revkv's ids are deterministic -- the
-// next after the largest this service has seen or the lessor holds,
+// one after the last chosen (at first, after the largest the lessor holds),
 // skipping ids in use -- where etcd's are time-based. A given id is
 // honoured; a taken one fails with "etcdserver: lease already exists".
 //
