@@ -35,16 +35,29 @@ int64_t RemainingSeconds(const lease::LeaseStatus& st) {
 
 int64_t LeaseService::ChooseId() {
   lease::Lessor* lessor = db_->lessor();
-  util::MutexLock l(mu_);
-  if (last_id_ == 0) {
-    const std::vector<lease::LeaseId> ids = lessor->Leases();
-    last_id_ = ids.empty() || ids.back() < 0 ? 0 : ids.back();
+  // The lessor is asked without mu_ held: mu_ stays a leaf.
+  bool started;
+  {
+    util::MutexLock l(mu_);
+    started = last_id_ != 0;
   }
-  // Ids stay positive (as etcd's); past the largest, start again at 1.
-  // Bounded: a lessor cannot hold every positive id.
+  if (!started) {
+    const std::vector<lease::LeaseId> ids = lessor->Leases();
+    util::MutexLock l(mu_);
+    if (last_id_ == 0 && !ids.empty() && ids.back() > 0) last_id_ = ids.back();
+  }
+  // Bounded: a lessor cannot hold every positive id. Two grants never get
+  // the same id from here; one given explicitly may still take it first
+  // (its grant then fails as "lease already exists", as etcd's can).
   for (;;) {
-    last_id_ = last_id_ == std::numeric_limits<int64_t>::max() ? 1 : last_id_ + 1;
-    if (lease::IsLeaseNotFound(lessor->TimeToLive(last_id_, false).status())) return last_id_;
+    int64_t id;
+    {
+      util::MutexLock l(mu_);
+      // Ids stay positive (as etcd's); past the largest, start again at 1.
+      last_id_ = last_id_ == std::numeric_limits<int64_t>::max() ? 1 : last_id_ + 1;
+      id = last_id_;
+    }
+    if (lease::IsLeaseNotFound(lessor->TimeToLive(id, false).status())) return id;
   }
 }
 
