@@ -232,6 +232,11 @@ void Store::SetObserver(WriteObserver* observer) {
   observer_ = observer;
 }
 
+void Store::SetLeaseHook(LeaseHook* hook) {
+  util::MutexLock w(write_mu_);
+  lease_hook_ = hook;
+}
+
 absl::Status Store::ReadEvents(int64_t from, int64_t to, std::vector<Event>* out) {
   if (from > to) return absl::OkStatus();
   int64_t rev, first;

@@ -76,6 +76,24 @@ struct HashResult {
 
 class Store;
 
+// The store's lessor (lease/lessor.h; etcd's lease.Lessor that
+// storeTxnWrite holds): asked whether a put may name its lease, and told of
+// each key a write transaction puts or deletes, so that a key's lease
+// attachment changes in the same transaction as the key. Called by the
+// writer's thread with write_mu_ and the BatchTx lock held: it may take
+// only locks below those (mvcc/README.md) and never starts a write.
+class LeaseHook {
+ public:
+  virtual ~LeaseHook() = default;
+  // OK, or the error refusing a put that names `lease` (0 included, if the
+  // hook refuses it); nothing is written then.
+  virtual absl::Status CheckPut(int64_t lease) = 0;
+  // `key` was put with `lease` (0: none): it leaves its previous lease.
+  virtual void OnPut(std::string_view key, int64_t lease) = 0;
+  // `key` was deleted: it leaves its lease.
+  virtual void OnDelete(std::string_view key) = 0;
+};
+
 // Told of every published write transaction, in revision order (the
 // watchable store, watchable_store.h).
 class WriteObserver {
@@ -130,6 +148,11 @@ class TxnWrite : public TxnRead {
                                     const RangeOptions& opts) override;
   // Puts key; returns the revision the change will have.
   absl::StatusOr<int64_t> Put(std::string_view key, std::string_view value, int64_t lease = 0);
+  // OK, or the error a Put naming `lease` would fail with (the store's
+  // lessor asked now, inside this transaction): lets a caller refuse a
+  // multi-op write before its first op, as Put itself cannot take back the
+  // ops before it.
+  absl::Status CheckLease(int64_t lease);
   // Deletes the keys in [key, end) (end as in Range); returns how many.
   absl::StatusOr<int64_t> DeleteRange(std::string_view key, std::string_view end);
   // The revision after the transaction: Rev(), plus one if it changed anything.
@@ -221,6 +244,9 @@ class Store {
   // only then do write transactions record their changes.
   void SetObserver(WriteObserver* observer) ABSL_LOCKS_EXCLUDED(write_mu_);
   void SetWatched(bool watched) { watched_.store(watched, std::memory_order_seq_cst); }
+  // Installs (or, with null, removes) the lessor that write transactions
+  // consult and tell; it must stay alive until removed.
+  void SetLeaseHook(LeaseHook* hook) ABSL_LOCKS_EXCLUDED(write_mu_);
 
   // etcd v3.4's HashKV (see hash.cc); rev 0 is the current revision.
   absl::StatusOr<HashResult> HashByRev(int64_t rev);
@@ -321,6 +347,7 @@ class Store {
   };
   CheckpointId checkpoint_ ABSL_GUARDED_BY(write_mu_);
   WriteObserver* observer_ ABSL_GUARDED_BY(write_mu_) = nullptr;
+  LeaseHook* lease_hook_ ABSL_GUARDED_BY(write_mu_) = nullptr;
   // Whether anyone watches (SetWatched). A write transaction reads it when it
   // begins and again at End after its revision is visible; a watcher is
   // registered after setting it and reads the current revision under

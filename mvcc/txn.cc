@@ -225,11 +225,23 @@ absl::StatusOr<RangeResult> TxnWrite::Range(std::string_view key, std::string_vi
   return RangeAt(key, end, Rev(), opts);
 }
 
+absl::Status TxnWrite::CheckLease(int64_t lease) {
+  if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
+  store_->write_mu_.AssumeHeld();  // by write_lock_, for the transaction's life
+  LeaseHook* const hook = store_->lease_hook_;
+  return hook == nullptr ? absl::OkStatus() : hook->CheckPut(lease);
+}
+
 absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view value,
                                       int64_t lease) {
   if (ended_) return absl::FailedPreconditionError("mvcc: transaction has ended");
   if (key.empty()) return absl::InvalidArgumentError(kEmptyKeyMessage);
   if (rev_ == INT64_MAX) return ErrRevisionExhausted();
+  store_->write_mu_.AssumeHeld();  // by write_lock_, for the transaction's life
+  LeaseHook* const hook = store_->lease_hook_;
+  if (hook != nullptr) {
+    if (absl::Status s = hook->CheckPut(lease); !s.ok()) return s;
+  }
   const int64_t rev = rev_ + 1;
   KeyValueView kv{key, rev, rev, 0, value, lease};
   const Revision idx{rev, changes_};
@@ -248,6 +260,7 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
     return s;
   }
   store_->index_.FinishPut(key, idx, pending);
+  if (hook != nullptr) hook->OnPut(key, lease);
   if (keep_records_) own_records_.push_back(record);
   if (record_changes_) {
     Event& e = changes_for_watch_.emplace_back();
@@ -277,6 +290,8 @@ absl::Status TxnWrite::Delete(std::string_view key) {
     store_->Fail(s);
     return s;
   }
+  store_->write_mu_.AssumeHeld();  // by write_lock_
+  if (store_->lease_hook_ != nullptr) store_->lease_hook_->OnDelete(key);
   if (keep_records_) own_records_.emplace_back();
   if (record_changes_) {
     Event& e = changes_for_watch_.emplace_back();

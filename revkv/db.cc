@@ -110,12 +110,20 @@ absl::StatusOr<std::unique_ptr<DB>> DB::OpenPath(std::string path, const Options
   absl::StatusOr<std::unique_ptr<mvcc::Store>> st = mvcc::Store::Open(db->backend_.get());
   if (!st.ok()) return st.status();
   db->store_ = *std::move(st);
+  absl::StatusOr<std::unique_ptr<lease::Lessor>> lessor =
+      lease::Lessor::Open(db->store_.get(), options.lease);
+  if (!lessor.ok()) return lessor.status();
+  db->lessor_ = *std::move(lessor);
+  // A single member is the leader from the start; a read-only DB revokes
+  // nothing, so it tracks no expiry.
+  if (!options.read_only) db->lessor_->Promote(std::chrono::nanoseconds(0));
   db->watch_ = mvcc::WatchableStore::Create(db->store_.get());
   if (!exists) {
     // A new store is durable, buckets and all, before Open returns.
     if (absl::Status s = db->Sync(); !s.ok()) return s;
   }
   if (!db->backend_->open_note().empty()) db->open_notes_.push_back(db->backend_->open_note());
+  for (const std::string& n : db->lessor_->open_notes()) db->open_notes_.push_back(n);
   for (const absl::Status& w : db->store_->open_warnings()) {
     db->open_notes_.push_back(std::string(w.message()) +
                               " (the index was rebuilt from the key bucket)");
@@ -135,6 +143,7 @@ absl::Status DB::Close() {
   closed_ = true;
   absl::Status result;
   if (watch_ != nullptr) watch_->Close();
+  if (lessor_ != nullptr) lessor_->Close();
   if (store_ != nullptr) {
     result.Update(store_->WaitCompaction());
     result.Update(store_->Close());

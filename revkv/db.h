@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "backend/backend.h"
 #include "btree/env.h"
+#include "lease/lessor.h"
 #include "mvcc/store.h"
 #include "mvcc/watchable_store.h"
 
@@ -70,6 +71,9 @@ struct Options {
   // File layer (tests inject faults with it); nullptr: the default. Not
   // owned; must outlive the DB.
   btree::Env* env = nullptr;
+  // The lessor's minimum TTL, retry interval and clock (tests inject a
+  // lease::FakeClock).
+  lease::LessorOptions lease;
 };
 
 // DIR/member/snap/db: where Open keeps a data directory's file.
@@ -97,8 +101,9 @@ class DB {
   // One-operation transactions (see mvcc::Store for their semantics and
   // errors). Put returns the revision of the change; DeleteRange the number
   // deleted and the revision after.
-  absl::StatusOr<int64_t> Put(std::string_view key, std::string_view value) {
-    return store_->Put(key, value);
+  absl::StatusOr<int64_t> Put(std::string_view key, std::string_view value,
+                              int64_t lease = 0) {
+    return store_->Put(key, value, lease);
   }
   absl::StatusOr<mvcc::RangeResult> Range(std::string_view key, std::string_view end,
                                           const mvcc::RangeOptions& options = {}) {
@@ -127,6 +132,12 @@ class DB {
   // progress, then wait. Close() closes every stream: Next returns nullopt;
   // after Close a new stream is born closed. A stream may outlive the DB.
   std::unique_ptr<mvcc::WatchStream> NewWatchStream() { return watch_->NewStream(); }
+
+  // The leases (lease/lessor.h: etcd 3.4's): a put naming a lease attaches
+  // the key to it, and is refused (lease::IsLeaseNotFound) if there is no
+  // such lease. Primary from Open (a read-only DB's is not: no expiry).
+  // Close() closes it.
+  lease::Lessor* lessor() { return lessor_.get(); }
 
   // Makes every change made before the call durable; concurrent callers
   // share one commit. A no-op on a read-only DB.
@@ -161,6 +172,8 @@ class DB {
   // destroyed first.
   std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<mvcc::Store> store_;
+  // After the store: destroyed before it, as it is the store's lease hook.
+  std::unique_ptr<lease::Lessor> lessor_;
   // Shared with the streams, which keep it (closed) after the DB is gone.
   std::shared_ptr<mvcc::WatchableStore> watch_;
   std::vector<std::string> open_notes_;

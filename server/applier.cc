@@ -52,6 +52,23 @@ absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest
     resp.mutable_header()->set_revision(db_->Rev());
     return ApplyResult(std::move(resp));
   }
+  if (req.has_lease_grant()) {
+    absl::StatusOr<lease::LeaseStatus> l =
+        db_->lessor()->Grant(req.lease_grant().id(), req.lease_grant().ttl());
+    if (!l.ok()) return l.status();
+    etcdserverpb::LeaseGrantResponse resp;
+    resp.mutable_header()->set_revision(db_->Rev());
+    resp.set_id(l->id);
+    resp.set_ttl(l->granted_ttl);
+    return ApplyResult(std::move(resp));
+  }
+  if (req.has_lease_revoke()) {
+    absl::StatusOr<int64_t> rev = db_->lessor()->Revoke(req.lease_revoke().id());
+    if (!rev.ok()) return rev.status();
+    etcdserverpb::LeaseRevokeResponse resp;
+    resp.mutable_header()->set_revision(*rev);
+    return ApplyResult(std::move(resp));
+  }
   return absl::InvalidArgumentError("server: an entry without a request");
 }
 

@@ -1,9 +1,11 @@
 // Applier: applies committed log entries (revkvpb.InternalRequest bytes) to
 // the DB in index order, with etcd 3.4's apply semantics
 // (etcdserver/apply.go): Put, DeleteRange, Txn (nested txns, all compare
-// targets and results, etcd's check order) and Compaction. A write entry
-// is one mvcc write transaction, all or nothing (cmd/revkv/execution.h
-// plans every op before writing any).
+// targets and results, etcd's check order, puts attaching leases),
+// Compaction, LeaseGrant and LeaseRevoke (the DB's lessor; a revoke deletes
+// the lease's keys in one revision). A write entry is one mvcc write
+// transaction, all or nothing (cmd/revkv/execution.h plans every op before
+// writing any).
 //
 // The applier is the half of the write path Raft will not change: the local
 // proposer (proposer.h) calls it once the entry is in its log, a Raft
@@ -33,7 +35,9 @@ namespace revkv::server {
 
 // What applying an entry answers; headers carry the revision only.
 using ApplyResult = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
-                                 etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse>;
+                                 etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
+                                 etcdserverpb::LeaseGrantResponse,
+                                 etcdserverpb::LeaseRevokeResponse>;
 
 class Applier {
  public:

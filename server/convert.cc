@@ -38,6 +38,8 @@ cli::PutRequest FromProto(const etcdserverpb::PutRequest& r) {
   c.value = r.value();
   c.prev_kv = r.prev_kv();
   c.ignore_value = r.ignore_value();
+  c.lease = r.lease();
+  c.ignore_lease = r.ignore_lease();
   return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "lease/errors.h"
 #include "mvcc/errors.h"
 #include "util/status_payload.h"
 
@@ -74,6 +75,12 @@ WireError ToWireError(const absl::Status& s) {
     return {out_of_range, std::string("etcdserver: ") + mvcc::kFutureRevMessage};
   }
   if (mvcc::IsClosed(s)) return ToWireError(ErrStopped());
+  // The lessor's errors carry etcd's messages already (lease/errors.h).
+  if (lease::IsLeaseNotFound(s)) return ToWireError(ErrLeaseNotFound());
+  if (lease::IsLeaseExists(s) || lease::IsLeaseTTLTooLarge(s)) {
+    return {int(s.code()), std::string(s.message())};
+  }
+  if (lease::IsNotPrimary(s)) return {int(absl::StatusCode::kUnavailable), "etcdserver: not leader"};
   for (const EtcdError& e : kErrors) {
     if (util::IsNamed(s, e.code, kEtcdErrorUrl, e.name)) return {int(e.code), e.message};
   }

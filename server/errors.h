@@ -36,7 +36,9 @@ bool IsEtcdError(const absl::Status& s, const char* name);
 
 // etcd's gRPC code (grpc::StatusCode's numbering, which is absl's) and
 // wire message for `s`: the errors above, mvcc's compacted and
-// future-revision errors ("etcdserver: mvcc: required revision ..."), and
+// future-revision errors ("etcdserver: mvcc: required revision ..."), the
+// lessor's (lease/errors.h: not found, exists, TTL too large; not primary
+// as etcd's "not leader"), and
 // UNKNOWN with the message for anything else. grpc_status.h makes a
 // grpc::Status of it.
 struct WireError {

@@ -16,8 +16,10 @@ Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Appl
       applier_(std::move(applier)),
       proposer_(std::move(proposer)),
       kv_(db, proposer_.get(), &options_.member, options.max_txn_ops),
+      lease_(db, proposer_.get(), &options_.member),
       maintenance_(db, proposer_.get(), applier_.get(), &options_.member),
-      cluster_(&options_.member) {}
+      cluster_(&options_.member),
+      expirer_(db->lessor(), proposer_.get(), options.lease_check_interval) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -45,6 +47,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   b.SetMaxReceiveMessageSize(max_recv > INT_MAX ? INT_MAX : int(max_recv));
   b.SetMaxSendMessageSize(INT_MAX);
   b.RegisterService(&s->kv_);
+  b.RegisterService(&s->lease_);
   b.RegisterService(&s->maintenance_);
   b.RegisterService(&s->cluster_);
   s->grpc_ = b.BuildAndStart();
@@ -60,6 +63,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
     }
     s->ports_.push_back(*ports[i]);
   }
+  s->expirer_.Start();
   return s;
 }
 
@@ -68,6 +72,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   shut_down_ = true;
   grpc_->Shutdown(std::chrono::system_clock::now() + grace);
   grpc_->Wait();
+  expirer_.Stop();
 }
 
 }  // namespace revkv::server

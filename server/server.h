@@ -1,4 +1,4 @@
-// Server: etcd's v3 gRPC API (KV, Maintenance, Cluster) over one
+// Server: etcd's v3 gRPC API (KV, Lease, Maintenance, Cluster) over one
 // revkv::DB, as a single-member etcd 3.4 serves it.
 //
 //   absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(db, options);
@@ -8,7 +8,9 @@
 // Writes go propose -> apply: validated, serialized into one log entry,
 // proposed to a LocalProposer that makes it durable in the write-ahead log,
 // then applies it through the Applier before answering (proposer.h). Start
-// first replays the log entries the DB lacks (after a crash).
+// first replays the log entries the DB lacks (after a crash). Lease expiry
+// too: a LeaseExpirer proposes the revokes of expired leases
+// (lease_expirer.h).
 //
 // Thread-safety: thread-safe; Shutdown may be called once, from any thread
 // (not from inside a call it serves).
@@ -27,6 +29,8 @@
 #include "server/applier.h"
 #include "server/cluster_service.h"
 #include "server/kv_service.h"
+#include "server/lease_expirer.h"
+#include "server/lease_service.h"
 #include "server/maintenance_service.h"
 #include "server/member.h"
 #include "server/proposer.h"
@@ -44,6 +48,9 @@ struct ServerOptions {
   // The write-ahead log's directory; empty: member/wal beside the DB's
   // member/snap (etcd's layout).
   std::string wal_dir;
+  // How often the lease expirer asks the lessor for expired leases (etcd
+  // checks every 500 ms).
+  std::chrono::milliseconds lease_check_interval{500};
 };
 
 // etcd lets a gRPC message exceed max_request_bytes by this much, so that
@@ -63,8 +70,13 @@ class Server {
   uint64_t replayed_entries() const { return proposer_->replayed(); }
 
   // Stops accepting calls, lets calls in flight finish until `grace` has
-  // passed, then cancels the rest. Idempotent.
+  // passed, then cancels the rest; then stops the lease expirer (after the
+  // calls: a keep-alive of an expired lease waits for its revoke).
+  // Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
+
+  // The loop revoking expired leases (tests kick it and wait on it).
+  LeaseExpirer& lease_expirer() { return expirer_; }
 
  private:
   Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Applier> applier,
@@ -74,10 +86,13 @@ class Server {
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<LocalProposer> proposer_;
   KVService kv_;
+  LeaseService lease_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
   std::vector<int> ports_;
   std::unique_ptr<grpc::Server> grpc_;
+  // After the proposer: stopped (destroyed) before it.
+  LeaseExpirer expirer_;
   bool shut_down_ = false;
 };
 

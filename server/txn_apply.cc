@@ -59,16 +59,15 @@ void ComputePath(mvcc::TxnRead* base, const etcdserverpb::TxnRequest& r, std::ve
   }
 }
 
-// etcd's checkRequests with checkPut (puts needing an existing key, leases).
-absl::Status CheckPut(mvcc::TxnRead* base, const etcdserverpb::PutRequest& p) {
+// etcd's checkRequests with checkPut: a put needing an existing key, then
+// its lease (the store's lessor, asked inside the write transaction).
+absl::Status CheckPut(cli::Execution& e, const etcdserverpb::PutRequest& p) {
   if (p.ignore_value() || p.ignore_lease()) {
-    absl::StatusOr<mvcc::RangeResult> rr = base->Range(p.key(), "", {});
+    absl::StatusOr<mvcc::RangeResult> rr = e.base()->Range(p.key(), "", {});
     if (!rr.ok()) return rr.status();
     if (rr->kvs.empty()) return ErrKeyNotFound();
   }
-  // revkv has no leases yet: every lease is unknown.
-  if (p.lease() != 0) return ErrLeaseNotFound();
-  return absl::OkStatus();
+  return e.CheckLease(p.lease());
 }
 
 // etcd's checkRequests with checkRange (a range's revision must be readable).
@@ -81,17 +80,17 @@ absl::Status CheckRange(mvcc::TxnRead* base, const etcdserverpb::RangeRequest& g
 
 enum class Check { kPut, kRange };
 
-absl::Status CheckRequests(mvcc::TxnRead* base, const etcdserverpb::TxnRequest& r,
+absl::Status CheckRequests(cli::Execution& e, const etcdserverpb::TxnRequest& r,
                            const std::vector<bool>& path, size_t* at, Check check) {
   const bool ok = path[(*at)++];
   for (const etcdserverpb::RequestOp& op : ok ? r.success() : r.failure()) {
     absl::Status s;
     if (op.has_request_txn()) {
-      s = CheckRequests(base, op.request_txn(), path, at, check);
+      s = CheckRequests(e, op.request_txn(), path, at, check);
     } else if (check == Check::kPut && op.has_request_put()) {
-      s = CheckPut(base, op.request_put());
+      s = CheckPut(e, op.request_put());
     } else if (check == Check::kRange && op.has_request_range()) {
-      s = CheckRange(base, op.request_range());
+      s = CheckRange(e.base(), op.request_range());
     }
     if (!s.ok()) return s;
   }
@@ -100,13 +99,8 @@ absl::Status CheckRequests(mvcc::TxnRead* base, const etcdserverpb::TxnRequest& 
 
 absl::Status PlanPut(cli::Execution& e, const etcdserverpb::PutRequest& p,
                      std::deque<cli::RequestOp>& kept, etcdserverpb::PutResponse* out) {
-  if (p.ignore_lease() && !p.ignore_value()) {
-    // The key must exist as the txn sees it now; its lease (always 0) stays.
-    absl::StatusOr<mvcc::RangeResult> rr = e.Range(p.key(), "", {});
-    if (!rr.ok()) return rr.status();
-    if (rr->kvs.empty()) return ErrKeyNotFound();
-  }
-  // The plan views the request's strings until Commit.
+  // The plan views the request's strings until Commit. It takes the key's
+  // lease for ignore_lease as the txn sees it now.
   absl::StatusOr<cli::PutResponse> resp =
       e.PlanPut(std::get<cli::PutRequest>(kept.emplace_back(FromProto(p))));
   if (!resp.ok()) return resp.status();
@@ -169,7 +163,7 @@ absl::StatusOr<etcdserverpb::TxnResponse> ApplyTxn(mvcc::Store* store,
   ComputePath(base, r, &path);
   for (Check check : {Check::kPut, Check::kRange}) {
     size_t at = 0;
-    if (absl::Status s = CheckRequests(base, r, path, &at, check); !s.ok()) return s;
+    if (absl::Status s = CheckRequests(**e, r, path, &at, check); !s.ok()) return s;
   }
   etcdserverpb::TxnResponse resp;
   std::deque<cli::RequestOp> kept;
@@ -184,7 +178,10 @@ absl::StatusOr<etcdserverpb::PutResponse> ApplyPut(mvcc::Store* store,
                                                    const etcdserverpb::PutRequest& r) {
   absl::StatusOr<std::unique_ptr<cli::Execution>> e = cli::Execution::Begin(store);
   if (!e.ok()) return e.status();
-  if (absl::Status s = CheckPut((*e)->base(), r); !s.ok()) return s;
+  // etcd's applier Put asks for the lease before the key (checkPut's order
+  // is the other way round).
+  if (absl::Status s = (*e)->CheckLease(r.lease()); !s.ok()) return s;
+  if (absl::Status s = CheckPut(**e, r); !s.ok()) return s;
   std::deque<cli::RequestOp> kept;
   etcdserverpb::PutResponse resp;
   if (absl::Status s = PlanPut(**e, r, kept, &resp); !s.ok()) return s;

@@ -120,22 +120,28 @@ absl::StatusOr<PutResponse> Execution::PlanPut(const PutRequest& r) {
   if (r.key.empty()) return EmptyKey();
   PutResponse resp;
   std::string_view value = r.value;
-  if (r.prev_kv || r.ignore_value) {
+  int64_t lease = r.lease;
+  if (r.prev_kv || r.ignore_value || r.ignore_lease) {
     absl::StatusOr<std::optional<mvcc::KeyValue>> prev = state_->Get(r.key);
     if (!prev.ok()) return ServerError(prev.status());
     // Found here, not by the check against the store as the txn began,
     // when an earlier del of the txn removed the key (etcd 3.4.23 panics
     // there: "unexpected error during txn").
-    if (r.ignore_value && !prev->has_value()) return KeyNotFound();
+    if ((r.ignore_value || r.ignore_lease) && !prev->has_value()) return KeyNotFound();
     if (r.ignore_value) value = kept_.emplace_back((*prev)->value);
+    if (r.ignore_lease) lease = (*prev)->lease;
     if (r.prev_kv) resp.prev_kv = std::move(*prev);
   }
-  const mvcc::KeyValueView record = state_->Put(r.key, value);
+  // Asked now: at Commit the ops before this one would already be written.
+  if (lease != 0) {
+    if (absl::Status s = CheckLease(lease); !s.ok()) return s;
+  }
+  const mvcc::KeyValueView record = state_->Put(r.key, value, lease);
   // The backend refuses a larger record only when it is written.
   if (EncodedRecordSize(record) > btree::kMaxValueSize) {
     return ServerError(server::ErrRequestTooLarge());
   }
-  writes_.push_back({r.key, {}, value, -1});
+  writes_.push_back({r.key, {}, value, -1, lease});
   resp.revision = state_->Rev();
   return resp;
 }
@@ -160,6 +166,10 @@ absl::StatusOr<ResponseOp> Execution::Plan(const RequestOp& op) {
   return Wrap(PlanDelete(std::get<DeleteRequest>(op)));
 }
 
+absl::Status Execution::CheckLease(int64_t lease) {
+  return ServerError(txn_->CheckLease(lease));
+}
+
 absl::Status Execution::Commit() {
   const bool changed = state_->changed();
   state_.reset();
@@ -167,7 +177,7 @@ absl::Status Execution::Commit() {
   if (changed && txn_->Rev() == INT64_MAX) return ServerError(mvcc::ErrRevisionExhausted());
   for (const Write& w : writes_) {
     if (w.deleted < 0) {
-      absl::StatusOr<int64_t> rev = txn_->Put(w.key, w.value);
+      absl::StatusOr<int64_t> rev = txn_->Put(w.key, w.value, w.lease);
       if (!rev.ok()) return ServerError(rev.status());
       continue;
     }

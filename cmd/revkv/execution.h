@@ -49,9 +49,15 @@ class Execution {
 
   absl::StatusOr<RangeResponse> PlanRange(const RangeRequest& r);
   // `r` must outlive the Execution (the planned write views its strings).
+  // A lease the store's lessor does not know fails it here, before any
+  // write (lease::IsLeaseNotFound); ignore_lease keeps the key's lease as
+  // the transaction sees it.
   absl::StatusOr<PutResponse> PlanPut(const PutRequest& r);
   absl::StatusOr<DeleteResponse> PlanDelete(const DeleteRequest& r);
   absl::StatusOr<ResponseOp> Plan(const RequestOp& op);
+  // OK if a put may name `lease` (0 always may); else the store lessor's
+  // error (lease::IsLeaseNotFound).
+  absl::Status CheckLease(int64_t lease);
 
   // Writes what the ops planned, then ends the transaction. Only I/O can
   // fail a write here (mvcc then fails the store); the writes before it
@@ -64,6 +70,7 @@ class Execution {
   struct Write {
     std::string_view key, end, value;
     int64_t deleted;
+    int64_t lease = 0;
   };
 
   Execution() = default;

@@ -41,6 +41,10 @@ struct PutRequest {
   std::string value;
   bool prev_kv = false;
   bool ignore_value = false;
+  // The lease to attach the key to (0: none); ignore_lease keeps the one
+  // the key has (etcd's PutRequest.lease and ignore_lease).
+  int64_t lease = 0;
+  bool ignore_lease = false;
 };
 
 struct DeleteRequest {

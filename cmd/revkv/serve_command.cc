@@ -56,7 +56,7 @@ constexpr FlagSpec kFlags[] = {
 };
 
 std::string Usage() {
-  std::string u = "Usage: revkv serve [flags]\n\nServes etcd's v3 gRPC API (KV, Maintenance, Cluster) "
+  std::string u = "Usage: revkv serve [flags]\n\nServes etcd's v3 gRPC API (KV, Lease, Maintenance, Cluster) "
                   "as a single member.\n\nFlags (and their environment variables):\n";
   for (const FlagSpec& f : kFlags) absl::StrAppend(&u, "  --", f.flag, " (", f.env, ")\n      ", f.help, "\n");
   absl::StrAppend(&u, "  -h, --help\n  --version\n");

@@ -43,7 +43,7 @@ TxnState::Span TxnState::Find(std::string_view key, std::string_view end) {
 }
 
 mvcc::KeyValue TxnState::Record(const std::string& key, const Entry& e) const {
-  return mvcc::KeyValue{key, e.create_revision, NextRev(), e.version, std::string(e.value), 0};
+  return mvcc::KeyValue{key, e.create_revision, NextRev(), e.version, std::string(e.value), e.lease};
 }
 
 TxnState::Entry TxnState::Current(std::string_view key) const {
@@ -114,7 +114,7 @@ absl::StatusOr<std::optional<mvcc::KeyValue>> TxnState::Get(std::string_view key
   return std::move(r->kvs[0]);
 }
 
-mvcc::KeyValueView TxnState::Put(std::string_view key, std::string_view value) {
+mvcc::KeyValueView TxnState::Put(std::string_view key, std::string_view value, int64_t lease) {
   const int64_t rev = NextRev();
   auto it = entries_.find(key);
   if (it == entries_.end()) it = entries_.emplace(std::string(key), Current(key)).first;
@@ -123,8 +123,9 @@ mvcc::KeyValueView TxnState::Put(std::string_view key, std::string_view value) {
   e.version = e.live ? e.version + 1 : 1;
   e.live = true;
   e.value = value;
+  e.lease = lease;
   changed_ = true;
-  return mvcc::KeyValueView{it->first, e.create_revision, rev, e.version, value, 0};
+  return mvcc::KeyValueView{it->first, e.create_revision, rev, e.version, value, lease};
 }
 
 int64_t TxnState::Delete(std::string_view key, std::string_view end) {

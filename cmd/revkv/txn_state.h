@@ -50,8 +50,8 @@ class TxnState {
 
   // Records a put; returns the record it writes (its create revision and
   // version follow the key's live record, if any). `value` must outlive the
-  // TxnState.
-  mvcc::KeyValueView Put(std::string_view key, std::string_view value);
+  // TxnState. `lease` is the record's lease (0: none).
+  mvcc::KeyValueView Put(std::string_view key, std::string_view value, int64_t lease = 0);
   // Records the deletion of every live key in [key, end) (end as in Range);
   // returns how many.
   int64_t Delete(std::string_view key, std::string_view end);
@@ -68,6 +68,7 @@ class TxnState {
     bool live = false;
     int64_t create_revision = 0;
     int64_t version = 0;
+    int64_t lease = 0;
     std::string_view value;
   };
   using Entries = std::map<std::string, Entry, std::less<>>;

@@ -1,0 +1,146 @@
+#include "server/lease_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "lease/errors.h"
+#include "server/grpc_status.h"
+
+namespace revkv::server {
+namespace {
+
+template <typename Resp>
+grpc::Status Answer(absl::StatusOr<ApplyResult> result, const Member& m, Resp* resp) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  Resp* r = std::get_if<Resp>(&*result);
+  if (r == nullptr) return grpc::Status(grpc::INTERNAL, "server: an entry answered another request");
+  *resp = std::move(*r);
+  m.Stamp(resp->mutable_header(), resp->header().revision());
+  return grpc::Status::OK;
+}
+
+// etcd's TTL fields: whole seconds left, truncated. A lessor that tracks no
+// expiry (never the case for the serving member, which is primary) answers
+// the granted TTL.
+int64_t RemainingSeconds(const lease::LeaseStatus& st) {
+  if (st.remaining == std::chrono::nanoseconds::max()) return st.granted_ttl;
+  return st.RemainingSeconds();
+}
+
+}  // namespace
+
+int64_t LeaseService::ChooseId() {
+  lease::Lessor* lessor = db_->lessor();
+  // The lessor is asked without mu_ held: mu_ stays a leaf.
+  bool started;
+  {
+    util::MutexLock l(mu_);
+    started = last_id_ != 0;
+  }
+  if (!started) {
+    const std::vector<lease::LeaseId> ids = lessor->Leases();
+    util::MutexLock l(mu_);
+    if (last_id_ == 0 && !ids.empty() && ids.back() > 0) last_id_ = ids.back();
+  }
+  // Bounded: a lessor cannot hold every positive id. Two grants never get
+  // the same id from here; one given explicitly may still take it first
+  // (its grant then fails as "lease already exists", as etcd's can).
+  for (;;) {
+    int64_t id;
+    {
+      util::MutexLock l(mu_);
+      // Ids stay positive (as etcd's); past the largest, start again at 1.
+      last_id_ = last_id_ == std::numeric_limits<int64_t>::max() ? 1 : last_id_ + 1;
+      id = last_id_;
+    }
+    if (lease::IsLeaseNotFound(lessor->TimeToLive(id, false).status())) return id;
+  }
+}
+
+grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*,
+                                      const etcdserverpb::LeaseGrantRequest* req,
+                                      etcdserverpb::LeaseGrantResponse* resp) {
+  revkvpb::InternalRequest entry;
+  *entry.mutable_lease_grant() = *req;
+  if (req->id() == lease::kNoLease) entry.mutable_lease_grant()->set_id(ChooseId());
+  return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+}
+
+grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext*,
+                                       const etcdserverpb::LeaseRevokeRequest* req,
+                                       etcdserverpb::LeaseRevokeResponse* resp) {
+  revkvpb::InternalRequest entry;
+  *entry.mutable_lease_revoke() = *req;
+  return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+}
+
+grpc::Status LeaseService::KeepAliveOnce(const etcdserverpb::LeaseKeepAliveRequest& req,
+                                         etcdserverpb::LeaseKeepAliveResponse* resp) {
+  // The header's revision is read before the renew, as etcd does: a client
+  // never sees a keep-alive at a revision after the lease's revoke.
+  member_->Stamp(resp->mutable_header(), db_->Rev());
+  resp->set_id(req.id());
+  absl::StatusOr<int64_t> ttl = db_->lessor()->Renew(req.id());
+  if (lease::IsLeaseNotFound(ttl.status())) {
+    resp->set_ttl(0);
+    return grpc::Status::OK;
+  }
+  if (!ttl.ok()) return ToGrpcStatus(ttl.status());
+  resp->set_ttl(*ttl);
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseKeepAlive(
+    grpc::ServerContext*,
+    grpc::ServerReaderWriter<etcdserverpb::LeaseKeepAliveResponse,
+                             etcdserverpb::LeaseKeepAliveRequest>* stream) {
+  etcdserverpb::LeaseKeepAliveRequest req;
+  while (stream->Read(&req)) {
+    etcdserverpb::LeaseKeepAliveResponse resp;
+    if (grpc::Status s = KeepAliveOnce(req, &resp); !s.ok()) return s;
+    // A failed write: the client has gone, nobody reads the status.
+    if (!stream->Write(resp)) return grpc::Status::OK;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext*,
+                                           const etcdserverpb::LeaseTimeToLiveRequest* req,
+                                           etcdserverpb::LeaseTimeToLiveResponse* resp) {
+  absl::StatusOr<lease::LeaseStatus> st = db_->lessor()->TimeToLive(req->id(), req->keys());
+  const int64_t rev = db_->Rev();
+  if (lease::IsLeaseNotFound(st.status())) {
+    resp->set_id(req->id());
+    resp->set_ttl(-1);
+    member_->Stamp(resp->mutable_header(), rev);
+    return grpc::Status::OK;
+  }
+  if (!st.ok()) return ToGrpcStatus(st.status());
+  resp->set_id(st->id);
+  resp->set_ttl(RemainingSeconds(*st));
+  resp->set_grantedttl(st->granted_ttl);
+  for (std::string& k : st->keys) resp->add_keys(std::move(k));
+  member_->Stamp(resp->mutable_header(), rev);
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseLeases(grpc::ServerContext*, const etcdserverpb::LeaseLeasesRequest*,
+                                       etcdserverpb::LeaseLeasesResponse* resp) {
+  lease::Lessor* lessor = db_->lessor();
+  std::vector<std::pair<std::chrono::nanoseconds, lease::LeaseId>> by_expiry;
+  for (lease::LeaseId id : lessor->Leases()) {
+    absl::StatusOr<lease::LeaseStatus> st = lessor->TimeToLive(id, false);
+    if (!st.ok()) continue;  // revoked since Leases: not listed
+    by_expiry.emplace_back(st->remaining, id);
+  }
+  std::sort(by_expiry.begin(), by_expiry.end());
+  for (const auto& [remaining, id] : by_expiry) resp->add_leases()->set_id(id);
+  member_->Stamp(resp->mutable_header(), db_->Rev());
+  return grpc::Status::OK;
+}
+
+}  // namespace revkv::server
