@@ -17,7 +17,9 @@ Server::Server(revkv::DB* db, const ServerOptions& options)
       proposer_(db, &applier_, options.max_request_bytes),
       kv_(db, &proposer_, &options_.member, options.max_txn_ops),
       maintenance_(db, &proposer_, &applier_, &options_.member),
-      cluster_(&options_.member) {}
+      cluster_(&options_.member),
+      watch_(db, &options_.member,
+             WatchServiceOptions{options.max_request_bytes, options.watch_progress_interval}) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -39,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   b.RegisterService(&s->kv_);
   b.RegisterService(&s->maintenance_);
   b.RegisterService(&s->cluster_);
+  b.RegisterService(&s->watch_);
   s->grpc_ = b.BuildAndStart();
   if (s->grpc_ == nullptr) {
     return absl::UnavailableError(
@@ -58,6 +61,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
 void Server::Shutdown(std::chrono::milliseconds grace) {
   if (shut_down_ || grpc_ == nullptr) return;
   shut_down_ = true;
+  watch_.Shutdown();
   grpc_->Shutdown(std::chrono::system_clock::now() + grace);
   grpc_->Wait();
 }

@@ -29,6 +29,7 @@
 #include "server/maintenance_service.h"
 #include "server/member.h"
 #include "server/proposer.h"
+#include "server/watch_service.h"
 
 namespace revkv::server {
 
@@ -39,6 +40,8 @@ struct ServerOptions {
   // etcd's --max-request-bytes and --max-txn-ops, with etcd's defaults.
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
+  // etcd's --experimental-watch-progress-notify-interval.
+  std::chrono::milliseconds watch_progress_interval{std::chrono::minutes(10)};
   Member member;
 };
 
@@ -56,7 +59,8 @@ class Server {
   // The ports listened on, in listen_addresses' order.
   const std::vector<int>& ports() const { return ports_; }
 
-  // Stops accepting calls, lets calls in flight finish until `grace` has
+  // Ends open watch streams at once (they would never finish), stops
+  // accepting calls, lets other calls in flight finish until `grace` has
   // passed, then cancels the rest. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
 
@@ -69,6 +73,7 @@ class Server {
   KVService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
+  WatchService watch_;
   std::vector<int> ports_;
   std::unique_ptr<grpc::Server> grpc_;
   bool shut_down_ = false;
