@@ -127,6 +127,8 @@ class DB {
   // progress, then wait. Close() closes every stream: Next returns nullopt;
   // after Close a new stream is born closed. A stream may outlive the DB.
   std::unique_ptr<mvcc::WatchStream> NewWatchStream() { return watch_->NewStream(); }
+  // How many watchers are synced, catching up, or set aside (victims).
+  mvcc::WatchableStore::Stats WatchStats() { return watch_->stats(); }
 
   // Makes every change made before the call durable; concurrent callers
   // share one commit. A no-op on a read-only DB.
