@@ -22,14 +22,19 @@ struct Event {
   bool operator==(const Event&) const = default;
 };
 
+using WatchId = int64_t;
+// etcd's AutoWatchID: the stream picks the id.
+inline constexpr WatchId kAutoWatchId = 0;
+
 struct WatchOptions {
   int64_t start_rev = 0;  // 0: from the next revision
   bool no_put = false;
   bool no_delete = false;
   bool prev_kv = false;
+  // The id to give the watcher (etcd 3.4 lets clients choose; any value but
+  // kAutoWatchId, negative ones too, is taken as given).
+  WatchId id = kAutoWatchId;
 };
-
-using WatchId = int64_t;
 
 struct WatchResponse {
   WatchId id = 0;

@@ -38,7 +38,16 @@ absl::StatusOr<WatchId> WatchStream::Watch(std::string_view key, std::string_vie
   w->stream = this;
   util::MutexLock l(ws_->mu_);
   if (detached_) return ErrClosed();
-  w->id = next_id_++;
+  if (opts.id != kAutoWatchId) {
+    if (watchers_.contains(opts.id)) {
+      return absl::AlreadyExistsError("mvcc: duplicate watch ID provided on the WatchStream");
+    }
+    w->id = opts.id;
+  } else {
+    // Skips ids a client chose.
+    while (watchers_.contains(next_id_)) ++next_id_;
+    w->id = next_id_++;
+  }
   Watcher* p = w.get();
   watchers_.emplace(p->id, std::move(w));
   ws_->AddLocked(p, opts.start_rev);

@@ -43,9 +43,11 @@ class WatchStream {
   ~WatchStream();  // Close()
 
   // Watches `key` (end empty), [key, end), or every key >= key (end "\0").
-  // Returns an id unique in this stream. Errors: InvalidArgument for an
-  // empty key, end <= key, or a negative start_rev; ErrClosed after Close or
-  // once the watchable store closed.
+  // Returns an id unique in this stream: opts.id, or with kAutoWatchId the
+  // lowest unused id from a counter that only goes up (etcd's). Errors:
+  // InvalidArgument for an empty key, end <= key, or a negative start_rev;
+  // AlreadyExists when opts.id is in use; ErrClosed after Close or once the
+  // watchable store closed.
   absl::StatusOr<WatchId> Watch(std::string_view key, std::string_view end,
                                 const WatchOptions& opts);
   // Removes the watcher; responses already queued stay. NotFound if unknown.

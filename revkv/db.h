@@ -132,6 +132,8 @@ class DB {
   // progress, then wait. Close() closes every stream: Next returns nullopt;
   // after Close a new stream is born closed. A stream may outlive the DB.
   std::unique_ptr<mvcc::WatchStream> NewWatchStream() { return watch_->NewStream(); }
+  // How many watchers are synced, catching up, or set aside (victims).
+  mvcc::WatchableStore::Stats WatchStats() { return watch_->stats(); }
 
   // The leases (lease/lessor.h: etcd 3.4's): a put naming a lease attaches
   // the key to it, and is refused (lease::IsLeaseNotFound) if there is no

@@ -1,7 +1,9 @@
 // MaintenanceService: etcd's etcdserverpb.Maintenance over a revkv::DB --
 // Status, HashKV, Hash, Defragment and Alarm (revkv raises no alarms: GET
 // lists none, DEACTIVATE finds none to clear, ACTIVATE is UNIMPLEMENTED).
-// Snapshot and MoveLeader answer UNIMPLEMENTED.
+// Snapshot streams a consistent copy of the backend (a btree file) in
+// etcd's chunks, ending with its SHA-256 (snapshot_stream.h); writes go on
+// meanwhile. MoveLeader answers UNIMPLEMENTED.
 //
 // Status reports etcd's API version "3.4.23" (clients gate features on
 // it), the file's size and the bytes in use, this member as leader, and
@@ -40,6 +42,8 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
                     etcdserverpb::HashResponse* resp) override;
   grpc::Status HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest* req,
                       etcdserverpb::HashKVResponse* resp) override;
+  grpc::Status Snapshot(grpc::ServerContext*, const etcdserverpb::SnapshotRequest* req,
+                        grpc::ServerWriter<etcdserverpb::SnapshotResponse>* writer) override;
 
  private:
   revkv::DB* db_;

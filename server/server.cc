@@ -19,6 +19,8 @@ Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Appl
       lease_(db, proposer_.get(), &options_.member),
       maintenance_(db, proposer_.get(), applier_.get(), &options_.member),
       cluster_(&options_.member),
+      watch_(db, &options_.member,
+             WatchServiceOptions{options.max_request_bytes, options.watch_progress_interval}),
       expirer_(db->lessor(), proposer_.get(), options.lease_check_interval) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
@@ -50,6 +52,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   b.RegisterService(&s->lease_);
   b.RegisterService(&s->maintenance_);
   b.RegisterService(&s->cluster_);
+  b.RegisterService(&s->watch_);
   s->grpc_ = b.BuildAndStart();
   if (s->grpc_ == nullptr) {
     return absl::UnavailableError(
@@ -70,6 +73,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
 void Server::Shutdown(std::chrono::milliseconds grace) {
   if (shut_down_ || grpc_ == nullptr) return;
   shut_down_ = true;
+  watch_.Shutdown();
   grpc_->Shutdown(std::chrono::system_clock::now() + grace);
   grpc_->Wait();
   expirer_.Stop();

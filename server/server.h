@@ -34,6 +34,7 @@
 #include "server/maintenance_service.h"
 #include "server/member.h"
 #include "server/proposer.h"
+#include "server/watch_service.h"
 
 namespace revkv::server {
 
@@ -44,6 +45,8 @@ struct ServerOptions {
   // etcd's --max-request-bytes and --max-txn-ops, with etcd's defaults.
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
+  // etcd's --experimental-watch-progress-notify-interval.
+  std::chrono::milliseconds watch_progress_interval{std::chrono::minutes(10)};
   Member member;
   // The write-ahead log's directory; empty: member/wal beside the DB's
   // member/snap (etcd's layout).
@@ -69,7 +72,8 @@ class Server {
   // Log entries Start applied because the DB lacked them (after a crash).
   uint64_t replayed_entries() const { return proposer_->replayed(); }
 
-  // Stops accepting calls, lets calls in flight finish until `grace` has
+  // Ends open watch streams at once (they would never finish), stops
+  // accepting calls, lets other calls in flight finish until `grace` has
   // passed, then cancels the rest; then stops the lease expirer (after the
   // calls: a keep-alive of an expired lease waits for its revoke).
   // Idempotent.
@@ -89,6 +93,7 @@ class Server {
   LeaseService lease_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
+  WatchService watch_;
   std::vector<int> ports_;
   std::unique_ptr<grpc::Server> grpc_;
   // After the proposer: stopped (destroyed) before it.

@@ -19,11 +19,17 @@ namespace revkv::snapshot {
 struct Content {
   uint64_t size = 0;   // content bytes
   bool bare = false;   // no trailer: the whole file is a btree file
+  // etcd's form (what `etcdctl snapshot save` writes from a server's
+  // stream): the content, then its SHA-256 in 32 bytes; no revkv trailer.
+  bool sha256 = false;
   Trailer trailer;
 };
 
 // Reads and checks the trailer of `path`, and with check_hash the content's
-// XXH3. allow_bare accepts a file without a trailer as bare content.
+// XXH3 (or, in etcd's form, its SHA-256). A file without a revkv trailer
+// whose size is 32 past a multiple of 512 is in etcd's form (a btree file
+// is whole pages); allow_bare accepts any other file without a trailer as
+// bare content.
 absl::StatusOr<Content> ReadContentInfo(const std::string& path, bool check_hash,
                                         bool allow_bare);
 // Copies the first `size` bytes of `path` into the new file `dst`, fsynced.

@@ -58,7 +58,7 @@ absl::Status Build(const std::string& path, const Content& c, const std::string&
   absl::StatusOr<DbFileStatus> st = StatusOfDbFile(db);
   if (!st.ok()) return absl::DataLossError(absl::StrCat(path, ": ", st.status().message()));
   // The trailer's revisions must be the content's own, before any bump.
-  if (!c.bare) {
+  if (!c.bare && !c.sha256) {
     if (absl::Status s = CheckTrailerAgainstContent(path, c.trailer, st->revisions); !s.ok()) {
       return s;
     }

@@ -8,6 +8,10 @@
 // "<path>.part", fsyncs, renames it into place and fsyncs the directory, so
 // `path` is either absent or a complete snapshot.
 //
+// Status and Restore also take etcd's form, a btree file followed by the
+// SHA-256 of its bytes (what `etcdctl snapshot save` writes from `revkv
+// serve`'s stream), and verify that digest instead.
+//
 // Status and Restore verify the trailer and the content hash before anything
 // else, then refuse a trailer whose revision or compact revision is not what
 // the content holds (what a store opened on it would have; DataLoss named
@@ -42,6 +46,10 @@ struct Status {
   int64_t total_key = 0;    // entries in all buckets
   int64_t total_size = 0;   // bytes of the btree content
   Trailer trailer;          // the verified trailer, its revisions the content's
+  // The file is in etcd's form (content + SHA-256, as `etcdctl snapshot
+  // save` writes it), its SHA-256 verified; `trailer` then holds the
+  // content's size and revisions, no xxh3.
+  bool sha256 = false;
 };
 absl::StatusOr<Status> GetStatus(const std::string& path);
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "btree/db.h"
 #include "util/crc32c.h"
+#include "util/sha256.h"
 #include "mvcc/revision.h"
 #include "snapshot/content.h"
 #include "snapshot/file_util.h"
@@ -58,6 +59,28 @@ absl::StatusOr<Content> ReadContentInfo(const std::string& path, bool check_hash
       return s;
     }
     has_magic = HasMagic(tail);
+  }
+  if (!has_magic && *size >= util::kSha256Size && *size % 512 == util::kSha256Size) {
+    c.sha256 = true;
+    c.size = *size - util::kSha256Size;
+    if (!check_hash) return c;
+    util::Sha256 sha;
+    std::vector<char> buf(1 << 20);
+    for (uint64_t off = 0; off < c.size;) {
+      size_t n = size_t(std::min<uint64_t>(buf.size(), c.size - off));
+      if (absl::Status s = ReadAt(f.fd, path, off, n, buf.data()); !s.ok()) return s;
+      sha.Update(std::string_view(buf.data(), n));
+      off += n;
+    }
+    std::string want(util::kSha256Size, '\0');
+    if (absl::Status s = ReadAt(f.fd, path, c.size, want.size(), want.data()); !s.ok()) return s;
+    if (sha.Final() != want) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: snapshot sha256 mismatch: the last 32 bytes are not the SHA-256 of the %d "
+          "before them (the file is corrupt)",
+          path, c.size));
+    }
+    return c;
   }
   if (!has_magic) {
     if (allow_bare) {
@@ -185,6 +208,15 @@ absl::StatusOr<Status> GetStatus(const std::string& path) {
       copied.ok() ? StatusOfDbFile(db) : absl::StatusOr<DbFileStatus>(copied);
   RemoveAll(tmpl);
   if (!st.ok()) return st.status();
+  if (c->sha256) {
+    // No revkv trailer: report what the content holds.
+    st->status.sha256 = true;
+    st->status.trailer.content_size = c->size;
+    st->status.trailer.content_xxh3 = 0;
+    st->status.trailer.revision = st->revisions.current;
+    st->status.trailer.compact_revision = st->revisions.compacted;
+    return st->status;
+  }
   // The trailer's revisions are reported only once the content bears them out.
   if (absl::Status s = CheckTrailerAgainstContent(path, c->trailer, st->revisions); !s.ok()) {
     return s;

@@ -111,10 +111,16 @@ absl::Status SnapshotStatusCommand(Invocation& inv) {
   }
   absl::StatusOr<snapshot::Status> st = snapshot::GetStatus(inv.args[0]);
   if (!st.ok()) return General(st.status());
-  *inv.err << absl::StrFormat(
+  if (st->sha256) {
+    *inv.err << absl::StrFormat(
+        "snapshot %s: sha256 verified (etcd's form, %d bytes, revision %d)\n", inv.args[0],
+        st->trailer.content_size, st->trailer.revision);
+  } else {
+    *inv.err << absl::StrFormat(
       "snapshot %s: trailer verified (format %d, xxh3 %016x over %d bytes, saved at revision %d)\n",
       inv.args[0], st->trailer.format_version, st->trailer.content_xxh3,
       st->trailer.content_size, st->trailer.revision);
+  }
   SnapshotStatusView v{st->hash, st->revision, st->total_key, st->total_size};
   return Emit(inv, nullptr, PrintSnapshotStatus(inv.format, v));
 }

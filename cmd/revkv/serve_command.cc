@@ -31,7 +31,7 @@ namespace {
 // cancelled.
 constexpr std::chrono::seconds kStopGrace(10);
 
-enum class Kind { kString, kUrls, kInt };
+enum class Kind { kString, kUrls, kInt, kDuration };
 
 struct FlagSpec {
   const char* flag;  // without dashes
@@ -53,10 +53,12 @@ constexpr FlagSpec kFlags[] = {
      "Maximum number of operations permitted in a transaction. (default 128)"},
     {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
      "Raise alarms when backend size exceeds the given quota (accepted, not enforced yet). (default 0)"},
+    {"experimental-watch-progress-notify-interval", "ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL",
+     Kind::kDuration, "Duration of periodic watch progress notifications. (default 10m0s)"},
 };
 
 std::string Usage() {
-  std::string u = "Usage: revkv serve [flags]\n\nServes etcd's v3 gRPC API (KV, Lease, Maintenance, Cluster) "
+  std::string u = "Usage: revkv serve [flags]\n\nServes etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster) "
                   "as a single member.\n\nFlags (and their environment variables):\n";
   for (const FlagSpec& f : kFlags) absl::StrAppend(&u, "  --", f.flag, " (", f.env, ")\n      ", f.help, "\n");
   absl::StrAppend(&u, "  -h, --help\n  --version\n");
@@ -76,6 +78,14 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
     return absl::OkStatus();
   }
   const std::string n = f.flag;
+  if (f.kind == Kind::kDuration) {
+    absl::Duration d;
+    if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
+    }
+    c->watch_progress_notify_interval = d;
+    return absl::OkStatus();
+  }
   if (f.kind == Kind::kUrls) {
     std::vector<std::string> urls = absl::StrSplit(value, ',', absl::SkipWhitespace());
     if (urls.empty()) return absl::InvalidArgumentError(absl::StrCat("no URL in ", from));
@@ -238,6 +248,8 @@ int RunServe(const std::vector<std::string>& args) {
   }
   options.max_request_bytes = config->max_request_bytes;
   options.max_txn_ops = config->max_txn_ops;
+  options.watch_progress_interval =
+      absl::ToChronoMilliseconds(config->watch_progress_notify_interval);
   options.member.name = config->name;
   options.member.client_urls = config->advertise_client_urls;
   absl::StatusOr<server::MemberIds> ids = server::LoadOrCreateIds(config->data_dir);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace revkv::cli {
 
@@ -27,6 +28,8 @@ struct ServeConfig {
   int64_t max_txn_ops = 128;
   // Accepted and kept for the quota alarm to come; not enforced yet.
   int64_t quota_backend_bytes = 0;
+  // etcd 3.4's --experimental-watch-progress-notify-interval.
+  absl::Duration watch_progress_notify_interval = absl::Minutes(10);
   bool help = false;
   bool version = false;
 };

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <regex>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "tests/cmd/etcd_server.h"
 #include "tests/cmd/process.h"
+#include "tests/server/background_process.h"
 #include "tests/server/serve_process.h"
 
 namespace revkv::testing {
@@ -97,6 +99,28 @@ TEST(ServeLifecycleTest, EnvironmentVariablesApplyAndFlagsWin) {
   unsetenv("ETCD_MAX_TXN_OPS");
 }
 
+// An open `etcdctl watch` must not hold the server up: SIGTERM ends the
+// stream and the server exits cleanly within ServeProcess::Stop's bound.
+TEST(ServeLifecycleTest, SigtermWithOpenWatchStreams) {
+  if (!EtcdServer::Available()) GTEST_SKIP() << "etcdctl is not installed";
+  ServeProcess s;
+  std::string error;
+  ASSERT_TRUE(s.Start(&error, {"--experimental-watch-progress-notify-interval", "100ms"})) << error;
+  BackgroundProcess w;
+  ASSERT_TRUE(w.Start({"/usr/bin/etcdctl", "--endpoints=" + s.address(), "watch", "k"},
+                      {"ETCDCTL_API=3"}));
+  // The watch is open once it printed a put made after it started: put
+  // until it shows one (bounded).
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    ASSERT_EQ(s.Etcdctl({"put", "k", "v" + std::to_string(i)}).exit_code, 0);
+    seen = w.WaitForOut([](const std::string& out) { return out.find("PUT\nk\n") != std::string::npos; },
+                        std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(seen) << w.Err();
+  EXPECT_EQ(s.Stop(SIGTERM), 0) << s.Log();
+}
+
 TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
   const std::string dir = NewTempDir("reject");
   struct Case {
@@ -110,6 +134,8 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
            {{"--listen-client-urls", "https://127.0.0.1:2379"}, {}, "https://127.0.0.1:2379"},
            {{"--listen-client-urls", "unix://x"}, {}, "unix://x"},
            {{"--max-request-bytes", "lots"}, {}, "lots"},
+           {{"--experimental-watch-progress-notify-interval", "soon"}, {}, "soon"},
+           {{"--experimental-watch-progress-notify-interval", "-1s"}, {}, "-1s"},
            {{"--name"}, {}, "--name"},
            {{}, {"ETCD_INITIAL_CLUSTER=x=http://127.0.0.1:2380"}, "ETCD_INITIAL_CLUSTER"},
        }) {
