@@ -6,6 +6,7 @@
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/encoding.h"
 #include "cmd/revkv/exit_status.h"
+#include "interop/etcd/etcd_file.h"
 #include "mvcc/store.h"
 #include "revkv/db.h"
 #include "snapshot/file_util.h"
@@ -109,6 +110,9 @@ absl::Status SnapshotStatusCommand(Invocation& inv) {
   if (inv.args.size() != 1) {
     return ExitError(kExitBadArgs, "snapshot status requires exactly one argument");
   }
+  absl::StatusOr<interop::etcd::FileFormat> format = interop::etcd::DetectFormat(inv.args[0]);
+  if (!format.ok()) return General(format.status());
+  if (*format == interop::etcd::FileFormat::kBolt) return EtcdSnapshotStatus(inv);
   absl::StatusOr<snapshot::Status> st = snapshot::GetStatus(inv.args[0]);
   if (!st.ok()) return General(st.status());
   *inv.err << absl::StrFormat(
@@ -124,6 +128,9 @@ absl::Status SnapshotRestoreCommand(Invocation& inv) {
     return ExitError(kExitBadArgs, "snapshot restore requires exactly one argument");
   }
   if (inv.data_dir.empty()) return ExitError(kExitBadArgs, "snapshot restore needs --data-dir");
+  absl::StatusOr<interop::etcd::FileFormat> format = interop::etcd::DetectFormat(inv.args[0]);
+  if (!format.ok()) return General(format.status());
+  if (*format == interop::etcd::FileFormat::kBolt) return EtcdSnapshotRestore(inv);
   snapshot::RestoreOptions opts;
   opts.skip_hash_check = inv.skip_hash_check;
   opts.bump_revision = inv.bump_revision;

@@ -111,6 +111,13 @@ const std::vector<Command>& Commands() {
             "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {},
             /*reads_env=*/false},
        }},
+      {"migrate", "Imports a stopped etcd 3.4 member's data directory into a new one",
+       "migrate --from-etcd-data-dir DIR --data-dir NEW [flags]",
+       [](FlagSet& fs, Invocation& i) {
+         fs.String("from-etcd-data-dir", &i.from_etcd_data_dir,
+                   "The stopped etcd member's data directory (its member/snap/db is read)");
+       },
+       MigrateCommand, {}, /*reads_env=*/false},
       {"check", "Checks the structure of the data file; lists every problem",
        "check [flags]", nullptr, CheckCommand,
        {
