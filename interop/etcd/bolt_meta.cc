@@ -31,7 +31,8 @@ uint64_t Fnv1a64(std::string_view bytes) {
 
 absl::StatusOr<Meta> DecodeMeta(std::string_view file, uint64_t offset, uint64_t slot) {
   if (file.size() < offset + kPageHeaderSize + kMetaSize) {
-    return BoltError(kBoltBadMeta, slot, "file too short to hold this meta page");
+    // Nothing there to be a meta page (the magic included).
+    return BoltError(kBoltNotBolt, slot, "file too short to hold this meta page");
   }
   const char* p = file.data() + offset;
   const char* m = p + kPageHeaderSize;
