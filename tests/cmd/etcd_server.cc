@@ -86,6 +86,17 @@ bool EtcdServer::Start(std::string* error) {
   return false;
 }
 
+bool EtcdServer::Stop() {
+  if (pid_ <= 0) return false;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  // etcd re-raises the signal after its shutdown handlers have run.
+  return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+         (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
 EtcdServer::~EtcdServer() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);

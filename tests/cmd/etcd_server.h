@@ -20,8 +20,14 @@ class EtcdServer {
   static bool Available();
   // Starts etcd and waits (bounded poll) until its client port accepts.
   bool Start(std::string* error);
-  // Kills the server it started.
+  // Stops the server gracefully (SIGTERM, then waits for it to exit), so
+  // that its data directory is whole and unlocked; true if it exited
+  // cleanly.
+  bool Stop();
+  // Kills the server it started, if still running.
   ~EtcdServer();
+  // The member's data directory (--data-dir).
+  std::string data_dir() const { return dir_ + "/data"; }
   ProcessResult Etcdctl(const std::vector<std::string>& args, const std::string& stdin_data = "");
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
 
