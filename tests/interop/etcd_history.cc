@@ -74,10 +74,11 @@ bool WriteRandomHistory(revkv::testing::EtcdServer& etcd, uint64_t seed, int ops
       args = {"lease", "revoke", leases[at]};  // deletes the keys it holds
       leases.erase(leases.begin() + long(at));
     } else if (k < 92) {
-      // Compact somewhere between the last compaction and now.
+      // Compact in the older half of what is retained, so that history
+      // stays to be read at many revisions.
       const int64_t lo = out->compact_revision + 1;
       if (lo > out->revision) continue;
-      const int64_t at = lo + g.Pick(int(out->revision - lo + 1));
+      const int64_t at = lo + g.Pick(int((out->revision - lo) / 2 + 1));
       ProcessResult r = etcd.Etcdctl({"compaction", std::to_string(at)});
       if (r.exit_code == 0) {
         out->compact_revision = at;
