@@ -106,7 +106,13 @@ const std::vector<Command>& Commands() {
             },
             SnapshotRestoreCommand, {}, /*reads_env=*/false},
            {"save", "Stores a snapshot of the data directory to a given file",
-            "snapshot save <filename> [flags]", nullptr, SnapshotSaveCommand, {}},
+            "snapshot save <filename> [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.String("format", &i.snapshot_format,
+                        "revkv (its own file, with an integrity trailer) or etcd (a bbolt file "
+                        "and its sha256, as etcdctl snapshot save writes)");
+            },
+            SnapshotSaveCommand, {}},
            {"status", "Gets backend snapshot status of a given file",
             "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {},
             /*reads_env=*/false},

@@ -51,6 +51,7 @@ struct Invocation {
   bool mark_compacted = false;
   bool allow_rollback = false;    // --allow-rollback
   std::string from_etcd_data_dir;  // migrate
+  std::string snapshot_format = "revkv";  // snapshot save --format
   // check perf / datascale (accepted, then refused: not supported).
   std::string check_load = "s";
   std::string check_prefix;
