@@ -106,11 +106,24 @@ const std::vector<Command>& Commands() {
             },
             SnapshotRestoreCommand, {}, /*reads_env=*/false},
            {"save", "Stores a snapshot of the data directory to a given file",
-            "snapshot save <filename> [flags]", nullptr, SnapshotSaveCommand, {}},
+            "snapshot save <filename> [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.String("format", &i.snapshot_format,
+                        "revkv (its own file, with an integrity trailer) or etcd (a bbolt file "
+                        "and its sha256, as etcdctl snapshot save writes)");
+            },
+            SnapshotSaveCommand, {}},
            {"status", "Gets backend snapshot status of a given file",
             "snapshot status <filename> [flags]", nullptr, SnapshotStatusCommand, {},
             /*reads_env=*/false},
        }},
+      {"migrate", "Imports a stopped etcd 3.4 member's data directory into a new one",
+       "migrate --from-etcd-data-dir DIR --data-dir NEW [flags]",
+       [](FlagSet& fs, Invocation& i) {
+         fs.String("from-etcd-data-dir", &i.from_etcd_data_dir,
+                   "The stopped etcd member's data directory (its member/snap/db is read)");
+       },
+       MigrateCommand, {}, /*reads_env=*/false},
       {"check", "Checks the structure of the data file; lists every problem",
        "check [flags]", nullptr, CheckCommand,
        {

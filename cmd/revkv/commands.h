@@ -50,6 +50,8 @@ struct Invocation {
   int64_t bump_revision = 0;
   bool mark_compacted = false;
   bool allow_rollback = false;    // --allow-rollback
+  std::string from_etcd_data_dir;  // migrate
+  std::string snapshot_format = "revkv";  // snapshot save --format
   // check perf / datascale (accepted, then refused: not supported).
   std::string check_load = "s";
   std::string check_prefix;
@@ -83,6 +85,13 @@ absl::Status DefragCommand(Invocation& inv);
 absl::Status SnapshotSaveCommand(Invocation& inv);
 absl::Status SnapshotStatusCommand(Invocation& inv);
 absl::Status SnapshotRestoreCommand(Invocation& inv);
+// The same for etcd's bbolt files (interop_commands.cc): SnapshotStatus- and
+// SnapshotRestoreCommand hand them over.
+absl::Status EtcdSnapshotStatus(Invocation& inv);
+absl::Status EtcdSnapshotRestore(Invocation& inv);
+// revkv migrate --from-etcd-data-dir DIR --data-dir NEW: a stopped etcd
+// member's data into a new revkv data directory.
+absl::Status MigrateCommand(Invocation& inv);
 absl::Status CheckCommand(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);
 // The revision history of a key (or of all keys) in the data file.

@@ -12,10 +12,8 @@
 #include <thread>
 
 namespace revkv::testing {
-namespace {
 
-// A port the kernel says is free now.
-int FreePort() {
+int EtcdServer::FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -31,6 +29,8 @@ int FreePort() {
   close(fd);
   return port;
 }
+
+namespace {
 
 bool Accepts(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -51,13 +51,19 @@ bool EtcdServer::Available() {
 
 bool EtcdServer::Start(std::string* error) {
   dir_ = NewTempDir("etcd");
+  return StartOn(dir_ + "/data", FreePort(), error);
+}
+
+bool EtcdServer::StartOn(const std::string& data_dir, int peer_port, std::string* error) {
+  if (dir_.empty()) dir_ = NewTempDir("etcd");
+  data_dir_ = data_dir;
   client_port_ = FreePort();
-  peer_port_ = FreePort();
+  peer_port_ = peer_port;
   const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
-  const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+  const std::string peer = PeerUrl(peer_port_);
   std::vector<std::string> argv = {"/usr/bin/etcd",
                                    "--name", "ref",
-                                   "--data-dir", dir_ + "/data",
+                                   "--data-dir", data_dir_,
                                    "--listen-client-urls", client,
                                    "--advertise-client-urls", client,
                                    "--listen-peer-urls", peer,
@@ -84,6 +90,17 @@ bool EtcdServer::Start(std::string* error) {
   }
   *error = "etcd did not start; see " + dir_ + "/etcd.log";
   return false;
+}
+
+bool EtcdServer::Stop() {
+  if (pid_ <= 0) return false;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  // etcd re-raises the signal after its shutdown handlers have run.
+  return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+         (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
 }
 
 EtcdServer::~EtcdServer() {

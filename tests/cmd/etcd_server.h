@@ -20,8 +20,21 @@ class EtcdServer {
   static bool Available();
   // Starts etcd and waits (bounded poll) until its client port accepts.
   bool Start(std::string* error);
-  // Kills the server it started.
+  // Starts etcd on `data_dir`, made by `etcdctl snapshot restore --name ref
+  // --initial-cluster ref=PEER --initial-advertise-peer-urls PEER` with
+  // PEER = PeerUrl(peer_port).
+  bool StartOn(const std::string& data_dir, int peer_port, std::string* error);
+  static std::string PeerUrl(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+  // A loopback port the kernel says is free now.
+  static int FreePort();
+  // Stops the server gracefully (SIGTERM, then waits for it to exit), so
+  // that its data directory is whole and unlocked; true if it exited
+  // cleanly.
+  bool Stop();
+  // Kills the server it started, if still running.
   ~EtcdServer();
+  // The member's data directory (--data-dir).
+  std::string data_dir() const { return data_dir_; }
   ProcessResult Etcdctl(const std::vector<std::string>& args, const std::string& stdin_data = "");
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
 
@@ -30,6 +43,7 @@ class EtcdServer {
   int client_port_ = 0;
   int peer_port_ = 0;
   std::string dir_;
+  std::string data_dir_;
 };
 
 }  // namespace revkv::testing
