@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "util/crc32c.h"
 #include "util/status_payload.h"
@@ -85,11 +86,8 @@ bool HasZeroSector(const std::string& bytes, size_t from, size_t to) {
 
 bool ParseName(const std::string& name, uint64_t* seq, uint64_t* first) {
   if (name.size() != 16 + 1 + 16 + 4 || name.substr(33) != ".wal" || name[16] != '-') return false;
-  char* end = nullptr;
-  *seq = std::strtoull(name.substr(0, 16).c_str(), &end, 16);
-  if (*end != '\0') return false;
-  *first = std::strtoull(name.substr(17, 16).c_str(), &end, 16);
-  return *end == '\0';
+  const absl::string_view v(name);
+  return absl::SimpleHexAtoi(v.substr(0, 16), seq) && absl::SimpleHexAtoi(v.substr(17, 16), first);
 }
 
 std::string SegmentName(uint64_t seq, uint64_t first) {
