@@ -82,6 +82,32 @@ bool BackgroundProcess::WaitForOut(const std::function<bool(const std::string&)>
   }
 }
 
+bool BackgroundProcess::Running() {
+  if (pid_ <= 0) return false;
+  int st;
+  if (::waitpid(pid_, &st, WNOHANG) != pid_) return true;
+  exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  pid_ = -1;
+  return false;
+}
+
+int BackgroundProcess::Wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // No way to wait for a child with a deadline but polling.
+  while (Running()) {
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return exit_code_;
+}
+
+int BackgroundProcess::Stop(int sig, std::chrono::milliseconds timeout) {
+  if (Running()) ::kill(pid_, sig);
+  const int code = Wait(timeout);
+  if (code == -1) Kill();
+  return code;
+}
+
 void BackgroundProcess::Kill() {
   if (stdin_fd_ >= 0) {
     ::close(stdin_fd_);

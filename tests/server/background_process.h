@@ -1,6 +1,7 @@
-// Test helper: a program running in the background (etcdctl watch), its
+// Test helper: a program running in the background (etcdctl watch, lock), its
 // stdin a pipe the test writes to and keeps open, its stdout and stderr in
-// files the test polls. Killed (SIGKILL, its own pid only) when destroyed.
+// files the test polls. Killed (SIGKILL, its own pid only) when destroyed
+// unless it exited or was stopped.
 //
 // Thread-safety: not thread-safe.
 #ifndef REVKV_TESTS_SERVER_BACKGROUND_PROCESS_H_
@@ -28,11 +29,19 @@ class BackgroundProcess {
   // Polls Out() until `done` holds or `timeout` passes; true if it held.
   bool WaitForOut(const std::function<bool(const std::string&)>& done,
                   std::chrono::milliseconds timeout) const;
+  // Whether it has not exited yet (reaps it if it has).
+  bool Running();
+  // Waits (bounded) for it to exit; its exit code, 128+N if signal N ended
+  // it, or -1 if it still runs at the deadline.
+  int Wait(std::chrono::milliseconds timeout);
+  // Sends `sig`, then Wait(timeout); at the deadline it is killed (-1).
+  int Stop(int sig, std::chrono::milliseconds timeout);
   // Kills it and reaps it.
   void Kill();
 
  private:
   pid_t pid_ = -1;
+  int exit_code_ = -1;  // once reaped
   int stdin_fd_ = -1;
   std::string out_path_, err_path_;
 };
