@@ -183,6 +183,9 @@ void WatchSession::SendLoop(std::stop_token stop) {
     r.set_compact_revision(m->compact_revision);
     r.set_canceled(m->canceled);
     for (mvcc::Event& e : m->events) ToProto(std::move(e), r.add_events());
+    // write_mu_ first: Create holds it from the watcher's creation until its
+    // flags are set, so a response to a watcher just created sees them.
+    util::MutexLock w(write_mu_);
     bool fragment;
     {
       util::MutexLock l(mu_);
@@ -195,7 +198,6 @@ void WatchSession::SendLoop(std::stop_token stop) {
         fragment_.erase(m->id);
       }
     }
-    util::MutexLock w(write_mu_);
     if (!Send(std::move(r), fragment)) {
       transport_->Cancel();  // the client is gone: end the reader too
       return;
