@@ -9,7 +9,7 @@
 
 #include "backend/backend.h"
 #include "bench/open_store.h"
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 #include "cmd/revkv/txn_request.h"
 #include "mvcc/store.h"
 
@@ -107,9 +107,9 @@ absl::StatusOr<double> CliTxn(const ScalingEnv& env, uint64_t n, uint64_t gets) 
   text += "\n\n";
   const uint64_t t0 = CpuNs();
   std::istringstream in(text);
-  absl::StatusOr<cli::TxnRequest> req = cli::ReadTxn(in);
+  absl::StatusOr<etcdkv::TxnRequest> req = cli::ReadTxn(in);
   if (!req.ok()) return req.status();
-  absl::StatusOr<cli::TxnResponse> resp = cli::Txn((*f)->store(), *req);
+  absl::StatusOr<etcdkv::TxnResponse> resp = etcdkv::Txn((*f)->store(), *req);
   if (!resp.ok()) return resp.status();
   const double seconds = Since(t0);
   if (resp->responses.size() != n) return Mismatch("txn responses", resp->responses.size(), n);

@@ -1,15 +1,14 @@
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 
 #include <memory>
 #include <vector>
 
-#include "cmd/revkv/execution.h"
-#include "cmd/revkv/exit_status.h"
-#include "cmd/revkv/txn_request.h"
+#include "etcdkv/execution.h"
+#include "etcdkv/txn_check.h"
 #include "mvcc/errors.h"
 #include "server/errors.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 namespace {
 
 template <typename T>
@@ -19,9 +18,9 @@ int Cmp(const T& a, const T& b) {
 
 }  // namespace
 
-absl::Status ServerError(const absl::Status& s) {
+absl::Status EtcdError(const absl::Status& s) {
   if (s.ok()) return s;
-  if (s.GetPayload(kExitCodeUrl).has_value()) return s;
+  if (s.GetPayload(kEtcdMessageUrl).has_value()) return s;
   const bool etcdserver = mvcc::IsCompacted(s) || mvcc::IsFutureRev(s);
   // The store's code and payloads stay, so that callers can still tell the
   // error by them (mvcc::IsCompacted, ...).
@@ -29,14 +28,14 @@ absl::Status ServerError(const absl::Status& s) {
   s.ForEachPayload([&](absl::string_view url, const absl::Cord& p) {
     out.SetPayload(url, absl::Cord(std::string(p)));  // a Cord's copy needs cordz, not linked
   });
-  out.SetPayload(kExitCodeUrl, absl::Cord(std::to_string(kExitError)));
+  out.SetPayload(kEtcdMessageUrl, absl::Cord("1"));
   return out;
 }
 
 absl::StatusOr<RangeResponse> Range(mvcc::Store* store, const RangeRequest& r) {
-  if (r.key.empty()) return ServerError(server::ErrEmptyKey());
+  if (r.key.empty()) return EtcdError(server::ErrEmptyKey());
   absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> txn = store->Read();
-  if (!txn.ok()) return ServerError(txn.status());
+  if (!txn.ok()) return EtcdError(txn.status());
   mvcc::TxnRead* t = txn->get();
   return ApplyRange(
       [t](std::string_view k, std::string_view e, const mvcc::RangeOptions& o) {
@@ -46,7 +45,7 @@ absl::StatusOr<RangeResponse> Range(mvcc::Store* store, const RangeRequest& r) {
 }
 
 absl::StatusOr<PutResponse> Put(mvcc::Store* store, const PutRequest& r) {
-  if (r.key.empty()) return ServerError(server::ErrEmptyKey());
+  if (r.key.empty()) return EtcdError(server::ErrEmptyKey());
   absl::StatusOr<std::unique_ptr<Execution>> e = Execution::Begin(store);
   if (!e.ok()) return e.status();
   absl::StatusOr<PutResponse> resp = (*e)->PlanPut(r);
@@ -56,7 +55,7 @@ absl::StatusOr<PutResponse> Put(mvcc::Store* store, const PutRequest& r) {
 }
 
 absl::StatusOr<DeleteResponse> Delete(mvcc::Store* store, const DeleteRequest& r) {
-  if (r.key.empty()) return ServerError(server::ErrEmptyKey());
+  if (r.key.empty()) return EtcdError(server::ErrEmptyKey());
   absl::StatusOr<std::unique_ptr<Execution>> e = Execution::Begin(store);
   if (!e.ok()) return e.status();
   absl::StatusOr<DeleteResponse> resp = (*e)->PlanDelete(r);
@@ -102,7 +101,7 @@ absl::StatusOr<TxnResponse> Txn(mvcc::Store* store, const TxnRequest& r) {
   resp.succeeded = true;
   for (const Compare& c : r.compares) {
     absl::StatusOr<bool> ok = EvalCompare(base, c);
-    if (!ok.ok()) return ServerError(ok.status());
+    if (!ok.ok()) return EtcdError(ok.status());
     if (!*ok) {
       resp.succeeded = false;
       break;
@@ -116,14 +115,14 @@ absl::StatusOr<TxnResponse> Txn(mvcc::Store* store, const TxnRequest& r) {
     const auto* p = std::get_if<PutRequest>(&op);
     if (p == nullptr || !p->ignore_value) continue;
     absl::StatusOr<mvcc::RangeResult> rr = base->Range(p->key, "", {});
-    if (!rr.ok()) return ServerError(rr.status());
+    if (!rr.ok()) return EtcdError(rr.status());
     if (rr->kvs.empty()) return KeyNotFound();
   }
   for (const RequestOp& op : ops) {
     const auto* g = std::get_if<RangeRequest>(&op);
     if (g == nullptr || g->rev == 0) continue;
-    if (g->rev > base->Rev()) return ServerError(mvcc::ErrFutureRev());
-    if (g->rev < base->FirstRev()) return ServerError(mvcc::ErrCompacted());
+    if (g->rev > base->Rev()) return EtcdError(mvcc::ErrFutureRev());
+    if (g->rev < base->FirstRev()) return EtcdError(mvcc::ErrCompacted());
   }
   for (const RequestOp& op : ops) {
     absl::StatusOr<ResponseOp> o = (*e)->Plan(op);
@@ -135,4 +134,4 @@ absl::StatusOr<TxnResponse> Txn(mvcc::Store* store, const TxnRequest& r) {
   return resp;
 }
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv

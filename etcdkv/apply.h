@@ -11,21 +11,24 @@
 // store is written only once all of them succeeded. What can still fail
 // midway is I/O (a backend write or commit error), which fails the store.
 //
-// Errors carry etcdctl's exit code 1 and etcd's messages
-// ("etcdserver: mvcc: required revision has been compacted", ...).
+// Errors carry etcd's messages ("etcdserver: mvcc: required revision has
+// been compacted", ...) and keep the store's codes and payloads.
 //
 // Thread-safety: as the Store (one TxnWrite at a time; Write() waits).
-#ifndef REVKV_CMD_REVKV_APPLY_H_
-#define REVKV_CMD_REVKV_APPLY_H_
+#ifndef REVKV_ETCDKV_APPLY_H_
+#define REVKV_ETCDKV_APPLY_H_
 
 #include "absl/status/statusor.h"
-#include "cmd/revkv/requests.h"
+#include "etcdkv/requests.h"
 #include "mvcc/store.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 
-// A store error as etcdctl prints it (exit code 1).
-absl::Status ServerError(const absl::Status& s);
+// A store error with etcd's message ("etcdserver: " before the store's
+// compacted and future-revision messages); its code and payloads stay, and
+// a payload at kEtcdMessageUrl marks it done (a second call changes nothing).
+inline constexpr char kEtcdMessageUrl[] = "revkv.dev/etcd-message";
+absl::Status EtcdError(const absl::Status& s);
 
 // One-request transactions, as the server runs Range / Put / DeleteRange.
 absl::StatusOr<RangeResponse> Range(mvcc::Store* store, const RangeRequest& r);
@@ -36,6 +39,6 @@ absl::StatusOr<TxnResponse> Txn(mvcc::Store* store, const TxnRequest& r);
 // Whether compare `c` holds at the transaction's view.
 absl::StatusOr<bool> EvalCompare(mvcc::TxnRead* txn, const Compare& c);
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv
 
-#endif  // REVKV_CMD_REVKV_APPLY_H_
+#endif  // REVKV_ETCDKV_APPLY_H_

@@ -1,16 +1,15 @@
-#include "cmd/revkv/execution.h"
+#include "etcdkv/execution.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <utility>
 
 #include "btree/options.h"
-#include "cmd/revkv/apply.h"
-#include "cmd/revkv/exit_status.h"
+#include "etcdkv/apply.h"
 #include "mvcc/errors.h"
 #include "server/errors.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 namespace {
 
 bool Less(SortTarget t, const mvcc::KeyValue& a, const mvcc::KeyValue& b) {
@@ -24,7 +23,7 @@ bool Less(SortTarget t, const mvcc::KeyValue& a, const mvcc::KeyValue& b) {
   return false;
 }
 
-absl::Status EmptyKey() { return ServerError(server::ErrEmptyKey()); }
+absl::Status EmptyKey() { return EtcdError(server::ErrEmptyKey()); }
 
 template <typename T>
 absl::StatusOr<ResponseOp> Wrap(absl::StatusOr<T> r) {
@@ -34,7 +33,7 @@ absl::StatusOr<ResponseOp> Wrap(absl::StatusOr<T> r) {
 
 }  // namespace
 
-absl::Status KeyNotFound() { return ServerError(server::ErrKeyNotFound()); }
+absl::Status KeyNotFound() { return EtcdError(server::ErrKeyNotFound()); }
 
 absl::StatusOr<RangeResponse> ApplyRange(RangeReader read, const RangeRequest& r) {
   if (r.key.empty()) return EmptyKey();
@@ -51,7 +50,7 @@ absl::StatusOr<RangeResponse> ApplyRange(RangeReader read, const RangeRequest& r
                         r.min_create_revision != 0 || r.max_create_revision != 0;
   opts.limit = r.sort_order != SortOrder::kNone || filtered ? 0 : (r.limit > 0 ? r.limit + 1 : 0);
   absl::StatusOr<mvcc::RangeResult> rr = read(r.key, r.end, opts);
-  if (!rr.ok()) return ServerError(rr.status());
+  if (!rr.ok()) return EtcdError(rr.status());
   RangeResponse resp;
   resp.revision = rr->rev;
   // etcd counts the matches before its filters prune them.
@@ -89,14 +88,14 @@ absl::StatusOr<RangeResponse> ApplyRange(RangeReader read, const RangeRequest& r
 absl::StatusOr<std::unique_ptr<Execution>> Execution::Begin(mvcc::Store* store) {
   auto e = std::unique_ptr<Execution>(new Execution);
   absl::StatusOr<std::unique_ptr<mvcc::TxnWrite>> w = store->Write();
-  if (!w.ok()) return ServerError(w.status());
+  if (!w.ok()) return EtcdError(w.status());
   e->txn_ = std::move(*w);
   // Taken after the write transaction began, so it reads the revision that
   // transaction starts from.
   absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> base = store->Read();
-  if (!base.ok()) return ServerError(base.status());
+  if (!base.ok()) return EtcdError(base.status());
   if ((*base)->Rev() != e->txn_->Rev()) {
-    return ExitError(kExitError, "revkv: the store changed under a write transaction");
+    return absl::InternalError("revkv: the store changed under a write transaction");
   }
   e->base_ = std::move(*base);
   e->state_.emplace(store, e->base_.get());
@@ -123,7 +122,7 @@ absl::StatusOr<PutResponse> Execution::PlanPut(const PutRequest& r) {
   int64_t lease = r.lease;
   if (r.prev_kv || r.ignore_value || r.ignore_lease) {
     absl::StatusOr<std::optional<mvcc::KeyValue>> prev = state_->Get(r.key);
-    if (!prev.ok()) return ServerError(prev.status());
+    if (!prev.ok()) return EtcdError(prev.status());
     // Found here, not by the check against the store as the txn began,
     // when an earlier del of the txn removed the key (etcd 3.4.23 panics
     // there: "unexpected error during txn").
@@ -139,7 +138,7 @@ absl::StatusOr<PutResponse> Execution::PlanPut(const PutRequest& r) {
   const mvcc::KeyValueView record = state_->Put(r.key, value, lease);
   // The backend refuses a larger record only when it is written.
   if (EncodedRecordSize(record) > btree::kMaxValueSize) {
-    return ServerError(server::ErrRequestTooLarge());
+    return EtcdError(server::ErrRequestTooLarge());
   }
   writes_.push_back({r.key, {}, value, -1, lease});
   resp.revision = state_->Rev();
@@ -151,7 +150,7 @@ absl::StatusOr<DeleteResponse> Execution::PlanDelete(const DeleteRequest& r) {
   DeleteResponse resp;
   if (r.prev_kv) {
     absl::StatusOr<mvcc::RangeResult> prev = state_->Range(r.key, r.end, {});
-    if (!prev.ok()) return ServerError(prev.status());
+    if (!prev.ok()) return EtcdError(prev.status());
     resp.prev_kvs = std::move(prev->kvs);
   }
   resp.deleted = state_->Delete(r.key, r.end);
@@ -167,28 +166,28 @@ absl::StatusOr<ResponseOp> Execution::Plan(const RequestOp& op) {
 }
 
 absl::Status Execution::CheckLease(int64_t lease) {
-  return ServerError(txn_->CheckLease(lease));
+  return EtcdError(txn_->CheckLease(lease));
 }
 
 absl::Status Execution::Commit() {
   const bool changed = state_->changed();
   state_.reset();
   base_.reset();
-  if (changed && txn_->Rev() == INT64_MAX) return ServerError(mvcc::ErrRevisionExhausted());
+  if (changed && txn_->Rev() == INT64_MAX) return EtcdError(mvcc::ErrRevisionExhausted());
   for (const Write& w : writes_) {
     if (w.deleted < 0) {
       absl::StatusOr<int64_t> rev = txn_->Put(w.key, w.value, w.lease);
-      if (!rev.ok()) return ServerError(rev.status());
+      if (!rev.ok()) return EtcdError(rev.status());
       continue;
     }
     absl::StatusOr<int64_t> n = txn_->DeleteRange(w.key, w.end);
-    if (!n.ok()) return ServerError(n.status());
+    if (!n.ok()) return EtcdError(n.status());
     if (*n != w.deleted) {
-      return ExitError(kExitError, "revkv: a delete removed other keys than it planned");
+      return absl::InternalError("revkv: a delete removed other keys than it planned");
     }
   }
-  if (absl::Status s = txn_->End(); !s.ok()) return ServerError(s);
+  if (absl::Status s = txn_->End(); !s.ok()) return EtcdError(s);
   return absl::OkStatus();
 }
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv

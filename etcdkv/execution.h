@@ -7,8 +7,8 @@
 //
 // Thread-safety: one thread; holds the store's write transaction (Write()
 // waits) from Begin until Commit or destruction.
-#ifndef REVKV_CMD_REVKV_EXECUTION_H_
-#define REVKV_CMD_REVKV_EXECUTION_H_
+#ifndef REVKV_ETCDKV_EXECUTION_H_
+#define REVKV_ETCDKV_EXECUTION_H_
 
 #include <deque>
 #include <memory>
@@ -19,11 +19,11 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "cmd/revkv/requests.h"
-#include "cmd/revkv/txn_state.h"
+#include "etcdkv/requests.h"
+#include "etcdkv/txn_state.h"
 #include "mvcc/store.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 
 // etcd's "etcdserver: key not found" (a put --ignore-value of a missing key).
 absl::Status KeyNotFound();
@@ -84,6 +84,6 @@ class Execution {
   std::deque<std::string> kept_;  // values of --ignore-value puts
 };
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv
 
-#endif  // REVKV_CMD_REVKV_EXECUTION_H_
+#endif  // REVKV_ETCDKV_EXECUTION_H_

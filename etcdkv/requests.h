@@ -1,10 +1,11 @@
-// The etcd v3 KV requests and responses revkv's commands build and print
-// (etcdserverpb's RangeRequest, PutRequest, DeleteRangeRequest, TxnRequest
-// and their responses), as plain values.
+// The etcd v3 KV requests and responses (etcdserverpb's RangeRequest,
+// PutRequest, DeleteRangeRequest, TxnRequest and their responses), as plain
+// values: what the command line builds and prints and the server converts
+// from and to protobuf.
 //
 // Thread-safety: plain values.
-#ifndef REVKV_CMD_REVKV_REQUESTS_H_
-#define REVKV_CMD_REVKV_REQUESTS_H_
+#ifndef REVKV_ETCDKV_REQUESTS_H_
+#define REVKV_ETCDKV_REQUESTS_H_
 
 #include <cstdint>
 #include <optional>
@@ -14,7 +15,7 @@
 
 #include "mvcc/key_value.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 
 enum class SortTarget { kKey, kVersion, kCreate, kMod, kValue };
 enum class SortOrder { kNone, kAscend, kDescend };
@@ -98,6 +99,6 @@ struct TxnResponse {
   std::vector<ResponseOp> responses;
 };
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv
 
-#endif  // REVKV_CMD_REVKV_REQUESTS_H_
+#endif  // REVKV_ETCDKV_REQUESTS_H_

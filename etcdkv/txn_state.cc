@@ -1,4 +1,4 @@
-#include "cmd/revkv/txn_state.h"
+#include "etcdkv/txn_state.h"
 
 #include <iterator>
 #include <utility>
@@ -6,7 +6,7 @@
 
 #include "mvcc/errors.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 namespace {
 
 uint64_t VarintSize(uint64_t v) {
@@ -157,4 +157,4 @@ int64_t TxnState::Delete(std::string_view key, std::string_view end) {
   return n;
 }
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv

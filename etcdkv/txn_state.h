@@ -17,8 +17,8 @@
 // Thread-safety: one thread. The store must not change while a TxnState is
 // in use (its caller holds the store's write transaction and has not
 // written yet).
-#ifndef REVKV_CMD_REVKV_TXN_STATE_H_
-#define REVKV_CMD_REVKV_TXN_STATE_H_
+#ifndef REVKV_ETCDKV_TXN_STATE_H_
+#define REVKV_ETCDKV_TXN_STATE_H_
 
 #include <cstdint>
 #include <map>
@@ -29,7 +29,7 @@
 #include "absl/status/statusor.h"
 #include "mvcc/store.h"
 
-namespace revkv::cli {
+namespace revkv::etcdkv {
 
 // The bytes of `kv`'s protobuf record (what mvcc stores as the backend's
 // value), computed without encoding it.
@@ -94,6 +94,6 @@ class TxnState {
   Entries entries_;
 };
 
-}  // namespace revkv::cli
+}  // namespace revkv::etcdkv
 
-#endif  // REVKV_CMD_REVKV_TXN_STATE_H_
+#endif  // REVKV_ETCDKV_TXN_STATE_H_

@@ -4,7 +4,7 @@
 // targets and results, etcd's check order, puts attaching leases),
 // Compaction, LeaseGrant and LeaseRevoke (the DB's lessor; a revoke deletes
 // the lease's keys in one revision). A write entry is one mvcc write
-// transaction, all or nothing (cmd/revkv/execution.h plans every op before
+// transaction, all or nothing (etcdkv/execution.h plans every op before
 // writing any).
 //
 // The applier is the half of the write path Raft will not change: the local

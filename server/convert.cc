@@ -4,8 +4,8 @@
 
 namespace revkv::server {
 
-cli::RangeRequest FromProto(const etcdserverpb::RangeRequest& r) {
-  cli::RangeRequest c;
+etcdkv::RangeRequest FromProto(const etcdserverpb::RangeRequest& r) {
+  etcdkv::RangeRequest c;
   c.key = r.key();
   c.end = r.range_end();
   c.limit = r.limit() > 0 ? r.limit() : 0;
@@ -14,16 +14,16 @@ cli::RangeRequest FromProto(const etcdserverpb::RangeRequest& r) {
   c.keys_only = r.keys_only();
   c.count_only = r.count_only();
   switch (r.sort_target()) {
-    case etcdserverpb::RangeRequest::VERSION: c.sort_target = cli::SortTarget::kVersion; break;
-    case etcdserverpb::RangeRequest::CREATE: c.sort_target = cli::SortTarget::kCreate; break;
-    case etcdserverpb::RangeRequest::MOD: c.sort_target = cli::SortTarget::kMod; break;
-    case etcdserverpb::RangeRequest::VALUE: c.sort_target = cli::SortTarget::kValue; break;
-    default: c.sort_target = cli::SortTarget::kKey; break;
+    case etcdserverpb::RangeRequest::VERSION: c.sort_target = etcdkv::SortTarget::kVersion; break;
+    case etcdserverpb::RangeRequest::CREATE: c.sort_target = etcdkv::SortTarget::kCreate; break;
+    case etcdserverpb::RangeRequest::MOD: c.sort_target = etcdkv::SortTarget::kMod; break;
+    case etcdserverpb::RangeRequest::VALUE: c.sort_target = etcdkv::SortTarget::kValue; break;
+    default: c.sort_target = etcdkv::SortTarget::kKey; break;
   }
   switch (r.sort_order()) {
-    case etcdserverpb::RangeRequest::ASCEND: c.sort_order = cli::SortOrder::kAscend; break;
-    case etcdserverpb::RangeRequest::DESCEND: c.sort_order = cli::SortOrder::kDescend; break;
-    default: c.sort_order = cli::SortOrder::kNone; break;
+    case etcdserverpb::RangeRequest::ASCEND: c.sort_order = etcdkv::SortOrder::kAscend; break;
+    case etcdserverpb::RangeRequest::DESCEND: c.sort_order = etcdkv::SortOrder::kDescend; break;
+    default: c.sort_order = etcdkv::SortOrder::kNone; break;
   }
   c.min_mod_revision = r.min_mod_revision();
   c.max_mod_revision = r.max_mod_revision();
@@ -32,8 +32,8 @@ cli::RangeRequest FromProto(const etcdserverpb::RangeRequest& r) {
   return c;
 }
 
-cli::PutRequest FromProto(const etcdserverpb::PutRequest& r) {
-  cli::PutRequest c;
+etcdkv::PutRequest FromProto(const etcdserverpb::PutRequest& r) {
+  etcdkv::PutRequest c;
   c.key = r.key();
   c.value = r.value();
   c.prev_kv = r.prev_kv();
@@ -43,8 +43,8 @@ cli::PutRequest FromProto(const etcdserverpb::PutRequest& r) {
   return c;
 }
 
-cli::DeleteRequest FromProto(const etcdserverpb::DeleteRangeRequest& r) {
-  cli::DeleteRequest c;
+etcdkv::DeleteRequest FromProto(const etcdserverpb::DeleteRangeRequest& r) {
+  etcdkv::DeleteRequest c;
   c.key = r.key();
   c.end = r.range_end();
   c.prev_kv = r.prev_kv();
@@ -60,19 +60,19 @@ void ToProto(const mvcc::KeyValue& kv, mvccpb::KeyValue* out) {
   out->set_lease(kv.lease);
 }
 
-void ToProto(cli::RangeResponse&& r, etcdserverpb::RangeResponse* out) {
+void ToProto(etcdkv::RangeResponse&& r, etcdserverpb::RangeResponse* out) {
   out->mutable_header()->set_revision(r.revision);
   for (const mvcc::KeyValue& kv : r.kvs) ToProto(kv, out->add_kvs());
   out->set_more(r.more);
   out->set_count(r.count);
 }
 
-void ToProto(cli::PutResponse&& r, etcdserverpb::PutResponse* out) {
+void ToProto(etcdkv::PutResponse&& r, etcdserverpb::PutResponse* out) {
   out->mutable_header()->set_revision(r.revision);
   if (r.prev_kv.has_value()) ToProto(*r.prev_kv, out->mutable_prev_kv());
 }
 
-void ToProto(cli::DeleteResponse&& r, etcdserverpb::DeleteRangeResponse* out) {
+void ToProto(etcdkv::DeleteResponse&& r, etcdserverpb::DeleteRangeResponse* out) {
   out->mutable_header()->set_revision(r.revision);
   out->set_deleted(r.deleted);
   for (const mvcc::KeyValue& kv : r.prev_kvs) ToProto(kv, out->add_prev_kvs());

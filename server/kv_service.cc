@@ -3,7 +3,7 @@
 #include <utility>
 #include <variant>
 
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 #include "server/convert.h"
 #include "server/grpc_status.h"
 #include "server/txn_apply.h"
@@ -41,7 +41,7 @@ grpc::Status KVService::Range(grpc::ServerContext*, const etcdserverpb::RangeReq
                               etcdserverpb::RangeResponse* resp) {
   if (absl::Status s = CheckRange(*req); !s.ok()) return ToGrpcStatus(s);
   // Serializable or not, a single member reads its own applied state.
-  absl::StatusOr<cli::RangeResponse> r = cli::Range(db_->store(), FromProto(*req));
+  absl::StatusOr<etcdkv::RangeResponse> r = etcdkv::Range(db_->store(), FromProto(*req));
   if (!r.ok()) return ToGrpcStatus(r.status());
   ToProto(std::move(*r), resp);
   member_->Stamp(resp->mutable_header(), resp->header().revision());

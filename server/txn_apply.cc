@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "cmd/revkv/apply.h"
-#include "cmd/revkv/execution.h"
+#include "etcdkv/apply.h"
+#include "etcdkv/execution.h"
 #include "mvcc/errors.h"
 #include "server/convert.h"
 #include "server/errors.h"
@@ -61,7 +61,7 @@ void ComputePath(mvcc::TxnRead* base, const etcdserverpb::TxnRequest& r, std::ve
 
 // etcd's checkRequests with checkPut: a put needing an existing key, then
 // its lease (the store's lessor, asked inside the write transaction).
-absl::Status CheckPut(cli::Execution& e, const etcdserverpb::PutRequest& p) {
+absl::Status CheckPut(etcdkv::Execution& e, const etcdserverpb::PutRequest& p) {
   if (p.ignore_value() || p.ignore_lease()) {
     absl::StatusOr<mvcc::RangeResult> rr = e.base()->Range(p.key(), "", {});
     if (!rr.ok()) return rr.status();
@@ -80,7 +80,7 @@ absl::Status CheckRange(mvcc::TxnRead* base, const etcdserverpb::RangeRequest& g
 
 enum class Check { kPut, kRange };
 
-absl::Status CheckRequests(cli::Execution& e, const etcdserverpb::TxnRequest& r,
+absl::Status CheckRequests(etcdkv::Execution& e, const etcdserverpb::TxnRequest& r,
                            const std::vector<bool>& path, size_t* at, Check check) {
   const bool ok = path[(*at)++];
   for (const etcdserverpb::RequestOp& op : ok ? r.success() : r.failure()) {
@@ -97,26 +97,26 @@ absl::Status CheckRequests(cli::Execution& e, const etcdserverpb::TxnRequest& r,
   return absl::OkStatus();
 }
 
-absl::Status PlanPut(cli::Execution& e, const etcdserverpb::PutRequest& p,
-                     std::deque<cli::RequestOp>& kept, etcdserverpb::PutResponse* out) {
+absl::Status PlanPut(etcdkv::Execution& e, const etcdserverpb::PutRequest& p,
+                     std::deque<etcdkv::RequestOp>& kept, etcdserverpb::PutResponse* out) {
   // The plan views the request's strings until Commit. It takes the key's
   // lease for ignore_lease as the txn sees it now.
-  absl::StatusOr<cli::PutResponse> resp =
-      e.PlanPut(std::get<cli::PutRequest>(kept.emplace_back(FromProto(p))));
+  absl::StatusOr<etcdkv::PutResponse> resp =
+      e.PlanPut(std::get<etcdkv::PutRequest>(kept.emplace_back(FromProto(p))));
   if (!resp.ok()) return resp.status();
   ToProto(std::move(*resp), out);
   return absl::OkStatus();
 }
 
-absl::Status PlanOps(cli::Execution& e, const etcdserverpb::TxnRequest& r,
+absl::Status PlanOps(etcdkv::Execution& e, const etcdserverpb::TxnRequest& r,
                      const std::vector<bool>& path, size_t* at,
-                     std::deque<cli::RequestOp>& kept, etcdserverpb::TxnResponse* out) {
+                     std::deque<etcdkv::RequestOp>& kept, etcdserverpb::TxnResponse* out) {
   const bool ok = path[(*at)++];
   out->set_succeeded(ok);
   for (const etcdserverpb::RequestOp& op : ok ? r.success() : r.failure()) {
     etcdserverpb::ResponseOp* resp = out->add_responses();
     if (op.has_request_range()) {
-      absl::StatusOr<cli::RangeResponse> g = e.PlanRange(FromProto(op.request_range()));
+      absl::StatusOr<etcdkv::RangeResponse> g = e.PlanRange(FromProto(op.request_range()));
       if (!g.ok()) return g.status();
       ToProto(std::move(*g), resp->mutable_response_range());
     } else if (op.has_request_put()) {
@@ -125,8 +125,8 @@ absl::Status PlanOps(cli::Execution& e, const etcdserverpb::TxnRequest& r,
         return s;
       }
     } else if (op.has_request_delete_range()) {
-      absl::StatusOr<cli::DeleteResponse> d = e.PlanDelete(
-          std::get<cli::DeleteRequest>(kept.emplace_back(FromProto(op.request_delete_range()))));
+      absl::StatusOr<etcdkv::DeleteResponse> d = e.PlanDelete(
+          std::get<etcdkv::DeleteRequest>(kept.emplace_back(FromProto(op.request_delete_range()))));
       if (!d.ok()) return d.status();
       ToProto(std::move(*d), resp->mutable_response_delete_range());
     } else if (op.has_request_txn()) {
@@ -156,7 +156,7 @@ bool EvalCompare(mvcc::TxnRead* txn, const etcdserverpb::Compare& c) {
 
 absl::StatusOr<etcdserverpb::TxnResponse> ApplyTxn(mvcc::Store* store,
                                                    const etcdserverpb::TxnRequest& r) {
-  absl::StatusOr<std::unique_ptr<cli::Execution>> e = cli::Execution::Begin(store);
+  absl::StatusOr<std::unique_ptr<etcdkv::Execution>> e = etcdkv::Execution::Begin(store);
   if (!e.ok()) return e.status();
   mvcc::TxnRead* base = (*e)->base();
   std::vector<bool> path;
@@ -166,7 +166,7 @@ absl::StatusOr<etcdserverpb::TxnResponse> ApplyTxn(mvcc::Store* store,
     if (absl::Status s = CheckRequests(**e, r, path, &at, check); !s.ok()) return s;
   }
   etcdserverpb::TxnResponse resp;
-  std::deque<cli::RequestOp> kept;
+  std::deque<etcdkv::RequestOp> kept;
   size_t at = 0;
   if (absl::Status s = PlanOps(**e, r, path, &at, kept, &resp); !s.ok()) return s;
   resp.mutable_header()->set_revision((*e)->Rev());
@@ -176,13 +176,13 @@ absl::StatusOr<etcdserverpb::TxnResponse> ApplyTxn(mvcc::Store* store,
 
 absl::StatusOr<etcdserverpb::PutResponse> ApplyPut(mvcc::Store* store,
                                                    const etcdserverpb::PutRequest& r) {
-  absl::StatusOr<std::unique_ptr<cli::Execution>> e = cli::Execution::Begin(store);
+  absl::StatusOr<std::unique_ptr<etcdkv::Execution>> e = etcdkv::Execution::Begin(store);
   if (!e.ok()) return e.status();
   // etcd's applier Put asks for the lease before the key (checkPut's order
   // is the other way round).
   if (absl::Status s = (*e)->CheckLease(r.lease()); !s.ok()) return s;
   if (absl::Status s = CheckPut(**e, r); !s.ok()) return s;
-  std::deque<cli::RequestOp> kept;
+  std::deque<etcdkv::RequestOp> kept;
   etcdserverpb::PutResponse resp;
   if (absl::Status s = PlanPut(**e, r, kept, &resp); !s.ok()) return s;
   if (absl::Status s = (*e)->Commit(); !s.ok()) return s;
@@ -191,10 +191,10 @@ absl::StatusOr<etcdserverpb::PutResponse> ApplyPut(mvcc::Store* store,
 
 absl::StatusOr<etcdserverpb::DeleteRangeResponse> ApplyDelete(
     mvcc::Store* store, const etcdserverpb::DeleteRangeRequest& r) {
-  absl::StatusOr<std::unique_ptr<cli::Execution>> e = cli::Execution::Begin(store);
+  absl::StatusOr<std::unique_ptr<etcdkv::Execution>> e = etcdkv::Execution::Begin(store);
   if (!e.ok()) return e.status();
-  const cli::DeleteRequest req = FromProto(r);
-  absl::StatusOr<cli::DeleteResponse> d = (*e)->PlanDelete(req);
+  const etcdkv::DeleteRequest req = FromProto(r);
+  absl::StatusOr<etcdkv::DeleteResponse> d = (*e)->PlanDelete(req);
   if (!d.ok()) return d.status();
   if (absl::Status s = (*e)->Commit(); !s.ok()) return s;
   etcdserverpb::DeleteRangeResponse resp;

@@ -1,6 +1,6 @@
 // etcd 3.4's write apply (etcdserver/apply.go: Put, DeleteRange, Txn with
 // compareToPath, checkRequests and applyTxn), each over one planned write
-// transaction (cmd/revkv/execution.h). In a txn every compare -- nested
+// transaction (etcdkv/execution.h). In a txn every compare -- nested
 // txns' too -- is evaluated against the store as the txn starts, which
 // fixes the branch path; then the path's puts that need an existing key
 // and its ranges' revisions are checked; then the ops are planned in order

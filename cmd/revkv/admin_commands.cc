@@ -2,7 +2,7 @@
 // revkv's own check and stats.
 #include "absl/strings/str_format.h"
 #include "btree/db.h"
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/encoding.h"
 #include "cmd/revkv/exit_status.h"

@@ -2,7 +2,7 @@
 #include <iterator>
 
 #include "absl/strings/str_format.h"
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/txn_request.h"

@@ -1,4 +1,4 @@
-// Parsing and checking etcdctl txn requests.
+// Parsing etcdctl txn requests (the server's checks: etcdkv/txn_check.h).
 //
 // ReadTxn reads etcdctl's non-interactive txn format from a stream: compare
 // lines, an empty line, success op lines, an empty line, failure op lines,
@@ -6,13 +6,6 @@
 // line (or a last line without '\n') fails with `EOF` (exit 3). Compare lines
 // are `FIELD("key") OP "value"`; op lines are put/get/del command lines
 // (etcdctl's argify quoting, including its single-quote slicing quirk).
-//
-// CheckTxnRequest applies the server's request checks in etcd's order: an
-// empty key anywhere (`etcdserver: key is not provided`), then a key put
-// twice, or put inside a del range, in either branch (`etcdserver: duplicate
-// key given in txn request`), using etcd's interval semantics (a del range
-// whose end is "\0" -- --from-key, or "" --prefix -- conflicts with no put).
-// A branch of n ops costs O(n log n).
 //
 // Thread-safety: pure functions.
 #ifndef REVKV_CMD_REVKV_TXN_REQUEST_H_
@@ -44,11 +37,6 @@ absl::StatusOr<TxnRequest> ReadTxn(std::istream& in);
 // As ReadTxn, printing etcdctl's prompts ("compares:", "success requests
 // (get, put, del):", "failure requests (get, put, del):") to `prompts` (txn -i).
 absl::StatusOr<TxnRequest> ReadTxnInteractive(std::istream& in, std::ostream& prompts);
-
-// The server-side checks (see above).
-absl::Status CheckTxnRequest(const TxnRequest& txn);
-// The duplicate-key check of one branch.
-absl::Status CheckDuplicates(const std::vector<RequestOp>& ops);
 
 }  // namespace revkv::cli
 

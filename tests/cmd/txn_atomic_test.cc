@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/txn_request.h"
-#include "cmd/revkv/txn_state.h"
+#include "etcdkv/txn_state.h"
 #include "gtest/gtest.h"
 #include "mvcc/errors.h"
 #include "mvcc/key_value.h"
@@ -19,6 +19,10 @@
 
 namespace revkv::cli {
 namespace {
+
+// The request semantics under test are etcdkv's (the command line's
+// parsing feeds them).
+using namespace ::revkv::etcdkv;  // NOLINT(build/namespaces)
 
 TxnRequest Parse(const std::string& text) {
   std::istringstream in(text);

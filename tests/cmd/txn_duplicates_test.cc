@@ -8,10 +8,15 @@
 #include "absl/strings/str_format.h"
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/txn_request.h"
+#include "etcdkv/txn_check.h"
 #include "gtest/gtest.h"
 
 namespace revkv::cli {
 namespace {
+
+// The request semantics under test are etcdkv's (the command line's
+// parsing feeds them).
+using namespace ::revkv::etcdkv;  // NOLINT(build/namespaces)
 
 constexpr char kDuplicate[] = "etcdserver: duplicate key given in txn request";
 

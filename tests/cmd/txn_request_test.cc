@@ -5,13 +5,18 @@
 #include <sstream>
 
 #include "backend/backend.h"
-#include "cmd/revkv/apply.h"
+#include "etcdkv/apply.h"
 #include "cmd/revkv/exit_status.h"
+#include "etcdkv/txn_check.h"
 #include "gtest/gtest.h"
 #include "mvcc/store.h"
 
 namespace revkv::cli {
 namespace {
+
+// The request semantics under test are etcdkv's (the command line's
+// parsing feeds them).
+using namespace ::revkv::etcdkv;  // NOLINT(build/namespaces)
 
 absl::StatusOr<TxnRequest> Parse(const std::string& text) {
   std::istringstream in(text);

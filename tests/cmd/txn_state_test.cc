@@ -9,15 +9,20 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "cmd/revkv/apply.h"
-#include "cmd/revkv/execution.h"
+#include "etcdkv/apply.h"
+#include "etcdkv/execution.h"
 #include "cmd/revkv/printer.h"
 #include "cmd/revkv/txn_request.h"
+#include "etcdkv/txn_check.h"
 #include "gtest/gtest.h"
 #include "mvcc/store.h"
 
 namespace revkv::cli {
 namespace {
+
+// The request semantics under test are etcdkv's (the command line's
+// parsing feeds them).
+using namespace ::revkv::etcdkv;  // NOLINT(build/namespaces)
 
 // The transaction op by op on the TxnWrite. No --ignore-value: that is the
 // one op that can fail here after earlier writes (see txn_atomic_test).
