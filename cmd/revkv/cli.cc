@@ -318,13 +318,22 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     for (const std::string& line : env_result.warnings) err << line << "\n";
     if (!s.ok()) return Fail(s, err);
   }
-  if (std::string note = IgnoredFlagsNote(fs, env_result.used); !note.empty()) {
-    err << note << "\n";
-  }
   inv.data_dir = g.data_dir;
   if (!fs.Changed("data-dir")) {
     const char* dir = std::getenv("REVKV_DATA_DIR");
     if (dir != nullptr) inv.data_dir = dir;
+  }
+  // Client mode: endpoints named (flag or ETCDCTL_ENDPOINTS), no directory.
+  const bool remote = inv.data_dir.empty() && fs.Changed("endpoints");
+  if (remote) {
+    inv.remote.endpoints = g.endpoints;
+    inv.remote.command_timeout = g.command_timeout;
+    inv.remote.cacert = g.cacert;
+    inv.remote.cert = g.cert;
+    inv.remote.key = g.key;
+  }
+  if (std::string note = IgnoredFlagsNote(fs, env_result.used, remote); !note.empty()) {
+    err << note << "\n";
   }
   inv.allow_rollback = g.allow_rollback;
   inv.hex = g.hex;

@@ -21,6 +21,7 @@
 #include "cmd/revkv/flags.h"
 #include "cmd/revkv/op_parse.h"
 #include "cmd/revkv/printer.h"
+#include "cmd/revkv/remote_kv.h"
 #include "revkv/db.h"
 
 namespace revkv::cli {
@@ -36,6 +37,10 @@ struct Invocation {
   // past its start -- the bound for waiting on the data directory's lock.
   absl::Duration command_timeout = absl::Seconds(5);
   std::string data_dir;           // --data-dir, else $REVKV_DATA_DIR
+  // Client mode (remote_kv.h): --endpoints (or ETCDCTL_ENDPOINTS) given
+  // and no data directory. Empty endpoints: the data directory's mode.
+  RemoteOptions remote;
+  bool remote_mode() const { return !remote.endpoints.empty(); }
   std::istream* in = nullptr;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;

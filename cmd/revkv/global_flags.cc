@@ -143,20 +143,30 @@ absl::Status ApplyEnvironment(FlagSet& fs, const std::vector<std::string>& envir
   return absl::OkStatus();
 }
 
-std::string IgnoredFlagsNote(const FlagSet& fs, const std::vector<std::string>& used) {
+std::string IgnoredFlagsNote(const FlagSet& fs, const std::vector<std::string>& used, bool remote) {
+  // What the client mode (remote_kv.h) honours.
+  static const auto* honoured =
+      new std::vector<std::string>{"endpoints", "cacert", "cert", "key", "insecure-transport"};
+  auto ignored = [&](const std::string& name) {
+    return !remote || std::find(honoured->begin(), honoured->end(), name) == honoured->end();
+  };
   std::vector<std::string> given;
   for (const std::string& name : IgnoredConnectionFlags()) {
-    if (fs.Changed(name) &&
+    if (ignored(name) && fs.Changed(name) &&
         std::find(used.begin(), used.end(), FlagToEnv(name)) == used.end()) {
       given.push_back("--" + name);
     }
   }
   for (const std::string& name : IgnoredConnectionFlags()) {
-    if (std::find(used.begin(), used.end(), FlagToEnv(name)) != used.end()) {
+    if (ignored(name) && std::find(used.begin(), used.end(), FlagToEnv(name)) != used.end()) {
       given.push_back(FlagToEnv(name));
     }
   }
   if (given.empty()) return "";
+  if (remote) {
+    return "Note: ignoring " + absl::StrJoin(given, ", ") +
+           ": revkv's client mode does not support them";
+  }
   return "Note: ignoring " + absl::StrJoin(given, ", ") +
          ": revkv has no server; commands act on the data directory (--data-dir)";
 }

@@ -4,9 +4,10 @@
 //
 // etcdctl's connection flags (--endpoints, --dial-timeout, TLS, auth,
 // discovery, keepalive, --debug) are parsed with etcdctl's syntax and
-// errors, then ignored: revkv works on a local data directory and has no
-// server to connect to. --command-timeout (default 5s) is kept for the
-// commands (Invocation::command_timeout).
+// errors, then ignored on a local data directory. Without one, --endpoints
+// selects the client mode of the KV commands (remote_kv.h), which honours
+// --cacert, --cert and --key too. --command-timeout (default 5s) is kept
+// for the commands (Invocation::command_timeout).
 //
 // The environment is read as etcdctl 3.4's pkg/flags.SetPflagsFromEnv does,
 // for the commands that talk to a server in etcdctl (all but version,
@@ -85,7 +86,10 @@ std::string PkgFlagsLogLine(char level, const std::string& msg);
 
 // One line for stderr naming the ignored connection flags that were given
 // (on the command line, or through `used` environment variables); "" if none.
-std::string IgnoredFlagsNote(const FlagSet& fs, const std::vector<std::string>& used);
+// In client mode (`remote`) the flags it honours (--endpoints and the TLS
+// files) are not named.
+std::string IgnoredFlagsNote(const FlagSet& fs, const std::vector<std::string>& used,
+                             bool remote = false);
 
 }  // namespace revkv::cli
 

@@ -5,6 +5,7 @@
 #include "etcdkv/apply.h"
 #include "cmd/revkv/commands.h"
 #include "cmd/revkv/exit_status.h"
+#include "cmd/revkv/remote_kv.h"
 #include "cmd/revkv/txn_request.h"
 #include "revkv/db.h"
 
@@ -21,6 +22,29 @@ absl::Status Finish(Invocation& inv, revkv::DB* dir,
   return absl::OkStatus();
 }
 
+// Client mode (remote_kv.h): prints `text` (or the error).
+absl::Status Emit(Invocation& inv, const absl::StatusOr<std::string>& text) {
+  if (!text.ok()) return text.status();
+  *inv.out << *text;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RemoteKv>> Dial(const Invocation& inv) {
+  return RemoteKv::Open(inv.remote);
+}
+
+absl::StatusOr<std::string> GetText(const Invocation& inv, const RangeRequest& req,
+                                    const RangeResponse& resp) {
+  if (inv.get.print_value_only && inv.format != Format::kSimple) {
+    return ExitError(kExitBadArgs, "print-value-only is only for `--write-out=simple`");
+  }
+  absl::StatusOr<std::string> text = PrintRange(inv.format, resp, inv.get.print_value_only, inv.hex);
+  if (text.ok() && inv.format == Format::kSimple && req.count_only) {
+    *text += absl::StrFormat("%d\n", resp.count);
+  }
+  return text;
+}
+
 }  // namespace
 
 absl::Status PutCommand(Invocation& inv) {
@@ -28,6 +52,13 @@ absl::Status PutCommand(Invocation& inv) {
     return std::string(std::istreambuf_iterator<char>(*inv.in), std::istreambuf_iterator<char>());
   });
   if (!req.ok()) return req.status();
+  if (inv.remote_mode()) {
+    auto kv = Dial(inv);
+    if (!kv.ok()) return kv.status();
+    absl::StatusOr<PutResponse> resp = (*kv)->Put(*req);
+    if (!resp.ok()) return resp.status();
+    return Emit(inv, PrintPut(inv.format, *resp, inv.hex));
+  }
   auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<PutResponse> resp = Put((*dir)->store(), *req);
@@ -38,24 +69,30 @@ absl::Status PutCommand(Invocation& inv) {
 absl::Status GetCommand(Invocation& inv) {
   absl::StatusOr<RangeRequest> req = BuildGet(inv.args, inv.get);
   if (!req.ok()) return req.status();
+  if (inv.remote_mode()) {
+    auto kv = Dial(inv);
+    if (!kv.ok()) return kv.status();
+    absl::StatusOr<RangeResponse> resp = (*kv)->Range(*req);
+    if (!resp.ok()) return resp.status();
+    return Emit(inv, GetText(inv, *req, *resp));
+  }
   auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<RangeResponse> resp = Range((*dir)->store(), *req);
   if (!resp.ok()) return Finish(inv, dir->get(), resp.status());
-  if (inv.get.print_value_only && inv.format != Format::kSimple) {
-    return Finish(inv, dir->get(),
-                  ExitError(kExitBadArgs, "print-value-only is only for `--write-out=simple`"));
-  }
-  absl::StatusOr<std::string> text = PrintRange(inv.format, *resp, inv.get.print_value_only, inv.hex);
-  if (text.ok() && inv.format == Format::kSimple && req->count_only) {
-    *text += absl::StrFormat("%d\n", resp->count);
-  }
-  return Finish(inv, dir->get(), text);
+  return Finish(inv, dir->get(), GetText(inv, *req, *resp));
 }
 
 absl::Status DelCommand(Invocation& inv) {
   absl::StatusOr<DeleteRequest> req = BuildDel(inv.args, inv.del);
   if (!req.ok()) return req.status();
+  if (inv.remote_mode()) {
+    auto kv = Dial(inv);
+    if (!kv.ok()) return kv.status();
+    absl::StatusOr<DeleteResponse> resp = (*kv)->Delete(*req);
+    if (!resp.ok()) return resp.status();
+    return Emit(inv, PrintDelete(inv.format, *resp, inv.hex));
+  }
   auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<DeleteResponse> resp = Delete((*dir)->store(), *req);
@@ -67,6 +104,13 @@ absl::Status TxnCommand(Invocation& inv) {
   absl::StatusOr<TxnRequest> req =
       inv.interactive ? ReadTxnInteractive(*inv.in, *inv.out) : ReadTxn(*inv.in);
   if (!req.ok()) return req.status();
+  if (inv.remote_mode()) {
+    auto kv = Dial(inv);
+    if (!kv.ok()) return kv.status();
+    absl::StatusOr<TxnResponse> resp = (*kv)->Txn(*req);
+    if (!resp.ok()) return resp.status();
+    return Emit(inv, PrintTxn(inv.format, *resp, inv.hex));
+  }
   auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<TxnResponse> resp = Txn((*dir)->store(), *req);
@@ -79,6 +123,12 @@ absl::Status CompactionCommand(Invocation& inv) {
   int64_t rev;
   std::string err;
   if (!ParseGoInt64(inv.args[0], &rev, &err)) return ExitError(kExitError, err);
+  if (inv.remote_mode()) {
+    auto kv = Dial(inv);
+    if (!kv.ok()) return kv.status();
+    if (absl::Status s = (*kv)->Compact(rev, inv.physical); !s.ok()) return s;
+    return Emit(inv, absl::StrFormat("compacted revision %d\n", rev));
+  }
   auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   mvcc::Store* store = (*dir)->store();

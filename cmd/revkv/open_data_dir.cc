@@ -10,6 +10,11 @@ namespace revkv::cli {
 absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
                                                        Access access) {
   if (inv.data_dir.empty()) {
+    if (inv.remote_mode()) {
+      return ExitError(kExitError,
+                       "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR "
+                       "(with --endpoints, only put, get, del, txn and compaction reach a server)");
+    }
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }
   revkv::Options options;

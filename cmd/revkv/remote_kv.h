@@ -1,0 +1,56 @@
+// The client mode of the KV commands: put, get, del, txn and compaction sent
+// over etcd's v3 gRPC API to a server -- `revkv serve` or etcd itself --
+// instead of applied to a local data directory. The command line takes this
+// path when --endpoints (or ETCDCTL_ENDPOINTS) is given and no data
+// directory is (cli.cc); the requests and the printing are the local mode's,
+// so the output is the same.
+//
+// Errors are etcdctl's: the server's message ("etcdserver: mvcc: required
+// revision has been compacted", ...) with exit code 1, and "context deadline
+// exceeded" when no endpoint answers within --command-timeout (etcdctl waits
+// for a connection as long; so does this). With --cacert (and --cert/--key
+// for a client certificate) the connection is TLS.
+//
+// Thread-safety: a RemoteKv is used by one thread.
+#ifndef REVKV_CMD_REVKV_REMOTE_KV_H_
+#define REVKV_CMD_REVKV_REMOTE_KV_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cmd/revkv/requests.h"
+
+namespace revkv::cli {
+
+struct RemoteOptions {
+  std::vector<std::string> endpoints;  // host:port, or http(s)://host:port
+  absl::Duration command_timeout = absl::Seconds(5);
+  std::string cacert, cert, key;       // PEM files; cacert enables TLS
+};
+
+class RemoteKv {
+ public:
+  // Fails only on bad options (an unreadable certificate file); the
+  // connection is made by the first call.
+  static absl::StatusOr<std::unique_ptr<RemoteKv>> Open(const RemoteOptions& options);
+  ~RemoteKv();
+
+  absl::StatusOr<RangeResponse> Range(const RangeRequest& r);
+  absl::StatusOr<PutResponse> Put(const PutRequest& r);
+  absl::StatusOr<DeleteResponse> Delete(const DeleteRequest& r);
+  absl::StatusOr<TxnResponse> Txn(const TxnRequest& r);
+  // etcdctl's compaction: physical waits until the compaction is done.
+  absl::Status Compact(int64_t rev, bool physical);
+
+ private:
+  struct Impl;
+  explicit RemoteKv(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace revkv::cli
+
+#endif  // REVKV_CMD_REVKV_REMOTE_KV_H_
