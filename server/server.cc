@@ -10,14 +10,17 @@
 
 namespace revkv::server {
 
-Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Applier> applier,
-               std::unique_ptr<LocalProposer> proposer)
+Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<AlarmStore> alarms,
+               std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer)
     : options_(options),
+      alarms_(std::move(alarms)),
       applier_(std::move(applier)),
       proposer_(std::move(proposer)),
-      kv_(db, proposer_.get(), &options_.member, options.max_txn_ops),
-      lease_(db, proposer_.get(), &options_.member),
-      maintenance_(db, proposer_.get(), applier_.get(), &options_.member),
+      quota_(db->backend(), proposer_.get(), alarms_.get(), options_.member.member_id,
+             options.quota_backend_bytes),
+      kv_(db, proposer_.get(), &quota_, &options_.member, options.max_txn_ops),
+      lease_(db, proposer_.get(), &quota_, &options_.member),
+      maintenance_(db, proposer_.get(), applier_.get(), alarms_.get(), &options_.member),
       cluster_(&options_.member),
       watch_(db, &options_.member,
              WatchServiceOptions{options.max_request_bytes, options.watch_progress_interval}),
@@ -34,11 +37,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
       !options.wal_dir.empty()
           ? options.wal_dir
           : (std::filesystem::path(db->path()).parent_path().parent_path() / "wal").string();
-  auto applier = std::make_unique<Applier>(db);
+  absl::StatusOr<std::unique_ptr<AlarmStore>> alarms = AlarmStore::Open(db->backend());
+  if (!alarms.ok()) return alarms.status();
+  auto applier = std::make_unique<Applier>(db, alarms->get());
   absl::StatusOr<std::unique_ptr<LocalProposer>> proposer =
       LocalProposer::Open(db, applier.get(), wal_dir, options.max_request_bytes);
   if (!proposer.ok()) return proposer.status();
-  std::unique_ptr<Server> s(new Server(db, options, std::move(applier), std::move(*proposer)));
+  std::unique_ptr<Server> s(new Server(db, options, std::move(*alarms), std::move(applier), std::move(*proposer)));
   grpc::ServerBuilder b;
   std::vector<std::unique_ptr<int>> ports;
   for (const std::string& a : options.listen_addresses) {

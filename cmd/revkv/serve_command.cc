@@ -52,7 +52,8 @@ constexpr FlagSpec kFlags[] = {
     {"max-txn-ops", "ETCD_MAX_TXN_OPS", Kind::kInt,
      "Maximum number of operations permitted in a transaction. (default 128)"},
     {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
-     "Raise alarms when backend size exceeds the given quota (accepted, not enforced yet). (default 0)"},
+     "Raise alarms when backend size exceeds the given quota. 0 means use the default quota (2 GiB); "
+     "a negative value disables it. (default 0)"},
     {"experimental-watch-progress-notify-interval", "ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL",
      Kind::kDuration, "Duration of periodic watch progress notifications. (default 10m0s)"},
 };
@@ -68,7 +69,8 @@ std::string Usage() {
 absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, const std::string& from) {
   if (f.kind == Kind::kInt) {
     int64_t v = 0;
-    if (!absl::SimpleAtoi(value, &v) || v < 0) {
+    // Only the quota may be negative (etcd: no quota).
+    if (!absl::SimpleAtoi(value, &v) || (v < 0 && std::string(f.flag) != "quota-backend-bytes")) {
       return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
     }
     const std::string n = f.flag;
@@ -231,10 +233,6 @@ int RunServe(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  if (config->quota_backend_bytes > 0) {
-    Log("warn", "quota-backend-bytes is accepted but not enforced yet",
-        {{"quota-backend-bytes", std::to_string(config->quota_backend_bytes)}});
-  }
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(config->data_dir, {});
   if (!db.ok()) {
     Log("error", "cannot open the data directory",
@@ -248,6 +246,7 @@ int RunServe(const std::vector<std::string>& args) {
   }
   options.max_request_bytes = config->max_request_bytes;
   options.max_txn_ops = config->max_txn_ops;
+  options.quota_backend_bytes = config->quota_backend_bytes;
   options.watch_progress_interval =
       absl::ToChronoMilliseconds(config->watch_progress_notify_interval);
   options.member.name = config->name;

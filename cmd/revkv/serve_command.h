@@ -26,7 +26,7 @@ struct ServeConfig {
   std::vector<std::string> advertise_client_urls = {"http://localhost:2379"};
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
-  // Accepted and kept for the quota alarm to come; not enforced yet.
+  // etcd's backend quota: 0 is its default (2 GiB), negative none.
   int64_t quota_backend_bytes = 0;
   // etcd 3.4's --experimental-watch-progress-notify-interval.
   absl::Duration watch_progress_notify_interval = absl::Minutes(10);
