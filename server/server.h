@@ -45,10 +45,25 @@
 
 namespace revkv::server {
 
+// TLS for the client listeners marked in ServerOptions::listen_tls (etcd's
+// --cert-file, --key-file, --trusted-ca-file), as PEM text.
+struct ServerTls {
+  std::string cert_chain;
+  std::string private_key;
+  // Non-empty: a client must present a certificate this CA signed, or the
+  // handshake fails (etcd 3.4 requires one whenever --trusted-ca-file or
+  // --client-cert-auth is given).
+  std::string client_ca;
+};
+
 struct ServerOptions {
   // host:port addresses to listen on (port 0: the kernel picks; ports()
   // tells which).
   std::vector<std::string> listen_addresses = {"localhost:2379"};
+  // Parallel to listen_addresses: true serves that address with `tls`
+  // (https). Missing entries are plaintext.
+  std::vector<bool> listen_tls;
+  ServerTls tls;
   // etcd's --max-request-bytes and --max-txn-ops, with etcd's defaults.
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
