@@ -28,10 +28,14 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
   return result;
 }
 
-bool Applier::Capped(const revkvpb::InternalRequest& req) const {
-  if (alarms_ == nullptr || !alarms_->Has(etcdserverpb::NOSPACE)) return false;
-  return req.has_put() || req.has_lease_grant() ||
-         (req.has_txn() && QuotaCost(req.txn()) > 0);
+absl::Status Applier::Refusal(const revkvpb::InternalRequest& req) const {
+  if (alarms_ == nullptr || req.has_alarm()) return absl::OkStatus();
+  if (alarms_->Has(etcdserverpb::CORRUPT)) return ErrCorrupt();
+  if (!alarms_->Has(etcdserverpb::NOSPACE)) return absl::OkStatus();
+  if (req.has_put() || req.has_lease_grant() || (req.has_txn() && QuotaCost(req.txn()) > 0)) {
+    return ErrNoSpace();
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ApplyResult> Applier::ApplyAlarm(const etcdserverpb::AlarmRequest& req) {
@@ -65,7 +69,7 @@ absl::StatusOr<ApplyResult> Applier::ApplyAlarm(const etcdserverpb::AlarmRequest
 
 absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest& req) {
   mvcc::Store* store = db_->store();
-  if (Capped(req)) return ErrNoSpace();
+  if (absl::Status s = Refusal(req); !s.ok()) return s;
   if (req.has_alarm()) return ApplyAlarm(req.alarm());
   if (req.has_put()) {
     absl::StatusOr<etcdserverpb::PutResponse> r = ApplyPut(store, req.put());

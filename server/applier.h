@@ -6,7 +6,10 @@
 // the lease's keys in one revision), and Alarm (GET, ACTIVATE, DEACTIVATE on
 // the AlarmStore). While a NOSPACE alarm is raised, puts, txns with
 // top-level puts and lease grants are refused with ErrNoSpace (etcd's
-// applierV3Capped); deletes, compactions and revokes still apply. A write entry is one mvcc write
+// applierV3Capped); deletes, compactions and revokes still apply. While a
+// CORRUPT alarm is raised, every write is refused with ErrCorrupt (etcd's
+// applierV3Corrupt; it wins over NOSPACE, where etcd keeps whichever alarm
+// was raised last). A write entry is one mvcc write
 // transaction, all or nothing (cmd/revkv/execution.h plans every op before
 // writing any).
 //
@@ -63,8 +66,8 @@ class Applier {
  private:
   absl::StatusOr<ApplyResult> ApplyRequest(const revkvpb::InternalRequest& req);
   absl::StatusOr<ApplyResult> ApplyAlarm(const etcdserverpb::AlarmRequest& req);
-  // Whether NOSPACE refuses `req` (etcd's applierV3Capped).
-  bool Capped(const revkvpb::InternalRequest& req) const;
+  // Why a raised alarm refuses `req` (OK: it does not).
+  absl::Status Refusal(const revkvpb::InternalRequest& req) const;
 
   revkv::DB* db_;
   AlarmStore* alarms_;

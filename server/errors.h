@@ -32,6 +32,8 @@ absl::Status ErrNotCapable();      // Unavailable "etcdserver: not capable"
 // ResourceExhausted "etcdserver: mvcc: database space exceeded": a write
 // past the backend quota, or any put/lease grant while NOSPACE is raised.
 absl::Status ErrNoSpace();
+// DataLoss "etcdserver: corrupt cluster": any write while CORRUPT is raised.
+absl::Status ErrCorrupt();
 
 // Whether `s` is the named etcd error `name` (one of the above's names:
 // "empty-key", "key-not-found", "no-space", ...).
