@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -93,15 +94,17 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
   const std::string n = f.flag;
   if (f.kind == Kind::kBool) {
     // Go's strconv.ParseBool spellings.
+    bool b;
     if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" ||
         value == "True") {
-      c->client_cert_auth = true;
+      b = true;
     } else if (value == "0" || value == "f" || value == "F" || value == "false" ||
                value == "FALSE" || value == "False") {
-      c->client_cert_auth = false;
+      b = false;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
     }
+    if (n == "client-cert-auth") c->client_cert_auth = b;
     return absl::OkStatus();
   }
   if (f.kind == Kind::kDuration) {

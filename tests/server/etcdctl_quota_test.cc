@@ -224,6 +224,28 @@ TEST(EtcdctlQuotaTest, EtcdAnswersTheSame) {
   EXPECT_TRUE(etcd.Stop());
 }
 
+TEST(EtcdctlQuotaTest, AlarmSurvivesSigkillAndHoldsWithTheQuotaOff) {
+  // Killed right after the refusal, the alarm entry is in the log and
+  // perhaps not yet in the data file: either the file or the log's replay
+  // must bring it back.
+  ServeProcess srv;
+  std::string error;
+  ASSERT_TRUE(srv.Start(&error, {"--quota-backend-bytes", "1"})) << error;
+  ProcessResult p = srv.Etcdctl({"put", "a", "1"});
+  ASSERT_EQ(p.exit_code, 1);
+  ASSERT_EQ(p.LastErrLine(), kNoSpace);
+  const std::string data_dir = srv.data_dir();
+  EXPECT_EQ(srv.Stop(SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(srv.Start(&error, {"--quota-backend-bytes", "-1"}, data_dir)) << error;
+  EXPECT_NE(srv.Etcdctl({"alarm", "list"}).out.find("alarm:NOSPACE"), std::string::npos);
+  p = srv.Etcdctl({"put", "a", "1"});
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(p.LastErrLine(), kNoSpace);
+  EXPECT_EQ(srv.Etcdctl({"alarm", "disarm"}).exit_code, 0);
+  EXPECT_EQ(srv.Etcdctl({"put", "a", "1"}).out, "OK\n");
+  EXPECT_EQ(srv.Stop(SIGTERM), 0);
+}
+
 TEST(EtcdctlQuotaTest, NegativeQuotaDisablesIt) {
   // A quota below the fresh file's size: any put would raise NOSPACE, unless
   // the quota is off.
