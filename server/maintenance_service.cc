@@ -5,7 +5,6 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-
 #include "server/grpc_status.h"
 #include "server/snapshot_stream.h"
 

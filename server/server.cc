@@ -59,15 +59,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
       !options.wal_dir.empty()
           ? options.wal_dir
           : (std::filesystem::path(db->path()).parent_path().parent_path() / "wal").string();
+  // Before the log is opened: a bad TLS setup changes nothing.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsCredentials(options);
+  if (!tls.ok()) return tls.status();
   absl::StatusOr<std::unique_ptr<AlarmStore>> alarms = AlarmStore::Open(db->backend());
   if (!alarms.ok()) return alarms.status();
   auto applier = std::make_unique<Applier>(db, alarms->get());
   absl::StatusOr<std::unique_ptr<LocalProposer>> proposer =
       LocalProposer::Open(db, applier.get(), wal_dir, options.max_request_bytes);
   if (!proposer.ok()) return proposer.status();
-  std::unique_ptr<Server> s(new Server(db, options, std::move(*alarms), std::move(applier), std::move(*proposer)));
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsCredentials(options);
-  if (!tls.ok()) return tls.status();
+  std::unique_ptr<Server> s(
+      new Server(db, options, std::move(*alarms), std::move(applier), std::move(*proposer)));
   grpc::ServerBuilder b;
   std::vector<std::unique_ptr<int>> ports;
   for (size_t i = 0; i < options.listen_addresses.size(); ++i) {
