@@ -3,6 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/errors.h"
+#include "server/quota.h"
 #include "server/txn_apply.h"
 
 namespace revkv::server {
@@ -26,8 +28,49 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
   return result;
 }
 
+absl::Status Applier::Refusal(const revkvpb::InternalRequest& req) const {
+  if (alarms_ == nullptr || req.has_alarm()) return absl::OkStatus();
+  if (alarms_->Has(etcdserverpb::CORRUPT)) return ErrCorrupt();
+  if (!alarms_->Has(etcdserverpb::NOSPACE)) return absl::OkStatus();
+  if (req.has_put() || req.has_lease_grant() || (req.has_txn() && QuotaCost(req.txn()) > 0)) {
+    return ErrNoSpace();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyResult> Applier::ApplyAlarm(const etcdserverpb::AlarmRequest& req) {
+  if (alarms_ == nullptr) return absl::InvalidArgumentError("server: no alarm store");
+  etcdserverpb::AlarmResponse resp;
+  switch (req.action()) {
+    case etcdserverpb::AlarmRequest::GET:
+      for (etcdserverpb::AlarmMember& m : alarms_->Get(req.alarm())) {
+        *resp.add_alarms() = std::move(m);
+      }
+      break;
+    case etcdserverpb::AlarmRequest::ACTIVATE: {
+      absl::StatusOr<etcdserverpb::AlarmMember> m = alarms_->Activate(req.memberid(), req.alarm());
+      if (!m.ok()) return m.status();
+      *resp.add_alarms() = std::move(*m);
+      break;
+    }
+    case etcdserverpb::AlarmRequest::DEACTIVATE: {
+      absl::StatusOr<std::optional<etcdserverpb::AlarmMember>> m =
+          alarms_->Deactivate(req.memberid(), req.alarm());
+      if (!m.ok()) return m.status();
+      if (m->has_value()) *resp.add_alarms() = std::move(**m);
+      break;
+    }
+    default:
+      break;  // etcd answers an unknown action with nothing
+  }
+  // etcd 3.4's alarm answer carries no header.
+  return ApplyResult(std::move(resp));
+}
+
 absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest& req) {
   mvcc::Store* store = db_->store();
+  if (absl::Status s = Refusal(req); !s.ok()) return s;
+  if (req.has_alarm()) return ApplyAlarm(req.alarm());
   if (req.has_put()) {
     absl::StatusOr<etcdserverpb::PutResponse> r = ApplyPut(store, req.put());
     if (!r.ok()) return r.status();

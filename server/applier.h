@@ -3,7 +3,13 @@
 // (etcdserver/apply.go): Put, DeleteRange, Txn (nested txns, all compare
 // targets and results, etcd's check order, puts attaching leases),
 // Compaction, LeaseGrant and LeaseRevoke (the DB's lessor; a revoke deletes
-// the lease's keys in one revision). A write entry is one mvcc write
+// the lease's keys in one revision), and Alarm (GET, ACTIVATE, DEACTIVATE on
+// the AlarmStore). While a NOSPACE alarm is raised, puts, txns with
+// top-level puts and lease grants are refused with ErrNoSpace (etcd's
+// applierV3Capped); deletes, compactions and revokes still apply. While a
+// CORRUPT alarm is raised, every write is refused with ErrCorrupt (etcd's
+// applierV3Corrupt; it wins over NOSPACE, where etcd keeps whichever alarm
+// was raised last). A write entry is one mvcc write
 // transaction, all or nothing (etcdkv/execution.h plans every op before
 // writing any).
 //
@@ -28,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "revkv/db.h"
+#include "server/alarm_store.h"
 #include "server/proto/raft_internal.pb.h"
 #include "server/proto/rpc.pb.h"
 
@@ -37,14 +44,16 @@ namespace revkv::server {
 using ApplyResult = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
                                  etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
                                  etcdserverpb::LeaseGrantResponse,
-                                 etcdserverpb::LeaseRevokeResponse>;
+                                 etcdserverpb::LeaseRevokeResponse, etcdserverpb::AlarmResponse>;
 
 class Applier {
  public:
-  // `db` is not owned and must outlive the applier. The DB holds the
-  // entries up to its store's consistent index (they are not applied again).
-  explicit Applier(revkv::DB* db)
-      : db_(db), applied_index_(uint64_t(db->store()->ConsistentIndex())) {}
+  // Neither is owned; both must outlive the applier. The DB holds the
+  // entries up to its store's consistent index (they are not applied
+  // again). Without `alarms`, alarm entries are refused (InvalidArgument)
+  // and writes are never capped.
+  explicit Applier(revkv::DB* db, AlarmStore* alarms = nullptr)
+      : db_(db), alarms_(alarms), applied_index_(uint64_t(db->store()->ConsistentIndex())) {}
 
   // Applies entry `index` holding `data` (a serialized InternalRequest).
   // Entries at or below applied_index() are skipped (FailedPrecondition).
@@ -56,8 +65,12 @@ class Applier {
 
  private:
   absl::StatusOr<ApplyResult> ApplyRequest(const revkvpb::InternalRequest& req);
+  absl::StatusOr<ApplyResult> ApplyAlarm(const etcdserverpb::AlarmRequest& req);
+  // Why a raised alarm refuses `req` (OK: it does not).
+  absl::Status Refusal(const revkvpb::InternalRequest& req) const;
 
   revkv::DB* db_;
+  AlarmStore* alarms_;
   std::atomic<uint64_t> applied_index_;
 };
 

@@ -37,6 +37,9 @@ constexpr EtcdError kErrors[] = {
     {"stopped", absl::StatusCode::kUnavailable, "etcdserver: server stopped"},
     {"not-capable", absl::StatusCode::kUnavailable,
      "etcdserver: not capable"},
+    {"no-space", absl::StatusCode::kResourceExhausted,
+     "etcdserver: mvcc: database space exceeded"},
+    {"corrupt", absl::StatusCode::kDataLoss, "etcdserver: corrupt cluster"},
 };
 
 absl::Status Make(int i) {
@@ -57,6 +60,8 @@ absl::Status ErrInvalidSortOption() { return Make(7); }
 absl::Status ErrLeaseNotFound() { return Make(8); }
 absl::Status ErrStopped() { return Make(9); }
 absl::Status ErrNotCapable() { return Make(10); }
+absl::Status ErrNoSpace() { return Make(11); }
+absl::Status ErrCorrupt() { return Make(12); }
 
 bool IsEtcdError(const absl::Status& s, const char* name) {
   for (const EtcdError& e : kErrors) {

@@ -29,9 +29,14 @@ absl::Status ErrInvalidSortOption();  // InvalidArgument "etcdserver: invalid so
 absl::Status ErrLeaseNotFound();   // NotFound "etcdserver: requested lease not found"
 absl::Status ErrStopped();         // Unavailable "etcdserver: server stopped"
 absl::Status ErrNotCapable();      // Unavailable "etcdserver: not capable"
+// ResourceExhausted "etcdserver: mvcc: database space exceeded": a write
+// past the backend quota, or any put/lease grant while NOSPACE is raised.
+absl::Status ErrNoSpace();
+// DataLoss "etcdserver: corrupt cluster": any write while CORRUPT is raised.
+absl::Status ErrCorrupt();
 
 // Whether `s` is the named etcd error `name` (one of the above's names:
-// "empty-key", "key-not-found", ...).
+// "empty-key", "key-not-found", "no-space", ...).
 bool IsEtcdError(const absl::Status& s, const char* name);
 
 // etcd's gRPC code (grpc::StatusCode's numbering, which is absl's) and

@@ -50,6 +50,7 @@ grpc::Status KVService::Range(grpc::ServerContext*, const etcdserverpb::RangeReq
 
 grpc::Status KVService::Put(grpc::ServerContext*, const etcdserverpb::PutRequest* req,
                             etcdserverpb::PutResponse* resp) {
+  if (absl::Status s = quota_->Check(QuotaCost(*req)); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = CheckPut(*req); !s.ok()) return ToGrpcStatus(s);
   revkvpb::InternalRequest entry;
   *entry.mutable_put() = *req;
@@ -67,6 +68,8 @@ grpc::Status KVService::DeleteRange(grpc::ServerContext*,
 
 grpc::Status KVService::Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest* req,
                             etcdserverpb::TxnResponse* resp) {
+  // Read-only txns too (cost 0), as etcd's quotaKVServer.
+  if (absl::Status s = quota_->Check(QuotaCost(*req)); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = CheckTxn(*req, max_txn_ops_); !s.ok()) return ToGrpcStatus(s);
   if (IsReadOnly(*req)) {
     // As etcd: a txn that cannot write is not proposed.

@@ -2,7 +2,8 @@
 // txns that write nothing on either branch) are served from the DB
 // directly; writes are validated (validate.h), then proposed (proposer.h)
 // and answered with their apply result once durable. A physical Compact
-// also waits until the compacted records are gone.
+// also waits until the compacted records are gone. Put and Txn pass the
+// backend quota first (quota.h), before their other checks, as in etcd.
 //
 // Thread-safety: thread-safe (gRPC calls it from its thread pool).
 #ifndef REVKV_SERVER_KV_SERVICE_H_
@@ -13,6 +14,7 @@
 #include "revkv/db.h"
 #include "server/member.h"
 #include "server/proposer.h"
+#include "server/quota.h"
 #include "server/proto/rpc.grpc.pb.h"
 
 namespace revkv::server {
@@ -20,8 +22,9 @@ namespace revkv::server {
 class KVService final : public etcdserverpb::KV::Service {
  public:
   // None owned; all must outlive the service.
-  KVService(revkv::DB* db, Proposer* proposer, const Member* member, int64_t max_txn_ops)
-      : db_(db), proposer_(proposer), member_(member), max_txn_ops_(max_txn_ops) {}
+  KVService(revkv::DB* db, Proposer* proposer, QuotaGuard* quota, const Member* member,
+            int64_t max_txn_ops)
+      : db_(db), proposer_(proposer), quota_(quota), member_(member), max_txn_ops_(max_txn_ops) {}
 
   grpc::Status Range(grpc::ServerContext*, const etcdserverpb::RangeRequest* req,
                      etcdserverpb::RangeResponse* resp) override;
@@ -37,6 +40,7 @@ class KVService final : public etcdserverpb::KV::Service {
  private:
   revkv::DB* db_;
   Proposer* proposer_;
+  QuotaGuard* quota_;
   const Member* member_;
   const int64_t max_txn_ops_;
 };

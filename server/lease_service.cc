@@ -64,6 +64,7 @@ int64_t LeaseService::ChooseId() {
 grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*,
                                       const etcdserverpb::LeaseGrantRequest* req,
                                       etcdserverpb::LeaseGrantResponse* resp) {
+  if (absl::Status s = quota_->Check(QuotaCost(*req)); !s.ok()) return ToGrpcStatus(s);
   revkvpb::InternalRequest entry;
   *entry.mutable_lease_grant() = *req;
   if (req->id() == lease::kNoLease) entry.mutable_lease_grant()->set_id(ChooseId());

@@ -24,6 +24,7 @@
 #include "revkv/db.h"
 #include "server/member.h"
 #include "server/proposer.h"
+#include "server/quota.h"
 #include "server/proto/rpc.grpc.pb.h"
 #include "util/mutex.h"
 
@@ -32,8 +33,8 @@ namespace revkv::server {
 class LeaseService final : public etcdserverpb::Lease::Service {
  public:
   // None owned; all must outlive the service.
-  LeaseService(revkv::DB* db, Proposer* proposer, const Member* member)
-      : db_(db), proposer_(proposer), member_(member) {}
+  LeaseService(revkv::DB* db, Proposer* proposer, QuotaGuard* quota, const Member* member)
+      : db_(db), proposer_(proposer), quota_(quota), member_(member) {}
 
   grpc::Status LeaseGrant(grpc::ServerContext*, const etcdserverpb::LeaseGrantRequest* req,
                           etcdserverpb::LeaseGrantResponse* resp) override;
@@ -64,6 +65,7 @@ class LeaseService final : public etcdserverpb::Lease::Service {
 
   revkv::DB* db_;
   Proposer* proposer_;
+  QuotaGuard* quota_;  // LeaseGrant passes it first (etcd's quotaLeaseServer)
   const Member* member_;
   util::Mutex mu_;
   // The last id chosen (0: none yet; then the lessor's largest).

@@ -1,18 +1,39 @@
 #include "server/maintenance_service.h"
 
 #include <ostream>
+#include <string>
+#include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "server/grpc_status.h"
 #include "server/snapshot_stream.h"
 
 namespace revkv::server {
+namespace {
+
+// Go's proto.CompactTextString of an AlarmMember, which etcd puts in
+// Status.errors: each set field as name:value, each followed by a space.
+std::string AlarmText(const etcdserverpb::AlarmMember& m) {
+  std::string t;
+  if (m.memberid() != 0) absl::StrAppend(&t, "memberID:", m.memberid(), " ");
+  if (m.alarm() != etcdserverpb::NONE) {
+    absl::StrAppend(&t, "alarm:", etcdserverpb::AlarmType_Name(m.alarm()), " ");
+  }
+  return t;
+}
+
+}  // namespace
 
 grpc::Status MaintenanceService::Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest* req,
                                        etcdserverpb::AlarmResponse* resp) {
-  if (req->action() == etcdserverpb::AlarmRequest::ACTIVATE) {
-    return grpc::Status(grpc::UNIMPLEMENTED, "revkv: alarms are not supported yet");
-  }
-  // No alarm is raised; etcd's answer then has no header either.
+  revkvpb::InternalRequest entry;
+  *entry.mutable_alarm() = *req;
+  absl::StatusOr<ApplyResult> r = proposer_->Propose(std::move(entry));
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  etcdserverpb::AlarmResponse* a = std::get_if<etcdserverpb::AlarmResponse>(&*r);
+  if (a == nullptr) return grpc::Status(grpc::INTERNAL, "server: an entry answered another request");
+  // No header, as etcd 3.4 answers.
+  *resp = std::move(*a);
   return grpc::Status::OK;
 }
 
@@ -28,6 +49,9 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   resp->set_raftindex(proposer_->last_index());
   resp->set_raftterm(member_->raft_term);
   resp->set_raftappliedindex(applier_->applied_index());
+  for (const etcdserverpb::AlarmMember& m : alarms_->Get(etcdserverpb::NONE)) {
+    resp->add_errors(AlarmText(m));
+  }
   return grpc::Status::OK;
 }
 

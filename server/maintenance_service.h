@@ -1,6 +1,8 @@
 // MaintenanceService: etcd's etcdserverpb.Maintenance over a revkv::DB --
-// Status, HashKV, Hash, Defragment and Alarm (revkv raises no alarms: GET
-// lists none, DEACTIVATE finds none to clear, ACTIVATE is UNIMPLEMENTED).
+// Status, HashKV, Hash, Defragment and Alarm. Alarm requests (GET too) are
+// proposed and answered by the Applier from the AlarmStore, as etcd 3.4
+// does; Status lists the raised alarms in `errors`, in etcd's text form
+// ("memberID:<id> alarm:NOSPACE ").
 // Snapshot streams a consistent copy of the backend (a btree file) in
 // etcd's chunks, ending with its SHA-256 (snapshot_stream.h); writes go on
 // meanwhile. MoveLeader answers UNIMPLEMENTED.
@@ -16,6 +18,7 @@
 #define REVKV_SERVER_MAINTENANCE_SERVICE_H_
 
 #include "revkv/db.h"
+#include "server/alarm_store.h"
 #include "server/applier.h"
 #include "server/member.h"
 #include "server/proposer.h"
@@ -28,9 +31,9 @@ inline constexpr char kEtcdVersion[] = "3.4.23";
 class MaintenanceService final : public etcdserverpb::Maintenance::Service {
  public:
   // None owned; all must outlive the service.
-  MaintenanceService(revkv::DB* db, const Proposer* proposer, const Applier* applier,
-                     const Member* member)
-      : db_(db), proposer_(proposer), applier_(applier), member_(member) {}
+  MaintenanceService(revkv::DB* db, Proposer* proposer, const Applier* applier,
+                     const AlarmStore* alarms, const Member* member)
+      : db_(db), proposer_(proposer), applier_(applier), alarms_(alarms), member_(member) {}
 
   grpc::Status Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest* req,
                      etcdserverpb::AlarmResponse* resp) override;
@@ -47,8 +50,9 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
 
  private:
   revkv::DB* db_;
-  const Proposer* proposer_;
+  Proposer* proposer_;
   const Applier* applier_;
+  const AlarmStore* alarms_;
   const Member* member_;
 };
 

@@ -18,9 +18,13 @@ absl::StatusOr<std::unique_ptr<LocalProposer>> LocalProposer::Open(
   if (!wal.ok()) return wal.status();
   for (const WalEntry& e : unapplied) {
     // The answers went (or never went) to clients before the crash; only
-    // the effects matter now. A damaged entry stops the start.
+    // the effects matter now. A damaged entry stops the start (a write
+    // refused under the CORRUPT alarm is DataLoss too, but only an answer).
     absl::StatusOr<ApplyResult> r = applier->Apply(e.index, e.data);
-    if (!r.ok() && r.status().code() == absl::StatusCode::kDataLoss) return r.status();
+    if (!r.ok() && r.status().code() == absl::StatusCode::kDataLoss &&
+        !IsEtcdError(r.status(), "corrupt")) {
+      return r.status();
+    }
   }
   std::unique_ptr<LocalProposer> p(
       new LocalProposer(db, applier, std::move(*wal), max_request_bytes));

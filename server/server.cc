@@ -9,15 +9,40 @@
 #include "grpcpp/server_builder.h"
 
 namespace revkv::server {
+namespace {
 
-Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Applier> applier,
-               std::unique_ptr<LocalProposer> proposer)
+// The credentials of the TLS listeners; null when there are none.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
+    const ServerOptions& options) {
+  bool any = false;
+  for (bool t : options.listen_tls) any = any || t;
+  if (!any) return nullptr;
+  if (options.tls.cert_chain.empty() || options.tls.private_key.empty()) {
+    return absl::InvalidArgumentError("server: a TLS listener needs a certificate and a key");
+  }
+  grpc::SslServerCredentialsOptions o(
+      options.tls.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                    : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  o.pem_root_certs = options.tls.client_ca;
+  o.pem_key_cert_pairs.push_back({options.tls.private_key, options.tls.cert_chain});
+  std::shared_ptr<grpc::ServerCredentials> c = grpc::SslServerCredentials(o);
+  if (c == nullptr) return absl::InvalidArgumentError("server: the TLS certificate or key is unusable");
+  return c;
+}
+
+}  // namespace
+
+Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<AlarmStore> alarms,
+               std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer)
     : options_(options),
+      alarms_(std::move(alarms)),
       applier_(std::move(applier)),
       proposer_(std::move(proposer)),
-      kv_(db, proposer_.get(), &options_.member, options.max_txn_ops),
-      lease_(db, proposer_.get(), &options_.member),
-      maintenance_(db, proposer_.get(), applier_.get(), &options_.member),
+      quota_(db->backend(), proposer_.get(), alarms_.get(), options_.member.member_id,
+             options.quota_backend_bytes),
+      kv_(db, proposer_.get(), &quota_, &options_.member, options.max_txn_ops),
+      lease_(db, proposer_.get(), &quota_, &options_.member),
+      maintenance_(db, proposer_.get(), applier_.get(), alarms_.get(), &options_.member),
       cluster_(&options_.member),
       watch_(db, &options_.member,
              WatchServiceOptions{options.max_request_bytes, options.watch_progress_interval}),
@@ -34,16 +59,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
       !options.wal_dir.empty()
           ? options.wal_dir
           : (std::filesystem::path(db->path()).parent_path().parent_path() / "wal").string();
-  auto applier = std::make_unique<Applier>(db);
+  // Before the log is opened: a bad TLS setup changes nothing.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsCredentials(options);
+  if (!tls.ok()) return tls.status();
+  absl::StatusOr<std::unique_ptr<AlarmStore>> alarms = AlarmStore::Open(db->backend());
+  if (!alarms.ok()) return alarms.status();
+  auto applier = std::make_unique<Applier>(db, alarms->get());
   absl::StatusOr<std::unique_ptr<LocalProposer>> proposer =
       LocalProposer::Open(db, applier.get(), wal_dir, options.max_request_bytes);
   if (!proposer.ok()) return proposer.status();
-  std::unique_ptr<Server> s(new Server(db, options, std::move(applier), std::move(*proposer)));
+  std::unique_ptr<Server> s(
+      new Server(db, options, std::move(*alarms), std::move(applier), std::move(*proposer)));
   grpc::ServerBuilder b;
   std::vector<std::unique_ptr<int>> ports;
-  for (const std::string& a : options.listen_addresses) {
+  for (size_t i = 0; i < options.listen_addresses.size(); ++i) {
+    const bool secure = i < options.listen_tls.size() && options.listen_tls[i];
     ports.push_back(std::make_unique<int>(0));
-    b.AddListeningPort(a, grpc::InsecureServerCredentials(), ports.back().get());
+    b.AddListeningPort(options.listen_addresses[i],
+                       secure ? *tls : grpc::InsecureServerCredentials(), ports.back().get());
   }
   const int64_t max_recv = options.max_request_bytes + kGrpcOverheadBytes;
   b.SetMaxReceiveMessageSize(max_recv > INT_MAX ? INT_MAX : int(max_recv));
@@ -54,15 +87,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   b.RegisterService(&s->cluster_);
   b.RegisterService(&s->watch_);
   s->grpc_ = b.BuildAndStart();
+  // gRPC refuses to build a server whose TLS key does not match its
+  // certificate (it logs why on stderr).
+  const char* tls_hint = *tls != nullptr ? " (or its TLS certificate, key or CA is unusable)" : "";
   if (s->grpc_ == nullptr) {
     return absl::UnavailableError(
-        absl::StrCat("server: cannot listen on ", options.listen_addresses[0]));
+        absl::StrCat("server: cannot listen on ", options.listen_addresses[0], tls_hint));
   }
   for (size_t i = 0; i < ports.size(); ++i) {
     if (*ports[i] == 0) {
       s->Shutdown(std::chrono::milliseconds(0));
       return absl::UnavailableError(
-          absl::StrCat("server: cannot listen on ", options.listen_addresses[i]));
+          absl::StrCat("server: cannot listen on ", options.listen_addresses[i], tls_hint));
     }
     s->ports_.push_back(*ports[i]);
   }

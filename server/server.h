@@ -12,6 +12,11 @@
 // too: a LeaseExpirer proposes the revokes of expired leases
 // (lease_expirer.h).
 //
+// Puts, txns and lease grants pass the backend quota first (quota.h); one
+// that would grow the file past it raises the NOSPACE alarm through the
+// same write path. Alarms live in the backend (alarm_store.h) and survive
+// restarts.
+//
 // Thread-safety: thread-safe; Shutdown may be called once, from any thread
 // (not from inside a call it serves).
 #ifndef REVKV_SERVER_SERVER_H_
@@ -26,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "revkv/db.h"
+#include "server/alarm_store.h"
 #include "server/applier.h"
 #include "server/cluster_service.h"
 #include "server/kv_service.h"
@@ -34,14 +40,30 @@
 #include "server/maintenance_service.h"
 #include "server/member.h"
 #include "server/proposer.h"
+#include "server/quota.h"
 #include "server/watch_service.h"
 
 namespace revkv::server {
+
+// TLS for the client listeners marked in ServerOptions::listen_tls (etcd's
+// --cert-file, --key-file, --trusted-ca-file), as PEM text.
+struct ServerTls {
+  std::string cert_chain;
+  std::string private_key;
+  // Non-empty: a client must present a certificate this CA signed, or the
+  // handshake fails (etcd 3.4 requires one whenever --trusted-ca-file or
+  // --client-cert-auth is given).
+  std::string client_ca;
+};
 
 struct ServerOptions {
   // host:port addresses to listen on (port 0: the kernel picks; ports()
   // tells which).
   std::vector<std::string> listen_addresses = {"localhost:2379"};
+  // Parallel to listen_addresses: true serves that address with `tls`
+  // (https). Missing entries are plaintext.
+  std::vector<bool> listen_tls;
+  ServerTls tls;
   // etcd's --max-request-bytes and --max-txn-ops, with etcd's defaults.
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
@@ -54,6 +76,9 @@ struct ServerOptions {
   // How often the lease expirer asks the lessor for expired leases (etcd
   // checks every 500 ms).
   std::chrono::milliseconds lease_check_interval{500};
+  // etcd's --quota-backend-bytes: 0 is etcd's default (2 GiB), negative
+  // disables the quota.
+  int64_t quota_backend_bytes = 0;
 };
 
 // etcd lets a gRPC message exceed max_request_bytes by this much, so that
@@ -83,12 +108,14 @@ class Server {
   LeaseExpirer& lease_expirer() { return expirer_; }
 
  private:
-  Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Applier> applier,
-         std::unique_ptr<LocalProposer> proposer);
+  Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<AlarmStore> alarms,
+         std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer);
 
   ServerOptions options_;
+  std::unique_ptr<AlarmStore> alarms_;  // before the applier, which uses it
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<LocalProposer> proposer_;
+  QuotaGuard quota_;
   KVService kv_;
   LeaseService lease_;
   MaintenanceService maintenance_;

@@ -22,6 +22,7 @@ PACKAGES=(
   python3              # .ci/run counts test cases from test.xml
   cmake                # tests/install: examples/cmake against an install of //:install
   pkg-config           # tests/install: the same example built from revkv.pc
+  openssl              # tests/server/serve_tls_test makes its throwaway CA and certificates
 )
 
 missing=()

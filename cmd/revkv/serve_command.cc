@@ -5,12 +5,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -31,7 +35,7 @@ namespace {
 // cancelled.
 constexpr std::chrono::seconds kStopGrace(10);
 
-enum class Kind { kString, kUrls, kInt, kDuration };
+enum class Kind { kString, kUrls, kInt, kDuration, kBool };
 
 struct FlagSpec {
   const char* flag;  // without dashes
@@ -52,9 +56,18 @@ constexpr FlagSpec kFlags[] = {
     {"max-txn-ops", "ETCD_MAX_TXN_OPS", Kind::kInt,
      "Maximum number of operations permitted in a transaction. (default 128)"},
     {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
-     "Raise alarms when backend size exceeds the given quota (accepted, not enforced yet). (default 0)"},
+     "Raise alarms when backend size exceeds the given quota. 0 means use the default quota (2 GiB); "
+     "a negative value disables it. (default 0)"},
     {"experimental-watch-progress-notify-interval", "ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL",
      Kind::kDuration, "Duration of periodic watch progress notifications. (default 10m0s)"},
+    {"cert-file", "ETCD_CERT_FILE", Kind::kString,
+     "Path to the client server TLS cert file (PEM; needed by https:// client URLs)."},
+    {"key-file", "ETCD_KEY_FILE", Kind::kString, "Path to the client server TLS key file (PEM)."},
+    {"trusted-ca-file", "ETCD_TRUSTED_CA_FILE", Kind::kString,
+     "Path to the client server TLS trusted CA cert file; as in etcd 3.4, https clients must then "
+     "present a certificate it signed."},
+    {"client-cert-auth", "ETCD_CLIENT_CERT_AUTH", Kind::kBool,
+     "Enable client cert authentication (needs --trusted-ca-file). (default false)"},
 };
 
 std::string Usage() {
@@ -68,7 +81,8 @@ std::string Usage() {
 absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, const std::string& from) {
   if (f.kind == Kind::kInt) {
     int64_t v = 0;
-    if (!absl::SimpleAtoi(value, &v) || v < 0) {
+    // Only the quota may be negative (etcd: no quota).
+    if (!absl::SimpleAtoi(value, &v) || (v < 0 && std::string(f.flag) != "quota-backend-bytes")) {
       return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
     }
     const std::string n = f.flag;
@@ -78,6 +92,21 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
     return absl::OkStatus();
   }
   const std::string n = f.flag;
+  if (f.kind == Kind::kBool) {
+    // Go's strconv.ParseBool spellings.
+    bool b;
+    if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" ||
+        value == "True") {
+      b = true;
+    } else if (value == "0" || value == "f" || value == "F" || value == "false" ||
+               value == "FALSE" || value == "False") {
+      b = false;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
+    }
+    if (n == "client-cert-auth") c->client_cert_auth = b;
+    return absl::OkStatus();
+  }
   if (f.kind == Kind::kDuration) {
     absl::Duration d;
     if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration()) {
@@ -97,7 +126,11 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
     (n == "listen-client-urls" ? c->listen_client_urls : c->advertise_client_urls) = urls;
     return absl::OkStatus();
   }
-  (n == "name" ? c->name : c->data_dir) = value;
+  if (n == "cert-file") c->cert_file = value;
+  if (n == "key-file") c->key_file = value;
+  if (n == "trusted-ca-file") c->trusted_ca_file = value;
+  if (n == "name") c->name = value;
+  if (n == "data-dir") c->data_dir = value;
   return absl::OkStatus();
 }
 
@@ -125,15 +158,57 @@ void Log(const char* level, const std::string& msg, const std::map<std::string, 
   std::fflush(stderr);
 }
 
+// The whole of a PEM file named by `flag`.
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", flag, " ", path, ": ", strerror(errno)));
+  }
+  std::string pem;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) pem.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed || pem.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", flag, " ", path));
+  return pem;
+}
+
+// The TLS half of `options` from the config's files: which listeners are
+// https, and the PEM texts they need.
+absl::Status SetTls(const ServeConfig& c, server::ServerOptions* options) {
+  bool any = false;
+  for (const std::string& u : c.listen_client_urls) {
+    options->listen_tls.push_back(IsHttpsUrl(u));
+    any = any || IsHttpsUrl(u);
+  }
+  if (!any) {
+    if (!c.cert_file.empty() || !c.key_file.empty()) {
+      Log("warn", "scheme is HTTP while key and cert files are present; ignoring key and cert files", {});
+    }
+    return absl::OkStatus();
+  }
+  for (auto [path, flag, out] : {std::tuple{&c.cert_file, "--cert-file", &options->tls.cert_chain},
+                                 std::tuple{&c.key_file, "--key-file", &options->tls.private_key},
+                                 std::tuple{&c.trusted_ca_file, "--trusted-ca-file", &options->tls.client_ca}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> pem = ReadPem(*path, flag);
+    if (!pem.ok()) return pem.status();
+    *out = std::move(*pem);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+bool IsHttpsUrl(const std::string& url) { return url.rfind("https://", 0) == 0; }
+
 absl::StatusOr<std::string> GrpcAddress(const std::string& url) {
-  constexpr std::string_view kHttp = "http://";
-  if (url.rfind(kHttp, 0) != 0) {
+  const size_t scheme = url.rfind("http://", 0) == 0 ? 7 : IsHttpsUrl(url) ? 8 : 0;
+  if (scheme == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "URL \"", url, "\" is not supported: revkv serve listens on http:// URLs only (no TLS, no unix sockets yet)"));
+        "URL \"", url, "\" is not supported: revkv serve listens on http:// and https:// URLs only (no unix sockets yet)"));
   }
-  std::string hostport = url.substr(kHttp.size());
+  std::string hostport = url.substr(scheme);
   if (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
   const size_t colon = hostport.rfind(':');
   int port = -1;
@@ -192,6 +267,10 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
       return absl::InvalidArgumentError(
           absl::StrCat("flag --", a, " is not supported by revkv serve yet"));
     }
+    if (!has_value && spec->kind == Kind::kBool) {
+      value = "true";  // Go's flag package: a bool flag takes no separate value
+      has_value = true;
+    }
     if (!has_value) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: --", a));
@@ -203,6 +282,18 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
   if (c.data_dir.empty()) c.data_dir = c.name + ".etcd";
   if (c.max_request_bytes == 0) return absl::InvalidArgumentError("--max-request-bytes must be positive");
   if (c.max_txn_ops == 0) return absl::InvalidArgumentError("--max-txn-ops must be positive");
+  for (const std::string& u : c.listen_client_urls) {
+    if (IsHttpsUrl(u) && (c.cert_file.empty() || c.key_file.empty())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TLS key/cert (--cert-file, --key-file) must be provided for client url ", u,
+          " with HTTPS scheme"));
+    }
+  }
+  // etcd would verify client certificates against the system's roots; revkv
+  // asks for the CA that signs them.
+  if (c.client_cert_auth && c.trusted_ca_file.empty()) {
+    return absl::InvalidArgumentError("--client-cert-auth needs --trusted-ca-file");
+  }
   return c;
 }
 
@@ -231,10 +322,6 @@ int RunServe(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  if (config->quota_backend_bytes > 0) {
-    Log("warn", "quota-backend-bytes is accepted but not enforced yet",
-        {{"quota-backend-bytes", std::to_string(config->quota_backend_bytes)}});
-  }
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(config->data_dir, {});
   if (!db.ok()) {
     Log("error", "cannot open the data directory",
@@ -248,6 +335,12 @@ int RunServe(const std::vector<std::string>& args) {
   }
   options.max_request_bytes = config->max_request_bytes;
   options.max_txn_ops = config->max_txn_ops;
+  options.quota_backend_bytes = config->quota_backend_bytes;
+  if (absl::Status s = SetTls(*config, &options); !s.ok()) {
+    Log("error", "cannot set up TLS", {{"error", std::string(s.message())}});
+    (void)(*db)->Close();
+    return 1;
+  }
   options.watch_progress_interval =
       absl::ToChronoMilliseconds(config->watch_progress_notify_interval);
   options.member.name = config->name;

@@ -26,10 +26,17 @@ struct ServeConfig {
   std::vector<std::string> advertise_client_urls = {"http://localhost:2379"};
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
-  // Accepted and kept for the quota alarm to come; not enforced yet.
+  // etcd's backend quota: 0 is its default (2 GiB), negative none.
   int64_t quota_backend_bytes = 0;
   // etcd 3.4's --experimental-watch-progress-notify-interval.
   absl::Duration watch_progress_notify_interval = absl::Minutes(10);
+  // TLS for https:// client URLs (PEM files). A trusted CA (or
+  // client_cert_auth, which needs it) makes clients present a certificate
+  // it signed, as etcd 3.4 does.
+  std::string cert_file;
+  std::string key_file;
+  std::string trusted_ca_file;
+  bool client_cert_auth = false;
   bool help = false;
   bool version = false;
 };
@@ -40,8 +47,10 @@ struct ServeConfig {
 absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& args,
                                              const std::vector<std::string>& env);
 
-// `host:port` of an http:// client URL; other schemes are errors.
+// `host:port` of an http:// or https:// client URL; other schemes are
+// errors.
 absl::StatusOr<std::string> GrpcAddress(const std::string& url);
+bool IsHttpsUrl(const std::string& url);
 
 // Runs `revkv serve args...`; returns the exit code.
 int RunServe(const std::vector<std::string>& args);

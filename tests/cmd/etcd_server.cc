@@ -69,6 +69,7 @@ bool EtcdServer::StartOn(const std::string& data_dir, int peer_port, std::string
                                    "--listen-peer-urls", peer,
                                    "--initial-advertise-peer-urls", peer,
                                    "--initial-cluster", "ref=" + peer};
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = fork();
   if (pid_ == 0) {
     int null = open((dir_ + "/etcd.log").c_str(), O_WRONLY | O_CREAT, 0600);
@@ -90,6 +91,14 @@ bool EtcdServer::StartOn(const std::string& data_dir, int peer_port, std::string
   }
   *error = "etcd did not start; see " + dir_ + "/etcd.log";
   return false;
+}
+
+bool EtcdServer::Restart(std::string* error) {
+  if (pid_ > 0 && !Stop()) {
+    *error = "etcd did not stop cleanly";
+    return false;
+  }
+  return StartOn(data_dir_, peer_port_, error);
 }
 
 bool EtcdServer::Stop() {

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/cmd/process.h"
@@ -25,6 +26,12 @@ class EtcdServer {
   // PEER = PeerUrl(peer_port).
   bool StartOn(const std::string& data_dir, int peer_port, std::string* error);
   static std::string PeerUrl(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+  // Flags added to etcd's command line by the next starts (e.g.
+  // --quota-backend-bytes).
+  void set_extra_flags(std::vector<std::string> flags) { extra_flags_ = std::move(flags); }
+  // Stops (if running) and starts etcd again on the same data directory
+  // and peer port: a restart keeps the member and its data.
+  bool Restart(std::string* error);
   // A loopback port the kernel says is free now.
   static int FreePort();
   // Stops the server gracefully (SIGTERM, then waits for it to exit), so
@@ -44,6 +51,7 @@ class EtcdServer {
   int peer_port_ = 0;
   std::string dir_;
   std::string data_dir_;
+  std::vector<std::string> extra_flags_;
 };
 
 }  // namespace revkv::testing

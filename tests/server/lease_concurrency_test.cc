@@ -21,12 +21,14 @@
 #include "gtest/gtest.h"
 #include "lease/clock.h"
 #include "revkv/db.h"
+#include "server/alarm_store.h"
 #include "server/applier.h"
 #include "server/kv_service.h"
 #include "server/lease_expirer.h"
 #include "server/lease_service.h"
 #include "server/member.h"
 #include "server/proposer.h"
+#include "server/quota.h"
 #include "tests/cmd/process.h"
 
 namespace revkv::testing {
@@ -50,13 +52,18 @@ TEST(LeaseConcurrencyTest, GrantPutRenewRevokeExpire) {
   server::Member member;
   member.cluster_id = 1;
   member.member_id = 2;
-  server::Applier applier(db->get());
+  absl::StatusOr<std::unique_ptr<server::AlarmStore>> alarms =
+      server::AlarmStore::Open((*db)->backend());
+  ASSERT_TRUE(alarms.ok()) << alarms.status();
+  server::Applier applier(db->get(), alarms->get());
   absl::StatusOr<std::unique_ptr<server::LocalProposer>> opened =
       server::LocalProposer::Open(db->get(), &applier, dir + "/wal", 1536 * 1024);
   ASSERT_TRUE(opened.ok()) << opened.status();
   server::LocalProposer& proposer = **opened;
-  server::KVService kv(db->get(), &proposer, &member, 128);
-  server::LeaseService leases(db->get(), &proposer, &member);
+  // etcd's default quota (2 GiB): every write passes the size check.
+  server::QuotaGuard quota((*db)->backend(), &proposer, alarms->get(), member.member_id, 0);
+  server::KVService kv(db->get(), &proposer, &quota, &member, 128);
+  server::LeaseService leases(db->get(), &proposer, &quota, &member);
   // Polls often: a keep-alive of an expired lease waits for its revoke.
   server::LeaseExpirer expirer((*db)->lessor(), &proposer, 2ms);
   expirer.Start();
