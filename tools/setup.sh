@@ -22,6 +22,8 @@ PACKAGES=(
   python3              # .ci/run counts test cases from test.xml
   cmake                # tests/install: examples/cmake against an install of //:install
   pkg-config           # tests/install: the same example built from revkv.pc
+  libraft-dev          # canonical raft 0.15: the replicated log of raft/ (step 13)
+  libuv1-dev           # libuv: raft/uv.h's disk log and TCP transport run on its loop
 )
 
 missing=()
