@@ -36,7 +36,7 @@
 #ifndef REVKV_RAFT_FSM_H_
 #define REVKV_RAFT_FSM_H_
 
-#include <raft.h>
+#include "raft/c_raft.h"
 
 #include <cstdint>
 #include <memory>

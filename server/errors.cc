@@ -37,6 +37,9 @@ constexpr EtcdError kErrors[] = {
     {"stopped", absl::StatusCode::kUnavailable, "etcdserver: server stopped"},
     {"not-capable", absl::StatusCode::kUnavailable,
      "etcdserver: not capable"},
+    {"not-leader", absl::StatusCode::kUnavailable, "etcdserver: not leader"},
+    {"leader-changed", absl::StatusCode::kUnavailable,
+     "etcdserver: leader changed"},
 };
 
 absl::Status Make(int i) {
@@ -57,6 +60,8 @@ absl::Status ErrInvalidSortOption() { return Make(7); }
 absl::Status ErrLeaseNotFound() { return Make(8); }
 absl::Status ErrStopped() { return Make(9); }
 absl::Status ErrNotCapable() { return Make(10); }
+absl::Status ErrNotLeader() { return Make(11); }
+absl::Status ErrLeaderChanged() { return Make(12); }
 
 bool IsEtcdError(const absl::Status& s, const char* name) {
   for (const EtcdError& e : kErrors) {

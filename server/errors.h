@@ -29,6 +29,8 @@ absl::Status ErrInvalidSortOption();  // InvalidArgument "etcdserver: invalid so
 absl::Status ErrLeaseNotFound();   // NotFound "etcdserver: requested lease not found"
 absl::Status ErrStopped();         // Unavailable "etcdserver: server stopped"
 absl::Status ErrNotCapable();      // Unavailable "etcdserver: not capable"
+absl::Status ErrNotLeader();       // Unavailable "etcdserver: not leader"
+absl::Status ErrLeaderChanged();   // Unavailable "etcdserver: leader changed"
 
 // Whether `s` is the named etcd error `name` (one of the above's names:
 // "empty-key", "key-not-found", ...).
