@@ -61,6 +61,29 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
+std::string EncodeEntry(std::string_view request) {
+  const size_t pad = 8 - request.size() % 8;  // 1..8
+  std::string e(request);
+  e.append(pad - 1, '\0');
+  e.push_back(char(pad));
+  return e;
+}
+
+absl::StatusOr<std::string_view> DecodeEntry(std::string_view entry) {
+  if (entry.empty() || entry.size() % 8 != 0) {
+    return absl::DataLossError(absl::StrCat("raft: an entry of ", entry.size(),
+                                            " bytes is not framed (a multiple of 8)"));
+  }
+  const size_t pad = uint8_t(entry.back());
+  if (pad < 1 || pad > 8) {
+    return absl::DataLossError(absl::StrCat("raft: an entry's padding byte says ", pad));
+  }
+  for (size_t i = entry.size() - pad; i + 1 < entry.size(); ++i) {
+    if (entry[i] != '\0') return absl::DataLossError("raft: an entry's padding is not zero");
+  }
+  return entry.substr(0, entry.size() - pad);
+}
+
 Fsm::Fsm(std::string dir, const revkv::Options& options)
     : dir_(std::move(dir)), options_(options) {
   fsm_.version = 1;  // synchronous snapshots; raft frees their buffers
@@ -115,8 +138,13 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
     *result = &last_;
     return 0;
   }
-  last_.value = applier_->Apply(
-      index, std::string_view(static_cast<const char*>(buf->base), buf->len));
+  absl::StatusOr<std::string_view> request =
+      DecodeEntry(std::string_view(static_cast<const char*>(buf->base), buf->len));
+  if (!request.ok()) {
+    failed_ = request.status();
+    return RAFT_MALFORMED;
+  }
+  last_.value = applier_->Apply(index, *request);
   if (!last_.value.ok() && last_.value.status().code() == absl::StatusCode::kDataLoss) {
     // Not applied (it does not decode): every member stops here alike.
     failed_ = last_.value.status();

@@ -21,6 +21,14 @@
 //             at or below the DB's applied index is not restored (the DB has
 //             it already): raft restores its latest snapshot at every start.
 //
+// Entry framing: raft/uv.h's segment writer requires every entry's length
+// to be a multiple of 8 (raft 0.15 uv_segment.c asserts it, and Debian's
+// build compiles the assert out: a 21-byte entry is written misframed and
+// the whole segment is set aside as corrupt at the next start). So an
+// entry is the request's bytes, then 1 to 8 padding bytes, the last of
+// which says how many (EncodeEntry); apply strips them (DecodeEntry) and
+// refuses an entry whose padding does not check out as DataLoss.
+//
 // Apply's result goes back to the member that proposed the entry: raft 0.15
 // calls the raft_apply callback right after fsm->apply, on the same thread,
 // with the `result` pointer apply set; TakeResult(result) moves it out. On
@@ -49,6 +57,11 @@
 #include "server/applier.h"
 
 namespace revkv::cluster {
+
+// `request` framed as a raft entry (a multiple of 8 bytes long).
+std::string EncodeEntry(std::string_view request);
+// The request inside entry `entry`; DataLoss if it is not framed so.
+absl::StatusOr<std::string_view> DecodeEntry(std::string_view entry);
 
 class Fsm {
  public:

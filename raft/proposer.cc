@@ -61,10 +61,13 @@ absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalReque
     // Unique across members (etcd's ids carry the member too).
     req.mutable_header()->set_id((node_->id() << 40) | ++next_id_);
   }
-  if (!req.SerializeToString(&call->entry)) {
+  std::string bytes;
+  if (!req.SerializeToString(&bytes)) {
     return absl::InternalError("raft: a request does not serialize");
   }
-  if (int64_t(call->entry.size()) > max_request_bytes_) return server::ErrRequestTooLarge();
+  // etcd checks the serialized request, header included (not our framing).
+  if (int64_t(bytes.size()) > max_request_bytes_) return server::ErrRequestTooLarge();
+  call->entry = EncodeEntry(bytes);
 
   const bool posted = node_->Post([call](raft* r) {
     if (raft_state(r) != RAFT_LEADER) {

@@ -142,7 +142,9 @@ class FixtureSim {
     auto p = std::make_unique<Proposal>();
     p->request = RandomRequest(rng_);
     p->request.mutable_header()->set_id(++next_id_);
-    ASSERT_TRUE(p->request.SerializeToString(&p->bytes));
+    std::string bytes;
+    ASSERT_TRUE(p->request.SerializeToString(&bytes));
+    p->bytes = EncodeEntry(bytes);
     p->fsm = fsms_[m].get();
     p->req.data = p.get();
     raft_buffer buf;
@@ -333,9 +335,11 @@ void RunSim(uint64_t seed, int target_entries) {
   Model model;
   std::map<uint64_t, ModelOutcome> outcome;
   std::map<uint64_t, uint64_t> id_at;  // index -> request id
-  for (const auto& [index, bytes] : sim.log_) {
+  for (const auto& [index, entry] : sim.log_) {
+    absl::StatusOr<std::string_view> bytes = DecodeEntry(entry);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
     revkvpb::InternalRequest req;
-    ASSERT_TRUE(req.ParseFromString(bytes));
+    ASSERT_TRUE(req.ParseFromArray(bytes->data(), int(bytes->size())));
     outcome[index] = model.Apply(req);
     id_at[index] = req.header().id();
   }
