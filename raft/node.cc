@@ -154,7 +154,11 @@ void RaftNode::OnAsync(uv_async_t* handle) {
   static_cast<RaftNode*>(handle->data)->RunTasks();
 }
 
-void RaftNode::OnTimer(uv_timer_t* handle) { static_cast<RaftNode*>(handle->data)->Publish(); }
+void RaftNode::OnTimer(uv_timer_t* handle) {
+  RaftNode* n = static_cast<RaftNode*>(handle->data);
+  n->Publish();
+  if (n->stop_seen_) n->MaybeClose();
+}
 
 void RaftNode::RunTasks() {
   std::deque<std::function<void(raft*)>> tasks;
@@ -166,7 +170,23 @@ void RaftNode::RunTasks() {
   }
   for (auto& t : tasks) t(&raft_);
   Publish();
-  if (stopping) BeginClose();
+  if (stopping) {
+    stop_seen_ = true;
+    MaybeClose();
+  }
+}
+
+void RaftNode::MaybeClose() {
+  if (closing_) return;
+  const uint64_t now = uv_now(&loop_);
+  if (drain_deadline_ms_ == 0) drain_deadline_ms_ = now + 5000;
+  // raft 0.15 crashes when closed with log appends in flight (their
+  // cancelled callbacks truncate the log, then release entries it no
+  // longer holds: a NULL dereference in its reference table). No proposal
+  // is accepted any more, so wait (the status timer comes back) until the
+  // log is stored, for a bounded time.
+  if (raft_.last_stored < raft_last_index(&raft_) && now < drain_deadline_ms_) return;
+  BeginClose();
 }
 
 void RaftNode::Publish() {

@@ -18,9 +18,11 @@
 // latest snapshot into the Fsm and replays the log past it (the Fsm skips
 // what its DB already holds).
 //
-// Stop (and the destructor) closes raft -- which fails the proposals it
-// holds with RAFT_SHUTDOWN -- then the I/O, transport and handles, and joins
-// the loop thread; tasks posted after that are refused.
+// Stop (and the destructor) refuses new tasks, runs those queued, waits
+// (at most 5 s) for raft's log appends in flight -- raft 0.15 crashes when
+// closed under them -- then closes raft, which fails the proposals it
+// holds (leader-changed), then the I/O, transport and handles, and joins
+// the loop thread.
 //
 // Lock order: stop_mu_ (Stop) before mu_. mu_ is a leaf: nothing of ours
 // is called while it is held (tasks run after it is released); Post holds
@@ -112,6 +114,8 @@ class RaftNode {
   // On the loop thread:
   void RunTasks() ABSL_LOCKS_EXCLUDED(mu_);
   void Publish() ABSL_LOCKS_EXCLUDED(mu_);
+  // Closes raft once its log appends are done (or after 5 s).
+  void MaybeClose() ABSL_LOCKS_EXCLUDED(mu_);
   void BeginClose() ABSL_LOCKS_EXCLUDED(mu_);
 
   const uint64_t id_;
@@ -123,7 +127,9 @@ class RaftNode {
   raft_io io_{};
   raft_uv_transport transport_{};
   raft raft_{};
-  bool closing_ = false;  // the loop thread's
+  bool closing_ = false;        // the loop thread's
+  bool stop_seen_ = false;      // the loop thread's: Stop asked, draining
+  uint64_t drain_deadline_ms_ = 0;  // the loop thread's (uv_now)
   std::thread thread_;
 
   mutable util::Mutex mu_;
