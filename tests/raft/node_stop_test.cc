@@ -3,7 +3,11 @@
 // node. Every proposal is answered -- applied, or refused by name
 // ("stopped", or "leader-changed" for one raft fails at close) -- every
 // writer finishes, and nothing touches the loop after it closed (TSan, ASan).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +29,19 @@
 namespace revkv::cluster {
 namespace {
 
+// A port the kernel just handed out on 127.0.0.1 (free a moment ago).
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return -1;
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
 TEST(NodeStopTest, StopAnswersEveryProposalInFlight) {
   const uint64_t seed = std::random_device{}();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
@@ -34,9 +51,9 @@ TEST(NodeStopTest, StopAnswersEveryProposalInFlight) {
   ASSERT_TRUE(fsm.ok()) << fsm.status();
   NodeOptions o;
   o.id = 1;
-  // Never dialled: a single voter needs no peers (the port is not bound
-  // until raft listens, and 1 is privileged, so use an ephemeral-looking one).
-  o.address = "127.0.0.1:1";
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  o.address = "127.0.0.1:" + std::to_string(port);  // raft listens on it
   o.raft_dir = root + "/raft";
   o.initial_cluster = {{1, o.address}};
   absl::StatusOr<std::unique_ptr<RaftNode>> node = RaftNode::Start(o, fsm->get());
