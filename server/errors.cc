@@ -40,6 +40,9 @@ constexpr EtcdError kErrors[] = {
     {"no-space", absl::StatusCode::kResourceExhausted,
      "etcdserver: mvcc: database space exceeded"},
     {"corrupt", absl::StatusCode::kDataLoss, "etcdserver: corrupt cluster"},
+    {"not-leader", absl::StatusCode::kUnavailable, "etcdserver: not leader"},
+    {"leader-changed", absl::StatusCode::kUnavailable,
+     "etcdserver: leader changed"},
 };
 
 absl::Status Make(int i) {
@@ -62,6 +65,8 @@ absl::Status ErrStopped() { return Make(9); }
 absl::Status ErrNotCapable() { return Make(10); }
 absl::Status ErrNoSpace() { return Make(11); }
 absl::Status ErrCorrupt() { return Make(12); }
+absl::Status ErrNotLeader() { return Make(13); }
+absl::Status ErrLeaderChanged() { return Make(14); }
 
 bool IsEtcdError(const absl::Status& s, const char* name) {
   for (const EtcdError& e : kErrors) {

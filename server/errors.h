@@ -34,6 +34,8 @@ absl::Status ErrNotCapable();      // Unavailable "etcdserver: not capable"
 absl::Status ErrNoSpace();
 // DataLoss "etcdserver: corrupt cluster": any write while CORRUPT is raised.
 absl::Status ErrCorrupt();
+absl::Status ErrNotLeader();       // Unavailable "etcdserver: not leader"
+absl::Status ErrLeaderChanged();   // Unavailable "etcdserver: leader changed"
 
 // Whether `s` is the named etcd error `name` (one of the above's names:
 // "empty-key", "key-not-found", "no-space", ...).

@@ -23,6 +23,8 @@ PACKAGES=(
   cmake                # tests/install: examples/cmake against an install of //:install
   pkg-config           # tests/install: the same example built from revkv.pc
   openssl              # tests/server/serve_tls_test makes its throwaway CA and certificates
+  libraft-dev          # canonical raft 0.15: the replicated log of raft/ (step 13)
+  libuv1-dev           # libuv: raft/uv.h's disk log and TCP transport run on its loop
 )
 
 missing=()

@@ -1,0 +1,253 @@
+#include "raft/fsm.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "snapshot/file_util.h"
+#include "snapshot/snapshot.h"
+
+namespace revkv::cluster {
+namespace {
+
+// The header before the store's snapshot file in a raft snapshot.
+constexpr char kMagic[8] = {'R', 'V', 'K', 'V', 'R', 'A', 'F', 'T'};
+constexpr size_t kHeaderSize = 24;  // magic, raft index, content bytes
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(char(v >> (8 * i)));
+}
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+
+absl::Status WriteFileSynced(const std::string& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return snapshot::PathError("open", path, errno);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return snapshot::PathError("write", path, err);
+    }
+    done += size_t(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return snapshot::PathError("sync", path, err);
+  }
+  if (::close(fd) != 0) return snapshot::PathError("close", path, errno);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return snapshot::PathError("open", path, errno);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return snapshot::PathError("read", path, errno);
+  return s;
+}
+
+}  // namespace
+
+std::string EncodeEntry(std::string_view request) {
+  const size_t pad = 8 - request.size() % 8;  // 1..8
+  std::string e(request);
+  e.append(pad - 1, '\0');
+  e.push_back(char(pad));
+  return e;
+}
+
+absl::StatusOr<std::string_view> DecodeEntry(std::string_view entry) {
+  if (entry.empty() || entry.size() % 8 != 0) {
+    return absl::DataLossError(absl::StrCat("raft: an entry of ", entry.size(),
+                                            " bytes is not framed (a multiple of 8)"));
+  }
+  const size_t pad = uint8_t(entry.back());
+  if (pad < 1 || pad > 8) {
+    return absl::DataLossError(absl::StrCat("raft: an entry's padding byte says ", pad));
+  }
+  for (size_t i = entry.size() - pad; i + 1 < entry.size(); ++i) {
+    if (entry[i] != '\0') return absl::DataLossError("raft: an entry's padding is not zero");
+  }
+  return entry.substr(0, entry.size() - pad);
+}
+
+Fsm::Fsm(std::string dir, const revkv::Options& options)
+    : dir_(std::move(dir)), options_(options) {
+  fsm_.version = 1;  // synchronous snapshots; raft frees their buffers
+  fsm_.data = this;
+  fsm_.apply = &Fsm::ApplyCb;
+  fsm_.snapshot = &Fsm::SnapshotCb;
+  fsm_.restore = &Fsm::RestoreCb;
+}
+
+absl::StatusOr<std::unique_ptr<Fsm>> Fsm::Open(const std::string& dir,
+                                               const revkv::Options& options) {
+  std::unique_ptr<Fsm> f(new Fsm(dir, options));
+  absl::StatusOr<std::unique_ptr<revkv::DB>> db = revkv::DB::Open(dir, options);
+  if (!db.ok()) return db.status();
+  f->db_ = *std::move(db);
+  f->applier_ = std::make_unique<server::Applier>(f->db_.get());
+  return f;
+}
+
+Fsm::~Fsm() {
+  applier_.reset();
+  if (db_ != nullptr) db_->Close().IgnoreError();
+}
+
+uint64_t Fsm::applied_index() const {
+  return applier_ != nullptr ? applier_->applied_index() : 0;
+}
+
+absl::StatusOr<server::ApplyResult> Fsm::TakeResult(void* result) {
+  if (result == nullptr) return absl::InternalError("raft: an entry applied without a result");
+  return std::move(static_cast<Result*>(result)->value);
+}
+
+int Fsm::ApplyCb(raft_fsm* fsm, const raft_buffer* buf, void** result) {
+  return static_cast<Fsm*>(fsm->data)->Apply(buf, result);
+}
+
+int Fsm::Apply(const raft_buffer* buf, void** result) {
+  *result = nullptr;
+  if (!failed_.ok() || applier_ == nullptr) return RAFT_IOERR;
+  if (raft_ == nullptr) {
+    failed_ = absl::FailedPreconditionError("raft: the fsm is not attached to a raft instance");
+    return RAFT_IOERR;
+  }
+  // raft 0.15 raises last_applied after apply returns (see the header).
+  const uint64_t index = raft_->last_applied + 1;
+  if (index <= applier_->applied_index()) {
+    // The DB has it (it was ahead of raft's snapshot at restart).
+    ++skipped_;
+    last_.value = absl::FailedPreconditionError(
+        absl::StrCat("raft: entry ", index, " is already applied"));
+    *result = &last_;
+    return 0;
+  }
+  absl::StatusOr<std::string_view> request =
+      DecodeEntry(std::string_view(static_cast<const char*>(buf->base), buf->len));
+  if (!request.ok()) {
+    failed_ = request.status();
+    return RAFT_MALFORMED;
+  }
+  last_.value = applier_->Apply(index, *request);
+  if (!last_.value.ok() && last_.value.status().code() == absl::StatusCode::kDataLoss) {
+    // Not applied (it does not decode): every member stops here alike.
+    failed_ = last_.value.status();
+    return RAFT_MALFORMED;
+  }
+  *result = &last_;
+  return 0;
+}
+
+int Fsm::SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs) {
+  Fsm* f = static_cast<Fsm*>(fsm->data);
+  if (!f->failed_.ok() || f->db_ == nullptr || f->raft_ == nullptr) return RAFT_IOERR;
+  // raft takes the snapshot at last_applied, between two applies.
+  absl::StatusOr<std::string> bytes = f->SnapshotBytes(f->raft_->last_applied);
+  if (!bytes.ok()) return RAFT_BUSY;  // raft retries at the next threshold
+  auto* b = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
+  if (b == nullptr) return RAFT_NOMEM;
+  b->len = bytes->size();
+  b->base = raft_malloc(b->len);
+  if (b->base == nullptr) {
+    raft_free(b);
+    return RAFT_NOMEM;
+  }
+  std::memcpy(b->base, bytes->data(), b->len);
+  *bufs = b;
+  *n_bufs = 1;
+  return 0;
+}
+
+int Fsm::RestoreCb(raft_fsm* fsm, raft_buffer* buf) {
+  Fsm* f = static_cast<Fsm*>(fsm->data);
+  absl::Status s =
+      f->Restore(std::string_view(static_cast<const char*>(buf->base), buf->len));
+  if (!s.ok()) return RAFT_CORRUPT;  // raft frees the buffer
+  raft_free(buf->base);  // ours on success (raft 0.15 snapshotRestore)
+  return 0;
+}
+
+absl::StatusOr<std::string> Fsm::SnapshotBytes(uint64_t index) {
+  if (db_ == nullptr) return absl::FailedPreconditionError("raft: no DB");
+  const std::string path = dir_ + "/raft-snapshot.part";
+  if (absl::Status s = snapshot::Save(db_->store(), path); !s.ok()) return s;
+  absl::StatusOr<std::string> content = ReadFile(path);
+  ::unlink(path.c_str());
+  if (!content.ok()) return content.status();
+  std::string out(kMagic, sizeof(kMagic));
+  PutU64(&out, index);
+  PutU64(&out, content->size());
+  out += *content;
+  return out;
+}
+
+absl::Status Fsm::Restore(std::string_view bytes) {
+  if (!failed_.ok()) return failed_;
+  if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError("raft: a snapshot without revkv's header");
+  }
+  const uint64_t index = GetU64(bytes.data() + 8);
+  const uint64_t size = GetU64(bytes.data() + 16);
+  if (size != bytes.size() - kHeaderSize) {
+    return absl::DataLossError(absl::StrCat("raft: snapshot content of ", bytes.size() - kHeaderSize,
+                                            " bytes, its header says ", size));
+  }
+  if (index <= applied_index()) return absl::OkStatus();  // the DB has it
+
+  // Verify into a scratch directory first: a bad snapshot leaves the DB be.
+  const std::string file = dir_ + "/raft-restore.snap";
+  const std::string scratch = dir_ + "/raft-restore";
+  snapshot::RemoveAll(scratch);
+  absl::Status s = WriteFileSynced(file, bytes.substr(kHeaderSize));
+  if (s.ok()) s = snapshot::Restore(file, scratch);
+  ::unlink(file.c_str());
+  if (!s.ok()) {
+    snapshot::RemoveAll(scratch);
+    return s;
+  }
+  // From here on the member has no DB until the reopen; a failure leaves it
+  // failed (raft's own snapshot and log rebuild it at the next start).
+  applier_.reset();
+  absl::Status closed = db_->Close();
+  db_.reset();
+  const std::string target = revkv::DataFilePath(dir_);
+  const std::string restored = revkv::DataFilePath(scratch);
+  if (closed.ok() && ::rename(restored.c_str(), target.c_str()) != 0) {
+    closed = snapshot::PathError("rename", restored, errno);
+  }
+  if (closed.ok()) closed = snapshot::SyncDir(snapshot::Dirname(target));
+  snapshot::RemoveAll(scratch);
+  if (closed.ok()) {
+    absl::StatusOr<std::unique_ptr<revkv::DB>> db = revkv::DB::Open(dir_, options_);
+    if (db.ok()) {
+      db_ = *std::move(db);
+      applier_ = std::make_unique<server::Applier>(db_.get());
+    } else {
+      closed = db.status();
+    }
+  }
+  if (!closed.ok()) {
+    failed_ = closed;
+    return closed;
+  }
+  ++restores_;
+  return absl::OkStatus();
+}
+
+}  // namespace revkv::cluster

@@ -1,0 +1,127 @@
+// Fsm: revkv's state machine under canonical raft (raft.h's raft_fsm).
+//
+// The Fsm owns one member's revkv::DB (in its data directory) and the
+// server::Applier over it, and hands canonical raft the three callbacks:
+//
+//   apply     decodes nothing itself: it calls Applier::Apply(index, bytes),
+//             so a Raft member applies exactly what the local proposer's
+//             member applies. raft.h does not pass the entry's index; in
+//             raft 0.15 (src/replication.c, replicationApply) an entry is
+//             applied at raft->last_applied + 1, and last_applied moves only
+//             after apply returns (tests/raft/fsm_test.cc checks this against
+//             raft_apply's req->index). An entry at or below the applier's
+//             index (a DB that was ahead of raft's snapshot at restart) is
+//             skipped, as etcd skips by its consistent index.
+//   snapshot  the store's snapshot (snapshot::Save's file: the btree file
+//             and its XXH3 trailer) behind a 24-byte header naming the raft
+//             index it covers.
+//   restore   verifies the bytes (header, XXH3, revisions: snapshot::Restore),
+//             closes the DB, renames the restored file over the member's
+//             data file, and reopens the DB and a new Applier. A snapshot
+//             at or below the DB's applied index is not restored (the DB has
+//             it already): raft restores its latest snapshot at every start.
+//
+// Entry framing: raft/uv.h's segment writer requires every entry's length
+// to be a multiple of 8 (raft 0.15 uv_segment.c asserts it, and Debian's
+// build compiles the assert out: a 21-byte entry is written misframed and
+// the whole segment is set aside as corrupt at the next start). So an
+// entry is the request's bytes, then 1 to 8 padding bytes, the last of
+// which says how many (EncodeEntry); apply strips them (DecodeEntry) and
+// refuses an entry whose padding does not check out as DataLoss.
+//
+// Apply's result goes back to the member that proposed the entry: raft 0.15
+// calls the raft_apply callback right after fsm->apply, on the same thread,
+// with the `result` pointer apply set; TakeResult(result) moves it out. On
+// other members nobody takes it, and the next apply overwrites it.
+//
+// Failure: an entry that does not decode, or a DB that cannot be reopened
+// after a restore, fails the Fsm for good (failed()): every later apply
+// returns an error to raft, which stops applying (fail closed, as etcd does).
+//
+// Thread-safety: not thread-safe. Every call, and the callbacks, run on the
+// raft instance's thread (its libuv loop, or the fixture's stepping thread).
+// db() changes at a restore: do not keep it across one.
+#ifndef REVKV_RAFT_FSM_H_
+#define REVKV_RAFT_FSM_H_
+
+#include "raft/c_raft.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "revkv/db.h"
+#include "server/applier.h"
+
+namespace revkv::cluster {
+
+// `request` framed as a raft entry (a multiple of 8 bytes long).
+std::string EncodeEntry(std::string_view request);
+// The request inside entry `entry`; DataLoss if it is not framed so.
+absl::StatusOr<std::string_view> DecodeEntry(std::string_view entry);
+
+class Fsm {
+ public:
+  // Opens (creating) the DB of data directory `dir` with `options`.
+  static absl::StatusOr<std::unique_ptr<Fsm>> Open(const std::string& dir,
+                                                   const revkv::Options& options);
+  Fsm(const Fsm&) = delete;
+  Fsm& operator=(const Fsm&) = delete;
+  // Closes the DB.
+  ~Fsm();
+
+  // The callbacks, for raft_init. Attach the raft instance before it starts.
+  raft_fsm* fsm() { return &fsm_; }
+  void Attach(raft* r) { raft_ = r; }
+
+  // The DB and its applier (null after a failed restore).
+  revkv::DB* db() { return db_.get(); }
+  server::Applier* applier() { return applier_.get(); }
+  // The index of the last entry applied to the DB (0: none).
+  uint64_t applied_index() const;
+  // Snapshots restored into the DB (not those skipped as older).
+  uint64_t restores() const { return restores_; }
+  // Entries skipped as already applied.
+  uint64_t skipped() const { return skipped_; }
+  // OK, or why the Fsm stopped applying.
+  const absl::Status& failed() const { return failed_; }
+
+  // Moves the result of the entry just applied out of the pointer fsm->apply
+  // handed raft (the raft_apply callback's `result`).
+  static absl::StatusOr<server::ApplyResult> TakeResult(void* result);
+
+  // The snapshot bytes of the DB as of raft index `index`, and their
+  // restore; public for tests (the callbacks use them).
+  absl::StatusOr<std::string> SnapshotBytes(uint64_t index);
+  absl::Status Restore(std::string_view bytes);
+
+ private:
+  struct Result {
+    absl::StatusOr<server::ApplyResult> value = absl::UnknownError("raft: no result");
+  };
+
+  Fsm(std::string dir, const revkv::Options& options);
+  static int ApplyCb(raft_fsm* fsm, const raft_buffer* buf, void** result);
+  static int SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs);
+  static int RestoreCb(raft_fsm* fsm, raft_buffer* buf);
+  int Apply(const raft_buffer* buf, void** result);
+
+  const std::string dir_;
+  const revkv::Options options_;
+  raft_fsm fsm_{};
+  raft* raft_ = nullptr;
+  // Declared so that the applier, which uses the DB, goes first.
+  std::unique_ptr<revkv::DB> db_;
+  std::unique_ptr<server::Applier> applier_;
+  Result last_;
+  uint64_t restores_ = 0;
+  uint64_t skipped_ = 0;
+  absl::Status failed_;
+};
+
+}  // namespace revkv::cluster
+
+#endif  // REVKV_RAFT_FSM_H_

@@ -1,0 +1,100 @@
+#include "raft/proposer.h"
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/errors.h"
+
+namespace revkv::cluster {
+namespace {
+
+// One proposal: raft's request, and the answer its caller waits for.
+struct Call {
+  struct raft_apply req {};
+  std::string entry;
+  // Holds the call while raft holds `req` (the loop thread's).
+  std::shared_ptr<Call> self;
+
+  util::Mutex mu;
+  util::CondVar cv;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  absl::StatusOr<server::ApplyResult> result ABSL_GUARDED_BY(mu) =
+      absl::UnknownError("raft: unanswered");
+
+  void Finish(absl::StatusOr<server::ApplyResult> r) ABSL_LOCKS_EXCLUDED(mu) {
+    util::MutexLock l(mu);
+    result = std::move(r);
+    done = true;
+    cv.NotifyAll();
+  }
+};
+
+absl::Status FromRaft(int rv) {
+  switch (rv) {
+    case RAFT_NOTLEADER:
+      return server::ErrNotLeader();
+    case RAFT_LEADERSHIPLOST:
+      return server::ErrLeaderChanged();
+    case RAFT_SHUTDOWN:
+      return server::ErrStopped();
+    default:
+      return absl::InternalError(absl::StrCat("raft: ", raft_strerror(rv)));
+  }
+}
+
+// raft's callback, on the loop thread, right after the Fsm applied the
+// entry (status 0) or when raft gave it up.
+void OnApplied(struct raft_apply* req, int status, void* result) {
+  Call* call = static_cast<Call*>(req->data);
+  std::shared_ptr<Call> keep = std::move(call->self);
+  call->Finish(status == 0 ? Fsm::TakeResult(result) : FromRaft(status));
+}
+
+}  // namespace
+
+absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalRequest req) {
+  auto call = std::make_shared<Call>();
+  {
+    util::MutexLock l(mu_);
+    // Unique across members (etcd's ids carry the member too).
+    req.mutable_header()->set_id((node_->id() << 40) | ++next_id_);
+  }
+  std::string bytes;
+  if (!req.SerializeToString(&bytes)) {
+    return absl::InternalError("raft: a request does not serialize");
+  }
+  // etcd checks the serialized request, header included (not our framing).
+  if (int64_t(bytes.size()) > max_request_bytes_) return server::ErrRequestTooLarge();
+  call->entry = EncodeEntry(bytes);
+
+  const bool posted = node_->Post([call](raft* r) {
+    if (raft_state(r) != RAFT_LEADER) {
+      call->Finish(server::ErrNotLeader());
+      return;
+    }
+    raft_buffer buf;
+    buf.len = call->entry.size();
+    buf.base = raft_malloc(buf.len);
+    if (buf.base == nullptr) {
+      call->Finish(absl::ResourceExhaustedError("raft: out of memory"));
+      return;
+    }
+    std::memcpy(buf.base, call->entry.data(), buf.len);
+    call->req.data = call.get();
+    call->self = call;
+    if (int rv = raft_apply(r, &call->req, &buf, 1, &OnApplied); rv != 0) {
+      raft_free(buf.base);  // still ours when raft_apply fails
+      call->self.reset();
+      call->Finish(FromRaft(rv));
+    }
+  });
+  if (!posted) return server::ErrStopped();
+  util::MutexLock l(call->mu);
+  // Answered by OnApplied, or by raft_close failing what raft holds.
+  while (!call->done) call->cv.Wait(call->mu);
+  return std::move(call->result);
+}
+
+}  // namespace revkv::cluster
