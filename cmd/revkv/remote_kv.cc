@@ -183,7 +183,9 @@ absl::StatusOr<TxnResponse> FromProto(const pb::TxnResponse& r) {
 }  // namespace
 
 struct RemoteKv::Impl {
+  std::string endpoint;
   std::unique_ptr<pb::KV::Stub> kv;
+  std::unique_ptr<pb::Maintenance::Stub> maintenance;
   absl::Duration timeout;
 
   // A context for one call: waits for the connection (etcdctl retries
@@ -220,7 +222,10 @@ absl::StatusOr<std::unique_ptr<RemoteKv>> RemoteKv::Open(const RemoteOptions& o)
     creds = grpc::InsecureChannelCredentials();
   }
   auto impl = std::make_unique<Impl>();
-  impl->kv = pb::KV::NewStub(grpc::CreateChannel(target, creds));
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(target, creds);
+  impl->endpoint = o.endpoints[0];
+  impl->kv = pb::KV::NewStub(channel);
+  impl->maintenance = pb::Maintenance::NewStub(channel);
   impl->timeout = o.command_timeout;
   return std::unique_ptr<RemoteKv>(new RemoteKv(std::move(impl)));
 }
@@ -287,5 +292,22 @@ absl::Status RemoteKv::Compact(int64_t rev, bool physical) {
   if (!s.ok()) return FromGrpc(s);
   return absl::OkStatus();
 }
+
+absl::StatusOr<mvcc::HashResult> RemoteKv::HashKV(int64_t rev) {
+  pb::HashKVRequest req;
+  req.set_revision(rev);
+  pb::HashKVResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx);
+  grpc::Status s = impl_->maintenance->HashKV(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  mvcc::HashResult h;
+  h.hash = resp.hash();
+  h.rev = resp.header().revision();
+  h.compact_rev = resp.compact_revision();
+  return h;
+}
+
+const std::string& RemoteKv::endpoint() const { return impl_->endpoint; }
 
 }  // namespace revkv::cli

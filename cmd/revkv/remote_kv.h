@@ -1,4 +1,5 @@
-// The client mode of the KV commands: put, get, del, txn and compaction sent
+// The client mode of the KV commands: put, get, del, txn, compaction (and
+// endpoint hashkv) sent
 // over etcd's v3 gRPC API to a server -- `revkv serve` or etcd itself --
 // instead of applied to a local data directory. The command line takes this
 // path when --endpoints (or ETCDCTL_ENDPOINTS) is given and no data
@@ -22,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cmd/revkv/requests.h"
+#include "mvcc/store.h"
 
 namespace revkv::cli {
 
@@ -44,6 +46,10 @@ class RemoteKv {
   absl::StatusOr<TxnResponse> Txn(const TxnRequest& r);
   // etcdctl's compaction: physical waits until the compaction is done.
   absl::Status Compact(int64_t rev, bool physical);
+  // Maintenance.HashKV at `rev` (0: the current revision).
+  absl::StatusOr<mvcc::HashResult> HashKV(int64_t rev);
+  // The endpoint the calls go to, as given.
+  const std::string& endpoint() const;
 
  private:
   struct Impl;
