@@ -1,6 +1,7 @@
 // TLS on `revkv serve`'s client URLs (--cert-file, --key-file,
 // --trusted-ca-file, --client-cert-auth), driven by etcdctl 3.4.23 over
-// https on a kernel-picked loopback port. The certificates are made at test
+// https on a kernel-picked loopback port, and by revkv's client mode
+// (`revkv --endpoints`, the same flags) with the same expectations. The certificates are made at test
 // time with the openssl command (tools/setup.sh installs it): a CA, a
 // server certificate for 127.0.0.1 and a client certificate it signed, and
 // a second CA with its own client certificate that the server must not
@@ -79,10 +80,14 @@ class ServeTlsTest : public ::testing::Test {
     return f;
   }
 
-  // etcdctl over https; `tls` are its --cacert/--cert/--key flags.
-  static ProcessResult Etcdctl(const ServeProcess& srv, const std::vector<std::string>& tls,
-                               const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"/usr/bin/etcdctl", "--endpoints=https://" + srv.address(),
+  // The clients: etcdctl, and revkv's client mode (cmd/revkv/remote_kv.h)
+  // with the same flags.
+  static std::vector<std::string> Clients() { return {"/usr/bin/etcdctl", RevkvPath()}; }
+
+  // `client_` over https; `tls` are its --cacert/--cert/--key flags.
+  ProcessResult Etcdctl(const ServeProcess& srv, const std::vector<std::string>& tls,
+                        const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {client_, "--endpoints=https://" + srv.address(),
                                      "--dial-timeout=2s", "--command-timeout=3s"};
     argv.insert(argv.end(), tls.begin(), tls.end());
     argv.insert(argv.end(), args.begin(), args.end());
@@ -100,6 +105,7 @@ class ServeTlsTest : public ::testing::Test {
     EXPECT_EQ(r.out, "") << what;
   }
 
+  std::string client_ = "/usr/bin/etcdctl";
   static std::string* dir_;
   static std::string* error_;
 };
@@ -111,21 +117,25 @@ TEST_F(ServeTlsTest, HttpsWithCertAndKeyServesClientsThatTrustTheCa) {
   ServeProcess srv;
   std::string error;
   ASSERT_TRUE(srv.Start(&error, ServerFlags())) << error;
-  ProcessResult put = Etcdctl(srv, TrustCa(), {"put", "a", "1"});
-  EXPECT_EQ(put.exit_code, 0) << put.err;
-  EXPECT_EQ(put.out, "OK\n");
-  ProcessResult get = Etcdctl(srv, TrustCa(), {"get", "a"});
-  EXPECT_EQ(get.exit_code, 0) << get.err;
-  EXPECT_EQ(get.out, "a\n1\n");
-  // No client certificate is asked for without a trusted CA.
-  EXPECT_EQ(Etcdctl(srv, WithClient("other-client"), {"get", "a"}).out, "a\n1\n");
-  // The system's roots do not know the test CA; neither does another CA.
-  ExpectRefused(Etcdctl(srv, {}, {"get", "a"}), "no --cacert");
-  ExpectRefused(Etcdctl(srv, {"--cacert", Path("other-ca.crt")}, {"get", "a"}), "other CA");
-  // Plaintext against the TLS port.
-  std::vector<std::string> plain = {"/usr/bin/etcdctl", "--endpoints=http://" + srv.address(),
-                                    "--dial-timeout=2s", "--command-timeout=3s", "get", "a"};
-  ExpectRefused(RunProcess(plain, "", {"ETCDCTL_API=3"}), "plaintext");
+  for (const std::string& client : Clients()) {
+    SCOPED_TRACE(client);
+    client_ = client;
+    ProcessResult put = Etcdctl(srv, TrustCa(), {"put", "a", "1"});
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    EXPECT_EQ(put.out, "OK\n");
+    ProcessResult get = Etcdctl(srv, TrustCa(), {"get", "a"});
+    EXPECT_EQ(get.exit_code, 0) << get.err;
+    EXPECT_EQ(get.out, "a\n1\n");
+    // No client certificate is asked for without a trusted CA.
+    EXPECT_EQ(Etcdctl(srv, WithClient("other-client"), {"get", "a"}).out, "a\n1\n");
+    // The system's roots do not know the test CA; neither does another CA.
+    ExpectRefused(Etcdctl(srv, {}, {"get", "a"}), "no --cacert");
+    ExpectRefused(Etcdctl(srv, {"--cacert", Path("other-ca.crt")}, {"get", "a"}), "other CA");
+    // Plaintext against the TLS port.
+    std::vector<std::string> plain = {client, "--endpoints=http://" + srv.address(),
+                                      "--dial-timeout=2s", "--command-timeout=3s", "get", "a"};
+    ExpectRefused(RunProcess(plain, "", {"ETCDCTL_API=3"}), "plaintext");
+  }
   EXPECT_EQ(srv.Stop(SIGTERM), 0);
 }
 
@@ -135,12 +145,16 @@ TEST_F(ServeTlsTest, ClientCertAuthRefusesClientsWithoutACertFromTheCa) {
   ASSERT_TRUE(srv.Start(&error, ServerFlags({"--client-cert-auth", "--trusted-ca-file",
                                              Path("ca.crt")})))
       << error;
-  ProcessResult put = Etcdctl(srv, WithClient("client"), {"put", "a", "1"});
-  EXPECT_EQ(put.exit_code, 0) << put.err;
-  EXPECT_EQ(put.out, "OK\n");
-  EXPECT_EQ(Etcdctl(srv, WithClient("client"), {"get", "a"}).out, "a\n1\n");
-  ExpectRefused(Etcdctl(srv, TrustCa(), {"get", "a"}), "no client certificate");
-  ExpectRefused(Etcdctl(srv, WithClient("other-client"), {"get", "a"}), "client cert of another CA");
+  for (const std::string& client : Clients()) {
+    SCOPED_TRACE(client);
+    client_ = client;
+    ProcessResult put = Etcdctl(srv, WithClient("client"), {"put", "a", "1"});
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    EXPECT_EQ(put.out, "OK\n");
+    EXPECT_EQ(Etcdctl(srv, WithClient("client"), {"get", "a"}).out, "a\n1\n");
+    ExpectRefused(Etcdctl(srv, TrustCa(), {"get", "a"}), "no client certificate");
+    ExpectRefused(Etcdctl(srv, WithClient("other-client"), {"get", "a"}), "client cert of another CA");
+  }
   EXPECT_EQ(srv.Stop(SIGTERM), 0);
 }
 
