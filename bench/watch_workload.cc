@@ -1,6 +1,7 @@
 #include "bench/watch_workload.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,21 @@ const char kWatchFlagsUsage[] =
 namespace {
 
 constexpr size_t kStampRing = size_t{1} << 22;
+// Responses the consumer takes at a time (WatchStream::NextBatch).
+constexpr size_t kConsumerBatch = 256;
+
+uint64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000 + uint64_t(ts.tv_nsec);
+}
+
+// Voluntary context switches of the calling thread so far.
+uint64_t ThreadSleeps() {
+  rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return uint64_t(ru.ru_nvcsw);
+}
 
 std::string WatchedKey(uint64_t i) {
   char buf[32];
@@ -72,26 +88,35 @@ absl::Status RunPuts(DB& db, mvcc::WatchStream* stream, double seconds, uint64_t
                      Progress& progress, const std::string& label, PutRun* out) {
   std::vector<std::atomic<uint64_t>> stamps(kStampRing);
   std::stop_source stop_consumer;
-  uint64_t delivered = 0, last_delivery = 0;
+  uint64_t delivered = 0, last_delivery = 0, consumer_cpu = 0, consumer_sleeps = 0;
   std::jthread consumer;
   if (stream != nullptr) {
     consumer = std::jthread([&] {
-      while (auto r = stream->Next(stop_consumer.get_token())) {
+      const uint64_t c0 = ThreadCpuNs();
+      while (true) {
+        std::vector<mvcc::WatchResponse> batch =
+            stream->NextBatch(kConsumerBatch, stop_consumer.get_token());
+        if (batch.empty()) break;
         const uint64_t now = MonotonicNs();
-        for (const mvcc::Event& e : r->events) {
-          const uint64_t t = stamps[size_t(e.kv.mod_revision) & (kStampRing - 1)].load(
-              std::memory_order_relaxed);
-          if (t != 0 && now > t) out->deliver.latency.Record(now - t);
+        for (const mvcc::WatchResponse& r : batch) {
+          for (const mvcc::Event& e : r.events) {
+            const uint64_t t = stamps[size_t(e.kv.mod_revision) & (kStampRing - 1)].load(
+                std::memory_order_relaxed);
+            if (t != 0 && now > t) out->deliver.latency.Record(now - t);
+          }
+          delivered += r.events.size();
         }
-        delivered += r->events.size();
         last_delivery = now;
       }
+      consumer_cpu = ThreadCpuNs() - c0;
+      consumer_sleeps = ThreadSleeps();
     });
   }
   const std::string value(value_size, 'v');
   std::mt19937_64 rng(seed);
   progress.Begin(label, 0, seconds);
   const uint64_t t0 = MonotonicNs(), limit = uint64_t(seconds * 1e9);
+  const uint64_t w0 = ThreadCpuNs();
   uint64_t n = 0, now = t0;
   int64_t rev = db.Rev();
   absl::Status error;
@@ -111,14 +136,21 @@ absl::Status RunPuts(DB& db, mvcc::WatchStream* stream, double seconds, uint64_t
     if (++n % 4096 == 0) progress.Update(n);
   }
   out->put.SetTime(n, now - t0);
+  const uint64_t writer_cpu = ThreadCpuNs() - w0;
   if (stream != nullptr) {
     stop_consumer.request_stop();
     consumer.join();
     out->deliver.SetTime(delivered, (last_delivery > t0 ? last_delivery : now) - t0);
   }
-  char summary[200];
-  std::snprintf(summary, sizeof(summary), "%s: %s puts/s", label.c_str(),
-                FormatRate(out->put.ops_per_s()).c_str());
+  // CPU time per put of the writer and the consumer threads, and how often
+  // the consumer slept: where the cost of watching goes.
+  char summary[300];
+  std::snprintf(summary, sizeof(summary),
+                "%s: %s puts/s; CPU per put: writer %.2f us, consumer %.2f us; consumer slept "
+                "%" PRIu64 " times",
+                label.c_str(), FormatRate(out->put.ops_per_s()).c_str(),
+                double(writer_cpu) / 1e3 / double(std::max<uint64_t>(n, 1)),
+                double(consumer_cpu) / 1e3 / double(std::max<uint64_t>(n, 1)), consumer_sleeps);
   progress.End(summary);
   return error;
 }

@@ -1,6 +1,9 @@
 // WatchStream: watch registration and the consumer's side of the queue.
 #include "mvcc/watch_stream.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <utility>
 
 #include "mvcc/errors.h"
@@ -76,18 +79,21 @@ absl::Status WatchStream::RequestProgress(WatchId id) {
 }
 
 bool WatchStream::TryPush(WatchResponse&& r, bool prev_kv) {
-  bool was_empty;
+  bool wake;
   {
     util::MutexLock l(mu_);
     if (closed_) return true;
-    if (queue_.size() >= ws_->options_.stream_queue) return false;
-    was_empty = queue_.empty();
+    const size_t cap = ws_->options_.stream_queue;
+    if (queue_.size() >= cap) return false;
     queue_.push_back(Queued{std::move(r), prev_kv});
+    // A consumer waits only on an empty queue (and rechecks under mu_), so
+    // only the first push wakes a waiting one; a lingering one only once
+    // the queue is half full: the writer pays one wake-up per batch the
+    // consumer takes, not one per response.
+    wake = (waiting_ > 0 && queue_.size() == 1) ||
+           (lingering_ > 0 && queue_.size() == std::max<size_t>(1, cap / 2));
   }
-  // A consumer waits only on an empty queue (and rechecks under mu_), so
-  // only the first push wakes it: the writer pays for one wake-up per
-  // batch the consumer takes, not per response.
-  if (was_empty) cv_.NotifyOne();
+  if (wake) cv_.NotifyOne();
   return true;
 }
 
@@ -115,6 +121,25 @@ void WatchStream::Close() {
   Shut();
 }
 
+bool WatchStream::AwaitLocked(const std::stop_token& stop) {
+  const auto linger = ws_->options_.consumer_linger;
+  while (!closed_ && queue_.empty() && !stop.stop_requested()) {
+    if (hot_ && linger.count() > 0) {
+      ++lingering_;
+      cv_.WaitUntil(mu_, std::chrono::steady_clock::now() + linger);
+      --lingering_;
+      if (queue_.empty()) hot_ = false;  // nothing came: pushes wake it
+    } else {
+      ++waiting_;
+      cv_.Wait(mu_);
+      --waiting_;
+    }
+  }
+  if (closed_ || queue_.empty()) return false;
+  hot_ = true;
+  return true;
+}
+
 std::optional<WatchResponse> WatchStream::Next(std::stop_token stop) {
   size_t left;
   std::stop_callback wake(stop, [this] {
@@ -124,8 +149,7 @@ std::optional<WatchResponse> WatchStream::Next(std::stop_token stop) {
   Queued q;
   {
     util::MutexLock l(mu_);
-    while (!closed_ && queue_.empty() && !stop.stop_requested()) cv_.Wait(mu_);
-    if (closed_ || queue_.empty()) return std::nullopt;
+    if (!AwaitLocked(stop)) return std::nullopt;
     q = std::move(queue_.front());
     queue_.pop_front();
     left = queue_.size();
@@ -133,6 +157,34 @@ std::optional<WatchResponse> WatchStream::Next(std::stop_token stop) {
   // Pushes wake one consumer per batch: pass the wake-up on to another.
   if (left > 0) cv_.NotifyOne();
   return Finish(std::move(q), left);
+}
+
+std::vector<WatchResponse> WatchStream::NextBatch(size_t max, std::stop_token stop) {
+  std::stop_callback wake(stop, [this] {
+    { util::MutexLock l(mu_); }
+    cv_.NotifyAll();
+  });
+  std::vector<Queued> taken;
+  size_t left;
+  {
+    util::MutexLock l(mu_);
+    if (!AwaitLocked(stop)) return {};
+    const size_t n = std::min(std::max<size_t>(max, 1), queue_.size());
+    taken.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      taken.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    left = queue_.size();
+  }
+  if (left > 0) cv_.NotifyOne();
+  std::vector<WatchResponse> out;
+  out.reserve(taken.size());
+  for (Queued& q : taken) {
+    out.push_back(*Finish(std::move(q), left));
+    left = SIZE_MAX;  // one kick check for the batch
+  }
+  return out;
 }
 
 std::optional<WatchResponse> WatchStream::TryNext() {
@@ -151,7 +203,7 @@ std::optional<WatchResponse> WatchStream::TryNext() {
 std::optional<WatchResponse> WatchStream::Finish(Queued q, size_t left) {
   // Set-aside watchers wait for room: wake the retry loop once the queue
   // is half empty, once until it has retried.
-  if (left <= ws_->options_.stream_queue / 2 && victims_.load(std::memory_order_relaxed) > 0 &&
+  if (left != SIZE_MAX && left <= ws_->options_.stream_queue / 2 && victims_.load(std::memory_order_relaxed) > 0 &&
       !kick_sent_.exchange(true)) {
     ws_->Kick();
   }

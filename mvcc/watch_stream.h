@@ -8,6 +8,14 @@
 // slow consumer costs memory bounded by its queue plus one pending response
 // per watcher, and delays only itself.
 //
+// Wake-up coalescing: a consumer that finds the queue empty right after it
+// was handed a response ("hot") waits up to WatchableStoreOptions::
+// consumer_linger without being woken by each push -- only a queue half
+// full wakes it -- then, if nothing came, waits until the next push wakes
+// it ("cold"). A sporadic event is handed over at once; under a stream of
+// events the writer pays one wake-up per half queue instead of one per
+// push, and an event waits at most the linger.
+//
 // prev_kv is read when the consumer takes the response (Next/TryNext), at
 // mod_revision - 1 (as etcd's server does), outside every store lock; it is
 // left absent if that revision is compacted by then.
@@ -23,6 +31,7 @@
 #include <optional>
 #include <stop_token>
 #include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -61,6 +70,11 @@ class WatchStream {
   // Blocks until a response is ready; nullopt once the stream is closed,
   // or when `stop` is requested and nothing is queued.
   std::optional<WatchResponse> Next(std::stop_token stop = {});
+  // Waits as Next, then takes every queued response, at most `max` (at
+  // least one), in order, under one lock: for a consumer keeping up with a
+  // fast writer. Empty once the stream is closed, or when `stop` is
+  // requested and nothing is queued.
+  std::vector<WatchResponse> NextBatch(size_t max, std::stop_token stop = {});
   // Never blocks: a queued response, or nullopt.
   std::optional<WatchResponse> TryNext();
   // Cancels every watcher and drops queued responses; Next returns nullopt.
@@ -69,6 +83,7 @@ class WatchStream {
 
  private:
   friend class WatchableStore;
+  friend class WatchStreamPeer;  // tests: the consumers' wait states
   struct Queued {
     WatchResponse response;
     bool prev_kv = false;
@@ -80,8 +95,11 @@ class WatchStream {
   bool TryPush(WatchResponse&& r, bool prev_kv) ABSL_LOCKS_EXCLUDED(mu_);
   // Marks the stream closed (its owner closed or it closed itself).
   void Shut() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits (lingering when hot) until a response is queued: false if the
+  // stream closed or `stop` was requested first.
+  bool AwaitLocked(const std::stop_token& stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Kicks the retry loop if it should, and reads prev_kv; `left`: queued
-  // responses after q.
+  // responses after q (SIZE_MAX: do not kick).
   std::optional<WatchResponse> Finish(Queued q, size_t left);
 
   const std::shared_ptr<WatchableStore> keep_;  // outlives the stream
@@ -91,6 +109,12 @@ class WatchStream {
   util::CondVar cv_;
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Consumers waiting until a push wakes them, and those lingering (woken
+  // only by a half-full queue or their deadline).
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  int lingering_ ABSL_GUARDED_BY(mu_) = 0;
+  // A response was handed over since the last linger that found nothing.
+  bool hot_ ABSL_GUARDED_BY(mu_) = false;
 
   // The stream's watchers; guarded by the watchable store's lock.
   absl::flat_hash_map<WatchId, std::unique_ptr<Watcher>> watchers_;

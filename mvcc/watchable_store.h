@@ -53,7 +53,14 @@
 namespace revkv::mvcc {
 
 struct WatchableStoreOptions {
-  size_t stream_queue = 128;      // responses a stream holds (etcd's chanBufLen)
+  // Responses a stream holds (etcd's chanBufLen is 128: on two cores a
+  // consumer off-CPU for one scheduler slice misses more than that, and a
+  // watcher set aside costs far more than a queued response).
+  size_t stream_queue = 1024;
+  // How long a consumer that has just been handed a response waits for the
+  // next one without being woken by each push (watch_stream.h: wake-up
+  // coalescing); zero: every push to an empty queue wakes it.
+  std::chrono::microseconds consumer_linger{500};
   int64_t sync_batch_revs = 10000;  // revisions read back per catch-up round
   size_t max_watchers_per_sync = 512;  // unsynced watchers per round (etcd's)
   // How often set-aside watchers are retried when no read wakes the loop.

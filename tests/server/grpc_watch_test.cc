@@ -271,11 +271,11 @@ TEST_F(GrpcWatchTest, SlowClientMissesNothingAndWritersGoOn) {
                                 grpc::InsecureChannelCredentials(), args));
   WatchClient w(slow.get());
   w.Create("s", "t");
-  // The client reads nothing while 3000 events of 1 KiB are written (300
-  // txns of 10 puts): far more responses than gRPC's windows and the
-  // stream's queue hold. The writes finishing shows writers never wait for
-  // the client.
-  constexpr int kTxns = 300, kPutsPerTxn = 10;
+  // The client reads nothing while events of 1 KiB are written (txns of
+  // 10 puts): far more responses than gRPC's windows and the stream's queue
+  // hold. The writes finishing shows writers never wait for the client.
+  const int kTxns = int(mvcc::WatchableStoreOptions{}.stream_queue) + 300;
+  constexpr int kPutsPerTxn = 10;
   int64_t first = 0;
   for (int t = 0; t < kTxns; ++t) {
     etcdserverpb::TxnRequest txn;
