@@ -225,13 +225,17 @@ absl::StatusOr<Report> RunWatch(const WatchBenchOptions& o, Progress& progress) 
       const uint64_t rss1 = CurrentRssBytes();
       const size_t heap1 = mallinfo2().uordblks;
       char line[240];
-      std::snprintf(line, sizeof(line),
-                    "  idle watchers on distinct keys: %" PRIu64
-                    ": RSS +%s (%.0f B each), heap in use +%s (%.0f B each)",
-                    w, FormatBytes(double(rss1 - std::min(rss0, rss1))).c_str(),
-                    double(rss1 - std::min(rss0, rss1)) / double(w),
-                    FormatBytes(double(heap1 - std::min(heap0, heap1))).c_str(),
-                    double(heap1 - std::min(heap0, heap1)) / double(w));
+      const int n = std::snprintf(line, sizeof(line),
+                                  "  idle watchers on distinct keys: %" PRIu64 ": RSS +%s (%.0f B each)",
+                                  w, FormatBytes(double(rss1 - std::min(rss0, rss1))).c_str(),
+                                  double(rss1 - std::min(rss0, rss1)) / double(w));
+      // glibc's count of the heap in use; another allocator (the revkv
+      // binary links jemalloc) leaves it at zero.
+      if (heap1 > 0 && n > 0 && size_t(n) < sizeof(line)) {
+        std::snprintf(line + n, sizeof(line) - size_t(n), ", heap in use +%s (%.0f B each)",
+                      FormatBytes(double(heap1 - std::min(heap0, heap1))).c_str(),
+                      double(heap1 - std::min(heap0, heap1)) / double(w));
+      }
       report.footer.push_back(line);
       progress.Line(line + 2);
       stream.reset();

@@ -25,6 +25,7 @@ PACKAGES=(
   openssl              # tests/server/serve_tls_test makes its throwaway CA and certificates
   libraft-dev          # canonical raft 0.15: the replicated log of raft/ (step 13)
   libuv1-dev           # libuv: raft/uv.h's disk log and TCP transport run on its loop
+  libjemalloc-dev      # the revkv binary's allocator (cmd/revkv/BUILD.bazel)
 )
 
 missing=()
