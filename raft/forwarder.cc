@@ -72,7 +72,9 @@ absl::StatusOr<server::ApplyResult> Forwarder::Propose(revkvpb::InternalRequest 
   const Clock::time_point deadline = Clock::now() + options_.timeout;
   absl::Status last = server::ErrNoLeader();
   while (Clock::now() < deadline) {
-    const uint64_t leader = node_->status().leader_id;
+    const NodeStatus status = node_->status();
+    if (status.stopped) return server::ErrStopped();
+    const uint64_t leader = status.leader_id;
     if (leader == 0) {
       AwaitLeader(0, deadline);
       continue;
@@ -123,7 +125,9 @@ absl::Status Forwarder::ReadBarrier() {
   const Clock::time_point deadline = Clock::now() + options_.timeout;
   absl::Status last = server::ErrNoLeader();
   while (Clock::now() < deadline) {
-    const uint64_t leader = node_->status().leader_id;
+    const NodeStatus status = node_->status();
+    if (status.stopped) return server::ErrStopped();
+    const uint64_t leader = status.leader_id;
     if (leader == 0) {
       AwaitLeader(0, deadline);
       continue;

@@ -42,12 +42,20 @@ absl::StatusOr<uint64_t> ReadIndex::Confirm(std::chrono::steady_clock::time_poin
   }
   std::shared_ptr<Round> mine = next_;
   if (in_flight_ == nullptr) Launch();
+  ++waiting_;
   while (!mine->done) {
     if (done_.WaitUntil(mu_, deadline) == std::cv_status::timeout && !mine->done) {
+      --waiting_;
       return server::ErrTimeout();
     }
   }
+  --waiting_;
   return mine->result;
+}
+
+int ReadIndex::waiting() const {
+  util::MutexLock l(mu_);
+  return waiting_;
 }
 
 uint64_t ReadIndex::rounds() const {

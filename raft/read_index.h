@@ -45,8 +45,10 @@ class ReadIndex {
 
   absl::StatusOr<uint64_t> Confirm(std::chrono::steady_clock::time_point deadline)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Barrier rounds started so far (tests check reads share them).
+  // Barrier rounds started so far, and callers waiting in Confirm now
+  // (tests check reads share rounds).
   uint64_t rounds() const ABSL_LOCKS_EXCLUDED(mu_);
+  int waiting() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Round;
@@ -64,6 +66,7 @@ class ReadIndex {
   std::shared_ptr<Round> in_flight_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Round> next_ ABSL_GUARDED_BY(mu_);
   uint64_t rounds_ ABSL_GUARDED_BY(mu_) = 0;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace revkv::cluster

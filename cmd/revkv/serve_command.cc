@@ -314,6 +314,16 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
           " with HTTPS scheme"));
     }
   }
+  // Peers only exist in a cluster.
+  if (c.initial_cluster.empty()) {
+    if (!c.listen_peer_urls.empty()) {
+      return absl::InvalidArgumentError("--listen-peer-urls needs --initial-cluster (a single member has no peers)");
+    }
+    if (!c.initial_advertise_peer_urls.empty()) {
+      return absl::InvalidArgumentError(
+          "--initial-advertise-peer-urls needs --initial-cluster (a single member has no peers)");
+    }
+  }
   // etcd would verify client certificates against the system's roots; revkv
   // asks for the CA that signs them.
   if (c.client_cert_auth && c.trusted_ca_file.empty()) {
