@@ -60,15 +60,21 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Start(
   ForwarderOptions fo;
   fo.self = o.id;
   fo.timeout = o.request_timeout;
-  fo.address_of = [raw = m.get()](uint64_t id) -> std::optional<std::string> {
-    for (const etcdserverpb::Member& member : raw->Members()) {
-      if (member.id() != id) continue;
-      for (const std::string& u : member.clienturls()) {
-        if (std::optional<std::string> a = HttpAddress(u)) return a;
-      }
-    }
-    return std::nullopt;
-  };
+  fo.transport = o.transport;
+  if (fo.transport == nullptr) {
+    m->own_transport_ = std::make_unique<GrpcTransport>(
+        [raw = m.get()](uint64_t id) -> std::optional<std::string> {
+          for (const etcdserverpb::Member& member : raw->Members()) {
+            if (member.id() != id) continue;
+            for (const std::string& u : member.clienturls()) {
+              if (std::optional<std::string> a = HttpAddress(u)) return a;
+            }
+          }
+          return std::nullopt;
+        },
+        kLoopStep);
+    fo.transport = m->own_transport_.get();
+  }
   m->forwarder_ = std::make_unique<Forwarder>(m->node_.get(), m->proposer_.get(),
                                               m->read_index_.get(), m->applied_.get(),
                                               std::move(fo));
@@ -82,6 +88,7 @@ ClusterMember::~ClusterMember() {
   Stop();
   internal_.reset();
   forwarder_.reset();
+  own_transport_.reset();
   read_index_.reset();
   proposer_.reset();
   node_.reset();

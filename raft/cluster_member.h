@@ -37,6 +37,7 @@
 #include "raft/fsm.h"
 #include "raft/internal_service.h"
 #include "raft/node.h"
+#include "raft/peer_transport.h"
 #include "raft/proposer.h"
 #include "raft/read_index.h"
 #include "server/cluster_view.h"
@@ -68,6 +69,9 @@ struct ClusterMemberOptions {
   unsigned snapshot_trailing = 5000;
   int64_t max_request_bytes = 1536 * 1024;
   std::chrono::milliseconds request_timeout{7000};
+  // How calls reach other members; null: gRPC to the first http:// client
+  // URL each published. Not owned (tests pass an in-process one).
+  PeerTransport* transport = nullptr;
 };
 
 class ClusterMember : public server::ClusterView {
@@ -96,6 +100,7 @@ class ClusterMember : public server::ClusterView {
   absl::Status ReadBarrier() override { return forwarder_->ReadBarrier(); }
 
   RaftNode* node() { return node_.get(); }
+  InternalService* internal_service() { return internal_.get(); }
   Forwarder* forwarder() { return forwarder_.get(); }
   ReadIndex* read_index() { return read_index_.get(); }
   // Whether this member's attributes were applied (published).
@@ -113,6 +118,7 @@ class ClusterMember : public server::ClusterView {
   std::unique_ptr<RaftNode> node_;
   std::unique_ptr<RaftProposer> proposer_;
   std::unique_ptr<ReadIndex> read_index_;
+  std::unique_ptr<PeerTransport> own_transport_;
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<InternalService> internal_;
   std::thread thread_;

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "raft/forward_proto.h"
 #include "server/errors.h"
 
@@ -14,13 +12,6 @@ namespace {
 // How long one wait for a new leader, or for a connection, may last
 // before the loop looks again (each is bounded by the call's deadline).
 constexpr std::chrono::milliseconds kStep(200);
-
-// gRPC takes system_clock deadlines.
-std::chrono::system_clock::time_point Wall(std::chrono::steady_clock::time_point t) {
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             t - std::chrono::steady_clock::now());
-}
 
 bool Retriable(const absl::Status& s) {
   // Refused before anything was proposed.
@@ -40,31 +31,8 @@ uint64_t Forwarder::AwaitLeader(uint64_t not_this, Clock::time_point deadline) {
   return leader;
 }
 
-std::unique_ptr<revkvpb::Internal::Stub> Forwarder::Connect(uint64_t id,
-                                                            Clock::time_point deadline) {
-  std::optional<std::string> address = options_.address_of(id);
-  if (!address.has_value()) return nullptr;
-  std::shared_ptr<grpc::Channel> channel;
-  {
-    util::MutexLock l(channels_mu_);
-    std::shared_ptr<grpc::Channel>& c = channels_[*address];
-    if (c == nullptr) {
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, -1);
-      args.SetInt(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
-      // Reconnect quickly after the leader restarts (gRPC's default
-      // backoff grows to two minutes).
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-      c = grpc::CreateCustomChannel(*address, grpc::InsecureChannelCredentials(), args);
-    }
-    channel = c;
-  }
-  if (!channel->WaitForConnected(Wall(std::min(deadline, Clock::now() + kStep)))) return nullptr;
-  return revkvpb::Internal::NewStub(channel);
-}
-
 uint64_t Forwarder::forwarded() const {
-  util::MutexLock l(channels_mu_);
+  util::MutexLock l(mu_);
   return forwarded_;
 }
 
@@ -86,8 +54,9 @@ absl::StatusOr<server::ApplyResult> Forwarder::Propose(revkvpb::InternalRequest 
       AwaitLeader(options_.self, deadline);
       continue;
     }
-    std::unique_ptr<revkvpb::Internal::Stub> stub = Connect(leader, deadline);
-    if (stub == nullptr) {
+    revkvpb::ForwardResponse resp;
+    const CallOutcome sent = options_.transport->Propose(leader, req, deadline, &resp);
+    if (sent == CallOutcome::kNotSent) {
       // Nothing sent: the leader's address is not known yet, or it does
       // not answer (it may be gone; a new leader may come).
       last = server::ErrNoLeader();
@@ -95,18 +64,12 @@ absl::StatusOr<server::ApplyResult> Forwarder::Propose(revkvpb::InternalRequest 
       continue;
     }
     {
-      util::MutexLock l(channels_mu_);
+      util::MutexLock l(mu_);
       ++forwarded_;
     }
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Wall(deadline));
-    revkvpb::ForwardResponse resp;
-    const grpc::Status g = stub->Propose(&ctx, req, &resp);
-    if (!g.ok()) {
-      // Sent, perhaps proposed: not safe to send again.
-      return g.error_code() == grpc::DEADLINE_EXCEEDED ? server::ErrTimeout()
-                                                       : server::ErrLeaderChanged();
-    }
+    // Sent, perhaps proposed: not safe to send again.
+    if (sent == CallOutcome::kTimedOut) return server::ErrTimeout();
+    if (sent == CallOutcome::kLost) return server::ErrLeaderChanged();
     absl::Status error = StatusFromProto(resp.error());
     if (Retriable(error)) {
       last = error;
@@ -135,19 +98,25 @@ absl::Status Forwarder::ReadBarrier() {
     absl::StatusOr<uint64_t> index = server::ErrNoLeader();
     if (leader == options_.self) {
       index = read_index_->Confirm(deadline);
-    } else if (std::unique_ptr<revkvpb::Internal::Stub> stub = Connect(leader, deadline);
-               stub != nullptr) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Wall(deadline));
+    } else {
       revkvpb::ReadIndexResponse resp;
-      const grpc::Status g = stub->ReadIndex(&ctx, revkvpb::ReadIndexRequest(), &resp);
-      if (!g.ok()) {
-        index = g.error_code() == grpc::DEADLINE_EXCEEDED ? server::ErrTimeout()
-                                                          : server::ErrLeaderChanged();
-      } else if (absl::Status s = StatusFromProto(resp.error()); !s.ok()) {
-        index = s;
-      } else {
-        index = resp.index();
+      switch (options_.transport->ReadIndex(leader, deadline, &resp)) {
+        case CallOutcome::kAnswered:
+          if (absl::Status s = StatusFromProto(resp.error()); !s.ok()) {
+            index = s;
+          } else {
+            index = resp.index();
+          }
+          break;
+        case CallOutcome::kTimedOut:
+          index = server::ErrTimeout();
+          break;
+        case CallOutcome::kNotSent:
+          index = server::ErrNoLeader();
+          break;
+        case CallOutcome::kLost:
+          index = server::ErrLeaderChanged();
+          break;
       }
     }
     if (index.ok()) {

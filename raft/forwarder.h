@@ -24,7 +24,9 @@
 // timeout, leader-changed, stopped, and whatever the entry's apply
 // answered.
 //
-// Thread-safety: thread-safe. channels_mu_ is a leaf.
+// Calls to the leader go through a PeerTransport (peer_transport.h).
+//
+// Thread-safety: thread-safe. mu_ is a leaf.
 #ifndef REVKV_RAFT_FORWARDER_H_
 #define REVKV_RAFT_FORWARDER_H_
 
@@ -38,9 +40,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "grpcpp/channel.h"
 #include "raft/applied_index.h"
 #include "raft/node.h"
+#include "raft/peer_transport.h"
 #include "raft/proposer.h"
 #include "raft/read_index.h"
 #include "server/proposer.h"
@@ -51,9 +53,8 @@ namespace revkv::cluster {
 
 struct ForwarderOptions {
   uint64_t self = 0;
-  // The gRPC address ("host:port") where member `id` takes forwarded
-  // calls; nullopt while unknown.
-  std::function<std::optional<std::string>(uint64_t id)> address_of;
+  // Not owned; must outlive the forwarder.
+  PeerTransport* transport = nullptr;
   // etcd's request timeout: 5 s plus two election timeouts.
   std::chrono::milliseconds timeout{7000};
 };
@@ -75,14 +76,10 @@ class Forwarder : public server::Proposer {
   absl::Status ReadBarrier();
 
   // Proposals this member forwarded to another (tests check followers do).
-  uint64_t forwarded() const ABSL_LOCKS_EXCLUDED(channels_mu_);
+  uint64_t forwarded() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   using Clock = std::chrono::steady_clock;
-  // The stub for member `id`'s address, connected before `deadline`; null
-  // when its address is unknown or it did not connect (nothing sent).
-  std::unique_ptr<revkvpb::Internal::Stub> Connect(uint64_t id, Clock::time_point deadline)
-      ABSL_LOCKS_EXCLUDED(channels_mu_);
   // Waits (bounded by `deadline`) for a leader other than `not_this`
   // (0: any); the leader known then (0: none).
   uint64_t AwaitLeader(uint64_t not_this, Clock::time_point deadline);
@@ -93,9 +90,8 @@ class Forwarder : public server::Proposer {
   AppliedIndex* const applied_;
   const ForwarderOptions options_;
 
-  mutable util::Mutex channels_mu_;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(channels_mu_);
-  uint64_t forwarded_ ABSL_GUARDED_BY(channels_mu_) = 0;
+  mutable util::Mutex mu_;
+  uint64_t forwarded_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace revkv::cluster
