@@ -1,7 +1,9 @@
 // InternalService: revkvpb.Internal, what a member serves its peers on its
 // client listener: Propose (a follower's forwarded write, proposed here
 // if this member leads -- not-leader otherwise, never forwarded again) and
-// ReadIndex (ReadIndex::Confirm on the leader). Errors travel in the
+// ReadIndex (ReadIndex::Confirm on the leader). Both nudge the followers
+// (ReadIndex::Nudge) before answering, since the caller then waits to
+// apply what the leader committed. Errors travel in the
 // response's StatusProto, payloads included; the gRPC status is OK
 // whenever the call was answered.
 //
@@ -28,6 +30,9 @@ class InternalService final : public revkvpb::Internal::Service {
                        revkvpb::ForwardResponse* resp) override {
     uint64_t index = 0;
     absl::StatusOr<server::ApplyResult> r = proposer_->Propose(*req, &index);
+    // The caller waits until it has applied the entry itself: tell the
+    // followers the commit index now (read_index.h).
+    if (r.ok()) read_index_->Nudge();
     resp->set_index(index);
     ResultToProto(std::move(r), resp);
     return grpc::Status::OK;
@@ -39,6 +44,7 @@ class InternalService final : public revkvpb::Internal::Service {
         read_index_->Confirm(std::chrono::steady_clock::now() + timeout_);
     if (index.ok()) {
       resp->set_index(*index);
+      read_index_->Nudge();
     } else {
       StatusToProto(index.status(), resp->mutable_error());
     }

@@ -34,14 +34,24 @@ absl::Status BarrierError(int rv) {
 
 }  // namespace
 
-absl::StatusOr<uint64_t> ReadIndex::Confirm(std::chrono::steady_clock::time_point deadline) {
-  util::MutexLock l(mu_);
+std::shared_ptr<ReadIndex::Round> ReadIndex::Join() {
   if (next_ == nullptr) {
     next_ = std::make_shared<Round>();
     next_->owner = this;
   }
   std::shared_ptr<Round> mine = next_;
   if (in_flight_ == nullptr) Launch();
+  return mine;
+}
+
+void ReadIndex::Nudge() {
+  util::MutexLock l(mu_);
+  Join();
+}
+
+absl::StatusOr<uint64_t> ReadIndex::Confirm(std::chrono::steady_clock::time_point deadline) {
+  util::MutexLock l(mu_);
+  std::shared_ptr<Round> mine = Join();
   ++waiting_;
   while (!mine->done) {
     if (done_.WaitUntil(mu_, deadline) == std::cv_status::timeout && !mine->done) {

@@ -45,6 +45,12 @@ class ReadIndex {
 
   absl::StatusOr<uint64_t> Confirm(std::chrono::steady_clock::time_point deadline)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes sure a barrier round starts after this call, without waiting for
+  // it. canonical raft tells followers the commit index only with its next
+  // message (a heartbeat, up to two heartbeat intervals away); a barrier's
+  // append goes out at once and carries it, so a follower waiting to apply
+  // an entry the leader has committed gets it within a round trip.
+  void Nudge() ABSL_LOCKS_EXCLUDED(mu_);
   // Barrier rounds started so far, and callers waiting in Confirm now
   // (tests check reads share rounds).
   uint64_t rounds() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -52,6 +58,9 @@ class ReadIndex {
 
  private:
   struct Round;
+  // The round a caller arriving now joins (next_, made if need be); starts
+  // it if none is in flight.
+  std::shared_ptr<Round> Join() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves next_ in flight and posts its barrier.
   void Launch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // On the loop thread: a round ended with `result`.

@@ -11,7 +11,9 @@
 // test (ServeProcess kills what is left).
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <regex>
@@ -20,7 +22,10 @@
 #include <thread>
 #include <vector>
 
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "server/proto/rpc.grpc.pb.h"
 #include "tests/cmd/etcd_server.h"
 #include "tests/cmd/process.h"
 #include "tests/server/serve_process.h"
@@ -71,6 +76,58 @@ std::map<std::string, std::string> ParseHashes(const std::string& json) {
     out[(*it)[1]] = (*it)[2];
   }
   return out;
+}
+
+// Median latency (µs) of `n` sequential calls of `call`; -1 if one failed.
+template <typename Call>
+int64_t MedianMicros(int n, Call call) {
+  std::vector<int64_t> us;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!call(i)) return -1;
+    us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count());
+  }
+  std::sort(us.begin(), us.end());
+  return us[us.size() / 2];
+}
+
+// Prints the median latency of puts and gets on the leader and on a
+// follower over gRPC (figures for the report, not assertions).
+void PrintLatencies(const std::string& leader, const std::string& follower) {
+  for (const auto& [who, address] : {std::pair{"leader", leader}, std::pair{"follower", follower}}) {
+    auto kv = etcdserverpb::KV::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auto put = [&](int i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      etcdserverpb::PutRequest req;
+      req.set_key(std::string("lat-") + who + std::to_string(i));
+      req.set_value("v");
+      etcdserverpb::PutResponse resp;
+      return kv->Put(&ctx, req, &resp).ok();
+    };
+    auto get = [&](bool serializable) {
+      return [&, serializable](int) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        etcdserverpb::RangeRequest req;
+        req.set_key("greeting");
+        req.set_serializable(serializable);
+        etcdserverpb::RangeResponse resp;
+        return kv->Range(&ctx, req, &resp).ok();
+      };
+    };
+    const int64_t p = MedianMicros(100, put);
+    const int64_t l = MedianMicros(100, get(false));
+    const int64_t z = MedianMicros(100, get(true));
+    std::printf("latency p50 on the %s: put %lld us, linearizable get %lld us, serializable get %lld us\n",
+                who, (long long)p, (long long)l, (long long)z);
+    EXPECT_GE(p, 0);
+    EXPECT_GE(l, 0);
+    EXPECT_GE(z, 0);
+  }
 }
 
 class ClusterServeTest : public ::testing::Test {
@@ -237,6 +294,8 @@ TEST_F(ClusterServeTest, EtcdctlAgainstEveryMemberAndTheLeaderKilled) {
     EXPECT_EQ(leaders, 1) << r.out;
   }
 
+  PrintLatencies(lead.proc->address(), f1.proc->address());
+
   for (int i = 0; i < 20; ++i) {
     const Member& m = members_[size_t(i % 3)];
     ProcessResult r = Ctl(m, {"put", "k" + std::to_string(i), "v" + std::to_string(i)});
@@ -250,6 +309,7 @@ TEST_F(ClusterServeTest, EtcdctlAgainstEveryMemberAndTheLeaderKilled) {
   const std::string killed = lead.name;
   EXPECT_EQ(members_[size_t(leader)].proc->Stop(SIGKILL), 128 + SIGKILL);
   members_[size_t(leader)].proc.reset();
+  const auto killed_at = std::chrono::steady_clock::now();
   const int next = WaitForLeader({(leader + 1) % 3, (leader + 2) % 3});
   ASSERT_GE(next, 0) << "no new leader after " << killed << " was killed";
   EXPECT_NE(next, leader);
@@ -257,6 +317,12 @@ TEST_F(ClusterServeTest, EtcdctlAgainstEveryMemberAndTheLeaderKilled) {
     const Member& m = i % 2 == 0 ? f1 : f2;
     ProcessResult r = Ctl(m, {"put", "after" + std::to_string(i), "x"});
     ASSERT_EQ(r.exit_code, 0) << m.name << ": " << r.err;
+    if (i == 0) {
+      std::printf("from SIGKILL of the leader to the next acknowledged put (etcdctl): %lld ms\n",
+                  (long long)std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - killed_at)
+                      .count());
+    }
   }
   EXPECT_EQ(Ctl(f2, {"get", "after0"}).out, "after0\nx\n");
   EXPECT_EQ(Ctl(f1, {"get", "after9"}).out, "after9\nx\n");
