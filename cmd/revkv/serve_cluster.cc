@@ -112,6 +112,13 @@ absl::StatusOr<cluster::ClusterMemberOptions> ClusterOptions(const ClusterFlags&
     return absl::InvalidArgumentError(
         "--election-timeout must be at least 5 times --heartbeat-interval (etcd's rule)");
   }
+  bool plain = false;
+  for (const std::string& u : f.advertise_client_urls) plain = plain || !IsHttpsUrl(u);
+  if (!plain) {
+    return absl::InvalidArgumentError(
+        "a cluster member needs an http:// --advertise-client-urls: members forward writes and "
+        "read indexes to the leader's client URL in plaintext (TLS between members: not yet)");
+  }
   if (NonEmptyDir(f.data_dir + "/member/wal")) {
     return absl::FailedPreconditionError(absl::StrCat(
         "data directory ", f.data_dir,

@@ -146,6 +146,10 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
            {{"--initial-cluster", "default=http://127.0.0.1:2380", "--initial-cluster-state", "old"},
             {},
             "--initial-cluster-state must be new or existing"},
+           {{"--initial-cluster", "default=http://127.0.0.1:2380", "--advertise-client-urls",
+             "https://127.0.0.1:2379"},
+            {},
+            "needs an http:// --advertise-client-urls"},
        }) {
     std::vector<std::string> argv = {RevkvPath(), "serve", "--data-dir", dir};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
