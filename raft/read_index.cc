@@ -10,6 +10,7 @@ namespace revkv::cluster {
 struct ReadIndex::Round {
   struct raft_barrier req {};
   ReadIndex* owner = nullptr;
+  std::chrono::steady_clock::time_point started;
   // Holds the round while raft holds `req` (the loop thread's).
   std::shared_ptr<Round> self;
   // Guarded by the owner's mu_.
@@ -40,8 +41,21 @@ std::shared_ptr<ReadIndex::Round> ReadIndex::Join() {
     next_->owner = this;
   }
   std::shared_ptr<Round> mine = next_;
+  if (in_flight_ != nullptr && std::chrono::steady_clock::now() - in_flight_->started > stale_after_) {
+    // raft has not answered it: its callers time out, the next round goes.
+    in_flight_->done = true;
+    in_flight_->result = server::ErrTimeout();
+    in_flight_.reset();
+    ++abandoned_;
+    done_.NotifyAll();
+  }
   if (in_flight_ == nullptr) Launch();
   return mine;
+}
+
+uint64_t ReadIndex::abandoned() const {
+  util::MutexLock l(mu_);
+  return abandoned_;
 }
 
 void ReadIndex::Nudge() {
@@ -75,6 +89,7 @@ uint64_t ReadIndex::rounds() const {
 
 void ReadIndex::Launch() {
   in_flight_ = std::move(next_);
+  in_flight_->started = std::chrono::steady_clock::now();
   ++rounds_;
   std::shared_ptr<Round> round = in_flight_;
   const bool posted = node_->Post([this, round](raft* r) {
@@ -110,8 +125,8 @@ void ReadIndex::OnBarrier(struct raft_barrier* req, int status) {
 
 void ReadIndex::Finish(const std::shared_ptr<Round>& round, absl::StatusOr<uint64_t> result) {
   util::MutexLock l(mu_);
+  if (!round->done) round->result = std::move(result);  // not abandoned
   round->done = true;
-  round->result = std::move(result);
   if (in_flight_ == round) in_flight_.reset();
   // Reads that arrived meanwhile get a barrier of their own.
   if (in_flight_ == nullptr && next_ != nullptr) Launch();

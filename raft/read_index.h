@@ -40,8 +40,12 @@ namespace revkv::cluster {
 class ReadIndex {
  public:
   // Neither owned; both must outlive every Confirm. `fsm` is read on the
-  // loop thread only.
-  ReadIndex(RaftNode* node, Fsm* fsm) : node_(node), fsm_(fsm) {}
+  // loop thread only. A round in flight longer than `stale_after` is given
+  // up (its callers answered timeout) and the next one starts, so that a
+  // barrier raft never answers cannot stop every later read.
+  ReadIndex(RaftNode* node, Fsm* fsm,
+            std::chrono::milliseconds stale_after = std::chrono::seconds(3))
+      : node_(node), fsm_(fsm), stale_after_(stale_after) {}
 
   absl::StatusOr<uint64_t> Confirm(std::chrono::steady_clock::time_point deadline)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -55,6 +59,8 @@ class ReadIndex {
   // (tests check reads share rounds).
   uint64_t rounds() const ABSL_LOCKS_EXCLUDED(mu_);
   int waiting() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Rounds given up as stale.
+  uint64_t abandoned() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Round;
@@ -70,11 +76,13 @@ class ReadIndex {
 
   RaftNode* const node_;
   Fsm* const fsm_;
+  const std::chrono::milliseconds stale_after_;
   mutable util::Mutex mu_;
   util::CondVar done_;  // a round ended
   std::shared_ptr<Round> in_flight_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Round> next_ ABSL_GUARDED_BY(mu_);
   uint64_t rounds_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t abandoned_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
