@@ -100,7 +100,10 @@ int64_t MedianMicros(int n, Call call) {
 // Prints the median latency of puts and gets on the leader and on a
 // follower over gRPC (figures for the report, not assertions).
 void PrintLatencies(const std::string& leader, const std::string& follower) {
-  for (const auto& [who, address] : {std::pair{"leader", leader}, std::pair{"follower", follower}}) {
+  for (const auto& [role, target] : {std::pair{"leader", leader}, std::pair{"follower", follower}}) {
+    // Copies: clang 14 does not let lambdas capture structured bindings.
+    const std::string who = role;
+    const std::string address = target;
     auto kv = etcdserverpb::KV::NewStub(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     auto put = [&](int i) {
@@ -127,7 +130,7 @@ void PrintLatencies(const std::string& leader, const std::string& follower) {
     const int64_t l = MedianMicros(100, get(false));
     const int64_t z = MedianMicros(100, get(true));
     std::printf("latency p50 on the %s: put %lld us, linearizable get %lld us, serializable get %lld us\n",
-                who, (long long)p, (long long)l, (long long)z);
+                who.c_str(), (long long)p, (long long)l, (long long)z);
     EXPECT_GE(p, 0);
     EXPECT_GE(l, 0);
     EXPECT_GE(z, 0);
