@@ -99,8 +99,21 @@ absl::StatusOr<std::unique_ptr<Fsm>> Fsm::Open(const std::string& dir,
   absl::StatusOr<std::unique_ptr<revkv::DB>> db = revkv::DB::Open(dir, options);
   if (!db.ok()) return db.status();
   f->db_ = *std::move(db);
-  f->applier_ = std::make_unique<server::Applier>(f->db_.get());
+  if (absl::Status s = f->OpenApplier(); !s.ok()) return s;
   return f;
+}
+
+absl::Status Fsm::OpenApplier() {
+  absl::StatusOr<std::unique_ptr<server::AlarmStore>> alarms =
+      server::AlarmStore::Open(db_->backend());
+  if (!alarms.ok()) return alarms.status();
+  absl::StatusOr<std::unique_ptr<server::MemberStore>> members =
+      server::MemberStore::Open(db_->backend());
+  if (!members.ok()) return members.status();
+  alarms_ = *std::move(alarms);
+  members_ = *std::move(members);
+  applier_ = std::make_unique<server::Applier>(db_.get(), alarms_.get(), members_.get());
+  return absl::OkStatus();
 }
 
 Fsm::~Fsm() {
@@ -151,6 +164,7 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
     return RAFT_MALFORMED;
   }
   *result = &last_;
+  if (on_applied_) on_applied_(index);
   return 0;
 }
 
@@ -221,9 +235,12 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     snapshot::RemoveAll(scratch);
     return s;
   }
+  if (on_restore_) on_restore_();
   // From here on the member has no DB until the reopen; a failure leaves it
   // failed (raft's own snapshot and log rebuild it at the next start).
   applier_.reset();
+  members_.reset();
+  alarms_.reset();
   absl::Status closed = db_->Close();
   db_.reset();
   const std::string target = revkv::DataFilePath(dir_);
@@ -237,7 +254,7 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     absl::StatusOr<std::unique_ptr<revkv::DB>> db = revkv::DB::Open(dir_, options_);
     if (db.ok()) {
       db_ = *std::move(db);
-      applier_ = std::make_unique<server::Applier>(db_.get());
+      closed = OpenApplier();
     } else {
       closed = db.status();
     }
@@ -247,6 +264,7 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     return closed;
   }
   ++restores_;
+  if (on_applied_) on_applied_(applier_->applied_index());
   return absl::OkStatus();
 }
 

@@ -34,6 +34,13 @@
 // with the `result` pointer apply set; TakeResult(result) moves it out. On
 // other members nobody takes it, and the next apply overwrites it.
 //
+// The Fsm opens the DB's AlarmStore and MemberStore too (server/), so the
+// applier applies alarm and member_attr entries as the local server does.
+// Hooks, both called on the raft thread: on_applied(index) after each
+// entry is applied (waiters for an index wake on it), on_restore() before
+// a snapshot replaces the DB once the hook is set -- a serving member's
+// server holds the DB, so it must not change beneath it (cluster_member.h).
+//
 // Failure: an entry that does not decode, or a DB that cannot be reopened
 // after a restore, fails the Fsm for good (failed()): every later apply
 // returns an error to raft, which stops applying (fail closed, as etcd does).
@@ -47,6 +54,7 @@
 #include "raft/c_raft.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,7 +62,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "revkv/db.h"
+#include "server/alarm_store.h"
 #include "server/applier.h"
+#include "server/member_store.h"
 
 namespace revkv::cluster {
 
@@ -80,6 +90,11 @@ class Fsm {
   // The DB and its applier (null after a failed restore).
   revkv::DB* db() { return db_.get(); }
   server::Applier* applier() { return applier_.get(); }
+  server::AlarmStore* alarms() { return alarms_.get(); }
+  server::MemberStore* members() { return members_.get(); }
+  // See the header. Set before the raft instance starts, or on its thread.
+  void set_on_applied(std::function<void(uint64_t)> hook) { on_applied_ = std::move(hook); }
+  void set_on_restore(std::function<void()> hook) { on_restore_ = std::move(hook); }
   // The index of the last entry applied to the DB (0: none).
   uint64_t applied_index() const;
   // Snapshots restored into the DB (not those skipped as older).
@@ -104,6 +119,8 @@ class Fsm {
   };
 
   Fsm(std::string dir, const revkv::Options& options);
+  // Opens the stores and the applier over db_.
+  absl::Status OpenApplier();
   static int ApplyCb(raft_fsm* fsm, const raft_buffer* buf, void** result);
   static int SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs);
   static int RestoreCb(raft_fsm* fsm, raft_buffer* buf);
@@ -115,7 +132,11 @@ class Fsm {
   raft* raft_ = nullptr;
   // Declared so that the applier, which uses the DB, goes first.
   std::unique_ptr<revkv::DB> db_;
+  std::unique_ptr<server::AlarmStore> alarms_;
+  std::unique_ptr<server::MemberStore> members_;
   std::unique_ptr<server::Applier> applier_;
+  std::function<void(uint64_t)> on_applied_;
+  std::function<void()> on_restore_;
   Result last_;
   uint64_t restores_ = 0;
   uint64_t skipped_ = 0;

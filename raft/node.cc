@@ -1,5 +1,7 @@
 #include "raft/node.h"
 
+#include <signal.h>
+
 #include "absl/strings/str_cat.h"
 #include "server/errors.h"
 
@@ -15,6 +17,12 @@ absl::Status RaftError(const char* what, int rv, const char* detail) {
 
 absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(const NodeOptions& o, Fsm* fsm) {
   if (o.id == 0) return absl::InvalidArgumentError("raft: a member id must be positive");
+  // libuv writes to peers with plain write(2): a peer that went away would
+  // end the process with SIGPIPE. Ignored unless the process handles it.
+  struct sigaction old {};
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
   std::unique_ptr<RaftNode> n(new RaftNode(o.id));
   n->fsm_ = fsm;
   if (int rv = uv_loop_init(&n->loop_); rv != 0) {

@@ -24,6 +24,10 @@
 // holds (leader-changed), then the I/O, transport and handles, and joins
 // the loop thread.
 //
+// Start sets SIGPIPE to ignored if the process left it at its default:
+// raft's TCP transport writes with write(2), and a peer that goes away must
+// be an error, not the end of the process.
+//
 // Lock order: stop_mu_ (Stop) before mu_. mu_ is a leaf: nothing of ours
 // is called while it is held (tasks run after it is released); Post holds
 // it across uv_async_send, which takes no lock of ours.

@@ -20,6 +20,7 @@ struct Call {
   util::Mutex mu;
   util::CondVar cv;
   bool done ABSL_GUARDED_BY(mu) = false;
+  uint64_t index ABSL_GUARDED_BY(mu) = 0;  // raft's, once raft_apply took it
   absl::StatusOr<server::ApplyResult> result ABSL_GUARDED_BY(mu) =
       absl::UnknownError("raft: unanswered");
 
@@ -54,7 +55,9 @@ void OnApplied(struct raft_apply* req, int status, void* result) {
 
 }  // namespace
 
-absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalRequest req) {
+absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalRequest req,
+                                                          uint64_t* index) {
+  if (index != nullptr) *index = 0;
   auto call = std::make_shared<Call>();
   {
     util::MutexLock l(mu_);
@@ -88,12 +91,17 @@ absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalReque
       raft_free(buf.base);  // still ours when raft_apply fails
       call->self.reset();
       call->Finish(FromRaft(rv));
+      return;
     }
+    // raft_apply set the index; the callback runs later on this thread.
+    util::MutexLock l(call->mu);
+    call->index = call->req.index;
   });
   if (!posted) return server::ErrStopped();
   util::MutexLock l(call->mu);
   // Answered by OnApplied, or by raft_close failing what raft holds.
   while (!call->done) call->cv.Wait(call->mu);
+  if (index != nullptr) *index = call->index;
   return std::move(call->result);
 }
 

@@ -39,6 +39,12 @@ class RaftProposer : public server::Proposer {
       : node_(node), max_request_bytes_(max_request_bytes) {}
 
   absl::StatusOr<server::ApplyResult> Propose(revkvpb::InternalRequest req) override
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    return Propose(std::move(req), nullptr);
+  }
+  // The same; `*index` (if not null) is set to the entry's raft index once
+  // raft took it (0 if it did not).
+  absl::StatusOr<server::ApplyResult> Propose(revkvpb::InternalRequest req, uint64_t* index)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The member's last log index as its loop last published it.
   uint64_t last_index() const override { return node_->status().last_index; }

@@ -29,7 +29,7 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
 }
 
 absl::Status Applier::Refusal(const revkvpb::InternalRequest& req) const {
-  if (alarms_ == nullptr || req.has_alarm()) return absl::OkStatus();
+  if (alarms_ == nullptr || req.has_alarm() || req.has_member_attr()) return absl::OkStatus();
   if (alarms_->Has(etcdserverpb::CORRUPT)) return ErrCorrupt();
   if (!alarms_->Has(etcdserverpb::NOSPACE)) return absl::OkStatus();
   if (req.has_put() || req.has_lease_grant() || (req.has_txn() && QuotaCost(req.txn()) > 0)) {
@@ -71,6 +71,12 @@ absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest
   mvcc::Store* store = db_->store();
   if (absl::Status s = Refusal(req); !s.ok()) return s;
   if (req.has_alarm()) return ApplyAlarm(req.alarm());
+  if (req.has_member_attr()) {
+    if (members_ == nullptr) return absl::InvalidArgumentError("server: no member store");
+    if (absl::Status s = members_->Publish(req.member_attr()); !s.ok()) return s;
+    // etcd's cluster answers carry no revision.
+    return ApplyResult(etcdserverpb::MemberUpdateResponse());
+  }
   if (req.has_put()) {
     absl::StatusOr<etcdserverpb::PutResponse> r = ApplyPut(store, req.put());
     if (!r.ok()) return r.status();

@@ -3,7 +3,7 @@
 // (etcdserver/apply.go): Put, DeleteRange, Txn (nested txns, all compare
 // targets and results, etcd's check order, puts attaching leases),
 // Compaction, LeaseGrant and LeaseRevoke (the DB's lessor; a revoke deletes
-// the lease's keys in one revision), and Alarm (GET, ACTIVATE, DEACTIVATE on
+// the lease's keys in one revision), MemberAttr (member_store.h), and Alarm (GET, ACTIVATE, DEACTIVATE on
 // the AlarmStore). While a NOSPACE alarm is raised, puts, txns with
 // top-level puts and lease grants are refused with ErrNoSpace (etcd's
 // applierV3Capped); deletes, compactions and revokes still apply. While a
@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "revkv/db.h"
 #include "server/alarm_store.h"
+#include "server/member_store.h"
 #include "server/proto/raft_internal.pb.h"
 #include "server/proto/rpc.pb.h"
 
@@ -44,16 +45,21 @@ namespace revkv::server {
 using ApplyResult = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
                                  etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
                                  etcdserverpb::LeaseGrantResponse,
-                                 etcdserverpb::LeaseRevokeResponse, etcdserverpb::AlarmResponse>;
+                                 etcdserverpb::LeaseRevokeResponse, etcdserverpb::AlarmResponse,
+                                 etcdserverpb::MemberUpdateResponse>;
 
 class Applier {
  public:
   // Neither is owned; both must outlive the applier. The DB holds the
   // entries up to its store's consistent index (they are not applied
   // again). Without `alarms`, alarm entries are refused (InvalidArgument)
-  // and writes are never capped.
-  explicit Applier(revkv::DB* db, AlarmStore* alarms = nullptr)
-      : db_(db), alarms_(alarms), applied_index_(uint64_t(db->store()->ConsistentIndex())) {}
+  // and writes are never capped. Without `members`, member_attr entries
+  // (a cluster member publishing its client URLs) are refused likewise.
+  explicit Applier(revkv::DB* db, AlarmStore* alarms = nullptr, MemberStore* members = nullptr)
+      : db_(db),
+        alarms_(alarms),
+        members_(members),
+        applied_index_(uint64_t(db->store()->ConsistentIndex())) {}
 
   // Applies entry `index` holding `data` (a serialized InternalRequest).
   // Entries at or below applied_index() are skipped (FailedPrecondition).
@@ -71,6 +77,7 @@ class Applier {
 
   revkv::DB* db_;
   AlarmStore* alarms_;
+  MemberStore* members_;
   std::atomic<uint64_t> applied_index_;
 };
 

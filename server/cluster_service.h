@@ -1,6 +1,7 @@
-// ClusterService: etcd's etcdserverpb.Cluster for a single member.
-// MemberList lists this member (its client URLs; no peer URLs: revkv has no
-// peer listener yet); membership changes answer UNIMPLEMENTED until Raft.
+// ClusterService: etcd's etcdserverpb.Cluster. MemberList lists a single
+// member alone (its client URLs; it has no peers), a cluster member every
+// member of its ClusterView (the same ids and URLs on every member);
+// membership changes answer UNIMPLEMENTED (not yet).
 //
 // Thread-safety: thread-safe (immutable state).
 #ifndef REVKV_SERVER_CLUSTER_SERVICE_H_
@@ -20,6 +21,10 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
                           etcdserverpb::MemberListResponse* resp) override {
     // etcd's cluster headers carry no revision.
     member_->Stamp(resp->mutable_header(), 0);
+    if (member_->cluster != nullptr) {
+      for (etcdserverpb::Member& m : member_->cluster->Members()) *resp->add_members() = std::move(m);
+      return grpc::Status::OK;
+    }
     etcdserverpb::Member* m = resp->add_members();
     m->set_id(member_->member_id);
     m->set_name(member_->name);

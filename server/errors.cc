@@ -43,6 +43,9 @@ constexpr EtcdError kErrors[] = {
     {"not-leader", absl::StatusCode::kUnavailable, "etcdserver: not leader"},
     {"leader-changed", absl::StatusCode::kUnavailable,
      "etcdserver: leader changed"},
+    {"no-leader", absl::StatusCode::kUnavailable, "etcdserver: no leader"},
+    {"timeout", absl::StatusCode::kUnavailable,
+     "etcdserver: request timed out"},
 };
 
 absl::Status Make(int i) {
@@ -67,6 +70,8 @@ absl::Status ErrNoSpace() { return Make(11); }
 absl::Status ErrCorrupt() { return Make(12); }
 absl::Status ErrNotLeader() { return Make(13); }
 absl::Status ErrLeaderChanged() { return Make(14); }
+absl::Status ErrNoLeader() { return Make(15); }
+absl::Status ErrTimeout() { return Make(16); }
 
 bool IsEtcdError(const absl::Status& s, const char* name) {
   for (const EtcdError& e : kErrors) {

@@ -36,6 +36,8 @@ absl::Status ErrNoSpace();
 absl::Status ErrCorrupt();
 absl::Status ErrNotLeader();       // Unavailable "etcdserver: not leader"
 absl::Status ErrLeaderChanged();   // Unavailable "etcdserver: leader changed"
+absl::Status ErrNoLeader();        // Unavailable "etcdserver: no leader"
+absl::Status ErrTimeout();         // Unavailable "etcdserver: request timed out"
 
 // Whether `s` is the named etcd error `name` (one of the above's names:
 // "empty-key", "key-not-found", "no-space", ...).

@@ -23,6 +23,23 @@ bool IsReadOnly(const etcdserverpb::TxnRequest& r) {
   return true;
 }
 
+// etcd's isTxnSerializable: every range in it asks for a serializable read.
+bool IsSerializable(const etcdserverpb::TxnRequest& r) {
+  for (const auto* ops : {&r.success(), &r.failure()}) {
+    for (const etcdserverpb::RequestOp& op : *ops) {
+      if (op.has_request_range() && !op.request_range().serializable()) return false;
+      if (op.has_request_txn() && !IsSerializable(op.request_txn())) return false;
+    }
+  }
+  return true;
+}
+
+// A linearizable read on a cluster member first waits until the member
+// has applied the leader's commit index as of now (cluster_view.h).
+absl::Status Linearize(const Member& m) {
+  return m.cluster != nullptr ? m.cluster->ReadBarrier() : absl::OkStatus();
+}
+
 // Stamps the member's ids on the top header only: etcd leaves a txn's
 // inner headers with the revision alone.
 template <typename Resp>
@@ -40,7 +57,10 @@ grpc::Status Answer(absl::StatusOr<ApplyResult> result, const Member& m, Resp* r
 grpc::Status KVService::Range(grpc::ServerContext*, const etcdserverpb::RangeRequest* req,
                               etcdserverpb::RangeResponse* resp) {
   if (absl::Status s = CheckRange(*req); !s.ok()) return ToGrpcStatus(s);
-  // Serializable or not, a single member reads its own applied state.
+  // A single member reads its own applied state either way.
+  if (!req->serializable()) {
+    if (absl::Status s = Linearize(*member_); !s.ok()) return ToGrpcStatus(s);
+  }
   absl::StatusOr<etcdkv::RangeResponse> r = etcdkv::Range(db_->store(), FromProto(*req));
   if (!r.ok()) return ToGrpcStatus(r.status());
   ToProto(std::move(*r), resp);
@@ -73,6 +93,9 @@ grpc::Status KVService::Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest
   if (absl::Status s = CheckTxn(*req, max_txn_ops_); !s.ok()) return ToGrpcStatus(s);
   if (IsReadOnly(*req)) {
     // As etcd: a txn that cannot write is not proposed.
+    if (!IsSerializable(*req)) {
+      if (absl::Status s = Linearize(*member_); !s.ok()) return ToGrpcStatus(s);
+    }
     absl::StatusOr<etcdserverpb::TxnResponse> r = ApplyTxn(db_->store(), *req);
     if (!r.ok()) return ToGrpcStatus(r.status());
     *resp = std::move(*r);

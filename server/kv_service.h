@@ -1,6 +1,7 @@
 // KVService: etcd's etcdserverpb.KV over a revkv::DB. Reads (Range, and
 // txns that write nothing on either branch) are served from the DB
-// directly; writes are validated (validate.h), then proposed (proposer.h)
+// directly -- on a cluster member, a linearizable one (not serializable)
+// after the member's ReadBarrier (cluster_view.h); writes are validated (validate.h), then proposed (proposer.h)
 // and answered with their apply result once durable. A physical Compact
 // also waits until the compacted records are gone. Put and Txn pass the
 // backend quota first (quota.h), before their other checks, as in etcd.

@@ -45,10 +45,18 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   resp->set_version(kEtcdVersion);
   resp->set_dbsize(int64_t(db_->backend()->Size()));
   resp->set_dbsizeinuse(int64_t(*in_use));
-  resp->set_leader(member_->member_id);
-  resp->set_raftindex(proposer_->last_index());
-  resp->set_raftterm(member_->raft_term);
-  resp->set_raftappliedindex(applier_->applied_index());
+  if (member_->cluster != nullptr) {
+    const RaftView raft = member_->cluster->Raft();
+    resp->set_leader(raft.leader);
+    resp->set_raftindex(raft.index);
+    resp->set_raftterm(raft.term);
+    resp->set_raftappliedindex(raft.applied);
+  } else {
+    resp->set_leader(member_->member_id);
+    resp->set_raftindex(proposer_->last_index());
+    resp->set_raftterm(member_->raft_term);
+    resp->set_raftappliedindex(applier_->applied_index());
+  }
   for (const etcdserverpb::AlarmMember& m : alarms_->Get(etcdserverpb::NONE)) {
     resp->add_errors(AlarmText(m));
   }

@@ -33,20 +33,24 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
 }  // namespace
 
 Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<AlarmStore> alarms,
-               std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer)
+               std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer,
+               const Replication& r)
     : options_(options),
-      alarms_(std::move(alarms)),
-      applier_(std::move(applier)),
-      proposer_(std::move(proposer)),
-      quota_(db->backend(), proposer_.get(), alarms_.get(), options_.member.member_id,
+      owned_alarms_(std::move(alarms)),
+      owned_applier_(std::move(applier)),
+      local_(std::move(proposer)),
+      alarms_(owned_alarms_ != nullptr ? owned_alarms_.get() : r.alarms),
+      applier_(owned_applier_ != nullptr ? owned_applier_.get() : r.applier),
+      proposer_(local_ != nullptr ? static_cast<Proposer*>(local_.get()) : r.proposer),
+      quota_(db->backend(), proposer_, alarms_, options_.member.member_id,
              options.quota_backend_bytes),
-      kv_(db, proposer_.get(), &quota_, &options_.member, options.max_txn_ops),
-      lease_(db, proposer_.get(), &quota_, &options_.member),
-      maintenance_(db, proposer_.get(), applier_.get(), alarms_.get(), &options_.member),
+      kv_(db, proposer_, &quota_, &options_.member, options.max_txn_ops),
+      lease_(db, proposer_, &quota_, &options_.member),
+      maintenance_(db, proposer_, applier_, alarms_, &options_.member),
       cluster_(&options_.member),
       watch_(db, &options_.member,
              WatchServiceOptions{options.max_request_bytes, options.watch_progress_interval}),
-      expirer_(db->lessor(), proposer_.get(), options.lease_check_interval) {}
+      expirer_(db->lessor(), proposer_, options.lease_check_interval) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -68,8 +72,31 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   absl::StatusOr<std::unique_ptr<LocalProposer>> proposer =
       LocalProposer::Open(db, applier.get(), wal_dir, options.max_request_bytes);
   if (!proposer.ok()) return proposer.status();
-  std::unique_ptr<Server> s(
-      new Server(db, options, std::move(*alarms), std::move(applier), std::move(*proposer)));
+  std::unique_ptr<Server> s(new Server(db, options, std::move(*alarms), std::move(applier),
+                                       std::move(*proposer), Replication{}));
+  return Listen(std::move(s), {});
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db, const ServerOptions& options,
+                                                      const Replication& replication) {
+  if (options.listen_addresses.empty()) {
+    return absl::InvalidArgumentError("server: no address to listen on");
+  }
+  if (replication.proposer == nullptr || replication.applier == nullptr ||
+      replication.alarms == nullptr || replication.view == nullptr) {
+    return absl::InvalidArgumentError("server: a replicated server needs its whole write path");
+  }
+  ServerOptions o = options;
+  o.member.cluster = replication.view;
+  std::unique_ptr<Server> s(new Server(db, o, nullptr, nullptr, nullptr, replication));
+  return Listen(std::move(s), replication.services);
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Listen(std::unique_ptr<Server> s,
+                                                       const std::vector<grpc::Service*>& extra) {
+  const ServerOptions& options = s->options_;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsCredentials(options);
+  if (!tls.ok()) return tls.status();
   grpc::ServerBuilder b;
   std::vector<std::unique_ptr<int>> ports;
   for (size_t i = 0; i < options.listen_addresses.size(); ++i) {
@@ -86,6 +113,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(revkv::DB* db,
   b.RegisterService(&s->maintenance_);
   b.RegisterService(&s->cluster_);
   b.RegisterService(&s->watch_);
+  for (grpc::Service* service : extra) b.RegisterService(service);
   s->grpc_ = b.BuildAndStart();
   // gRPC refuses to build a server whose TLS key does not match its
   // certificate (it logs why on stderr).

@@ -17,6 +17,12 @@
 // same write path. Alarms live in the backend (alarm_store.h) and survive
 // restarts.
 //
+// A cluster member (raft/cluster_member.h) starts the server with a
+// Replication instead: its proposer (the replicated log), the applier and
+// alarm store its state machine applies through, its ClusterView (members,
+// raft status, linearizable reads) and its member-to-member gRPC service,
+// served on the client listeners beside etcd's. It owns them all.
+//
 // Thread-safety: thread-safe; Shutdown may be called once, from any thread
 // (not from inside a call it serves).
 #ifndef REVKV_SERVER_SERVER_H_
@@ -81,6 +87,16 @@ struct ServerOptions {
   int64_t quota_backend_bytes = 0;
 };
 
+// A cluster member's write path and view, none owned (all must outlive
+// the server).
+struct Replication {
+  Proposer* proposer = nullptr;
+  Applier* applier = nullptr;
+  AlarmStore* alarms = nullptr;
+  ClusterView* view = nullptr;
+  std::vector<grpc::Service*> services;
+};
+
 // etcd lets a gRPC message exceed max_request_bytes by this much, so that
 // an entry slightly too big gets etcd's "request is too large" rather than
 // gRPC's own limit error.
@@ -90,12 +106,16 @@ class Server {
  public:
   // `db` is not owned and must outlive the server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(revkv::DB* db, const ServerOptions& options);
+  // A cluster member's server: writes go to `replication.proposer`; no
+  // write-ahead log of its own (options.wal_dir is unused).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(revkv::DB* db, const ServerOptions& options,
+                                                       const Replication& replication);
   ~Server();
 
   // The ports listened on, in listen_addresses' order.
   const std::vector<int>& ports() const { return ports_; }
   // Log entries Start applied because the DB lacked them (after a crash).
-  uint64_t replayed_entries() const { return proposer_->replayed(); }
+  uint64_t replayed_entries() const { return local_ != nullptr ? local_->replayed() : 0; }
 
   // Ends open watch streams at once (they would never finish), stops
   // accepting calls, lets other calls in flight finish until `grace` has
@@ -109,12 +129,21 @@ class Server {
 
  private:
   Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<AlarmStore> alarms,
-         std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer);
+         std::unique_ptr<Applier> applier, std::unique_ptr<LocalProposer> proposer,
+         const Replication& replication);
+  // Listens and serves `extra` beside etcd's services.
+  static absl::StatusOr<std::unique_ptr<Server>> Listen(std::unique_ptr<Server> s,
+                                                        const std::vector<grpc::Service*>& extra);
 
   ServerOptions options_;
-  std::unique_ptr<AlarmStore> alarms_;  // before the applier, which uses it
-  std::unique_ptr<Applier> applier_;
-  std::unique_ptr<LocalProposer> proposer_;
+  // A single member's own log: alarms before the applier, which uses them.
+  // Null on a cluster member (Replication's take their place).
+  std::unique_ptr<AlarmStore> owned_alarms_;
+  std::unique_ptr<Applier> owned_applier_;
+  std::unique_ptr<LocalProposer> local_;
+  AlarmStore* alarms_;
+  Applier* applier_;
+  Proposer* proposer_;
   QuotaGuard quota_;
   KVService kv_;
   LeaseService lease_;

@@ -23,6 +23,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "revkv/db.h"
+#include "cmd/revkv/serve_cluster.h"
+#include "raft/cluster_member.h"
 #include "server/server.h"
 #include "version.h"
 
@@ -68,11 +70,26 @@ constexpr FlagSpec kFlags[] = {
      "present a certificate it signed."},
     {"client-cert-auth", "ETCD_CLIENT_CERT_AUTH", Kind::kBool,
      "Enable client cert authentication (needs --trusted-ca-file). (default false)"},
+    {"initial-cluster", "ETCD_INITIAL_CLUSTER", Kind::kString,
+     "Initial cluster configuration for bootstrapping, name=peerURL,...; given, this member joins "
+     "a Raft cluster. (default: none, a single member)"},
+    {"initial-cluster-state", "ETCD_INITIAL_CLUSTER_STATE", Kind::kString,
+     "Initial cluster state ('new' or 'existing'). (default \"new\")"},
+    {"initial-cluster-token", "ETCD_INITIAL_CLUSTER_TOKEN", Kind::kString,
+     "Initial cluster token for the etcd cluster during bootstrap. (default \"etcd-cluster\")"},
+    {"initial-advertise-peer-urls", "ETCD_INITIAL_ADVERTISE_PEER_URLS", Kind::kUrls,
+     "This member's peer URL (must be its URL in --initial-cluster)."},
+    {"listen-peer-urls", "ETCD_LISTEN_PEER_URLS", Kind::kUrls,
+     "URL to listen on for peer traffic (must be this member's URL in --initial-cluster)."},
+    {"election-timeout", "ETCD_ELECTION_TIMEOUT", Kind::kInt,
+     "Time (in milliseconds) for an election to timeout. (default 1000)"},
+    {"heartbeat-interval", "ETCD_HEARTBEAT_INTERVAL", Kind::kInt,
+     "Time (in milliseconds) of a heartbeat interval. (default 100)"},
 };
 
 std::string Usage() {
   std::string u = "Usage: revkv serve [flags]\n\nServes etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster) "
-                  "as a single member.\n\nFlags (and their environment variables):\n";
+                  "as a single member, or as a Raft cluster member given --initial-cluster.\n\nFlags (and their environment variables):\n";
   for (const FlagSpec& f : kFlags) absl::StrAppend(&u, "  --", f.flag, " (", f.env, ")\n      ", f.help, "\n");
   absl::StrAppend(&u, "  -h, --help\n  --version\n");
   return u;
@@ -89,6 +106,8 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
     if (n == "max-request-bytes") c->max_request_bytes = v;
     if (n == "max-txn-ops") c->max_txn_ops = v;
     if (n == "quota-backend-bytes") c->quota_backend_bytes = v;
+    if (n == "election-timeout") c->election_timeout_ms = v;
+    if (n == "heartbeat-interval") c->heartbeat_interval_ms = v;
     return absl::OkStatus();
   }
   const std::string n = f.flag;
@@ -123,7 +142,10 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
         return absl::InvalidArgumentError(absl::StrCat(from, ": ", a.status().message()));
       }
     }
-    (n == "listen-client-urls" ? c->listen_client_urls : c->advertise_client_urls) = urls;
+    if (n == "listen-client-urls") c->listen_client_urls = urls;
+    if (n == "advertise-client-urls") c->advertise_client_urls = urls;
+    if (n == "initial-advertise-peer-urls") c->initial_advertise_peer_urls = urls;
+    if (n == "listen-peer-urls") c->listen_peer_urls = urls;
     return absl::OkStatus();
   }
   if (n == "cert-file") c->cert_file = value;
@@ -131,6 +153,9 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
   if (n == "trusted-ca-file") c->trusted_ca_file = value;
   if (n == "name") c->name = value;
   if (n == "data-dir") c->data_dir = value;
+  if (n == "initial-cluster") c->initial_cluster = value;
+  if (n == "initial-cluster-state") c->initial_cluster_state = value;
+  if (n == "initial-cluster-token") c->initial_cluster_token = value;
   return absl::OkStatus();
 }
 
@@ -289,6 +314,16 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
           " with HTTPS scheme"));
     }
   }
+  // Peers only exist in a cluster.
+  if (c.initial_cluster.empty()) {
+    if (!c.listen_peer_urls.empty()) {
+      return absl::InvalidArgumentError("--listen-peer-urls needs --initial-cluster (a single member has no peers)");
+    }
+    if (!c.initial_advertise_peer_urls.empty()) {
+      return absl::InvalidArgumentError(
+          "--initial-advertise-peer-urls needs --initial-cluster (a single member has no peers)");
+    }
+  }
   // etcd would verify client certificates against the system's roots; revkv
   // asks for the CA that signs them.
   if (c.client_cert_auth && c.trusted_ca_file.empty()) {
@@ -321,13 +356,58 @@ int RunServe(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A peer that goes away mid-write (raft's TCP transport writes with
+  // plain write(2)) must be an EPIPE error, not the end of this process.
+  signal(SIGPIPE, SIG_IGN);
 
-  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(config->data_dir, {});
-  if (!db.ok()) {
-    Log("error", "cannot open the data directory",
-        {{"data-dir", config->data_dir}, {"error", std::string(db.status().message())}});
-    return 1;
+  // A cluster member's DB belongs to its raft state machine; a single
+  // member's to this function.
+  const bool clustered = !config->initial_cluster.empty();
+  std::unique_ptr<cluster::ClusterMember> member;
+  std::unique_ptr<DB> own_db;
+  uint64_t cluster_id = 0;
+  cluster::ClusterMemberOptions member_options;
+  if (clustered) {
+    ClusterFlags f;
+    f.name = config->name;
+    f.data_dir = config->data_dir;
+    f.initial_cluster = config->initial_cluster;
+    f.initial_cluster_state = config->initial_cluster_state;
+    f.initial_cluster_token = config->initial_cluster_token;
+    f.initial_advertise_peer_urls = config->initial_advertise_peer_urls;
+    f.listen_peer_urls = config->listen_peer_urls;
+    f.advertise_client_urls = config->advertise_client_urls;
+    f.election_timeout_ms = config->election_timeout_ms;
+    f.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    f.max_request_bytes = config->max_request_bytes;
+    absl::StatusOr<cluster::ClusterMemberOptions> o = ClusterOptions(f, &cluster_id);
+    if (!o.ok()) {
+      Log("error", "cannot join the cluster", {{"error", std::string(o.status().message())}});
+      return 1;
+    }
+    member_options = *o;
+    absl::StatusOr<std::unique_ptr<cluster::ClusterMember>> m =
+        cluster::ClusterMember::Start(member_options, {});
+    if (!m.ok()) {
+      Log("error", "cannot start the cluster member",
+          {{"data-dir", config->data_dir}, {"error", std::string(m.status().message())}});
+      return 1;
+    }
+    member = *std::move(m);
+  } else {
+    if (absl::Status s = CheckSingleMemberDir(config->data_dir); !s.ok()) {
+      Log("error", "cannot open the data directory", {{"error", std::string(s.message())}});
+      return 1;
+    }
+    absl::StatusOr<std::unique_ptr<DB>> opened = DB::Open(config->data_dir, {});
+    if (!opened.ok()) {
+      Log("error", "cannot open the data directory",
+          {{"data-dir", config->data_dir}, {"error", std::string(opened.status().message())}});
+      return 1;
+    }
+    own_db = *std::move(opened);
   }
+  DB* db = clustered ? member->db() : own_db.get();
   server::ServerOptions options;
   options.listen_addresses.clear();
   for (const std::string& u : config->listen_client_urls) {
@@ -338,25 +418,44 @@ int RunServe(const std::vector<std::string>& args) {
   options.quota_backend_bytes = config->quota_backend_bytes;
   if (absl::Status s = SetTls(*config, &options); !s.ok()) {
     Log("error", "cannot set up TLS", {{"error", std::string(s.message())}});
-    (void)(*db)->Close();
+    if (own_db != nullptr) (void)own_db->Close();
     return 1;
   }
   options.watch_progress_interval =
       absl::ToChronoMilliseconds(config->watch_progress_notify_interval);
   options.member.name = config->name;
   options.member.client_urls = config->advertise_client_urls;
-  absl::StatusOr<server::MemberIds> ids = server::LoadOrCreateIds(config->data_dir);
-  if (!ids.ok()) {
-    Log("error", "cannot load the member ids", {{"error", std::string(ids.status().message())}});
-    return 1;
+  if (clustered) {
+    options.member.member_id = member_options.id;
+    options.member.cluster_id = cluster_id;
+  } else {
+    absl::StatusOr<server::MemberIds> ids = server::LoadOrCreateIds(config->data_dir);
+    if (!ids.ok()) {
+      Log("error", "cannot load the member ids", {{"error", std::string(ids.status().message())}});
+      return 1;
+    }
+    options.member.member_id = ids->member_id;
+    options.member.cluster_id = ids->cluster_id;
   }
-  options.member.member_id = ids->member_id;
-  options.member.cluster_id = ids->cluster_id;
-  absl::StatusOr<std::unique_ptr<server::Server>> srv = server::Server::Start(db->get(), options);
+  absl::StatusOr<std::unique_ptr<server::Server>> srv =
+      clustered ? server::Server::Start(db, options, member->replication())
+                : server::Server::Start(db, options);
   if (!srv.ok()) {
     Log("error", "cannot serve", {{"error", std::string(srv.status().message())}});
-    (void)(*db)->Close();
+    if (own_db != nullptr) (void)own_db->Close();
     return 1;
+  }
+  if (clustered) {
+    // The server holds the DB: a snapshot from the leader (this member fell
+    // more than the log's trailing entries behind) cannot replace it
+    // while it serves. raft has stored the snapshot; a restart restores it
+    // before serving.
+    member->set_on_restore([] {
+      Log("error", "a snapshot from the leader must replace the data; exiting: restart to restore it",
+          {});
+      std::fflush(nullptr);
+      _exit(3);
+    });
   }
   std::vector<std::string> addresses;
   for (size_t i = 0; i < options.listen_addresses.size(); ++i) {
@@ -367,6 +466,7 @@ int RunServe(const std::vector<std::string>& args) {
       {{"address", absl::StrJoin(addresses, ",")},
        {"data-dir", config->data_dir},
        {"member-id", absl::StrCat(absl::Hex(options.member.member_id))},
+       {"cluster", clustered ? config->initial_cluster : ""},
        {"replayed-entries", absl::StrCat((*srv)->replayed_entries())}});
 
   int sig = 0;
@@ -377,7 +477,11 @@ int RunServe(const std::vector<std::string>& args) {
   absl::Status closed;
   std::thread stopper([&] {
     (*srv)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(kStopGrace));
-    closed = (*db)->Close();
+    if (member != nullptr) {
+      member.reset();  // stops raft, closes the DB
+    } else {
+      closed = own_db->Close();
+    }
     pthread_kill(main_thread, SIGUSR1);
   });
   while (sigwait(&signals, &sig) == 0 && sig != SIGUSR1) {

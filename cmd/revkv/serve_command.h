@@ -1,4 +1,6 @@
-// `revkv serve`: wiring for the etcd v3 gRPC server (server/server.h).
+// `revkv serve`: wiring for the etcd v3 gRPC server (server/server.h), as
+// a single member or, given --initial-cluster, a Raft cluster member
+// (serve_cluster.h, raft/cluster_member.h).
 // Parses etcd's flags (and their ETCD_* environment variables) for what the
 // server supports, opens the data directory, serves until SIGTERM/SIGINT,
 // then stops accepting, lets calls in flight finish and closes the DB; a
@@ -37,6 +39,14 @@ struct ServeConfig {
   std::string key_file;
   std::string trusted_ca_file;
   bool client_cert_auth = false;
+  // A Raft cluster member (serve_cluster.h) when initial_cluster is set.
+  std::string initial_cluster;
+  std::string initial_cluster_state = "new";
+  std::string initial_cluster_token = "etcd-cluster";
+  std::vector<std::string> initial_advertise_peer_urls;
+  std::vector<std::string> listen_peer_urls;
+  int64_t election_timeout_ms = 1000;
+  int64_t heartbeat_interval_ms = 100;
   bool help = false;
   bool version = false;
 };

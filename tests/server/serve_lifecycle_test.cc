@@ -140,7 +140,16 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
            {{"--experimental-watch-progress-notify-interval", "soon"}, {}, "soon"},
            {{"--experimental-watch-progress-notify-interval", "-1s"}, {}, "-1s"},
            {{"--name"}, {}, "--name"},
-           {{}, {"ETCD_INITIAL_CLUSTER=x=http://127.0.0.1:2380"}, "ETCD_INITIAL_CLUSTER"},
+           // A cluster member must be in its initial cluster (--name "default").
+           {{}, {"ETCD_INITIAL_CLUSTER=x=http://127.0.0.1:2380"}, "couldn't find local name"},
+           {{"--initial-cluster", "default=https://127.0.0.1:2380"}, {}, "must be http://IP:port"},
+           {{"--initial-cluster", "default=http://127.0.0.1:2380", "--initial-cluster-state", "old"},
+            {},
+            "--initial-cluster-state must be new or existing"},
+           {{"--initial-cluster", "default=http://127.0.0.1:2380", "--advertise-client-urls",
+             "https://127.0.0.1:2379"},
+            {},
+            "needs an http:// --advertise-client-urls"},
        }) {
     std::vector<std::string> argv = {RevkvPath(), "serve", "--data-dir", dir};
     argv.insert(argv.end(), c.args.begin(), c.args.end());

@@ -1,0 +1,134 @@
+// ClusterMember: one `revkv serve` member of a Raft cluster -- its Fsm (the
+// DB in the data directory and the applier over it), its RaftNode (the
+// raft log in `raft_dir`, the TCP transport on its peer address), and what
+// the server needs from it (server::Replication): the Forwarder as
+// proposer, the Fsm's applier and alarm store, this object as the
+// ClusterView, and the InternalService its peers call.
+//
+// Members are fixed by the initial cluster (no membership changes yet):
+// every member is given the same list of (id, name, peer URL), so
+// MemberList answers the same ids everywhere. Client URLs are not in that
+// list: a background thread publishes this member's name and client URLs
+// through the log (a member_attr entry, retried until applied), and
+// Members() adds what each member published.
+//
+// The same thread follows leadership for leases (etcd's lessor Promote/
+// Demote): the leader's lessor is primary and decides expiry (its
+// expirer proposes revokes through the log); a follower's is not, so it
+// expires nothing (keep-alives must reach the leader: not forwarded yet).
+//
+// Thread-safety: thread-safe. Lock order: mu_ (the loop thread's stop
+// flag) is a leaf; see read_index.h and forwarder.h for theirs.
+#ifndef REVKV_RAFT_CLUSTER_MEMBER_H_
+#define REVKV_RAFT_CLUSTER_MEMBER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "raft/applied_index.h"
+#include "raft/forwarder.h"
+#include "raft/fsm.h"
+#include "raft/internal_service.h"
+#include "raft/node.h"
+#include "raft/peer_transport.h"
+#include "raft/proposer.h"
+#include "raft/read_index.h"
+#include "server/cluster_view.h"
+#include "server/server.h"
+#include "util/mutex.h"
+
+namespace revkv::cluster {
+
+struct Peer {
+  uint64_t id = 0;
+  std::string name;
+  std::string peer_url;  // as given ("http://127.0.0.1:2380")
+  std::string address;   // raft's "IP:port" of it
+};
+
+struct ClusterMemberOptions {
+  uint64_t id = 0;  // this member: one of `peers`
+  std::string name;
+  std::vector<std::string> client_urls;  // advertised (published)
+  std::vector<Peer> peers;               // every member, this one included
+  std::string data_dir;                  // the DB (revkv::DB::Open's dir)
+  std::string raft_dir;                  // raft's log; must exist
+  // Bootstrap `peers` as a new cluster's configuration when the raft log
+  // is empty (--initial-cluster-state new).
+  bool bootstrap = true;
+  unsigned election_timeout_ms = 1000;
+  unsigned heartbeat_timeout_ms = 100;
+  unsigned snapshot_threshold = 10000;
+  unsigned snapshot_trailing = 5000;
+  int64_t max_request_bytes = 1536 * 1024;
+  std::chrono::milliseconds request_timeout{7000};
+  // How calls reach other members; null: gRPC to the first http:// client
+  // URL each published. Not owned (tests pass an in-process one).
+  PeerTransport* transport = nullptr;
+};
+
+class ClusterMember : public server::ClusterView {
+ public:
+  static absl::StatusOr<std::unique_ptr<ClusterMember>> Start(const ClusterMemberOptions& options,
+                                                              const revkv::Options& db_options);
+  ClusterMember(const ClusterMember&) = delete;
+  ClusterMember& operator=(const ClusterMember&) = delete;
+  // Stop, then closes the DB.
+  ~ClusterMember() override;
+
+  // Stops the background thread and the raft node (proposals in flight
+  // fail); the server must be shut down first. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // What the server runs on; valid until Stop.
+  server::Replication replication();
+  revkv::DB* db() { return fsm_->db(); }
+  // Called (on the raft thread) before a snapshot from the leader would
+  // replace the DB under a running server; see fsm.h.
+  void set_on_restore(std::function<void()> hook);
+
+  // server::ClusterView
+  std::vector<etcdserverpb::Member> Members() const override;
+  server::RaftView Raft() const override;
+  absl::Status ReadBarrier() override { return forwarder_->ReadBarrier(); }
+
+  RaftNode* node() { return node_.get(); }
+  InternalService* internal_service() { return internal_.get(); }
+  Forwarder* forwarder() { return forwarder_.get(); }
+  ReadIndex* read_index() { return read_index_.get(); }
+  // Whether this member's attributes were applied (published).
+  bool published() const;
+
+ private:
+  explicit ClusterMember(ClusterMemberOptions options) : options_(std::move(options)) {}
+  // Publishes the attributes (until applied), then follows leadership.
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  const ClusterMemberOptions options_;
+  std::unique_ptr<Fsm> fsm_;
+  std::unique_ptr<AppliedIndex> applied_;
+  std::unique_ptr<RaftNode> node_;
+  std::unique_ptr<RaftProposer> proposer_;
+  std::unique_ptr<ReadIndex> read_index_;
+  std::unique_ptr<PeerTransport> own_transport_;
+  std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<InternalService> internal_;
+  std::thread thread_;
+
+  mutable util::Mutex mu_;
+  util::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace revkv::cluster
+
+#endif  // REVKV_RAFT_CLUSTER_MEMBER_H_

@@ -1,0 +1,99 @@
+// Forwarder: a cluster member's write path and linearizable-read wait,
+// wherever the leader is.
+//
+// Propose (server::Proposer): on the leader, the entry goes to raft here
+// (RaftProposer). On a follower it is forwarded to the leader's
+// revkvpb.Internal/Propose, at the first client URL the leader published
+// (server/member_store.h); the leader answers the apply result and the
+// entry's index, and the follower answers its client once its own DB has
+// applied that index (so a serializable read after the write sees it, as
+// in etcd). Retries, until `timeout` after the call: while no leader is
+// known (waiting for one), when the leader refuses with not-leader (it
+// proposed nothing), or when its address is unknown or unreachable before
+// the request is sent. A failure after the request may have been sent is
+// ambiguous and answered as etcd does: leader-changed (or timeout at the
+// deadline); the entry may still commit. No second hop: a member asked to
+// propose while it does not lead answers not-leader.
+//
+// ReadBarrier (for server::ClusterView): the leader's ReadIndex::Confirm
+// (here, or through revkvpb.Internal/ReadIndex on the leader), then a wait
+// until this member has applied the index it returned. Always safe to
+// retry (nothing is written).
+//
+// Errors (server/errors.h): no-leader (none elected within the timeout),
+// timeout, leader-changed, stopped, and whatever the entry's apply
+// answered.
+//
+// Calls to the leader go through a PeerTransport (peer_transport.h).
+//
+// Thread-safety: thread-safe. mu_ is a leaf.
+#ifndef REVKV_RAFT_FORWARDER_H_
+#define REVKV_RAFT_FORWARDER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "raft/applied_index.h"
+#include "raft/node.h"
+#include "raft/peer_transport.h"
+#include "raft/proposer.h"
+#include "raft/read_index.h"
+#include "server/proposer.h"
+#include "server/proto/raft_internal.grpc.pb.h"
+#include "util/mutex.h"
+
+namespace revkv::cluster {
+
+struct ForwarderOptions {
+  uint64_t self = 0;
+  // Not owned; must outlive the forwarder.
+  PeerTransport* transport = nullptr;
+  // etcd's request timeout: 5 s plus two election timeouts.
+  std::chrono::milliseconds timeout{7000};
+};
+
+class Forwarder : public server::Proposer {
+ public:
+  // None owned; all must outlive the forwarder.
+  Forwarder(RaftNode* node, RaftProposer* local, ReadIndex* read_index, AppliedIndex* applied,
+            ForwarderOptions options)
+      : node_(node),
+        local_(local),
+        read_index_(read_index),
+        applied_(applied),
+        options_(std::move(options)) {}
+
+  absl::StatusOr<server::ApplyResult> Propose(revkvpb::InternalRequest req) override;
+  uint64_t last_index() const override { return node_->status().last_index; }
+
+  absl::Status ReadBarrier();
+
+  // Proposals this member forwarded to another (tests check followers do).
+  uint64_t forwarded() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  // Waits (bounded by `deadline`) for a leader other than `not_this`
+  // (0: any); the leader known then (0: none).
+  uint64_t AwaitLeader(uint64_t not_this, Clock::time_point deadline);
+
+  RaftNode* const node_;
+  RaftProposer* const local_;
+  ReadIndex* const read_index_;
+  AppliedIndex* const applied_;
+  const ForwarderOptions options_;
+
+  mutable util::Mutex mu_;
+  uint64_t forwarded_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace revkv::cluster
+
+#endif  // REVKV_RAFT_FORWARDER_H_

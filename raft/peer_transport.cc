@@ -1,0 +1,67 @@
+#include "raft/peer_transport.h"
+
+#include <algorithm>
+
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace revkv::cluster {
+namespace {
+
+// gRPC takes system_clock deadlines.
+std::chrono::system_clock::time_point Wall(std::chrono::steady_clock::time_point t) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             t - std::chrono::steady_clock::now());
+}
+
+CallOutcome FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return CallOutcome::kAnswered;
+  return s.error_code() == grpc::DEADLINE_EXCEEDED ? CallOutcome::kTimedOut : CallOutcome::kLost;
+}
+
+}  // namespace
+
+std::unique_ptr<revkvpb::Internal::Stub> GrpcTransport::Connect(uint64_t member,
+                                                                Deadline deadline) {
+  std::optional<std::string> address = address_of_(member);
+  if (!address.has_value()) return nullptr;
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    util::MutexLock l(mu_);
+    std::shared_ptr<grpc::Channel>& c = channels_[*address];
+    if (c == nullptr) {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, -1);
+      args.SetInt(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
+      // Reconnect quickly after the member restarts (gRPC's default
+      // backoff grows to two minutes).
+      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+      c = grpc::CreateCustomChannel(*address, grpc::InsecureChannelCredentials(), args);
+    }
+    channel = c;
+  }
+  const Deadline until = std::min(deadline, std::chrono::steady_clock::now() + connect_step_);
+  if (!channel->WaitForConnected(Wall(until))) return nullptr;
+  return revkvpb::Internal::NewStub(channel);
+}
+
+CallOutcome GrpcTransport::Propose(uint64_t member, const revkvpb::InternalRequest& req,
+                                   Deadline deadline, revkvpb::ForwardResponse* resp) {
+  std::unique_ptr<revkvpb::Internal::Stub> stub = Connect(member, deadline);
+  if (stub == nullptr) return CallOutcome::kNotSent;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Wall(deadline));
+  return FromGrpc(stub->Propose(&ctx, req, resp));
+}
+
+CallOutcome GrpcTransport::ReadIndex(uint64_t member, Deadline deadline,
+                                     revkvpb::ReadIndexResponse* resp) {
+  std::unique_ptr<revkvpb::Internal::Stub> stub = Connect(member, deadline);
+  if (stub == nullptr) return CallOutcome::kNotSent;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Wall(deadline));
+  return FromGrpc(stub->ReadIndex(&ctx, revkvpb::ReadIndexRequest(), resp));
+}
+
+}  // namespace revkv::cluster

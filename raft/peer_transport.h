@@ -1,0 +1,70 @@
+// PeerTransport: how a member calls another member's revkvpb.Internal
+// service (forwarder.h). GrpcTransport dials the first http:// client URL
+// the member published; tests swap in a direct in-process one (so that
+// ThreadSanitizer sees only instrumented code: Debian's gRPC is not).
+//
+// A call ends in one of: kAnswered (the response is filled), kNotSent
+// (nothing reached the member: its address is unknown or it did not
+// connect in time -- safe to retry anywhere), kLost (sent, no answer: the
+// member may have acted on it), kTimedOut (the deadline passed).
+//
+// Thread-safety: implementations are thread-safe.
+#ifndef REVKV_RAFT_PEER_TRANSPORT_H_
+#define REVKV_RAFT_PEER_TRANSPORT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "grpcpp/channel.h"
+#include "server/proto/raft_internal.grpc.pb.h"
+#include "util/mutex.h"
+
+namespace revkv::cluster {
+
+enum class CallOutcome { kAnswered, kNotSent, kLost, kTimedOut };
+
+class PeerTransport {
+ public:
+  using Deadline = std::chrono::steady_clock::time_point;
+  virtual ~PeerTransport() = default;
+  virtual CallOutcome Propose(uint64_t member, const revkvpb::InternalRequest& req,
+                              Deadline deadline, revkvpb::ForwardResponse* resp) = 0;
+  virtual CallOutcome ReadIndex(uint64_t member, Deadline deadline,
+                                revkvpb::ReadIndexResponse* resp) = 0;
+};
+
+// gRPC to "host:port" addresses; one channel per address, kept. A call
+// waits at most `connect_step` for a connection before it gives up as
+// kNotSent. mu_ is a leaf.
+class GrpcTransport : public PeerTransport {
+ public:
+  // `address_of(id)`: where member `id` takes calls; nullopt while unknown.
+  GrpcTransport(std::function<std::optional<std::string>(uint64_t)> address_of,
+                std::chrono::milliseconds connect_step)
+      : address_of_(std::move(address_of)), connect_step_(connect_step) {}
+
+  CallOutcome Propose(uint64_t member, const revkvpb::InternalRequest& req, Deadline deadline,
+                      revkvpb::ForwardResponse* resp) override;
+  CallOutcome ReadIndex(uint64_t member, Deadline deadline,
+                        revkvpb::ReadIndexResponse* resp) override;
+
+ private:
+  // A stub on a connected channel to `member`; null: kNotSent.
+  std::unique_ptr<revkvpb::Internal::Stub> Connect(uint64_t member, Deadline deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  const std::function<std::optional<std::string>(uint64_t)> address_of_;
+  const std::chrono::milliseconds connect_step_;
+  util::Mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace revkv::cluster
+
+#endif  // REVKV_RAFT_PEER_TRANSPORT_H_
