@@ -79,7 +79,7 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Start(
                                               m->read_index_.get(), m->applied_.get(),
                                               std::move(fo));
   m->internal_ = std::make_unique<InternalService>(m->proposer_.get(), m->read_index_.get(),
-                                                   o.request_timeout);
+                                                   m->db(), o.request_timeout);
   m->thread_ = std::thread([raw = m.get()] { raw->Loop(); });
   return m;
 }

@@ -15,7 +15,8 @@
 // The same thread follows leadership for leases (etcd's lessor Promote/
 // Demote): the leader's lessor is primary and decides expiry (its
 // expirer proposes revokes through the log); a follower's is not, so it
-// expires nothing (keep-alives must reach the leader: not forwarded yet).
+// expires nothing, and its server sends keep-alives and time-to-live
+// requests to the leader's (LeaderRenew, LeaderTimeToLive).
 //
 // Thread-safety: thread-safe. Lock order: mu_ (the loop thread's stop
 // flag) is a leaf; see read_index.h and forwarder.h for theirs.
@@ -98,6 +99,13 @@ class ClusterMember : public server::ClusterView {
   std::vector<etcdserverpb::Member> Members() const override;
   server::RaftView Raft() const override;
   absl::Status ReadBarrier() override { return forwarder_->ReadBarrier(); }
+  absl::StatusOr<int64_t> LeaderRenew(int64_t id) override {
+    return forwarder_->LeaseRenew(id, db()->lessor());
+  }
+  absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> LeaderTimeToLive(
+      const etcdserverpb::LeaseTimeToLiveRequest& req) override {
+    return forwarder_->LeaseTimeToLive(req, db()->lessor());
+  }
 
   RaftNode* node() { return node_.get(); }
   InternalService* internal_service() { return internal_.get(); }

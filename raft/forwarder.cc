@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "raft/forward_proto.h"
+#include "lease/errors.h"
 #include "server/errors.h"
+#include "server/lease_service.h"
 
 namespace revkv::cluster {
 namespace {
@@ -84,8 +86,9 @@ absl::StatusOr<server::ApplyResult> Forwarder::Propose(revkvpb::InternalRequest 
   return server::IsEtcdError(last, "no-leader") ? last : server::ErrTimeout();
 }
 
-absl::Status Forwarder::ReadBarrier() {
-  const Clock::time_point deadline = Clock::now() + options_.timeout;
+template <typename Ask, typename Retry>
+auto Forwarder::AskLeader(Clock::time_point deadline, Ask ask, Retry retry)
+    -> decltype(ask(uint64_t{}, deadline)) {
   absl::Status last = server::ErrNoLeader();
   while (Clock::now() < deadline) {
     const NodeStatus status = node_->status();
@@ -95,39 +98,102 @@ absl::Status Forwarder::ReadBarrier() {
       AwaitLeader(0, deadline);
       continue;
     }
-    absl::StatusOr<uint64_t> index = server::ErrNoLeader();
-    if (leader == options_.self) {
-      index = read_index_->Confirm(deadline);
-    } else {
-      revkvpb::ReadIndexResponse resp;
-      switch (options_.transport->ReadIndex(leader, deadline, &resp)) {
-        case CallOutcome::kAnswered:
-          if (absl::Status s = StatusFromProto(resp.error()); !s.ok()) {
-            index = s;
-          } else {
-            index = resp.index();
-          }
-          break;
-        case CallOutcome::kTimedOut:
-          index = server::ErrTimeout();
-          break;
-        case CallOutcome::kNotSent:
-          index = server::ErrNoLeader();
-          break;
-        case CallOutcome::kLost:
-          index = server::ErrLeaderChanged();
-          break;
-      }
-    }
-    if (index.ok()) {
-      return applied_->WaitAtLeast(*index, deadline) ? absl::OkStatus() : server::ErrTimeout();
-    }
-    last = index.status();
-    if (server::IsEtcdError(last, "stopped") || server::IsEtcdError(last, "timeout")) return last;
+    auto answer = ask(leader, deadline);
+    if (answer.ok() || !retry(answer.status())) return answer;
+    last = answer.status();
     // Not leader, leader changed, unreachable: ask whoever leads next.
     AwaitLeader(leader, deadline);
   }
   return server::IsEtcdError(last, "no-leader") ? last : server::ErrTimeout();
+}
+
+namespace {
+
+// What a call that reached no member, or got no answer, says.
+absl::Status Unanswered(CallOutcome sent) {
+  switch (sent) {
+    case CallOutcome::kTimedOut:
+      return server::ErrTimeout();
+    case CallOutcome::kNotSent:
+      return server::ErrNoLeader();
+    case CallOutcome::kLost:
+    case CallOutcome::kAnswered:
+      break;
+  }
+  return server::ErrLeaderChanged();
+}
+
+// The lease calls change nothing that a second try would change twice.
+bool LeaderMoved(const absl::Status& s) {
+  return server::IsEtcdError(s, "not-leader") || server::IsEtcdError(s, "no-leader") ||
+         server::IsEtcdError(s, "leader-changed");
+}
+
+absl::Status NotLeaderIfNotPrimary(const absl::Status& s) {
+  return lease::IsNotPrimary(s) ? server::ErrNotLeader() : s;
+}
+
+}  // namespace
+
+absl::Status Forwarder::ReadBarrier() {
+  const Clock::time_point deadline = Clock::now() + options_.timeout;
+  absl::StatusOr<uint64_t> index = AskLeader(
+      deadline,
+      [&](uint64_t leader, Clock::time_point deadline) -> absl::StatusOr<uint64_t> {
+        if (leader == options_.self) return read_index_->Confirm(deadline);
+        revkvpb::ReadIndexResponse resp;
+        const CallOutcome sent = options_.transport->ReadIndex(leader, deadline, &resp);
+        if (sent != CallOutcome::kAnswered) return Unanswered(sent);
+        if (absl::Status s = StatusFromProto(resp.error()); !s.ok()) return s;
+        return resp.index();
+      },
+      [](const absl::Status& s) {
+        return !server::IsEtcdError(s, "stopped") && !server::IsEtcdError(s, "timeout");
+      });
+  if (!index.ok()) return index.status();
+  return applied_->WaitAtLeast(*index, deadline) ? absl::OkStatus() : server::ErrTimeout();
+}
+
+absl::StatusOr<int64_t> Forwarder::LeaseRenew(int64_t id, lease::Lessor* lessor) {
+  return AskLeader(
+      Clock::now() + options_.timeout,
+      [&](uint64_t leader, Clock::time_point deadline) -> absl::StatusOr<int64_t> {
+        if (leader == options_.self) {
+          // Its lessor is promoted a moment after it wins (cluster_member.h).
+          absl::StatusOr<int64_t> ttl = lessor->Renew(id);
+          if (!ttl.ok()) return NotLeaderIfNotPrimary(ttl.status());
+          return ttl;
+        }
+        revkvpb::LeaseRenewRequest req;
+        req.set_id(id);
+        revkvpb::LeaseRenewResponse resp;
+        const CallOutcome sent = options_.transport->LeaseRenew(leader, req, deadline, &resp);
+        if (sent != CallOutcome::kAnswered) return Unanswered(sent);
+        if (absl::Status s = StatusFromProto(resp.error()); !s.ok()) return s;
+        return resp.ttl();
+      },
+      LeaderMoved);
+}
+
+absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> Forwarder::LeaseTimeToLive(
+    const etcdserverpb::LeaseTimeToLiveRequest& req, lease::Lessor* lessor) {
+  using Answer = absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse>;
+  return AskLeader(
+      Clock::now() + options_.timeout,
+      [&](uint64_t leader, Clock::time_point deadline) -> Answer {
+        if (leader == options_.self) {
+          etcdserverpb::LeaseTimeToLiveResponse resp;
+          absl::Status s = server::TimeToLiveFromLessor(lessor, req, &resp);
+          if (!s.ok()) return NotLeaderIfNotPrimary(s);
+          return resp;
+        }
+        revkvpb::LeaseTimeToLiveForward resp;
+        const CallOutcome sent = options_.transport->LeaseTimeToLive(leader, req, deadline, &resp);
+        if (sent != CallOutcome::kAnswered) return Unanswered(sent);
+        if (absl::Status s = StatusFromProto(resp.error()); !s.ok()) return s;
+        return std::move(*resp.mutable_response());
+      },
+      LeaderMoved);
 }
 
 }  // namespace revkv::cluster

@@ -24,6 +24,12 @@
 // timeout, leader-changed, stopped, and whatever the entry's apply
 // answered.
 //
+// LeaseRenew / LeaseTimeToLive (for server::ClusterView): a follower's
+// keep-alive and time-to-live, answered by the leader's lessor (the
+// primary: the only one tracking expiry) through revkvpb.Internal, or by
+// `lessor` here once this member leads and its lessor is primary. Safe to
+// retry, as a read barrier is.
+//
 // Calls to the leader go through a PeerTransport (peer_transport.h).
 //
 // Thread-safety: thread-safe. mu_ is a leaf.
@@ -40,6 +46,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "lease/lessor.h"
 #include "raft/applied_index.h"
 #include "raft/node.h"
 #include "raft/peer_transport.h"
@@ -74,6 +81,9 @@ class Forwarder : public server::Proposer {
   uint64_t last_index() const override { return node_->status().last_index; }
 
   absl::Status ReadBarrier();
+  absl::StatusOr<int64_t> LeaseRenew(int64_t id, lease::Lessor* lessor);
+  absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(
+      const etcdserverpb::LeaseTimeToLiveRequest& req, lease::Lessor* lessor);
 
   // Proposals this member forwarded to another (tests check followers do).
   uint64_t forwarded() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -83,6 +93,12 @@ class Forwarder : public server::Proposer {
   // Waits (bounded by `deadline`) for a leader other than `not_this`
   // (0: any); the leader known then (0: none).
   uint64_t AwaitLeader(uint64_t not_this, Clock::time_point deadline);
+  // Calls ask(leader, deadline) on whoever leads, again while it fails
+  // with an error `retry` accepts (then it waits for another leader, or
+  // for this one a step), until `deadline`.
+  template <typename Ask, typename Retry>
+  auto AskLeader(Clock::time_point deadline, Ask ask, Retry retry)
+      -> decltype(ask(uint64_t{}, deadline));
 
   RaftNode* const node_;
   RaftProposer* const local_;

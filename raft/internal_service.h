@@ -1,7 +1,9 @@
 // InternalService: revkvpb.Internal, what a member serves its peers on its
 // client listener: Propose (a follower's forwarded write, proposed here
-// if this member leads -- not-leader otherwise, never forwarded again) and
-// ReadIndex (ReadIndex::Confirm on the leader). Both nudge the followers
+// if this member leads -- not-leader otherwise, never forwarded again),
+// ReadIndex (ReadIndex::Confirm on the leader), and a follower's lease
+// keep-alive and time-to-live (LeaseRenew, LeaseTimeToLive: this member's
+// lessor answers if it is primary, not-leader otherwise). The first two nudge the followers
 // (ReadIndex::Nudge) before answering, since the caller then waits to
 // apply what the leader committed. Errors travel in the
 // response's StatusProto, payloads included; the gRPC status is OK
@@ -16,15 +18,20 @@
 #include "raft/forward_proto.h"
 #include "raft/proposer.h"
 #include "raft/read_index.h"
+#include "lease/errors.h"
+#include "revkv/db.h"
+#include "server/errors.h"
+#include "server/lease_service.h"
 #include "server/proto/raft_internal.grpc.pb.h"
 
 namespace revkv::cluster {
 
 class InternalService final : public revkvpb::Internal::Service {
  public:
-  // Neither owned; both must outlive the service.
-  InternalService(RaftProposer* proposer, cluster::ReadIndex* read_index, std::chrono::milliseconds timeout)
-      : proposer_(proposer), read_index_(read_index), timeout_(timeout) {}
+  // None owned; all must outlive the service.
+  InternalService(RaftProposer* proposer, cluster::ReadIndex* read_index, revkv::DB* db,
+                  std::chrono::milliseconds timeout)
+      : proposer_(proposer), read_index_(read_index), db_(db), timeout_(timeout) {}
 
   grpc::Status Propose(grpc::ServerContext*, const revkvpb::InternalRequest* req,
                        revkvpb::ForwardResponse* resp) override {
@@ -51,9 +58,34 @@ class InternalService final : public revkvpb::Internal::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status LeaseRenew(grpc::ServerContext*, const revkvpb::LeaseRenewRequest* req,
+                          revkvpb::LeaseRenewResponse* resp) override {
+    absl::StatusOr<int64_t> ttl = db_->lessor()->Renew(req->id());
+    if (ttl.ok()) {
+      resp->set_ttl(*ttl);
+    } else {
+      StatusToProto(NotLeaderIfNotPrimary(ttl.status()), resp->mutable_error());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status LeaseTimeToLive(grpc::ServerContext*, const etcdserverpb::LeaseTimeToLiveRequest* req,
+                               revkvpb::LeaseTimeToLiveForward* resp) override {
+    absl::Status s = server::TimeToLiveFromLessor(db_->lessor(), *req, resp->mutable_response());
+    if (!s.ok()) StatusToProto(NotLeaderIfNotPrimary(s), resp->mutable_error());
+    return grpc::Status::OK;
+  }
+
  private:
+  // A lessor that is not primary does not lead (yet, or any more): the
+  // caller asks whoever leads next.
+  static absl::Status NotLeaderIfNotPrimary(absl::Status s) {
+    return lease::IsNotPrimary(s) ? server::ErrNotLeader() : s;
+  }
+
   RaftProposer* const proposer_;
   cluster::ReadIndex* const read_index_;
+  revkv::DB* const db_;
   const std::chrono::milliseconds timeout_;
 };
 

@@ -46,22 +46,43 @@ std::unique_ptr<revkvpb::Internal::Stub> GrpcTransport::Connect(uint64_t member,
   return revkvpb::Internal::NewStub(channel);
 }
 
-CallOutcome GrpcTransport::Propose(uint64_t member, const revkvpb::InternalRequest& req,
-                                   Deadline deadline, revkvpb::ForwardResponse* resp) {
+template <typename Rpc>
+CallOutcome GrpcTransport::Call(uint64_t member, Deadline deadline, Rpc rpc) {
   std::unique_ptr<revkvpb::Internal::Stub> stub = Connect(member, deadline);
   if (stub == nullptr) return CallOutcome::kNotSent;
   grpc::ClientContext ctx;
   ctx.set_deadline(Wall(deadline));
-  return FromGrpc(stub->Propose(&ctx, req, resp));
+  return FromGrpc(rpc(*stub, &ctx));
+}
+
+CallOutcome GrpcTransport::Propose(uint64_t member, const revkvpb::InternalRequest& req,
+                                   Deadline deadline, revkvpb::ForwardResponse* resp) {
+  return Call(member, deadline, [&](revkvpb::Internal::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.Propose(ctx, req, resp);
+  });
 }
 
 CallOutcome GrpcTransport::ReadIndex(uint64_t member, Deadline deadline,
                                      revkvpb::ReadIndexResponse* resp) {
-  std::unique_ptr<revkvpb::Internal::Stub> stub = Connect(member, deadline);
-  if (stub == nullptr) return CallOutcome::kNotSent;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Wall(deadline));
-  return FromGrpc(stub->ReadIndex(&ctx, revkvpb::ReadIndexRequest(), resp));
+  return Call(member, deadline, [&](revkvpb::Internal::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.ReadIndex(ctx, revkvpb::ReadIndexRequest(), resp);
+  });
+}
+
+CallOutcome GrpcTransport::LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req,
+                                      Deadline deadline, revkvpb::LeaseRenewResponse* resp) {
+  return Call(member, deadline, [&](revkvpb::Internal::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.LeaseRenew(ctx, req, resp);
+  });
+}
+
+CallOutcome GrpcTransport::LeaseTimeToLive(uint64_t member,
+                                           const etcdserverpb::LeaseTimeToLiveRequest& req,
+                                           Deadline deadline,
+                                           revkvpb::LeaseTimeToLiveForward* resp) {
+  return Call(member, deadline, [&](revkvpb::Internal::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.LeaseTimeToLive(ctx, req, resp);
+  });
 }
 
 }  // namespace revkv::cluster

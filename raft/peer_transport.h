@@ -37,6 +37,13 @@ class PeerTransport {
                               Deadline deadline, revkvpb::ForwardResponse* resp) = 0;
   virtual CallOutcome ReadIndex(uint64_t member, Deadline deadline,
                                 revkvpb::ReadIndexResponse* resp) = 0;
+  // A follower's keep-alive and time-to-live, answered by the leader's
+  // lessor. Both are safe to send again (a renew renews from now).
+  virtual CallOutcome LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req,
+                                 Deadline deadline, revkvpb::LeaseRenewResponse* resp) = 0;
+  virtual CallOutcome LeaseTimeToLive(uint64_t member,
+                                      const etcdserverpb::LeaseTimeToLiveRequest& req,
+                                      Deadline deadline, revkvpb::LeaseTimeToLiveForward* resp) = 0;
 };
 
 // gRPC to "host:port" addresses; one channel per address, kept. A call
@@ -53,8 +60,15 @@ class GrpcTransport : public PeerTransport {
                       revkvpb::ForwardResponse* resp) override;
   CallOutcome ReadIndex(uint64_t member, Deadline deadline,
                         revkvpb::ReadIndexResponse* resp) override;
+  CallOutcome LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req, Deadline deadline,
+                         revkvpb::LeaseRenewResponse* resp) override;
+  CallOutcome LeaseTimeToLive(uint64_t member, const etcdserverpb::LeaseTimeToLiveRequest& req,
+                              Deadline deadline, revkvpb::LeaseTimeToLiveForward* resp) override;
 
  private:
+  // Connects, then makes the call `rpc(stub, ctx)` with `deadline`.
+  template <typename Rpc>
+  CallOutcome Call(uint64_t member, Deadline deadline, Rpc rpc);
   // A stub on a connected channel to `member`; null: kNotSent.
   std::unique_ptr<revkvpb::Internal::Stub> Connect(uint64_t member, Deadline deadline)
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -1,6 +1,7 @@
 // ClusterView: what a replicated member tells the server's services about
 // its cluster -- the members (MemberList), its raft status (endpoint
-// status, the raft term in every header) and the linearizable-read wait --
+// status, the raft term in every header), the linearizable-read wait and
+// the leader's lessor --
 // without the server knowing Raft (raft/cluster_member.h implements it).
 // A single-member server has none: it is its own leader, at term 2, and
 // every read it serves is linearizable as is.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "server/proto/rpc.pb.h"
 
 namespace revkv::server {
@@ -34,6 +36,13 @@ class ClusterView {
   // index as of the call (a linearizable read may then read its DB), or
   // an etcd error (no leader, timeout, stopped).
   virtual absl::Status ReadBarrier() = 0;
+  // A keep-alive and a time-to-live answered by the leader's lessor, for a
+  // member whose own is not primary (it does not lead): etcd's follower
+  // forwards both. Errors: the leader's lessor's (lease not found), or
+  // ReadBarrier's.
+  virtual absl::StatusOr<int64_t> LeaderRenew(int64_t id) = 0;
+  virtual absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> LeaderTimeToLive(
+      const etcdserverpb::LeaseTimeToLiveRequest& req) = 0;
 };
 
 }  // namespace revkv::server

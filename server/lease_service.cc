@@ -23,15 +23,25 @@ grpc::Status Answer(absl::StatusOr<ApplyResult> result, const Member& m, Resp* r
   return grpc::Status::OK;
 }
 
-// etcd's TTL fields: whole seconds left, truncated. A lessor that tracks no
-// expiry (never the case for the serving member, which is primary) answers
-// the granted TTL.
-int64_t RemainingSeconds(const lease::LeaseStatus& st) {
-  if (st.remaining == std::chrono::nanoseconds::max()) return st.granted_ttl;
-  return st.RemainingSeconds();
-}
-
 }  // namespace
+
+absl::Status TimeToLiveFromLessor(lease::Lessor* lessor,
+                                  const etcdserverpb::LeaseTimeToLiveRequest& req,
+                                  etcdserverpb::LeaseTimeToLiveResponse* resp) {
+  absl::StatusOr<lease::LeaseStatus> st = lessor->TimeToLive(req.id(), req.keys());
+  if (lease::IsLeaseNotFound(st.status())) {
+    resp->set_id(req.id());
+    resp->set_ttl(-1);
+    return absl::OkStatus();
+  }
+  if (!st.ok()) return st.status();
+  if (st->remaining == std::chrono::nanoseconds::max()) return lease::ErrNotPrimary();
+  resp->set_id(st->id);
+  resp->set_ttl(st->RemainingSeconds());  // etcd's: whole seconds left, truncated
+  resp->set_grantedttl(st->granted_ttl);
+  for (std::string& k : st->keys) resp->add_keys(std::move(k));
+  return absl::OkStatus();
+}
 
 int64_t LeaseService::ChooseId() {
   lease::Lessor* lessor = db_->lessor();
@@ -86,6 +96,9 @@ grpc::Status LeaseService::KeepAliveOnce(const etcdserverpb::LeaseKeepAliveReque
   member_->Stamp(resp->mutable_header(), db_->Rev());
   resp->set_id(req.id());
   absl::StatusOr<int64_t> ttl = db_->lessor()->Renew(req.id());
+  if (lease::IsNotPrimary(ttl.status()) && member_->cluster != nullptr) {
+    ttl = member_->cluster->LeaderRenew(req.id());
+  }
   if (lease::IsLeaseNotFound(ttl.status())) {
     resp->set_ttl(0);
     return grpc::Status::OK;
@@ -112,19 +125,15 @@ grpc::Status LeaseService::LeaseKeepAlive(
 grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext*,
                                            const etcdserverpb::LeaseTimeToLiveRequest* req,
                                            etcdserverpb::LeaseTimeToLiveResponse* resp) {
-  absl::StatusOr<lease::LeaseStatus> st = db_->lessor()->TimeToLive(req->id(), req->keys());
   const int64_t rev = db_->Rev();
-  if (lease::IsLeaseNotFound(st.status())) {
-    resp->set_id(req->id());
-    resp->set_ttl(-1);
-    member_->Stamp(resp->mutable_header(), rev);
-    return grpc::Status::OK;
+  absl::Status s = TimeToLiveFromLessor(db_->lessor(), *req, resp);
+  if (lease::IsNotPrimary(s) && member_->cluster != nullptr) {
+    absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> led =
+        member_->cluster->LeaderTimeToLive(*req);
+    s = led.status();
+    if (led.ok()) *resp = std::move(*led);
   }
-  if (!st.ok()) return ToGrpcStatus(st.status());
-  resp->set_id(st->id);
-  resp->set_ttl(RemainingSeconds(*st));
-  resp->set_grantedttl(st->granted_ttl);
-  for (std::string& k : st->keys) resp->add_keys(std::move(k));
+  if (!s.ok()) return ToGrpcStatus(s);
   member_->Stamp(resp->mutable_header(), rev);
   return grpc::Status::OK;
 }

@@ -10,7 +10,11 @@
 // honoured; a taken one fails with "etcdserver: lease already exists".
 //
 // KeepAlive, TimeToLive and Leases read the lessor directly (etcd's leader
-// answers them without the log). A keep-alive for an unknown lease answers
+// answers them without the log). On a cluster follower, whose lessor is
+// not primary (only the leader's tracks expiry), keep-alives and
+// TimeToLive go to the leader's lessor (ClusterView::LeaderRenew,
+// LeaderTimeToLive), as etcd's follower forwards them; Leases lists the
+// follower's own copy (the same leases, by the log). A keep-alive for an unknown lease answers
 // TTL 0, TimeToLive of one TTL -1 (etcd's forms, which etcdctl prints as
 // "expired"); Leases lists ids by expiry, soonest first, as etcd does.
 //
@@ -29,6 +33,13 @@
 #include "util/mutex.h"
 
 namespace revkv::server {
+
+// The lease's time to live as `lessor` knows it, without the header (ttl
+// -1 for a lease that does not exist, as etcd answers). ErrNotPrimary when
+// the lessor tracks no expiry (a cluster follower's: the leader's knows).
+absl::Status TimeToLiveFromLessor(lease::Lessor* lessor,
+                                  const etcdserverpb::LeaseTimeToLiveRequest& req,
+                                  etcdserverpb::LeaseTimeToLiveResponse* resp);
 
 class LeaseService final : public etcdserverpb::Lease::Service {
  public:

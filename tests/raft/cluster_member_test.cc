@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lease/errors.h"
 #include "raft/cluster_member.h"
 #include "server/errors.h"
 #include "tests/cmd/process.h"
@@ -63,6 +64,20 @@ class DirectTransport : public PeerTransport {
     if (s == nullptr) return CallOutcome::kNotSent;
     revkvpb::ReadIndexRequest req;
     s->ReadIndex(nullptr, &req, resp);
+    return CallOutcome::kAnswered;
+  }
+  CallOutcome LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req, Deadline,
+                         revkvpb::LeaseRenewResponse* resp) override {
+    InternalService* s = Find(member);
+    if (s == nullptr) return CallOutcome::kNotSent;
+    s->LeaseRenew(nullptr, &req, resp);
+    return CallOutcome::kAnswered;
+  }
+  CallOutcome LeaseTimeToLive(uint64_t member, const etcdserverpb::LeaseTimeToLiveRequest& req,
+                              Deadline, revkvpb::LeaseTimeToLiveForward* resp) override {
+    InternalService* s = Find(member);
+    if (s == nullptr) return CallOutcome::kNotSent;
+    s->LeaseTimeToLive(nullptr, &req, resp);
     return CallOutcome::kAnswered;
   }
 
@@ -267,6 +282,46 @@ TEST_F(ClusterMemberTest, ReadsArrivingDuringABarrierShareTheNextOne) {
   EXPECT_GE(ri->rounds() - before, 1u);
   EXPECT_LE(ri->rounds() - before, 2u);
   EXPECT_EQ(ri->abandoned(), 0u);
+}
+
+TEST_F(ClusterMemberTest, FollowersAskTheLeadersLessorForKeepAlivesAndTimeToLive) {
+  const int leader = Leader();
+  ASSERT_GE(leader, 0);
+  for (Node& n : nodes_) ASSERT_TRUE(AllPublished(n));
+  Node& follower = nodes_[size_t((leader + 1) % 3)];
+  revkvpb::InternalRequest grant;
+  grant.mutable_lease_grant()->set_id(7);
+  grant.mutable_lease_grant()->set_ttl(30);
+  ASSERT_TRUE(follower.member->forwarder()->Propose(grant).ok());
+
+  // The follower's own lessor tracks no expiry: it cannot renew...
+  EXPECT_TRUE(lease::IsNotPrimary(follower.member->db()->lessor()->Renew(7).status()));
+  // ...so it asks the leader's, which renews a full TTL from now (retrying
+  // while the new leader's lessor is being promoted).
+  absl::StatusOr<int64_t> ttl = follower.member->LeaderRenew(7);
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_EQ(*ttl, 30);
+  absl::StatusOr<lease::LeaseStatus> at_leader =
+      nodes_[size_t(leader)].member->db()->lessor()->TimeToLive(7, false);
+  ASSERT_TRUE(at_leader.ok());
+  EXPECT_GT(at_leader->remaining, std::chrono::seconds(25));
+  EXPECT_LE(at_leader->remaining, std::chrono::seconds(30));
+
+  etcdserverpb::LeaseTimeToLiveRequest req;
+  req.set_id(7);
+  absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> led = follower.member->LeaderTimeToLive(req);
+  ASSERT_TRUE(led.ok()) << led.status();
+  EXPECT_EQ(led->id(), 7);
+  EXPECT_EQ(led->grantedttl(), 30);
+  EXPECT_GE(led->ttl(), 25);  // what remains at the leader, not the grant
+  EXPECT_LE(led->ttl(), 29);  // whole seconds, truncated
+
+  // An unknown lease: the leader's answers, by payload.
+  EXPECT_TRUE(lease::IsLeaseNotFound(follower.member->LeaderRenew(8).status()));
+  req.set_id(8);
+  led = follower.member->LeaderTimeToLive(req);
+  ASSERT_TRUE(led.ok()) << led.status();
+  EXPECT_EQ(led->ttl(), -1);
 }
 
 TEST_F(ClusterMemberTest, StoppingAnswersWaitingReadsAndWrites) {
