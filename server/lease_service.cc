@@ -77,8 +77,20 @@ grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*,
   if (absl::Status s = quota_->Check(QuotaCost(*req)); !s.ok()) return ToGrpcStatus(s);
   revkvpb::InternalRequest entry;
   *entry.mutable_lease_grant() = *req;
-  if (req->id() == lease::kNoLease) entry.mutable_lease_grant()->set_id(ChooseId());
-  return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+  if (req->id() != lease::kNoLease) {
+    return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+  }
+  // The id chosen here may be taken before the grant applies: by a grant
+  // naming it, or in a cluster by another member's choice still on its way
+  // through the log (each member chooses past what it has applied). The
+  // client asked for any id: choose again.
+  absl::StatusOr<ApplyResult> result;
+  for (int attempt = 0; attempt < kGrantAttempts; ++attempt) {
+    entry.mutable_lease_grant()->set_id(ChooseId());
+    result = proposer_->Propose(entry);
+    if (!lease::IsLeaseExists(result.status())) break;
+  }
+  return Answer(std::move(result), *member_, resp);
 }
 
 grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext*,

@@ -7,7 +7,10 @@
 // every member grants the same lease: revkv's ids are deterministic -- the
 // one after the last chosen (at first, after the largest the lessor holds),
 // skipping ids in use -- where etcd's are time-based. A given id is
-// honoured; a taken one fails with "etcdserver: lease already exists".
+// honoured; a taken one fails with "etcdserver: lease already exists". A
+// chosen id taken before its grant applied (by a grant naming it, or in a
+// cluster by another member's choice) is chosen again, up to
+// kGrantAttempts times.
 //
 // KeepAlive, TimeToLive and Leases read the lessor directly (etcd's leader
 // answers them without the log). On a cluster follower, whose lessor is
@@ -43,6 +46,8 @@ absl::Status TimeToLiveFromLessor(lease::Lessor* lessor,
 
 class LeaseService final : public etcdserverpb::Lease::Service {
  public:
+  static constexpr int kGrantAttempts = 8;
+
   // None owned; all must outlive the service.
   LeaseService(revkv::DB* db, Proposer* proposer, QuotaGuard* quota, const Member* member)
       : db_(db), proposer_(proposer), quota_(quota), member_(member) {}
