@@ -69,7 +69,8 @@ class InternalService final : public revkvpb::Internal::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status LeaseTimeToLive(grpc::ServerContext*, const etcdserverpb::LeaseTimeToLiveRequest* req,
+  grpc::Status LeaseTimeToLive(grpc::ServerContext*,
+                               const etcdserverpb::LeaseTimeToLiveRequest* req,
                                revkvpb::LeaseTimeToLiveForward* resp) override {
     absl::Status s = server::TimeToLiveFromLessor(db_->lessor(), *req, resp->mutable_response());
     if (!s.ok()) StatusToProto(NotLeaderIfNotPrimary(s), resp->mutable_error());

@@ -309,7 +309,8 @@ TEST_F(ClusterMemberTest, FollowersAskTheLeadersLessorForKeepAlivesAndTimeToLive
 
   etcdserverpb::LeaseTimeToLiveRequest req;
   req.set_id(7);
-  absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> led = follower.member->LeaderTimeToLive(req);
+  absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> led =
+      follower.member->LeaderTimeToLive(req);
   ASSERT_TRUE(led.ok()) << led.status();
   EXPECT_EQ(led->id(), 7);
   EXPECT_EQ(led->grantedttl(), 30);
