@@ -1,6 +1,7 @@
 // ClusterView: what a replicated member tells the server's services about
 // its cluster -- the members (MemberList), its raft status (endpoint
-// status, the raft term in every header) and the linearizable-read wait --
+// status, the raft term in every header), the linearizable-read wait and
+// membership changes --
 // without the server knowing Raft (raft/cluster_member.h implements it).
 // A single-member server has none: it is its own leader, at term 2, and
 // every read it serves is linearizable as is.
@@ -12,7 +13,10 @@
 #include <cstdint>
 #include <vector>
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "server/proto/rpc.pb.h"
 
 namespace revkv::server {
@@ -34,6 +38,18 @@ class ClusterView {
   // index as of the call (a linearizable read may then read its DB), or
   // an etcd error (no leader, timeout, stopped).
   virtual absl::Status ReadBarrier() = 0;
+
+  // Membership changes, through the log (etcd's Cluster service): each
+  // answers once this member has applied the change, or an etcd error
+  // (server/errors.h). AddMember answers the new member.
+  virtual absl::StatusOr<etcdserverpb::Member> AddMember(const std::vector<std::string>& peer_urls,
+                                                         bool is_learner) = 0;
+  virtual absl::Status RemoveMember(uint64_t id) = 0;
+  virtual absl::Status PromoteMember(uint64_t id) = 0;
+  virtual absl::Status UpdateMember(uint64_t id, const std::vector<std::string>& peer_urls) = 0;
+  // Hands leadership to voter `target` (etcd's MoveLeader): not-leader on
+  // a follower, bad-leader-transferee for a learner or an unknown id.
+  virtual absl::Status MoveLeader(uint64_t target) = 0;
 };
 
 }  // namespace revkv::server
