@@ -21,8 +21,10 @@
 // raft_add (a spare), then raft_assign to RAFT_STANDBY (replicated, not
 // voting: etcd's learner), then to RAFT_VOTER unless the table says
 // learner (canonical raft promotes once the member has caught up);
-// raft_remove for a member the table no longer lists (the leader hands
-// leadership on first if it is the one removed). So a change survives a
+// raft_remove for a member the table no longer lists, an election
+// timeout after it first saw it so (the member must hear of its removal
+// through the log first; the leader hands leadership on first if it is
+// the one removed). So a change survives a
 // leader change: the next leader carries it on. PromoteMember is refused
 // on the leader, before it is proposed, while the learner's replicated
 // index is below 90% of the leader's (etcd's readiness rule). A peer URL
@@ -50,6 +52,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,10 +98,10 @@ struct ClusterMemberOptions {
   unsigned snapshot_trailing = 5000;
   int64_t max_request_bytes = 1536 * 1024;
   std::chrono::milliseconds request_timeout{7000};
-  // The id of a member added with `peer_url` (MemberAdd: etcd's request
-  // carries no name); the member computes the same one when it joins.
-  // Null: a hash of the URL.
-  std::function<uint64_t(const std::string& peer_url)> added_member_id;
+  // The id of a member added with `peer_urls` (sorted, comma-joined:
+  // MemberAdd's request carries no name); a member joining with that one
+  // URL computes the same. Null: a hash of them.
+  std::function<uint64_t(const std::string& peer_urls)> added_member_id;
   // Called once (on the member's thread) when this member was removed.
   std::function<void()> on_removed;
   // How calls reach other members; null: gRPC to the first http:// client
@@ -176,6 +179,9 @@ class ClusterMember : public server::ClusterView {
   // The loop thread's: leadership transfers raft may still use (freed
   // after the node stopped).
   std::vector<std::unique_ptr<struct raft_transfer>> transfers_;
+  // The loop thread's: when the leader first saw each member it must
+  // remove from raft's configuration (membership.cc waits an election).
+  std::map<uint64_t, std::chrono::steady_clock::time_point> removal_seen_;
 
   mutable util::Mutex mu_;
   util::CondVar stop_cv_;

@@ -1,11 +1,13 @@
 // ClusterMember's membership changes and their follow-up in raft's
 // configuration (see cluster_member.h).
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "raft/cluster_member.h"
 #include "server/errors.h"
 
@@ -63,8 +65,11 @@ absl::StatusOr<etcdserverpb::Member> ClusterMember::AddMember(
   }
   Change c;
   c.set_op(Change::ADD);
-  c.set_id(options_.added_member_id ? options_.added_member_id(peer_urls[0])
-                                    : (std::hash<std::string>()(peer_urls[0]) | 1));
+  std::vector<std::string> sorted = peer_urls;
+  std::sort(sorted.begin(), sorted.end());
+  const std::string urls = absl::StrJoin(sorted, ",");
+  c.set_id(options_.added_member_id ? options_.added_member_id(urls)
+                                    : (std::hash<std::string>()(urls) | 1));
   for (const std::string& u : peer_urls) c.add_peer_urls(u);
   c.set_is_learner(is_learner);
   etcdserverpb::Member m;
@@ -150,9 +155,15 @@ void ClusterMember::ReconcileOnLoop(raft* r) {
     return;  // one change at a time
   }
   const std::map<uint64_t, etcdserverpb::Member> want = fsm_->members()->All();
+  const auto now = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < r->configuration.n; ++i) {
     const raft_server& s = r->configuration.servers[i];
     if (want.contains(s.id)) continue;
+    // The removed member hears of its removal only from the leader's
+    // heartbeats (the commit index of the REMOVE entry), which stop once
+    // raft's configuration drops it: give it an election's time first.
+    const auto since = removal_seen_.try_emplace(s.id, now).first;
+    if (now - since->second < std::chrono::milliseconds(options_.election_timeout_ms)) return;
     if (s.id == options_.id) {
       // Removed while leading: hand leadership on; the next leader removes
       // this member.

@@ -105,6 +105,9 @@ absl::Status MemberStore::Check(const revkvpb::MemberChangeRequest& c) const {
   auto it = members_.find(c.id());
   if (c.op() == Op::ADD) {
     if (c.id() == 0 || c.peer_urls().empty()) return ErrMemberBadURLs();
+    // Before the URLs, as etcd 3.4 (whose ids, like ours, derive from the
+    // peer URLs: the same URLs again are "member ID already exist").
+    if (it != members_.end() || removed_.contains(c.id())) return ErrMemberExist();
   } else if (it == members_.end()) {
     return ErrMemberNotFound();
   }
@@ -117,12 +120,6 @@ absl::Status MemberStore::Check(const revkvpb::MemberChangeRequest& c) const {
         }
       }
     }
-  }
-  // After the URL check, as etcd's ValidateConfigurationChange orders
-  // them for an id it picks at random (ours derive from the first URL, so
-  // a removed member's URL cannot be added again: its id would repeat).
-  if (c.op() == Op::ADD && (it != members_.end() || removed_.contains(c.id()))) {
-    return ErrMemberExist();
   }
   if (c.op() == Op::ADD && c.is_learner()) {
     // etcd 3.4 allows one learner (maxLearners).

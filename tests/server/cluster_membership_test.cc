@@ -6,7 +6,8 @@
 //   member add --learner    "Member ID added to cluster CID" and the
 //                           ETCD_* lines the new member starts with; the
 //                           list shows it unstarted, a learner
-//   member add (same URL)   etcdserver: Peer URLs already exists
+//   member add (same URL)   etcdserver: member ID already exist
+//   member add (a's URL)    etcdserver: Peer URLs already exists
 //   member add --learner    etcdserver: too many learner members in cluster
 //   member promote          etcdserver: can only promote a learner member
 //                           which is in sync with leader (not started yet),
@@ -153,7 +154,10 @@ TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
     EXPECT_EQ(r.exit_code, 1) << r.out;
     EXPECT_EQ(r.LastErrLine(), "Error: " + error) << r.err;
   };
+  // As etcd 3.4: the same URLs make the same id; another's URL is taken.
   refused({"member", "add", "e", "--peer-urls=" + d.peer_url()},
+          "etcdserver: member ID already exist");
+  refused({"member", "add", "e", "--peer-urls=" + follower.peer_url()},
           "etcdserver: Peer URLs already exists");
   refused({"member", "add", "e", "--learner", "--peer-urls=http://127.0.0.1:1"},
           "etcdserver: too many learner members in cluster");
