@@ -56,6 +56,9 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Start(
   // Entries raft skipped at start (the DB had them) did not call the hook.
   m->applied_->Advance(m->fsm_->applied_index());
   m->proposer_ = std::make_unique<RaftProposer>(m->node_.get(), o.max_request_bytes);
+  m->proposer_->set_check([raw = m.get()](raft* r, const revkvpb::MemberChangeRequest& c) {
+    return raw->CheckChange(r, c);
+  });
   m->read_index_ = std::make_unique<ReadIndex>(m->node_.get(), m->fsm_.get());
   ForwarderOptions fo;
   fo.self = o.id;
@@ -92,6 +95,7 @@ ClusterMember::~ClusterMember() {
   read_index_.reset();
   proposer_.reset();
   node_.reset();
+  transfers_.clear();
   fsm_.reset();  // closes the DB
 }
 
@@ -130,6 +134,12 @@ void ClusterMember::set_on_restore(std::function<void()> hook) {
 }
 
 std::vector<etcdserverpb::Member> ClusterMember::Members() const {
+  if (fsm_->members()->seeded()) {
+    std::vector<etcdserverpb::Member> out;
+    for (auto& [id, m] : fsm_->members()->All()) out.push_back(std::move(m));
+    return out;
+  }
+  // Before the seed: the initial cluster, with what each published.
   const std::map<uint64_t, etcdserverpb::Member> published = fsm_->members()->All();
   std::vector<etcdserverpb::Member> out;
   for (const Peer& p : options_.peers) {
@@ -184,6 +194,7 @@ void ClusterMember::Loop() {
       }
       continue;
     }
+    FollowMembership();
     node_->WaitFor(
         [role](const NodeStatus& st) {
           return (st.state == RAFT_LEADER ? RAFT_LEADER : RAFT_FOLLOWER) != role;

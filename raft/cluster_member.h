@@ -5,12 +5,39 @@
 // proposer, the Fsm's applier and alarm store, this object as the
 // ClusterView, and the InternalService its peers call.
 //
-// Members are fixed by the initial cluster (no membership changes yet):
-// every member is given the same list of (id, name, peer URL), so
-// MemberList answers the same ids everywhere. Client URLs are not in that
-// list: a background thread publishes this member's name and client URLs
-// through the log (a member_attr entry, retried until applied), and
-// Members() adds what each member published.
+// Members: the table in the DB's members bucket (server/member_store.h),
+// changed only through the log, so MemberList answers alike everywhere.
+// The first leader records the initial members there (a SEED entry: raft's
+// bootstrap configuration, with the names and peer URLs of the initial
+// cluster); until then Members() lists the initial cluster. A background
+// thread publishes this member's name and client URLs through the log (a
+// member_attr entry, retried until applied).
+//
+// Membership changes (membership.cc): AddMember, RemoveMember,
+// PromoteMember and UpdateMember propose a member_change entry (forwarded
+// to the leader like any write) and answer once it is applied here. Raft's
+// own configuration follows the table: the leader's background thread
+// compares the two every loop step and makes one raft change at a time --
+// raft_add (a spare), then raft_assign to RAFT_STANDBY (replicated, not
+// voting: etcd's learner), then to RAFT_VOTER unless the table says
+// learner (canonical raft promotes once the member has caught up);
+// raft_remove for a member the table no longer lists, an election
+// timeout after it first saw it so (the member must hear of its removal
+// through the log first; the leader hands leadership on first if it is
+// the one removed). So a change survives a
+// leader change: the next leader carries it on. PromoteMember is refused
+// on the leader, before it is proposed, while the learner's replicated
+// index is below 90% of the leader's (etcd's readiness rule). A peer URL
+// update changes the table only: raft keeps dialing the address it was
+// added with (canonical raft cannot change a server's address).
+//
+// A removed member stops: once the table says it was removed and raft's
+// configuration no longer holds it (or two election timeouts after the
+// first), the thread
+// calls on_removed once (`revkv serve` then shuts down as on SIGTERM).
+//
+// MoveLeader: raft_transfer on the leader, answered once the target
+// leads (timeout otherwise).
 //
 // The same thread follows leadership for leases (etcd's lessor Promote/
 // Demote): the leader's lessor is primary and decides expiry (its
@@ -26,7 +53,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +99,12 @@ struct ClusterMemberOptions {
   unsigned snapshot_trailing = 5000;
   int64_t max_request_bytes = 1536 * 1024;
   std::chrono::milliseconds request_timeout{7000};
+  // The id of a member added with `peer_urls` (sorted, comma-joined:
+  // MemberAdd's request carries no name); a member joining with that one
+  // URL computes the same. Null: a hash of them.
+  std::function<uint64_t(const std::string& peer_urls)> added_member_id;
+  // Called once (on the member's thread) when this member was removed.
+  std::function<void()> on_removed;
   // How calls reach other members; null: gRPC to the first http:// client
   // URL each published. Not owned (tests pass an in-process one).
   PeerTransport* transport = nullptr;
@@ -106,6 +141,12 @@ class ClusterMember : public server::ClusterView {
       const etcdserverpb::LeaseTimeToLiveRequest& req) override {
     return forwarder_->LeaseTimeToLive(req, db()->lessor());
   }
+  absl::StatusOr<etcdserverpb::Member> AddMember(const std::vector<std::string>& peer_urls,
+                                                 bool is_learner) override;
+  absl::Status RemoveMember(uint64_t id) override;
+  absl::Status PromoteMember(uint64_t id) override;
+  absl::Status UpdateMember(uint64_t id, const std::vector<std::string>& peer_urls) override;
+  absl::Status MoveLeader(uint64_t target) override;
 
   RaftNode* node() { return node_.get(); }
   InternalService* internal_service() { return internal_.get(); }
@@ -116,8 +157,17 @@ class ClusterMember : public server::ClusterView {
 
  private:
   explicit ClusterMember(ClusterMemberOptions options) : options_(std::move(options)) {}
-  // Publishes the attributes (until applied), then follows leadership.
+  // Publishes the attributes (until applied), then follows leadership and
+  // membership.
   void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  // One step of the membership follow-up (membership.cc): the seed, one
+  // raft configuration change on the leader, this member's removal.
+  void FollowMembership() ABSL_LOCKS_EXCLUDED(mu_);
+  // On the loop thread: one raft change toward the table (leader only).
+  void ReconcileOnLoop(raft* r);
+  // On the loop thread: whether a promotion of `change.id()` may go ahead.
+  absl::Status CheckChange(raft* r, const revkvpb::MemberChangeRequest& change);
+  absl::Status ProposeChange(revkvpb::MemberChangeRequest change);
   bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
   const ClusterMemberOptions options_;
@@ -130,6 +180,16 @@ class ClusterMember : public server::ClusterView {
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<InternalService> internal_;
   std::thread thread_;
+  // The Loop thread's: when it first saw this member removed, and whether
+  // on_removed was called.
+  std::optional<std::chrono::steady_clock::time_point> removed_seen_;
+  bool removed_told_ = false;
+  // The loop thread's: leadership transfers raft may still use (freed
+  // after the node stopped).
+  std::vector<std::unique_ptr<struct raft_transfer>> transfers_;
+  // The loop thread's: when the leader first saw each member it must
+  // remove from raft's configuration (membership.cc waits an election).
+  std::map<uint64_t, std::chrono::steady_clock::time_point> removal_seen_;
 
   mutable util::Mutex mu_;
   util::CondVar stop_cv_;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -72,10 +73,18 @@ absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalReque
   if (int64_t(bytes.size()) > max_request_bytes_) return server::ErrRequestTooLarge();
   call->entry = EncodeEntry(bytes);
 
-  const bool posted = node_->Post([call](raft* r) {
+  std::optional<revkvpb::MemberChangeRequest> change;
+  if (req.has_member_change()) change = req.member_change();
+  const bool posted = node_->Post([this, call, change = std::move(change)](raft* r) {
     if (raft_state(r) != RAFT_LEADER) {
       call->Finish(server::ErrNotLeader());
       return;
+    }
+    if (check_ && change.has_value()) {
+      if (absl::Status s = check_(r, *change); !s.ok()) {
+        call->Finish(std::move(s));
+        return;
+      }
     }
     raft_buffer buf;
     buf.len = call->entry.size();

@@ -21,6 +21,7 @@
 #define REVKV_RAFT_PROPOSER_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -46,12 +47,19 @@ class RaftProposer : public server::Proposer {
   // raft took it (0 if it did not).
   absl::StatusOr<server::ApplyResult> Propose(revkvpb::InternalRequest req, uint64_t* index)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A check run on the loop thread, on the leader, before a membership
+  // change is appended (with raft's leader state at hand: is a learner in
+  // sync?); an error answers the call instead. Set it before the first
+  // Propose.
+  using Check = std::function<absl::Status(raft*, const revkvpb::MemberChangeRequest&)>;
+  void set_check(Check check) { check_ = std::move(check); }
   // The member's last log index as its loop last published it.
   uint64_t last_index() const override { return node_->status().last_index; }
 
  private:
   RaftNode* const node_;
   const int64_t max_request_bytes_;
+  Check check_;
   util::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
 };

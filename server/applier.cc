@@ -29,7 +29,10 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
 }
 
 absl::Status Applier::Refusal(const revkvpb::InternalRequest& req) const {
-  if (alarms_ == nullptr || req.has_alarm() || req.has_member_attr()) return absl::OkStatus();
+  if (alarms_ == nullptr || req.has_alarm() || req.has_member_attr() ||
+      req.has_member_change()) {
+    return absl::OkStatus();
+  }
   if (alarms_->Has(etcdserverpb::CORRUPT)) return ErrCorrupt();
   if (!alarms_->Has(etcdserverpb::NOSPACE)) return absl::OkStatus();
   if (req.has_put() || req.has_lease_grant() || (req.has_txn() && QuotaCost(req.txn()) > 0)) {
@@ -75,6 +78,11 @@ absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest
     if (members_ == nullptr) return absl::InvalidArgumentError("server: no member store");
     if (absl::Status s = members_->Publish(req.member_attr()); !s.ok()) return s;
     // etcd's cluster answers carry no revision.
+    return ApplyResult(etcdserverpb::MemberUpdateResponse());
+  }
+  if (req.has_member_change()) {
+    if (members_ == nullptr) return absl::InvalidArgumentError("server: no member store");
+    if (absl::Status s = members_->Change(req.member_change()); !s.ok()) return s;
     return ApplyResult(etcdserverpb::MemberUpdateResponse());
   }
   if (req.has_put()) {

@@ -1,7 +1,7 @@
 // ClusterView: what a replicated member tells the server's services about
 // its cluster -- the members (MemberList), its raft status (endpoint
 // status, the raft term in every header), the linearizable-read wait and
-// the leader's lessor --
+// the leader's lessor, membership changes --
 // without the server knowing Raft (raft/cluster_member.h implements it).
 // A single-member server has none: it is its own leader, at term 2, and
 // every read it serves is linearizable as is.
@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <vector>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,6 +45,18 @@ class ClusterView {
   virtual absl::StatusOr<int64_t> LeaderRenew(int64_t id) = 0;
   virtual absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> LeaderTimeToLive(
       const etcdserverpb::LeaseTimeToLiveRequest& req) = 0;
+
+  // Membership changes, through the log (etcd's Cluster service): each
+  // answers once this member has applied the change, or an etcd error
+  // (server/errors.h). AddMember answers the new member.
+  virtual absl::StatusOr<etcdserverpb::Member> AddMember(const std::vector<std::string>& peer_urls,
+                                                         bool is_learner) = 0;
+  virtual absl::Status RemoveMember(uint64_t id) = 0;
+  virtual absl::Status PromoteMember(uint64_t id) = 0;
+  virtual absl::Status UpdateMember(uint64_t id, const std::vector<std::string>& peer_urls) = 0;
+  // Hands leadership to voter `target` (etcd's MoveLeader): not-leader on
+  // a follower, bad-leader-transferee for a learner or an unknown id.
+  virtual absl::Status MoveLeader(uint64_t target) = 0;
 };
 
 }  // namespace revkv::server

@@ -46,6 +46,21 @@ constexpr EtcdError kErrors[] = {
     {"no-leader", absl::StatusCode::kUnavailable, "etcdserver: no leader"},
     {"timeout", absl::StatusCode::kUnavailable,
      "etcdserver: request timed out"},
+    {"member-exist", absl::StatusCode::kFailedPrecondition,
+     "etcdserver: member ID already exist"},
+    {"peer-url-exist", absl::StatusCode::kFailedPrecondition,
+     "etcdserver: Peer URLs already exists"},
+    {"member-bad-urls", absl::StatusCode::kInvalidArgument,
+     "etcdserver: given member URLs are invalid"},
+    {"member-not-found", absl::StatusCode::kNotFound, "etcdserver: member not found"},
+    {"member-not-learner", absl::StatusCode::kFailedPrecondition,
+     "etcdserver: can only promote a learner member"},
+    {"learner-not-ready", absl::StatusCode::kFailedPrecondition,
+     "etcdserver: can only promote a learner member which is in sync with leader"},
+    {"too-many-learners", absl::StatusCode::kFailedPrecondition,
+     "etcdserver: too many learner members in cluster"},
+    {"bad-leader-transferee", absl::StatusCode::kFailedPrecondition,
+     "etcdserver: bad leader transferee"},
 };
 
 absl::Status Make(int i) {
@@ -72,6 +87,14 @@ absl::Status ErrNotLeader() { return Make(13); }
 absl::Status ErrLeaderChanged() { return Make(14); }
 absl::Status ErrNoLeader() { return Make(15); }
 absl::Status ErrTimeout() { return Make(16); }
+absl::Status ErrMemberExist() { return Make(17); }
+absl::Status ErrPeerURLExist() { return Make(18); }
+absl::Status ErrMemberBadURLs() { return Make(19); }
+absl::Status ErrMemberNotFound() { return Make(20); }
+absl::Status ErrMemberNotLearner() { return Make(21); }
+absl::Status ErrLearnerNotReady() { return Make(22); }
+absl::Status ErrTooManyLearners() { return Make(23); }
+absl::Status ErrBadLeaderTransferee() { return Make(24); }
 
 bool IsEtcdError(const absl::Status& s, const char* name) {
   for (const EtcdError& e : kErrors) {

@@ -38,6 +38,16 @@ absl::Status ErrNotLeader();       // Unavailable "etcdserver: not leader"
 absl::Status ErrLeaderChanged();   // Unavailable "etcdserver: leader changed"
 absl::Status ErrNoLeader();        // Unavailable "etcdserver: no leader"
 absl::Status ErrTimeout();         // Unavailable "etcdserver: request timed out"
+// Membership (etcd 3.4 rpctypes' ErrGRPCMember*, ErrGRPCLearnerNotReady, ...).
+absl::Status ErrMemberExist();       // FailedPrecondition "etcdserver: member ID already exist"
+absl::Status ErrPeerURLExist();      // FailedPrecondition "etcdserver: Peer URLs already exists"
+absl::Status ErrMemberBadURLs();     // InvalidArgument "etcdserver: given member URLs are invalid"
+absl::Status ErrMemberNotFound();    // NotFound "etcdserver: member not found"
+absl::Status ErrMemberNotLearner();  // FailedPrecondition "etcdserver: can only promote a learner member"
+// FailedPrecondition "etcdserver: can only promote a learner member which is in sync with leader"
+absl::Status ErrLearnerNotReady();
+absl::Status ErrTooManyLearners();   // FailedPrecondition "etcdserver: too many learner members in cluster"
+absl::Status ErrBadLeaderTransferee();  // FailedPrecondition "etcdserver: bad leader transferee"
 
 // Whether `s` is the named etcd error `name` (one of the above's names:
 // "empty-key", "key-not-found", "no-space", ...).

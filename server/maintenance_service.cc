@@ -51,6 +51,9 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
     resp->set_raftindex(raft.index);
     resp->set_raftterm(raft.term);
     resp->set_raftappliedindex(raft.applied);
+    for (const etcdserverpb::Member& m : member_->cluster->Members()) {
+      if (m.id() == member_->member_id) resp->set_islearner(m.islearner());
+    }
   } else {
     resp->set_leader(member_->member_id);
     resp->set_raftindex(proposer_->last_index());
@@ -60,6 +63,19 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   for (const etcdserverpb::AlarmMember& m : alarms_->Get(etcdserverpb::NONE)) {
     resp->add_errors(AlarmText(m));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::MoveLeader(grpc::ServerContext*,
+                                            const etcdserverpb::MoveLeaderRequest* req,
+                                            etcdserverpb::MoveLeaderResponse* resp) {
+  if (member_->cluster == nullptr) {
+    return grpc::Status(grpc::UNIMPLEMENTED, "revkv: move-leader needs a cluster member");
+  }
+  if (absl::Status s = member_->cluster->MoveLeader(req->targetid()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  member_->Stamp(resp->mutable_header(), db_->Rev());
   return grpc::Status::OK;
 }
 

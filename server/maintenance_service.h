@@ -5,7 +5,8 @@
 // ("memberID:<id> alarm:NOSPACE ").
 // Snapshot streams a consistent copy of the backend (a btree file) in
 // etcd's chunks, ending with its SHA-256 (snapshot_stream.h); writes go on
-// meanwhile. MoveLeader answers UNIMPLEMENTED.
+// meanwhile. MoveLeader goes to a cluster member's ClusterView (a single
+// member answers UNIMPLEMENTED).
 //
 // Status reports etcd's API version "3.4.23" (clients gate features on
 // it), the file's size and the bytes in use, this member as leader, and
@@ -45,6 +46,8 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
                     etcdserverpb::HashResponse* resp) override;
   grpc::Status HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest* req,
                       etcdserverpb::HashKVResponse* resp) override;
+  grpc::Status MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest* req,
+                          etcdserverpb::MoveLeaderResponse* resp) override;
   grpc::Status Snapshot(grpc::ServerContext*, const etcdserverpb::SnapshotRequest* req,
                         grpc::ServerWriter<etcdserverpb::SnapshotResponse>* writer) override;
 

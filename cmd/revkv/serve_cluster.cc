@@ -1,6 +1,7 @@
 #include "cmd/revkv/serve_cluster.h"
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <system_error>
 
@@ -33,6 +34,31 @@ uint64_t MemberId(const std::string& name, const std::string& token) {
   h.Update(std::string_view("\0", 1));
   h.Update(token);
   return First8(h.Final());
+}
+
+uint64_t AddedMemberId(const std::string& peer_url, const std::string& token) {
+  util::Sha256 h;
+  h.Update(std::string_view("revkv-added-member\0", 19));
+  h.Update(peer_url);
+  h.Update(std::string_view("\0", 1));
+  h.Update(token);
+  return First8(h.Final());
+}
+
+ClusterFlags FlagsOf(const ServeConfig& config) {
+  ClusterFlags f;
+  f.name = config.name;
+  f.data_dir = config.data_dir;
+  f.initial_cluster = config.initial_cluster;
+  f.initial_cluster_state = config.initial_cluster_state;
+  f.initial_cluster_token = config.initial_cluster_token;
+  f.initial_advertise_peer_urls = config.initial_advertise_peer_urls;
+  f.listen_peer_urls = config.listen_peer_urls;
+  f.advertise_client_urls = config.advertise_client_urls;
+  f.election_timeout_ms = config.election_timeout_ms;
+  f.heartbeat_interval_ms = config.heartbeat_interval_ms;
+  f.max_request_bytes = config.max_request_bytes;
+  return f;
 }
 
 uint64_t ClusterId(const std::string& token, const std::vector<std::string>& names) {
@@ -84,8 +110,8 @@ absl::StatusOr<cluster::ClusterMemberOptions> ClusterOptions(const ClusterFlags&
     ordered.push_back(kv[0]);
   }
   if (o.peers.empty()) return absl::InvalidArgumentError("--initial-cluster lists no member");
-  const cluster::Peer* self = nullptr;
-  for (const cluster::Peer& p : o.peers) {
+  cluster::Peer* self = nullptr;
+  for (cluster::Peer& p : o.peers) {
     if (p.name == f.name) self = &p;
   }
   if (self == nullptr) {
@@ -126,17 +152,34 @@ absl::StatusOr<cluster::ClusterMemberOptions> ClusterOptions(const ClusterFlags&
   }
   o.raft_dir = f.data_dir + "/member/raft";
   const bool has_log = NonEmptyDir(o.raft_dir);
-  if (f.initial_cluster_state == "existing" && !has_log) {
-    return absl::FailedPreconditionError(
-        "--initial-cluster-state existing needs this member's raft log (member/raft): joining "
-        "a running cluster as a new member (member add) is not supported yet");
-  }
   std::error_code ec;
   std::filesystem::create_directories(o.raft_dir, ec);
   if (ec) {
     return absl::InternalError(absl::StrCat("cannot create ", o.raft_dir, ": ", ec.message()));
   }
-  o.id = self->id;
+  // The id: kept from the first start; a member joining (existing, no
+  // log) has the one MemberAdd gave it; older data directories had the
+  // name's.
+  const std::string id_file = f.data_dir + "/member/revkv_member_id";
+  uint64_t id = 0;
+  if (std::ifstream in(id_file); in) {
+    in >> std::hex >> id;
+    if (!in || id == 0) {
+      return absl::DataLossError(absl::StrCat(id_file, " does not hold a member id"));
+    }
+  } else {
+    id = f.initial_cluster_state == "existing" && !has_log
+             ? AddedMemberId(self->peer_url, f.initial_cluster_token)
+             : self->id;
+    std::ofstream out(id_file);
+    out << std::hex << id << "\n";
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", id_file));
+  }
+  self->id = id;
+  o.id = id;
+  const std::string token = f.initial_cluster_token;
+  o.added_member_id = [token](const std::string& url) { return AddedMemberId(url, token); };
   o.name = f.name;
   o.client_urls = f.advertise_client_urls;
   o.data_dir = f.data_dir;

@@ -12,6 +12,13 @@
 // the cluster's of SHA-256("revkv-cluster", token, every name in order)
 // (etcd hashes peer URLs and the token; any stable scheme does).
 //
+// A member added with `member add` joins with --initial-cluster-state
+// existing and no raft log: its id is then derived from its peer URL and
+// the token (AddedMemberId), as the member that proposed the addition
+// derived it; it waits for the leader to add it to raft's configuration
+// and catches up from the log. Every member keeps its id in
+// <data-dir>/member/revkv_member_id from its first start on.
+//
 // The raft log lives in <data-dir>/member/raft. A data directory keeps its
 // mode: one with a single member's write-ahead log (member/wal) is refused
 // as a cluster member's, and one with a raft log as a single member's
@@ -45,7 +52,12 @@ struct ClusterFlags {
 };
 
 uint64_t MemberId(const std::string& name, const std::string& token);
+uint64_t AddedMemberId(const std::string& peer_url, const std::string& token);
 uint64_t ClusterId(const std::string& token, const std::vector<std::string>& names);
+
+struct ServeConfig;
+// The cluster flags of a serve configuration.
+ClusterFlags FlagsOf(const ServeConfig& config);
 
 // The member's configuration (creating <data-dir>/member/raft), or why
 // the flags or the data directory do not make one.

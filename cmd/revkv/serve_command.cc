@@ -368,24 +368,17 @@ int RunServe(const std::vector<std::string>& args) {
   uint64_t cluster_id = 0;
   cluster::ClusterMemberOptions member_options;
   if (clustered) {
-    ClusterFlags f;
-    f.name = config->name;
-    f.data_dir = config->data_dir;
-    f.initial_cluster = config->initial_cluster;
-    f.initial_cluster_state = config->initial_cluster_state;
-    f.initial_cluster_token = config->initial_cluster_token;
-    f.initial_advertise_peer_urls = config->initial_advertise_peer_urls;
-    f.listen_peer_urls = config->listen_peer_urls;
-    f.advertise_client_urls = config->advertise_client_urls;
-    f.election_timeout_ms = config->election_timeout_ms;
-    f.heartbeat_interval_ms = config->heartbeat_interval_ms;
-    f.max_request_bytes = config->max_request_bytes;
-    absl::StatusOr<cluster::ClusterMemberOptions> o = ClusterOptions(f, &cluster_id);
+    absl::StatusOr<cluster::ClusterMemberOptions> o = ClusterOptions(FlagsOf(*config), &cluster_id);
     if (!o.ok()) {
       Log("error", "cannot join the cluster", {{"error", std::string(o.status().message())}});
       return 1;
     }
     member_options = *o;
+    // Removed from the cluster: stop as on SIGTERM (sigwait below).
+    member_options.on_removed = [] {
+      Log("info", "this member was removed from the cluster; stopping", {});
+      kill(getpid(), SIGTERM);
+    };
     absl::StatusOr<std::unique_ptr<cluster::ClusterMember>> m =
         cluster::ClusterMember::Start(member_options, {});
     if (!m.ok()) {
