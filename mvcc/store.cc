@@ -156,6 +156,13 @@ void Store::RaiseConsistentIndex(int64_t index) {
   tx.Unlock();
 }
 
+void Store::SetApplyIndex(int64_t index) {
+  backend::BatchTx& tx = backend_->batch_tx();
+  tx.Lock();
+  apply_index_ = index;
+  tx.Unlock();
+}
+
 absl::Status Store::SaveConsistentIndex(backend::BatchTx& tx) {
   if (consistent_index_ == saved_consistent_index_) return absl::OkStatus();
   char buf[8];

@@ -261,9 +261,19 @@ class Store {
   // Raises the consistent index to `index` (never lowers it), saved with
   // the next commit: a log's applier numbers its entries (etcd's applied
   // Raft index), including those that change nothing. A write transaction
-  // that changes something adds one, so an applier whose index equals
-  // ConsistentIndex() before each entry keeps them equal.
+  // that changes something adds one (after SetApplyIndex, raises it to
+  // that index instead).
   void RaiseConsistentIndex(int64_t index);
+  // From now on, a write transaction that changes something raises the
+  // consistent index to `index` instead of adding one, so the backend
+  // commit holding its writes holds the index of the entry they came from:
+  // a log whose applier sees gaps in its indexes (Raft's own entries, its
+  // barriers and configuration changes, never reach the state machine)
+  // calls it before applying each entry. Were it one more than the last
+  // entry applied, a commit between the transaction and the applier's
+  // RaiseConsistentIndex, then a crash, would have the restart apply the
+  // entry again.
+  void SetApplyIndex(int64_t index);
   Index& index() { return index_; }
   // Whether open loaded the index checkpoint of a clean close rather than
   // rebuilding the index from the key bucket.
@@ -341,6 +351,7 @@ class Store {
   // does, rather than by a meta write in each transaction.
   int64_t consistent_index_ = 0;        // guarded by the BatchTx lock
   int64_t saved_consistent_index_ = 0;  // in the btree transaction; same lock
+  int64_t apply_index_ = 0;  // SetApplyIndex's (0: add one); same lock
   // What the checkpoint in the backend describes, if the store knows one.
   struct CheckpointId {
     int64_t finished = -2, scheduled = -2, rev = -1;

@@ -328,7 +328,11 @@ absl::Status TxnWrite::End() {
   if (ended_) return absl::OkStatus();
   ended_ = true;
   const bool changed = changes_ > 0;
-  if (changed) store_->consistent_index_++;  // saved at commit (store.h)
+  if (changed) {
+    // Saved at commit (store.h), with these writes. tx_ is locked.
+    int64_t& ci = store_->consistent_index_;
+    ci = store_->apply_index_ > 0 ? std::max(ci, store_->apply_index_) : ci + 1;
+  }
   store_->write_mu_.AssumeHeld();  // by write_lock_, for the transaction's life
   store_->records_since_checkpoint_ += changes_;
   {

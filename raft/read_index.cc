@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/errors.h"
+#include "util/status_payload.h"
 
 namespace revkv::cluster {
 
@@ -74,7 +75,11 @@ absl::StatusOr<uint64_t> ReadIndex::Confirm(std::chrono::steady_clock::time_poin
     }
   }
   --waiting_;
-  return mine->result;
+  // Every waiter of the round gets the result: an error is copied whole
+  // (util::UnsharedCopy), a shared one would be freed by whichever waiter
+  // is last, unseen by TSan.
+  if (!mine->result.ok()) return util::UnsharedCopy(mine->result.status());
+  return *mine->result;
 }
 
 int ReadIndex::waiting() const {

@@ -18,11 +18,13 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
   if (!req.ParseFromArray(data.data(), int(data.size()))) {
     return absl::DataLossError(absl::StrCat("server: entry ", index, " does not decode"));
   }
+  // The entry's writes carry its index into whichever backend commit holds
+  // them (Store::SetApplyIndex): indexes may skip (raft's own entries).
+  db_->store()->SetApplyIndex(int64_t(index));
   absl::StatusOr<ApplyResult> result = ApplyRequest(req);
   // Applied whatever the request answered: the answer is part of the entry's
-  // outcome, the same on every member. The backend saves the index with the
-  // entry's writes (a write transaction that changed something has raised
-  // the store's consistent index to it already).
+  // outcome, the same on every member. An entry that changed nothing raises
+  // the consistent index here, saved with the next commit.
   db_->store()->RaiseConsistentIndex(int64_t(index));
   applied_index_.store(index, std::memory_order_release);
   return result;

@@ -7,6 +7,8 @@
 #ifndef REVKV_UTIL_STATUS_PAYLOAD_H_
 #define REVKV_UTIL_STATUS_PAYLOAD_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +27,20 @@ inline bool IsNamed(const absl::Status& s, absl::StatusCode code, const char* ur
   if (s.code() != code) return false;
   auto p = s.GetPayload(url);
   return p.has_value() && *p == absl::string_view(name);
+}
+
+// A copy of `s` that shares nothing with it. absl::Status copies share one
+// reference-counted representation, counted inside the system's Abseil,
+// which ThreadSanitizer does not see: a status handed to several threads
+// (one result for every waiter of a round) is copied with this, so that
+// each thread frees its own.
+inline absl::Status UnsharedCopy(const absl::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  absl::Status copy(s.code(), std::string(s.message()));
+  s.ForEachPayload([&copy](absl::string_view url, const absl::Cord& payload) {
+    copy.SetPayload(url, absl::Cord(std::string(payload)));
+  });
+  return copy;
 }
 
 }  // namespace revkv::util
