@@ -182,6 +182,21 @@ class ClusterServeTest : public ::testing::Test {
     return std::stoll(s[1]);
   }
 
+  // Polls `member list` on `m` until every member it lists has published
+  // its client URLs (each member does so through the log after it starts,
+  // as etcd's publish does); false at the deadline.
+  bool WaitForPublished(const Member& m) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      ProcessResult r = Ctl(m, {"member", "list"});
+      if (r.exit_code == 0 && !r.out.empty() && r.out.find(", , ") == std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(kPoll);
+    }
+    return false;
+  }
+
   // Polls `endpoint hashkv --cluster --rev rev` from `m` until it lists
   // `n` endpoints with one hash.
   bool WaitForEqualHashes(const Member& m, int64_t rev, size_t n, std::string* last) {

@@ -121,8 +121,10 @@ TEST_F(ClusterServeTest, EtcdctlAgainstEveryMemberAndTheLeaderKilled) {
   EXPECT_EQ(Ctl(lead, {"get", "greeting"}).out, "greeting\nhi\n");
   EXPECT_EQ(Ctl(f1, {"get", "greeting"}).out, "greeting\nhi\n");
 
-  // The same members, with the same ids and URLs, from every member.
+  // The same members, with the same ids and URLs, from every member, once
+  // each has published its client URLs.
   std::string first_list;
+  for (const Member& m : members_) ASSERT_TRUE(WaitForPublished(m)) << m.name;
   for (const Member& m : members_) {
     ProcessResult r = Ctl(m, {"member", "list"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
