@@ -134,6 +134,19 @@ class ClusterServeTest : public ::testing::Test {
                          m.data_dir);
   }
 
+  // Starts the three as a new cluster; the index of the leader they agree
+  // on, or -1 (a start failed, or no leader in time).
+  int StartNewCluster() {
+    for (Member& m : members_) {
+      std::string error;
+      if (!StartMember(m, "new", &error)) {
+        ADD_FAILURE() << m.name << ": " << error;
+        return -1;
+      }
+    }
+    return WaitForLeader({0, 1, 2});
+  }
+
   ProcessResult Ctl(const Member& m, const std::vector<std::string>& args,
                     const std::string& stdin_data = "") {
     return m.proc->Etcdctl(args, stdin_data);

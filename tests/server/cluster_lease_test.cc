@@ -35,11 +35,7 @@ int64_t Remaining(const std::string& out) {
 }
 
 TEST_F(ClusterServeTest, KeepAlivesThroughAFollowerReachTheLeadersLessor) {
-  for (Member& m : members_) {
-    std::string error;
-    ASSERT_TRUE(StartMember(m, "new", &error)) << error;
-  }
-  const int leader = WaitForLeader({0, 1, 2});
+  const int leader = StartNewCluster();
   ASSERT_GE(leader, 0) << "no leader elected";
   const Member& f1 = members_[size_t((leader + 1) % 3)];
   const Member& f2 = members_[size_t((leader + 2) % 3)];

@@ -83,11 +83,7 @@ class ClusterMembershipTest : public ClusterServeTest {
 };
 
 TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
-  for (Member& m : members_) {
-    std::string error;
-    ASSERT_TRUE(StartMember(m, "new", &error)) << error;
-  }
-  const int leader = WaitForLeader({0, 1, 2});
+  const int leader = StartNewCluster();
   ASSERT_GE(leader, 0);
   const Member& follower = members_[size_t((leader + 1) % 3)];
   // Every member listed, once each published its client URLs (polled).

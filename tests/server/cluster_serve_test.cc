@@ -95,11 +95,7 @@ void PrintLatencies(const std::string& leader, const std::string& follower) {
 
 
 TEST_F(ClusterServeTest, EtcdctlAgainstEveryMemberAndTheLeaderKilled) {
-  for (Member& m : members_) {
-    std::string error;
-    ASSERT_TRUE(StartMember(m, "new", &error)) << error;
-  }
-  const int leader = WaitForLeader({0, 1, 2});
+  const int leader = StartNewCluster();
   ASSERT_GE(leader, 0) << "no leader elected";
   const Member& f1 = members_[size_t((leader + 1) % 3)];
   const Member& f2 = members_[size_t((leader + 2) % 3)];
@@ -202,11 +198,7 @@ TEST_F(ClusterServeTest, EtcdctlAgainstEveryMemberAndTheLeaderKilled) {
 // the leader is SIGKILLed and restarted, twice. Afterwards every
 // acknowledged put is read back on every member, and their hashes agree.
 TEST_F(ClusterServeTest, AcknowledgedWritesSurviveLeaderKills) {
-  for (Member& m : members_) {
-    std::string error;
-    ASSERT_TRUE(StartMember(m, "new", &error)) << error;
-  }
-  ASSERT_GE(WaitForLeader({0, 1, 2}), 0);
+  ASSERT_GE(StartNewCluster(), 0);
   constexpr int kWriters = 3;
   constexpr int kMaxPuts = 2000;  // per writer: bounds the run if stops are late
   std::vector<std::string> addresses;
