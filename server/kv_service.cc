@@ -1,121 +1,177 @@
 #include "server/kv_service.h"
 
+#include <optional>
 #include <utility>
-#include <variant>
 
-#include "etcdkv/apply.h"
-#include "server/convert.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "server/grpc_status.h"
-#include "server/txn_apply.h"
-#include "server/validate.h"
+#include "server/kv_calls.h"
 
 namespace revkv::server {
 namespace {
 
-// etcd's isTxnReadonly: no put, delete or writing nested txn on any branch.
-bool IsReadOnly(const etcdserverpb::TxnRequest& r) {
-  for (const auto* ops : {&r.success(), &r.failure()}) {
-    for (const etcdserverpb::RequestOp& op : *ops) {
-      if (op.has_request_put() || op.has_request_delete_range()) return false;
-      if (op.has_request_txn() && !IsReadOnly(op.request_txn())) return false;
-    }
+// A physical compaction is answered once the compacted records are gone.
+grpc::Status CompactAndWait(revkv::DB* db, Proposer* proposer, const Member& m,
+                            const etcdserverpb::CompactionRequest& req,
+                            etcdserverpb::CompactionResponse* resp) {
+  revkvpb::InternalRequest entry;
+  *entry.mutable_compaction() = req;
+  grpc::Status s = kv_calls::Answer(proposer->Propose(std::move(entry)), m, resp);
+  if (s.ok() && req.physical()) {
+    if (absl::Status w = db->WaitCompaction(); !w.ok()) return ToGrpcStatus(w);
   }
-  return true;
-}
-
-// etcd's isTxnSerializable: every range in it asks for a serializable read.
-bool IsSerializable(const etcdserverpb::TxnRequest& r) {
-  for (const auto* ops : {&r.success(), &r.failure()}) {
-    for (const etcdserverpb::RequestOp& op : *ops) {
-      if (op.has_request_range() && !op.request_range().serializable()) return false;
-      if (op.has_request_txn() && !IsSerializable(op.request_txn())) return false;
-    }
-  }
-  return true;
-}
-
-// A linearizable read on a cluster member first waits until the member
-// has applied the leader's commit index as of now (cluster_view.h).
-absl::Status Linearize(const Member& m) {
-  return m.cluster != nullptr ? m.cluster->ReadBarrier() : absl::OkStatus();
-}
-
-// Stamps the member's ids on the top header only: etcd leaves a txn's
-// inner headers with the revision alone.
-template <typename Resp>
-grpc::Status Answer(absl::StatusOr<ApplyResult> result, const Member& m, Resp* resp) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  Resp* r = std::get_if<Resp>(&*result);
-  if (r == nullptr) return grpc::Status(grpc::INTERNAL, "server: an entry answered another request");
-  *resp = std::move(*r);
-  m.Stamp(resp->mutable_header(), resp->header().revision());
-  return grpc::Status::OK;
+  return s;
 }
 
 }  // namespace
 
 grpc::Status KVService::Range(grpc::ServerContext*, const etcdserverpb::RangeRequest* req,
                               etcdserverpb::RangeResponse* resp) {
-  if (absl::Status s = CheckRange(*req); !s.ok()) return ToGrpcStatus(s);
-  // A single member reads its own applied state either way.
-  if (!req->serializable()) {
-    if (absl::Status s = Linearize(*member_); !s.ok()) return ToGrpcStatus(s);
-  }
-  absl::StatusOr<etcdkv::RangeResponse> r = etcdkv::Range(db_->store(), FromProto(*req));
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  ToProto(std::move(*r), resp);
-  member_->Stamp(resp->mutable_header(), resp->header().revision());
-  return grpc::Status::OK;
+  return kv_calls::Range(db_, *member_, *req, resp);
 }
 
 grpc::Status KVService::Put(grpc::ServerContext*, const etcdserverpb::PutRequest* req,
                             etcdserverpb::PutResponse* resp) {
-  if (absl::Status s = quota_->Check(QuotaCost(*req)); !s.ok()) return ToGrpcStatus(s);
-  if (absl::Status s = CheckPut(*req); !s.ok()) return ToGrpcStatus(s);
-  revkvpb::InternalRequest entry;
-  *entry.mutable_put() = *req;
-  return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+  absl::StatusOr<revkvpb::InternalRequest> entry = kv_calls::PutEntry(quota_, *req);
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  return kv_calls::Answer(proposer_->Propose(std::move(*entry)), *member_, resp);
 }
 
 grpc::Status KVService::DeleteRange(grpc::ServerContext*,
                                     const etcdserverpb::DeleteRangeRequest* req,
                                     etcdserverpb::DeleteRangeResponse* resp) {
-  if (absl::Status s = CheckDelete(*req); !s.ok()) return ToGrpcStatus(s);
-  revkvpb::InternalRequest entry;
-  *entry.mutable_delete_range() = *req;
-  return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+  absl::StatusOr<revkvpb::InternalRequest> entry = kv_calls::DeleteRangeEntry(*req);
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  return kv_calls::Answer(proposer_->Propose(std::move(*entry)), *member_, resp);
 }
 
 grpc::Status KVService::Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest* req,
                             etcdserverpb::TxnResponse* resp) {
-  // Read-only txns too (cost 0), as etcd's quotaKVServer.
-  if (absl::Status s = quota_->Check(QuotaCost(*req)); !s.ok()) return ToGrpcStatus(s);
-  if (absl::Status s = CheckTxn(*req, max_txn_ops_); !s.ok()) return ToGrpcStatus(s);
-  if (IsReadOnly(*req)) {
-    // As etcd: a txn that cannot write is not proposed.
-    if (!IsSerializable(*req)) {
-      if (absl::Status s = Linearize(*member_); !s.ok()) return ToGrpcStatus(s);
-    }
-    absl::StatusOr<etcdserverpb::TxnResponse> r = ApplyTxn(db_->store(), *req);
-    if (!r.ok()) return ToGrpcStatus(r.status());
-    *resp = std::move(*r);
-    member_->Stamp(resp->mutable_header(), resp->header().revision());
-    return grpc::Status::OK;
-  }
-  revkvpb::InternalRequest entry;
-  *entry.mutable_txn() = *req;
-  return Answer(proposer_->Propose(std::move(entry)), *member_, resp);
+  std::optional<revkvpb::InternalRequest> entry;
+  grpc::Status s = kv_calls::Txn(db_, *member_, quota_, max_txn_ops_, *req, resp, &entry);
+  if (!s.ok() || !entry.has_value()) return s;
+  return kv_calls::Answer(proposer_->Propose(std::move(*entry)), *member_, resp);
 }
 
 grpc::Status KVService::Compact(grpc::ServerContext*, const etcdserverpb::CompactionRequest* req,
                                 etcdserverpb::CompactionResponse* resp) {
-  revkvpb::InternalRequest entry;
-  *entry.mutable_compaction() = *req;
-  grpc::Status s = Answer(proposer_->Propose(std::move(entry)), *member_, resp);
-  if (s.ok() && req->physical()) {
-    if (absl::Status w = db_->WaitCompaction(); !w.ok()) return ToGrpcStatus(w);
+  return CompactAndWait(db_, proposer_, *member_, *req, resp);
+}
+
+namespace {
+
+// One raw call in flight: its parsed request and its response, until the
+// response is serialized into gRPC's buffer and the call finished.
+template <typename Req, typename Resp>
+class RawCall {
+ public:
+  // Parses `in`; a request that does not parse finishes the call (null).
+  static RawCall* Start(grpc::ServerUnaryReactor* reactor, const grpc::ByteBuffer* in,
+                        grpc::ByteBuffer* out) {
+    auto* c = new RawCall(reactor, out);
+    grpc::ByteBuffer view(*in);  // shares the slices
+    if (grpc::Status s = grpc::SerializationTraits<Req>::Deserialize(&view, &c->req); !s.ok()) {
+      c->Finish(s);
+      return nullptr;
+    }
+    return c;
   }
-  return s;
+
+  // Serializes the response (when `s` is OK), finishes the call and
+  // deletes this.
+  void Finish(grpc::Status s) {
+    if (s.ok()) {
+      bool own = false;
+      s = grpc::SerializationTraits<Resp>::Serialize(resp, out_, &own);
+    }
+    grpc::ServerUnaryReactor* reactor = reactor_;
+    delete this;
+    reactor->Finish(s);
+  }
+
+  // Proposes `entry` and finishes with the apply result's answer.
+  void ProposeAndFinish(Proposer* proposer, const Member* m, revkvpb::InternalRequest entry) {
+    proposer->ProposeAsync(std::move(entry), [this, m](absl::StatusOr<ApplyResult> r) {
+      grpc::Status s = kv_calls::Answer(std::move(r), *m, &resp);
+      Finish(s);
+    });
+  }
+
+  Req req;
+  Resp resp;
+
+ private:
+  RawCall(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* out)
+      : reactor_(reactor), out_(out) {}
+
+  grpc::ServerUnaryReactor* const reactor_;
+  grpc::ByteBuffer* const out_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KVCallbackService::Range(grpc::CallbackServerContext* ctx,
+                                                   const grpc::ByteBuffer* in,
+                                                   grpc::ByteBuffer* out) {
+  using Call = RawCall<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>;
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (Call* c = Call::Start(reactor, in, out)) c->Finish(kv_calls::Range(db_, *member_, c->req, &c->resp));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KVCallbackService::Put(grpc::CallbackServerContext* ctx,
+                                                 const grpc::ByteBuffer* in,
+                                                 grpc::ByteBuffer* out) {
+  using Call = RawCall<etcdserverpb::PutRequest, etcdserverpb::PutResponse>;
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (Call* c = Call::Start(reactor, in, out)) {
+    absl::StatusOr<revkvpb::InternalRequest> entry = kv_calls::PutEntry(quota_, c->req);
+    if (!entry.ok()) {
+      c->Finish(ToGrpcStatus(entry.status()));
+    } else {
+      c->ProposeAndFinish(proposer_, member_, std::move(*entry));
+    }
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KVCallbackService::DeleteRange(grpc::CallbackServerContext* ctx,
+                                                         const grpc::ByteBuffer* in,
+                                                         grpc::ByteBuffer* out) {
+  using Call = RawCall<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>;
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (Call* c = Call::Start(reactor, in, out)) {
+    absl::StatusOr<revkvpb::InternalRequest> entry = kv_calls::DeleteRangeEntry(c->req);
+    if (!entry.ok()) {
+      c->Finish(ToGrpcStatus(entry.status()));
+    } else {
+      c->ProposeAndFinish(proposer_, member_, std::move(*entry));
+    }
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KVCallbackService::Txn(grpc::CallbackServerContext* ctx,
+                                                 const grpc::ByteBuffer* in,
+                                                 grpc::ByteBuffer* out) {
+  using Call = RawCall<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse>;
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (Call* c = Call::Start(reactor, in, out)) {
+    std::optional<revkvpb::InternalRequest> entry;
+    grpc::Status s = kv_calls::Txn(db_, *member_, quota_, max_txn_ops_, c->req, &c->resp, &entry);
+    if (!s.ok() || !entry.has_value()) {
+      c->Finish(s);
+    } else {
+      c->ProposeAndFinish(proposer_, member_, std::move(*entry));
+    }
+  }
+  return reactor;
+}
+
+grpc::Status KVCallbackService::Compact(grpc::ServerContext*,
+                                        const etcdserverpb::CompactionRequest* req,
+                                        etcdserverpb::CompactionResponse* resp) {
+  return CompactAndWait(db_, proposer_, *member_, *req, resp);
 }
 
 }  // namespace revkv::server

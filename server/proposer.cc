@@ -1,5 +1,6 @@
 #include "server/proposer.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,29 +57,55 @@ uint64_t LocalProposer::last_index() const {
 }
 
 absl::StatusOr<ApplyResult> LocalProposer::Propose(revkvpb::InternalRequest req) {
-  Pending p;
+  // The caller's own mutex and condition variable: the log thread wakes
+  // this caller alone.
+  struct Waiter {
+    util::Mutex mu;
+    util::CondVar cv;
+    std::optional<absl::StatusOr<ApplyResult>> result ABSL_GUARDED_BY(mu);
+  } w;
+  ProposeAsync(std::move(req), [&w](absl::StatusOr<ApplyResult> r) {
+    util::MutexLock l(w.mu);
+    w.result = std::move(r);
+    w.cv.NotifyOne();  // under w.mu: once it is released, w may be gone
+  });
+  util::MutexLock l(w.mu);
+  while (!w.result.has_value()) w.cv.Wait(w.mu);
+  return std::move(*w.result);
+}
+
+void LocalProposer::ProposeAsync(revkvpb::InternalRequest req, Done done) {
+  auto p = std::make_unique<Pending>();
   {
     util::MutexLock l(mu_);
-    if (!failed_.ok()) return failed_;
-    if (stopping_) return absl::UnavailableError("server: stopping");
+    absl::Status refused = failed_;
+    if (refused.ok() && stopping_) refused = absl::UnavailableError("server: stopping");
     req.mutable_header()->set_id(next_id_++);
-    if (!req.SerializeToString(&p.entry)) {
-      return absl::InternalError("server: a request does not serialize");
+    if (refused.ok() && !req.SerializeToString(&p->entry)) {
+      refused = absl::InternalError("server: a request does not serialize");
     }
     // etcd checks the size of the serialized entry, header included.
-    if (int64_t(p.entry.size()) > max_request_bytes_) return ErrRequestTooLarge();
-    p.index = ++last_index_;
-    queue_.push_back(&p);
+    if (refused.ok() && int64_t(p->entry.size()) > max_request_bytes_) {
+      refused = ErrRequestTooLarge();
+    }
+    if (refused.ok()) {
+      p->index = ++last_index_;
+      p->done = std::move(done);
+      queue_.push_back(std::move(p));
+    } else {
+      p->result = std::move(refused);
+    }
+  }
+  if (p != nullptr) {
+    std::move(done)(std::move(p->result));
+    return;
   }
   work_.NotifyOne();
-  util::MutexLock l(mu_);
-  while (!p.done) done_.Wait(mu_);
-  return std::move(p.result);
 }
 
 void LocalProposer::Loop() {
   for (;;) {
-    std::deque<Pending*> batch;
+    std::deque<std::unique_ptr<Pending>> batch;
     {
       util::MutexLock l(mu_);
       while (queue_.empty() && !stopping_) work_.Wait(mu_);
@@ -86,27 +113,23 @@ void LocalProposer::Loop() {
       batch.swap(queue_);
     }
     Round(batch);
-    {
-      util::MutexLock l(mu_);
-      for (Pending* p : batch) p->done = true;
-    }
-    done_.NotifyAll();
+    for (std::unique_ptr<Pending>& p : batch) std::move(p->done)(std::move(p->result));
   }
 }
 
-void LocalProposer::Round(const std::deque<Pending*>& batch) {
+void LocalProposer::Round(const std::deque<std::unique_ptr<Pending>>& batch) {
   absl::Status logged;
-  for (Pending* p : batch) {
+  for (const std::unique_ptr<Pending>& p : batch) {
     if (logged = wal_->Append(p->index, p->entry); !logged.ok()) break;
   }
   if (logged.ok()) logged = wal_->Sync();
   if (!logged.ok()) {
     util::MutexLock l(mu_);
     if (failed_.ok()) failed_ = logged;
-    for (Pending* p : batch) p->result = failed_;
+    for (const std::unique_ptr<Pending>& p : batch) p->result = failed_;
     return;
   }
-  for (Pending* p : batch) p->result = applier_->Apply(p->index, p->entry);
+  for (const std::unique_ptr<Pending>& p : batch) p->result = applier_->Apply(p->index, p->entry);
   if (wal_->segment_count() > 1) {
     // Segments the backend holds entirely are no longer needed.
     if (absl::Status s = wal_->Release(uint64_t(db_->store()->SavedConsistentIndex())); !s.ok()) {

@@ -17,7 +17,15 @@
 // A log write that fails fails every proposal from then on (the log's
 // state is unknown; etcd stops).
 //
-// Thread-safety: thread-safe (Propose from any number of threads).
+// ProposeAsync answers through a callback instead, so no thread waits for
+// the fsync: the gRPC callback service (kv_service.h) keeps hundreds of
+// calls in flight on a few threads. LocalProposer's log thread calls each
+// proposal's callback itself, one at a time, after the round that applied
+// it, and wakes nobody else (a shared condition variable would wake every
+// waiting proposer on each round).
+//
+// Thread-safety: thread-safe (Propose, ProposeAsync from any number of
+// threads).
 #ifndef REVKV_SERVER_PROPOSER_H_
 #define REVKV_SERVER_PROPOSER_H_
 
@@ -26,8 +34,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "revkv/db.h"
 #include "server/applier.h"
@@ -39,9 +49,20 @@ namespace revkv::server {
 
 class Proposer {
  public:
+  // Called exactly once with a proposal's answer.
+  using Done = absl::AnyInvocable<void(absl::StatusOr<ApplyResult>) &&>;
+
   virtual ~Proposer() = default;
   // `req` must have passed validate.h's checks.
   virtual absl::StatusOr<ApplyResult> Propose(revkvpb::InternalRequest req) = 0;
+  // Proposes `req` and calls `done` with the answer Propose would return,
+  // on any thread, possibly before ProposeAsync returns. `done` must not
+  // block or propose. The default calls Propose on the caller's thread.
+  virtual void ProposeAsync(revkvpb::InternalRequest req, Done done) {
+    std::move(done)(Propose(std::move(req)));
+  }
+  // Whether ProposeAsync returns without waiting for the answer.
+  virtual bool answers_async() const { return false; }
   // The last index appended to the log (etcd's raft index).
   virtual uint64_t last_index() const = 0;
 };
@@ -60,6 +81,10 @@ class LocalProposer : public Proposer {
   ~LocalProposer() override;
 
   absl::StatusOr<ApplyResult> Propose(revkvpb::InternalRequest req) override;
+  // `done` runs on the log thread (or on the caller's, for a proposal
+  // refused before it was queued).
+  void ProposeAsync(revkvpb::InternalRequest req, Done done) override;
+  bool answers_async() const override { return true; }
   uint64_t last_index() const override;
   // How many log entries Open applied (those the backend lacked).
   uint64_t replayed() const { return replayed_; }
@@ -69,13 +94,13 @@ class LocalProposer : public Proposer {
     uint64_t index = 0;
     std::string entry;
     absl::StatusOr<ApplyResult> result;
-    bool done = false;
+    Done done;
   };
   LocalProposer(revkv::DB* db, Applier* applier, std::unique_ptr<Wal> wal,
                 int64_t max_request_bytes);
   void Loop() ABSL_LOCKS_EXCLUDED(mu_);
   // Logs, syncs and applies `batch` (index order); fills their results.
-  void Round(const std::deque<Pending*>& batch) ABSL_LOCKS_EXCLUDED(mu_);
+  void Round(const std::deque<std::unique_ptr<Pending>>& batch) ABSL_LOCKS_EXCLUDED(mu_);
 
   revkv::DB* db_;
   Applier* applier_;
@@ -87,8 +112,7 @@ class LocalProposer : public Proposer {
   // A leaf: nothing is called while it is held.
   mutable util::Mutex mu_;
   util::CondVar work_;  // the log thread: proposals queued, or stopping
-  util::CondVar done_;  // proposers: a round answered
-  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t last_index_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

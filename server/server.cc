@@ -30,6 +30,14 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
   return c;
 }
 
+std::unique_ptr<grpc::Service> KV(revkv::DB* db, Proposer* proposer, QuotaGuard* quota,
+                                  const Member* member, int64_t max_txn_ops) {
+  if (proposer->answers_async() && member->cluster == nullptr) {
+    return std::make_unique<KVCallbackService>(db, proposer, quota, member, max_txn_ops);
+  }
+  return std::make_unique<KVService>(db, proposer, quota, member, max_txn_ops);
+}
+
 }  // namespace
 
 Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<AlarmStore> alarms,
@@ -44,7 +52,7 @@ Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Alar
       proposer_(local_ != nullptr ? static_cast<Proposer*>(local_.get()) : r.proposer),
       quota_(db->backend(), proposer_, alarms_, options_.member.member_id,
              options.quota_backend_bytes),
-      kv_(db, proposer_, &quota_, &options_.member, options.max_txn_ops),
+      kv_(KV(db, proposer_, &quota_, &options_.member, options.max_txn_ops)),
       lease_(db, proposer_, &quota_, &options_.member),
       maintenance_(db, proposer_, applier_, alarms_, &options_.member),
       cluster_(&options_.member),
@@ -108,7 +116,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(std::unique_ptr<Server> s
   const int64_t max_recv = options.max_request_bytes + kGrpcOverheadBytes;
   b.SetMaxReceiveMessageSize(max_recv > INT_MAX ? INT_MAX : int(max_recv));
   b.SetMaxSendMessageSize(INT_MAX);
-  b.RegisterService(&s->kv_);
+  b.RegisterService(s->kv_.get());
   b.RegisterService(&s->lease_);
   b.RegisterService(&s->maintenance_);
   b.RegisterService(&s->cluster_);

@@ -145,7 +145,9 @@ class Server {
   Applier* applier_;
   Proposer* proposer_;
   QuotaGuard quota_;
-  KVService kv_;
+  // KVCallbackService when the proposer answers asynchronously and no read
+  // waits (a single member), KVService otherwise.
+  std::unique_ptr<grpc::Service> kv_;
   LeaseService lease_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
