@@ -1,25 +1,105 @@
 #include "server/watch_service.h"
 
+#include <atomic>
+#include <string>
+#include <thread>
+
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
 
 namespace revkv::server {
 namespace {
 
-// A gRPC call as a WatchTransport. gRPC allows one Read and one Write at
-// a time, each from its own thread, and TryCancel from any.
-class GrpcTransport final : public WatchTransport {
+// A Watch call on gRPC's callback API as WatchSession's blocking
+// transport. The session runs on a thread of the call's own (Run blocks in
+// Read). Cancel finishes the call with UNAVAILABLE, as a stopping etcd's
+// transport closes: clients (clientv3) then retry on another endpoint,
+// where CANCELLED would end their watch for good.
+//
+// Start* and Finish are called under ops_mu_, which keeps them apart
+// (nothing is started after Finish); the reactions take only mu_, so one
+// run inline from a Start* cannot deadlock. The transport deletes itself
+// once both the runner thread and gRPC (OnDone) are through with it.
+class ReactorTransport final
+    : public grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>,
+      public WatchTransport {
  public:
-  GrpcTransport(
-      grpc::ServerContext* ctx,
-      grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream)
-      : ctx_(ctx), stream_(stream) {}
-  bool Read(etcdserverpb::WatchRequest* req) override { return stream_->Read(req); }
-  bool Write(const etcdserverpb::WatchResponse& resp) override { return stream_->Write(resp); }
-  void Cancel() override { ctx_->TryCancel(); }
+  explicit ReactorTransport(WatchService* service) {
+    std::thread([this, service] {
+      absl::Status s = service->Serve(this);
+      End(s.ok() ? grpc::Status::OK : grpc::Status(grpc::UNAVAILABLE, std::string(s.message())));
+      Release();
+    }).detach();  // Release is its last touch; the service waits for Serve
+  }
+
+  bool Read(etcdserverpb::WatchRequest* req) override {
+    {
+      util::MutexLock ops(ops_mu_);
+      if (finished_) return false;
+      {
+        util::MutexLock l(mu_);
+        read_done_ = false;
+      }
+      StartRead(req);
+    }
+    util::MutexLock l(mu_);
+    while (!read_done_) cv_.Wait(mu_);
+    return read_ok_;
+  }
+
+  bool Write(const etcdserverpb::WatchResponse& resp) override {
+    {
+      util::MutexLock ops(ops_mu_);
+      if (finished_) return false;
+      {
+        util::MutexLock l(mu_);
+        write_done_ = false;
+      }
+      StartWrite(&resp);
+    }
+    util::MutexLock l(mu_);
+    while (!write_done_) cv_.Wait(mu_);
+    return write_ok_;
+  }
+
+  void Cancel() override { End(grpc::Status(grpc::UNAVAILABLE, "revkv: the server is stopping")); }
+
+  void OnReadDone(bool ok) override {
+    util::MutexLock l(mu_);
+    read_ok_ = ok;
+    read_done_ = true;
+    cv_.NotifyAll();
+  }
+  void OnWriteDone(bool ok) override {
+    util::MutexLock l(mu_);
+    write_ok_ = ok;
+    write_done_ = true;
+    cv_.NotifyAll();
+  }
+  void OnDone() override { Release(); }
 
  private:
-  grpc::ServerContext* ctx_;
-  grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream_;
+  // Finishes the call with `status`, once.
+  void End(const grpc::Status& status) {
+    util::MutexLock ops(ops_mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  void Release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  util::Mutex ops_mu_;  // before mu_
+  bool finished_ ABSL_GUARDED_BY(ops_mu_) = false;
+  util::Mutex mu_;
+  util::CondVar cv_;
+  bool read_done_ ABSL_GUARDED_BY(mu_) = true;
+  bool read_ok_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_done_ ABSL_GUARDED_BY(mu_) = true;
+  bool write_ok_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> refs_{2};  // the runner thread and gRPC
 };
 
 }  // namespace
@@ -31,13 +111,9 @@ WatchService::WatchService(revkv::DB* db, const Member* member, const WatchServi
 
 WatchService::~WatchService() { Shutdown(); }
 
-grpc::Status WatchService::Watch(
-    grpc::ServerContext* ctx,
-    grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream) {
-  GrpcTransport t(ctx, stream);
-  absl::Status s = Serve(&t);
-  if (!s.ok()) return grpc::Status(grpc::UNAVAILABLE, std::string(s.message()));
-  return grpc::Status::OK;
+grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>*
+WatchService::Watch(grpc::CallbackServerContext*) {
+  return new ReactorTransport(this);
 }
 
 absl::Status WatchService::Serve(WatchTransport* t) {
@@ -50,6 +126,7 @@ absl::Status WatchService::Serve(WatchTransport* t) {
   session.Run();
   util::MutexLock l(mu_);
   sessions_.erase(&session);
+  if (sessions_.empty()) cv_.NotifyAll();  // Shutdown may wait for it
   return absl::OkStatus();
 }
 
@@ -60,6 +137,9 @@ void WatchService::Shutdown() {
       closed_ = true;
       for (WatchSession* s : sessions_) s->Stop();
     }
+    // A stream's thread is the transport's own, not the caller's: wait
+    // until each has left the service.
+    while (!sessions_.empty()) cv_.Wait(mu_);
   }
   cv_.NotifyAll();
   if (ticker_.joinable()) {

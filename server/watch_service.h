@@ -4,12 +4,14 @@
 // Progress notifications go out every `progress_interval` (etcd's default
 // ten minutes, its --experimental-watch-progress-notify-interval; tests
 // shorten it) from one ticker thread for all streams. Shutdown ends every
-// open stream (their calls return, the client sees the call end) and
-// refuses new ones with UNAVAILABLE, so a server stop never waits for
-// watchers that would never leave.
+// open stream with UNAVAILABLE (as a stopping etcd's transport closes, so
+// clients retry elsewhere instead of taking it as a cancel) and refuses new
+// ones the same way, so a server stop never waits for watchers that would
+// never leave.
 //
-// Thread-safety: thread-safe; Serve runs on the caller's thread (gRPC's,
-// or a test's) for the life of the stream.
+// Thread-safety: thread-safe. Serve runs on the caller's thread for the
+// life of the stream: a thread of each gRPC call's own (gRPC's callback
+// API), or a test's.
 #ifndef REVKV_SERVER_WATCH_SERVICE_H_
 #define REVKV_SERVER_WATCH_SERVICE_H_
 
@@ -33,21 +35,19 @@ struct WatchServiceOptions {
   std::chrono::milliseconds progress_interval{std::chrono::minutes(10)};
 };
 
-class WatchService final : public etcdserverpb::Watch::Service {
+class WatchService final : public etcdserverpb::Watch::CallbackService {
  public:
   // db and member are not owned and outlive the service.
   WatchService(revkv::DB* db, const Member* member, const WatchServiceOptions& options);
   ~WatchService() override;  // Shutdown
 
-  grpc::Status Watch(
-      grpc::ServerContext* ctx,
-      grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream)
-      override;
+  grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* Watch(
+      grpc::CallbackServerContext* ctx) override;
 
   // Serves one stream over `t` until it ends. Unavailable after Shutdown.
   absl::Status Serve(WatchTransport* t) ABSL_LOCKS_EXCLUDED(mu_);
-  // Ends every open stream and stops the ticker; later Serve calls are
-  // refused. Idempotent.
+  // Ends every open stream, waits until each Serve has returned, and stops
+  // the ticker; later Serve calls are refused. Idempotent.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

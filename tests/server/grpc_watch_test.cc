@@ -321,6 +321,10 @@ TEST_F(GrpcWatchTest, ShutdownEndsOpenStreams) {
   WatchResponse r;
   EXPECT_FALSE(w1.Read(&r));
   EXPECT_FALSE(w2.Read(&r));
+  // UNAVAILABLE, as a stopping etcd's transport ends: clients retry on
+  // another endpoint (CANCELLED would end their watch).
+  EXPECT_EQ(w1.Finish().error_code(), grpc::UNAVAILABLE);
+  EXPECT_EQ(w2.Finish().error_code(), grpc::UNAVAILABLE);
 }
 
 TEST_F(GrpcWatchTest, ClientCloseEndsTheStream) {
@@ -330,6 +334,7 @@ TEST_F(GrpcWatchTest, ClientCloseEndsTheStream) {
   w.CloseSend();
   WatchResponse r;
   EXPECT_FALSE(w.Read(&r));  // the server returned: the call is over
+  EXPECT_TRUE(w.Finish().ok());
 }
 
 }  // namespace

@@ -64,6 +64,8 @@ class WatchClient {
   // False once the stream ended (or the deadline passed).
   bool Read(etcdserverpb::WatchResponse* resp) { return stream_->Read(resp); }
   void CloseSend() { stream_->WritesDone(); }
+  // The call's status, once Read has returned false.
+  grpc::Status Finish() { return stream_->Finish(); }
 
  private:
   grpc::ClientContext ctx_;
