@@ -195,6 +195,7 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, uint64_t 
     closedir(d);
   }
   std::unique_ptr<Wal> w(new Wal(dir, options));
+  w->spare_ = std::make_unique<SpareSegment>(dir, options.segment_bytes);
   Scan scan;
   if (absl::Status s = Read(dir, applied_index, unapplied, &scan); !s.ok()) return s;
   w->segments_ = std::move(scan.segments);
@@ -230,19 +231,10 @@ Wal::~Wal() {
 
 absl::Status Wal::NewSegment(uint64_t seq, uint64_t first_index) {
   const std::string path = dir_ + "/" + SegmentName(seq, first_index);
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return Errno("create " + tmp);
-  const std::string zeros(1 << 20, '\0');
-  for (uint64_t done = 0; done < options_.segment_bytes;) {
-    const size_t n = size_t(std::min<uint64_t>(zeros.size(), options_.segment_bytes - done));
-    if (write(fd, zeros.data(), n) != ssize_t(n)) {
-      close(fd);
-      return Errno("zero-fill " + tmp);
-    }
-    done += n;
-  }
-  if (fdatasync(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+  absl::StatusOr<SpareSegment::File> spare = spare_->Take();
+  if (!spare.ok()) return spare.status();
+  const int fd = spare->fd;
+  if (rename(spare->path.c_str(), path.c_str()) != 0) {
     close(fd);
     return Errno("put " + path + " in place");
   }

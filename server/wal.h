@@ -7,7 +7,8 @@
 // + consistent index).
 //
 // Layout: DIR/<seq:016x>-<first index:016x>.wal segments of `segment_bytes`,
-// zero-filled when made (so an fdatasync flushes data, not file size), each
+// zero-filled when made (so an fdatasync flushes data, not file size) --
+// ahead of need, by a thread of the log's own (wal_spare.h) -- each
 // a run of records
 //   u32 length | u32 crc32c(index, payload) | u64 index | payload | zeros to 8
 // ended by a zero length. Indexes run without gaps across segments.
@@ -17,7 +18,8 @@
 // it and that tail is zeroed); anywhere else it is DataLoss naming the
 // segment and offset (payload kWalCorrupt), as is a gap in the indexes.
 //
-// Thread-safety: not thread-safe; the proposer's log thread owns it.
+// Thread-safety: not thread-safe; the proposer's log thread owns it (the
+// spare segment's thread is internal).
 #ifndef REVKV_SERVER_WAL_H_
 #define REVKV_SERVER_WAL_H_
 
@@ -29,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/wal_spare.h"
 
 namespace revkv::server {
 
@@ -72,6 +75,8 @@ class Wal {
 
   uint64_t last_index() const { return last_index_; }
   size_t segment_count() const { return segments_.size(); }
+  // Blocks until the next segment is ready to roll over to (tests).
+  void WaitSpareReady() { spare_->WaitReady(); }
 
  private:
   struct Segment {
@@ -83,8 +88,8 @@ class Wal {
   Wal(std::string dir, const WalOptions& options) : dir_(std::move(dir)), options_(options) {}
   static absl::Status Read(const std::string& dir, uint64_t applied_index,
                            std::vector<WalEntry>* unapplied, Scan* scan);
-  // Makes segment seq (zero-filled, fsynced, then renamed into place) and
-  // opens it for writing at offset 0.
+  // Puts the spare segment (zero-filled, fsynced) in place as segment seq
+  // and writes it from offset 0.
   absl::Status NewSegment(uint64_t seq, uint64_t first_index);
 
   const std::string dir_;
@@ -94,6 +99,7 @@ class Wal {
   uint64_t offset_ = 0;            // where the next record goes in it
   uint64_t last_index_ = 0;
   std::string buffer_;   // encoded records not yet written, for offset_ on
+  std::unique_ptr<SpareSegment> spare_;
 };
 
 }  // namespace revkv::server

@@ -5,6 +5,8 @@
 // random damage never yields different entries.
 #include "server/wal.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -25,11 +27,21 @@ std::string EntryData(uint64_t index) {
   return std::string(1 + (index * 37) % 1500, char('a' + index % 26)) + std::to_string(index);
 }
 
-std::vector<std::string> Segments(const std::string& dir) {
+// The files of `dir` ending in `suffix`, sorted (segments: by sequence).
+std::vector<std::string> FilesEnding(const std::string& dir, const std::string& suffix) {
   std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().string());
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == suffix) out.push_back(e.path().string());
+  }
   std::sort(out.begin(), out.end());
   return out;
+}
+std::vector<std::string> Segments(const std::string& dir) { return FilesEnding(dir, ".wal"); }
+
+ino_t Inode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -129,6 +141,33 @@ TEST_F(WalTest, SegmentsRollAndAreReleasedOnceTheBackendHoldsThem) {
   absl::StatusOr<std::unique_ptr<Wal>> behind = Wal::Open(dir_, 10, &got, {16 << 10});
   ASSERT_FALSE(behind.ok());
   EXPECT_TRUE(IsWalCorrupt(behind.status())) << behind.status();
+}
+
+TEST_F(WalTest, ARollTakesTheSparePreparedAheadAndStartsTheNext) {
+  std::vector<WalEntry> got;
+  std::unique_ptr<Wal> w = Open(0, &got, 16 << 10);
+  w->WaitSpareReady();
+  std::vector<std::string> spares = FilesEnding(dir_, ".tmp");
+  ASSERT_EQ(spares.size(), 1u);
+  EXPECT_EQ(fs::file_size(spares[0]), 16u << 10);  // whole, zero-filled
+  EXPECT_EQ(ReadFile(spares[0]), std::string(16 << 10, '\0'));
+  const ino_t spare = Inode(spares[0]);
+  const size_t before = w->segment_count();
+  uint64_t i = 1;
+  for (; w->segment_count() == before && i < 1000; ++i) AppendSynced(w.get(), i, i);
+  ASSERT_EQ(w->segment_count(), before + 1);
+  // The new segment is the spare's file, put in place.
+  EXPECT_EQ(Inode(Segments(dir_).back()), spare);
+  w->WaitSpareReady();
+  spares = FilesEnding(dir_, ".tmp");
+  ASSERT_EQ(spares.size(), 1u);
+  EXPECT_NE(Inode(spares[0]), spare);  // the next one, a file of its own
+  // A reopen drops the spare left behind; the entries are whole.
+  w.reset();
+  got.clear();
+  w = Open(0, &got, 16 << 10);
+  ExpectEntries(got, 1, i - 1);
+  AppendSynced(w.get(), i, i);
 }
 
 TEST_F(WalTest, ABackendAheadOfTheLogStartsANewSegment) {
