@@ -58,7 +58,17 @@ Server::Server(revkv::DB* db, const ServerOptions& options, std::unique_ptr<Alar
       cluster_(&options_.member),
       watch_(db, &options_.member,
              WatchServiceOptions{options.max_request_bytes, options.watch_progress_interval}),
-      expirer_(db->lessor(), proposer_, options.lease_check_interval) {}
+      expirer_(db->lessor(), proposer_, options.lease_check_interval),
+      compactor_(
+          options.auto_compaction, [db] { return db->store()->Rev(); },
+          [p = proposer_](int64_t rev) {
+            revkvpb::InternalRequest entry;
+            entry.mutable_compaction()->set_revision(rev);
+            return p->Propose(std::move(entry)).status();
+          },
+          [m = &options_.member] {
+            return m->cluster == nullptr || m->cluster->Raft().leader == m->member_id;
+          }) {}
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -139,12 +149,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(std::unique_ptr<Server> s
     s->ports_.push_back(*ports[i]);
   }
   s->expirer_.Start();
+  s->compactor_.Start();
   return s;
 }
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
   if (shut_down_ || grpc_ == nullptr) return;
   shut_down_ = true;
+  compactor_.Stop();
   watch_.Shutdown();
   grpc_->Shutdown(std::chrono::system_clock::now() + grace);
   grpc_->Wait();

@@ -40,6 +40,7 @@
 #include "server/alarm_store.h"
 #include "server/applier.h"
 #include "server/cluster_service.h"
+#include "server/auto_compactor.h"
 #include "server/kv_service.h"
 #include "server/lease_expirer.h"
 #include "server/lease_service.h"
@@ -85,6 +86,8 @@ struct ServerOptions {
   // etcd's --quota-backend-bytes: 0 is etcd's default (2 GiB), negative
   // disables the quota.
   int64_t quota_backend_bytes = 0;
+  // etcd's --auto-compaction-mode/--auto-compaction-retention (default off).
+  AutoCompaction auto_compaction;
 };
 
 // A cluster member's write path and view, none owned (all must outlive
@@ -156,6 +159,7 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_;
   // After the proposer: stopped (destroyed) before it.
   LeaseExpirer expirer_;
+  AutoCompactor compactor_;
   bool shut_down_ = false;
 };
 

@@ -60,6 +60,13 @@ constexpr FlagSpec kFlags[] = {
     {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
      "Raise alarms when backend size exceeds the given quota. 0 means use the default quota (2 GiB); "
      "a negative value disables it. (default 0)"},
+    {"auto-compaction-mode", "ETCD_AUTO_COMPACTION_MODE", Kind::kString,
+     "Interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration "
+     "based retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for "
+     "revision number based retention. (default \"periodic\")"},
+    {"auto-compaction-retention", "ETCD_AUTO_COMPACTION_RETENTION", Kind::kString,
+     "Auto compaction retention for mvcc key value store. 0 means disable auto compaction. "
+     "(default \"0\")"},
     {"experimental-watch-progress-notify-interval", "ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL",
      Kind::kDuration, "Duration of periodic watch progress notifications. (default 10m0s)"},
     {"cert-file", "ETCD_CERT_FILE", Kind::kString,
@@ -156,6 +163,8 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
   if (n == "initial-cluster") c->initial_cluster = value;
   if (n == "initial-cluster-state") c->initial_cluster_state = value;
   if (n == "initial-cluster-token") c->initial_cluster_token = value;
+  if (n == "auto-compaction-mode") c->auto_compaction_mode = value;
+  if (n == "auto-compaction-retention") c->auto_compaction_retention = value;
   return absl::OkStatus();
 }
 
@@ -307,6 +316,11 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
   if (c.data_dir.empty()) c.data_dir = c.name + ".etcd";
   if (c.max_request_bytes == 0) return absl::InvalidArgumentError("--max-request-bytes must be positive");
   if (c.max_txn_ops == 0) return absl::InvalidArgumentError("--max-txn-ops must be positive");
+  if (absl::StatusOr<server::AutoCompaction> a =
+          server::ParseAutoCompaction(c.auto_compaction_mode, c.auto_compaction_retention);
+      !a.ok()) {
+    return a.status();
+  }
   for (const std::string& u : c.listen_client_urls) {
     if (IsHttpsUrl(u) && (c.cert_file.empty() || c.key_file.empty())) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -409,6 +423,8 @@ int RunServe(const std::vector<std::string>& args) {
   options.max_request_bytes = config->max_request_bytes;
   options.max_txn_ops = config->max_txn_ops;
   options.quota_backend_bytes = config->quota_backend_bytes;
+  options.auto_compaction =
+      *server::ParseAutoCompaction(config->auto_compaction_mode, config->auto_compaction_retention);
   if (absl::Status s = SetTls(*config, &options); !s.ok()) {
     Log("error", "cannot set up TLS", {{"error", std::string(s.message())}});
     if (own_db != nullptr) (void)own_db->Close();

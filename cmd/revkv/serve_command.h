@@ -30,6 +30,9 @@ struct ServeConfig {
   int64_t max_txn_ops = 128;
   // etcd's backend quota: 0 is its default (2 GiB), negative none.
   int64_t quota_backend_bytes = 0;
+  // etcd's --auto-compaction-mode and --auto-compaction-retention.
+  std::string auto_compaction_mode = "periodic";
+  std::string auto_compaction_retention = "0";
   // etcd 3.4's --experimental-watch-progress-notify-interval.
   absl::Duration watch_progress_notify_interval = absl::Minutes(10);
   // TLS for https:// client URLs (PEM files). A trusted CA (or

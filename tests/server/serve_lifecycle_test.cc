@@ -121,6 +121,33 @@ TEST(ServeLifecycleTest, SigtermWithOpenWatchStreams) {
   EXPECT_EQ(s.Stop(SIGTERM), 0) << s.Log();
 }
 
+// etcd's periodic auto compaction, with a retention of 300 ms (a duration;
+// a whole number would be hours): the server compacts by itself at the
+// revision it sampled about a retention ago, so old revisions become
+// compacted without any client asking.
+TEST(ServeLifecycleTest, AutoCompactionCompactsByItself) {
+  if (!EtcdServer::Available()) GTEST_SKIP() << "etcdctl is not installed";
+  std::string error;
+  ServeProcess s;
+  ASSERT_TRUE(s.Start(&error, {"--auto-compaction-mode=periodic",
+                               "--auto-compaction-retention=300ms"}))
+      << error;
+  ASSERT_EQ(s.Etcdctl({"put", "k", "v1"}).exit_code, 0);  // revision 2
+  bool compacted = false;
+  // Bounded: a few periods suffice; keep writing so revisions move on.
+  for (int i = 0; i < 100 && !compacted; ++i) {
+    ASSERT_EQ(s.Etcdctl({"put", "k", "v" + std::to_string(i)}).exit_code, 0);
+    ProcessResult old = s.Etcdctl({"get", "k", "--rev=2"});
+    compacted = old.exit_code != 0 &&
+                old.err.find("required revision has been compacted") != std::string::npos;
+  }
+  EXPECT_TRUE(compacted) << s.Log();
+  // The latest value is untouched.
+  ProcessResult get = s.Etcdctl({"get", "k", "--print-value-only"});
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(s.Stop(SIGTERM), 0) << s.Log();
+}
+
 TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
   const std::string dir = NewTempDir("reject");
   struct Case {
@@ -130,7 +157,11 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
   };
   for (const Case& c : std::vector<Case>{
            {{"--listen-peer-urls", "http://127.0.0.1:2380"}, {}, "--listen-peer-urls"},
-           {{"--auto-compaction-retention=1"}, {}, "--auto-compaction-retention"},
+           {{"--auto-compaction-mode=daily"}, {}, "unknown auto-compaction-mode"},
+           {{"--auto-compaction-mode=revision", "--auto-compaction-retention=1h"},
+            {},
+            "error parsing CompactionRetention"},
+           {{}, {"ETCD_AUTO_COMPACTION_RETENTION=-5m"}, "error parsing CompactionRetention"},
            {{"--listen-client-urls", "https://127.0.0.1:2379"}, {}, "https://127.0.0.1:2379"},
            {{"--listen-client-urls", "unix://x"}, {}, "unix://x"},
            {{"--auto-tls"}, {}, "--auto-tls"},
