@@ -1,5 +1,7 @@
 #include "cmd/revkv/serve_cluster.h"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -58,6 +60,7 @@ ClusterFlags FlagsOf(const ServeConfig& config) {
   f.election_timeout_ms = config.election_timeout_ms;
   f.heartbeat_interval_ms = config.heartbeat_interval_ms;
   f.max_request_bytes = config.max_request_bytes;
+  f.snapshot_count = config.snapshot_count;
   return f;
 }
 
@@ -185,6 +188,10 @@ absl::StatusOr<cluster::ClusterMemberOptions> ClusterOptions(const ClusterFlags&
   o.data_dir = f.data_dir;
   o.bootstrap = f.initial_cluster_state == "new";
   o.election_timeout_ms = unsigned(f.election_timeout_ms);
+  // A snapshot every --snapshot-count entries, keeping etcd's
+  // SnapshotCatchUpEntries (5,000) for followers a little behind.
+  o.snapshot_threshold = unsigned(f.snapshot_count);
+  o.snapshot_trailing = unsigned(std::min<int64_t>(f.snapshot_count, 5000));
   o.heartbeat_timeout_ms = unsigned(f.heartbeat_interval_ms);
   o.max_request_bytes = f.max_request_bytes;
   // etcd's request timeout: 5 s and two elections.

@@ -49,6 +49,7 @@ struct ClusterFlags {
   int64_t election_timeout_ms = 1000;
   int64_t heartbeat_interval_ms = 100;
   int64_t max_request_bytes = 1536 * 1024;
+  int64_t snapshot_count = 100000;  // etcd's --snapshot-count
 };
 
 uint64_t MemberId(const std::string& name, const std::string& token);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -88,6 +89,9 @@ constexpr FlagSpec kFlags[] = {
      "This member's peer URL (must be its URL in --initial-cluster)."},
     {"listen-peer-urls", "ETCD_LISTEN_PEER_URLS", Kind::kUrls,
      "URL to listen on for peer traffic (must be this member's URL in --initial-cluster)."},
+    {"snapshot-count", "ETCD_SNAPSHOT_COUNT", Kind::kInt,
+     "Number of committed transactions to trigger a snapshot to disk (a cluster member's Raft "
+     "log; a single member's log is released as its data file commits). (default 100000)"},
     {"election-timeout", "ETCD_ELECTION_TIMEOUT", Kind::kInt,
      "Time (in milliseconds) for an election to timeout. (default 1000)"},
     {"heartbeat-interval", "ETCD_HEARTBEAT_INTERVAL", Kind::kInt,
@@ -115,6 +119,7 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
     if (n == "quota-backend-bytes") c->quota_backend_bytes = v;
     if (n == "election-timeout") c->election_timeout_ms = v;
     if (n == "heartbeat-interval") c->heartbeat_interval_ms = v;
+    if (n == "snapshot-count") c->snapshot_count = v;
     return absl::OkStatus();
   }
   const std::string n = f.flag;
@@ -316,6 +321,9 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
   if (c.data_dir.empty()) c.data_dir = c.name + ".etcd";
   if (c.max_request_bytes == 0) return absl::InvalidArgumentError("--max-request-bytes must be positive");
   if (c.max_txn_ops == 0) return absl::InvalidArgumentError("--max-txn-ops must be positive");
+  if (c.snapshot_count == 0 || c.snapshot_count > std::numeric_limits<unsigned>::max()) {
+    return absl::InvalidArgumentError("--snapshot-count must be between 1 and 4294967295");
+  }
   if (absl::StatusOr<server::AutoCompaction> a =
           server::ParseAutoCompaction(c.auto_compaction_mode, c.auto_compaction_retention);
       !a.ok()) {

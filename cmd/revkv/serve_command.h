@@ -50,6 +50,9 @@ struct ServeConfig {
   std::vector<std::string> listen_peer_urls;
   int64_t election_timeout_ms = 1000;
   int64_t heartbeat_interval_ms = 100;
+  // etcd's --snapshot-count: a cluster member's Raft log is snapshotted
+  // every this many entries.
+  int64_t snapshot_count = 100000;
   bool help = false;
   bool version = false;
 };

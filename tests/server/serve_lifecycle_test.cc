@@ -158,6 +158,7 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
   for (const Case& c : std::vector<Case>{
            {{"--listen-peer-urls", "http://127.0.0.1:2380"}, {}, "--listen-peer-urls"},
            {{"--auto-compaction-mode=daily"}, {}, "unknown auto-compaction-mode"},
+           {{"--snapshot-count=0"}, {}, "--snapshot-count must be between 1 and"},
            {{"--auto-compaction-mode=revision", "--auto-compaction-retention=1h"},
             {},
             "error parsing CompactionRetention"},
