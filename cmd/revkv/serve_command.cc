@@ -212,7 +212,9 @@ absl::Status SetSelfCert(const ServeConfig& c, server::ServerOptions* options) {
   for (const std::string& u : c.listen_client_urls) {
     std::string host = *GrpcAddress(u);  // checked by ParseServeConfig
     host.erase(host.rfind(':'));
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);  // an IPv6 literal
+    }
     hosts.push_back(std::move(host));
   }
   absl::StatusOr<server::SelfCert> cert =
