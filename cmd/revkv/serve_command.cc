@@ -26,6 +26,7 @@
 #include "revkv/db.h"
 #include "cmd/revkv/serve_cluster.h"
 #include "raft/cluster_member.h"
+#include "server/self_cert.h"
 #include "server/server.h"
 #include "version.h"
 
@@ -78,6 +79,10 @@ constexpr FlagSpec kFlags[] = {
      "present a certificate it signed."},
     {"client-cert-auth", "ETCD_CLIENT_CERT_AUTH", Kind::kBool,
      "Enable client cert authentication (needs --trusted-ca-file). (default false)"},
+    {"auto-tls", "ETCD_AUTO_TLS", Kind::kBool,
+     "Client TLS using generated certificates: without --cert-file/--key-file, a self-signed "
+     "certificate for the listen client URLs' hosts, kept in <data-dir>/fixtures/client and "
+     "reused. (default false)"},
     {"initial-cluster", "ETCD_INITIAL_CLUSTER", Kind::kString,
      "Initial cluster configuration for bootstrapping, name=peerURL,...; given, this member joins "
      "a Raft cluster. (default: none, a single member)"},
@@ -136,6 +141,7 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
       return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", from));
     }
     if (n == "client-cert-auth") c->client_cert_auth = b;
+    if (n == "auto-tls") c->auto_tls = b;
     return absl::OkStatus();
   }
   if (f.kind == Kind::kDuration) {
@@ -212,16 +218,47 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
   return pem;
 }
 
-// The TLS half of `options` from the config's files: which listeners are
-// https, and the PEM texts they need.
+// --auto-tls: the certificate in <data-dir>/fixtures/client, made for the
+// listen client URLs' hosts if it is not there yet. etcd makes it whatever
+// the URLs' schemes; so does revkv (an http URL then ignores it).
+absl::Status SetSelfCert(const ServeConfig& c, server::ServerOptions* options) {
+  std::vector<std::string> hosts;
+  for (const std::string& u : c.listen_client_urls) {
+    std::string host = *GrpcAddress(u);  // checked by ParseServeConfig
+    host.erase(host.rfind(':'));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);  // an IPv6 literal
+    }
+    hosts.push_back(std::move(host));
+  }
+  absl::StatusOr<server::SelfCert> cert =
+      server::LoadOrCreateSelfCert(c.data_dir + "/fixtures/client", hosts);
+  if (!cert.ok()) return cert.status();
+  Log("info", cert->created ? "created a self-signed client certificate (--auto-tls)"
+                            : "using the existing self-signed client certificate (--auto-tls)",
+      {{"cert-file", cert->cert_path}, {"key-file", cert->key_path}});
+  options->tls.cert_chain = std::move(cert->cert_pem);
+  options->tls.private_key = std::move(cert->key_pem);
+  return absl::OkStatus();
+}
+
+// The TLS half of `options` from the config's files (or --auto-tls's):
+// which listeners are https, and the PEM texts they need.
 absl::Status SetTls(const ServeConfig& c, server::ServerOptions* options) {
   bool any = false;
   for (const std::string& u : c.listen_client_urls) {
     options->listen_tls.push_back(IsHttpsUrl(u));
     any = any || IsHttpsUrl(u);
   }
-  if (!any) {
+  if (c.auto_tls) {
     if (!c.cert_file.empty() || !c.key_file.empty()) {
+      Log("warn", "ignoring client auto TLS since certs given", {});
+    } else if (absl::Status s = SetSelfCert(c, options); !s.ok()) {
+      return s;
+    }
+  }
+  if (!any) {
+    if (!c.cert_file.empty() || !c.key_file.empty() || c.auto_tls) {
       Log("warn", "scheme is HTTP while key and cert files are present; ignoring key and cert files", {});
     }
     return absl::OkStatus();
@@ -329,8 +366,19 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
       !a.ok()) {
     return a.status();
   }
+  // As etcd, --auto-tls applies only when neither file is given.
+  const bool self_cert = c.auto_tls && c.cert_file.empty() && c.key_file.empty();
+  // etcd 3.4.23 (observed) replaces its client TLS settings by the
+  // generated certificate's, dropping --client-cert-auth and
+  // --trusted-ca-file without a word: it would then serve clients without a
+  // certificate. revkv refuses that rather than serve unauthenticated.
+  if (self_cert && (c.client_cert_auth || !c.trusted_ca_file.empty())) {
+    return absl::InvalidArgumentError(
+        "--auto-tls cannot check client certificates: with --client-cert-auth or "
+        "--trusted-ca-file give --cert-file and --key-file");
+  }
   for (const std::string& u : c.listen_client_urls) {
-    if (IsHttpsUrl(u) && (c.cert_file.empty() || c.key_file.empty())) {
+    if (IsHttpsUrl(u) && !self_cert && (c.cert_file.empty() || c.key_file.empty())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "TLS key/cert (--cert-file, --key-file) must be provided for client url ", u,
           " with HTTPS scheme"));

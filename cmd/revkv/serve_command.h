@@ -42,6 +42,11 @@ struct ServeConfig {
   std::string key_file;
   std::string trusted_ca_file;
   bool client_cert_auth = false;
+  // etcd's --auto-tls: without cert_file and key_file, https client URLs
+  // serve a self-signed certificate kept in <data-dir>/fixtures/client
+  // (server/self_cert.h). Not with client_cert_auth or trusted_ca_file,
+  // which etcd would silently drop.
+  bool auto_tls = false;
   // A Raft cluster member (serve_cluster.h) when initial_cluster is set.
   std::string initial_cluster;
   std::string initial_cluster_state = "new";

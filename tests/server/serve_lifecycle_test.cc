@@ -165,7 +165,7 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
            {{}, {"ETCD_AUTO_COMPACTION_RETENTION=-5m"}, "error parsing CompactionRetention"},
            {{"--listen-client-urls", "https://127.0.0.1:2379"}, {}, "https://127.0.0.1:2379"},
            {{"--listen-client-urls", "unix://x"}, {}, "unix://x"},
-           {{"--auto-tls"}, {}, "--auto-tls"},
+           {{"--auto-tls=maybe"}, {}, "invalid value \"maybe\" for --auto-tls"},
            {{}, {"ETCD_CLIENT_CERT_AUTH=true"}, "--client-cert-auth needs --trusted-ca-file"},
            {{}, {"ETCD_CLIENT_CERT_AUTH=yes"}, "ETCD_CLIENT_CERT_AUTH"},
            {{"--max-request-bytes", "lots"}, {}, "lots"},
@@ -194,6 +194,7 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
   EXPECT_NE(help.out.find("--max-txn-ops (ETCD_MAX_TXN_OPS)"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--cert-file (ETCD_CERT_FILE)"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--client-cert-auth (ETCD_CLIENT_CERT_AUTH)"), std::string::npos);
+  EXPECT_NE(help.out.find("--auto-tls (ETCD_AUTO_TLS)"), std::string::npos);
   EXPECT_EQ(help.out.find("not enforced"), std::string::npos) << help.out;
 }
 
