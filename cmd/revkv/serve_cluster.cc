@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cmd/revkv/serve_command.h"
+#include "cmd/revkv/serve_config.h"
 #include "util/sha256.h"
 
 namespace revkv::cli {
