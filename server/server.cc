@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <utility>
@@ -126,6 +127,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(std::unique_ptr<Server> s
   const int64_t max_recv = options.max_request_bytes + kGrpcOverheadBytes;
   b.SetMaxReceiveMessageSize(max_recv > INT_MAX ? INT_MAX : int(max_recv));
   b.SetMaxSendMessageSize(INT_MAX);
+  // gRPC takes an int; above INT_MAX is as good as no limit.
+  b.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                       int(std::min<uint32_t>(options.max_concurrent_streams, INT_MAX)));
   b.RegisterService(s->kv_.get());
   b.RegisterService(&s->lease_);
   b.RegisterService(&s->maintenance_);

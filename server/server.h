@@ -86,6 +86,9 @@ struct ServerOptions {
   // etcd's --quota-backend-bytes: 0 is etcd's default (2 GiB), negative
   // disables the quota.
   int64_t quota_backend_bytes = 0;
+  // etcd's --max-concurrent-streams: HTTP/2 streams (calls) one client
+  // connection may have open at once (etcd's default: 2^32 - 1).
+  uint32_t max_concurrent_streams = 0xFFFFFFFFu;
   // etcd's --auto-compaction-mode/--auto-compaction-retention (default off).
   AutoCompaction auto_compaction;
 };

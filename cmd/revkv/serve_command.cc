@@ -202,6 +202,7 @@ int RunServe(const std::vector<std::string>& args) {
   }
   options.max_request_bytes = config->max_request_bytes;
   options.max_txn_ops = config->max_txn_ops;
+  options.max_concurrent_streams = uint32_t(config->max_concurrent_streams);
   options.quota_backend_bytes = config->quota_backend_bytes;
   options.auto_compaction =
       *server::ParseAutoCompaction(config->auto_compaction_mode, config->auto_compaction_retention);

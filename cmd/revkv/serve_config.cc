@@ -34,6 +34,8 @@ constexpr FlagSpec kFlags[] = {
      "Maximum client request size in bytes the server will accept. (default 1572864)"},
     {"max-txn-ops", "ETCD_MAX_TXN_OPS", Kind::kInt,
      "Maximum number of operations permitted in a transaction. (default 128)"},
+    {"max-concurrent-streams", "ETCD_MAX_CONCURRENT_STREAMS", Kind::kInt,
+     "Maximum concurrent streams that each client can open at a time. (default 4294967295)"},
     {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
      "Raise alarms when backend size exceeds the given quota. 0 means use the default quota (2 GiB); "
      "a negative value disables it. (default 0)"},
@@ -89,6 +91,7 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
     const std::string n = f.flag;
     if (n == "max-request-bytes") c->max_request_bytes = v;
     if (n == "max-txn-ops") c->max_txn_ops = v;
+    if (n == "max-concurrent-streams") c->max_concurrent_streams = v;
     if (n == "quota-backend-bytes") c->quota_backend_bytes = v;
     if (n == "election-timeout") c->election_timeout_ms = v;
     if (n == "heartbeat-interval") c->heartbeat_interval_ms = v;
@@ -248,6 +251,10 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
   if (c.data_dir.empty()) c.data_dir = c.name + ".etcd";
   if (c.max_request_bytes == 0) return absl::InvalidArgumentError("--max-request-bytes must be positive");
   if (c.max_txn_ops == 0) return absl::InvalidArgumentError("--max-txn-ops must be positive");
+  if (c.max_concurrent_streams == 0 ||
+      c.max_concurrent_streams > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError("--max-concurrent-streams must be between 1 and 4294967295");
+  }
   if (c.snapshot_count == 0 || c.snapshot_count > std::numeric_limits<unsigned>::max()) {
     return absl::InvalidArgumentError("--snapshot-count must be between 1 and 4294967295");
   }

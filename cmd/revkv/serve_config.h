@@ -22,6 +22,8 @@ struct ServeConfig {
   std::vector<std::string> advertise_client_urls = {"http://localhost:2379"};
   int64_t max_request_bytes = 1536 * 1024;
   int64_t max_txn_ops = 128;
+  // etcd's --max-concurrent-streams (default 2^32 - 1).
+  int64_t max_concurrent_streams = 4294967295;
   // etcd's backend quota: 0 is its default (2 GiB), negative none.
   int64_t quota_backend_bytes = 0;
   // etcd's --auto-compaction-mode and --auto-compaction-retention.

@@ -327,6 +327,34 @@ TEST_F(GrpcWatchTest, ShutdownEndsOpenStreams) {
   EXPECT_EQ(w2.Finish().error_code(), grpc::UNAVAILABLE);
 }
 
+// --max-concurrent-streams 1: while a watch holds the connection's one
+// stream, a call on the same connection waits (here past its deadline);
+// once the watch ends, calls go through again.
+TEST_F(GrpcWatchTest, MaxConcurrentStreamsBoundsCallsPerConnection) {
+  server::ServerOptions options;
+  options.max_concurrent_streams = 1;
+  StartServer(options);
+  auto range = [&](std::chrono::milliseconds deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    etcdserverpb::RangeRequest req;
+    req.set_key("a");
+    etcdserverpb::RangeResponse resp;
+    return kv_->Range(&ctx, req, &resp).error_code();
+  };
+  ASSERT_EQ(range(std::chrono::seconds(20)), grpc::OK);  // the connection is up
+  {
+    WatchClient w(watch_.get());
+    w.Create("a");  // answered: the stream holds the slot
+    EXPECT_EQ(range(std::chrono::milliseconds(500)), grpc::DEADLINE_EXCEEDED);
+    w.CloseSend();
+    WatchResponse r;
+    EXPECT_FALSE(w.Read(&r));
+    EXPECT_TRUE(w.Finish().ok());
+  }
+  EXPECT_EQ(range(std::chrono::seconds(20)), grpc::OK);
+}
+
 TEST_F(GrpcWatchTest, ClientCloseEndsTheStream) {
   StartServer();
   WatchClient w(watch_.get());

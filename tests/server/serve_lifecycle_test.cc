@@ -159,6 +159,7 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
            {{"--listen-peer-urls", "http://127.0.0.1:2380"}, {}, "--listen-peer-urls"},
            {{"--auto-compaction-mode=daily"}, {}, "unknown auto-compaction-mode"},
            {{"--snapshot-count=0"}, {}, "--snapshot-count must be between 1 and"},
+           {{"--max-concurrent-streams=0"}, {}, "--max-concurrent-streams must be between 1 and"},
            {{"--auto-compaction-mode=revision", "--auto-compaction-retention=1h"},
             {},
             "error parsing CompactionRetention"},
