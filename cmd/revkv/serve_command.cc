@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
+#include <string_view>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,7 +38,15 @@ namespace {
 // cancelled.
 constexpr std::chrono::seconds kStopGrace(10);
 
+// --log-level: lines below it are dropped. Set once, before any thread.
+int min_log_level = 1;
+
 void Log(const char* level, const std::string& msg, const std::map<std::string, std::string>& fields) {
+  int rank = 0;
+  for (int i = 0; i < int(std::size(kLogLevels)); ++i) {
+    if (std::string_view(level) == kLogLevels[i]) rank = i;
+  }
+  if (rank < min_log_level) return;
   std::string line = absl::StrCat("{\"level\":\"", level, "\",\"ts\":\"",
                                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
                                   "\",\"msg\":\"", msg, "\"");
@@ -142,6 +152,7 @@ int RunServe(const std::vector<std::string>& args) {
     std::printf("revkv Version: %s\netcd API Version: %s\n", kVersion, kApiVersion);
     return 0;
   }
+  min_log_level = config->log_level;
   // Blocked here, before gRPC starts its threads, so that they inherit the
   // mask and the signals reach only sigwait below.
   sigset_t signals;

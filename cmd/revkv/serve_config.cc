@@ -1,6 +1,7 @@
 #include "cmd/revkv/serve_config.h"
 
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -34,6 +35,12 @@ constexpr FlagSpec kFlags[] = {
      "Maximum client request size in bytes the server will accept. (default 1572864)"},
     {"max-txn-ops", "ETCD_MAX_TXN_OPS", Kind::kInt,
      "Maximum number of operations permitted in a transaction. (default 128)"},
+    {"logger", "ETCD_LOGGER", Kind::kString,
+     "Specify 'zap' for structured logging (revkv's only logger: JSON lines on stderr). "
+     "(default \"zap\")"},
+    {"log-level", "ETCD_LOG_LEVEL", Kind::kString,
+     "Configures log level. Only supports debug, info, warn, error, panic, or fatal. "
+     "(default \"info\")"},
     {"max-concurrent-streams", "ETCD_MAX_CONCURRENT_STREAMS", Kind::kInt,
      "Maximum concurrent streams that each client can open at a time. (default 4294967295)"},
     {"quota-backend-bytes", "ETCD_QUOTA_BACKEND_BYTES", Kind::kInt,
@@ -146,6 +153,22 @@ absl::Status Set(ServeConfig* c, const FlagSpec& f, const std::string& value, co
   if (n == "initial-cluster-state") c->initial_cluster_state = value;
   if (n == "initial-cluster-token") c->initial_cluster_token = value;
   if (n == "auto-compaction-mode") c->auto_compaction_mode = value;
+  if (n == "logger" && value != "zap") {
+    // etcd 3.4 also has capnslog's text lines; revkv writes zap's JSON.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown logger option \"", value, "\" for ", from, ": revkv supports 'zap' only"));
+  }
+  if (n == "log-level") {
+    int level = -1;
+    for (int i = 0; i < int(std::size(kLogLevels)); ++i) {
+      if (value == kLogLevels[i]) level = i;
+    }
+    if (level < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown log level \"", value, "\" for ", from));
+    }
+    c->log_level = level;
+  }
   if (n == "auto-compaction-retention") c->auto_compaction_retention = value;
   return absl::OkStatus();
 }

@@ -54,6 +54,9 @@ struct ServeConfig {
   // etcd's --snapshot-count: a cluster member's Raft log is snapshotted
   // every this many entries.
   int64_t snapshot_count = 100000;
+  // etcd's --logger (revkv writes zap's JSON lines only) and --log-level:
+  // 0 debug, 1 info, 2 warn, 3 error, 4 dpanic, 5 panic, 6 fatal.
+  int log_level = 1;
   bool help = false;
   bool version = false;
 };
@@ -68,6 +71,10 @@ absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& arg
 // errors.
 absl::StatusOr<std::string> GrpcAddress(const std::string& url);
 bool IsHttpsUrl(const std::string& url);
+
+// zap's level names, index = ServeConfig::log_level.
+inline constexpr const char* kLogLevels[] = {"debug",  "info",  "warn", "error",
+                                             "dpanic", "panic", "fatal"};
 
 // `revkv serve --help`: every flag with its variable and etcd's help.
 std::string ServeUsage();

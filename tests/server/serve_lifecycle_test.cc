@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <vector>
@@ -148,6 +149,23 @@ TEST(ServeLifecycleTest, AutoCompactionCompactsByItself) {
   EXPECT_EQ(s.Stop(SIGTERM), 0) << s.Log();
 }
 
+// --log-level drops the lines below it: a start that fails (the data
+// directory is a file) logs its error at the default level and at "error",
+// and nothing at "fatal"; the exit code is the same.
+TEST(ServeLifecycleTest, LogLevelDropsLinesBelowIt) {
+  const std::string file = NewTempDir("loglevel") + "/not-a-dir";
+  { std::ofstream(file) << "x"; }
+  for (const auto& [level, logged] : std::vector<std::pair<std::string, bool>>{
+           {"", true}, {"--log-level=error", true}, {"--log-level=fatal", false}}) {
+    std::vector<std::string> argv = {RevkvPath(), "serve", "--data-dir", file,
+                                     "--listen-client-urls", "http://127.0.0.1:0"};
+    if (!level.empty()) argv.push_back(level);
+    ProcessResult r = RunProcess(argv, "");
+    EXPECT_EQ(r.exit_code, 1) << level << r.err;
+    EXPECT_EQ(r.err.find("\"level\":\"error\"") != std::string::npos, logged) << level << r.err;
+  }
+}
+
 TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
   const std::string dir = NewTempDir("reject");
   struct Case {
@@ -160,6 +178,8 @@ TEST(ServeLifecycleTest, UnsupportedFlagsAndVariablesAreRejected) {
            {{"--auto-compaction-mode=daily"}, {}, "unknown auto-compaction-mode"},
            {{"--snapshot-count=0"}, {}, "--snapshot-count must be between 1 and"},
            {{"--max-concurrent-streams=0"}, {}, "--max-concurrent-streams must be between 1 and"},
+           {{"--logger=capnslog"}, {}, "revkv supports 'zap' only"},
+           {{}, {"ETCD_LOG_LEVEL=loud"}, "unknown log level \"loud\""},
            {{"--auto-compaction-mode=revision", "--auto-compaction-retention=1h"},
             {},
             "error parsing CompactionRetention"},
