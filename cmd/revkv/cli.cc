@@ -88,6 +88,26 @@ const std::vector<Command>& Commands() {
            {"status", "Prints out the status of the data directory", "endpoint status [flags]",
             nullptr, EndpointStatusCommand, {}},
        }},
+      {"lease", "Lease related commands (with --endpoints)", "lease <subcommand> [flags]",
+       nullptr, nullptr,
+       {
+           {"grant", "Creates leases", "lease grant <ttl> [flags]", nullptr, LeaseGrantCommand,
+            {}},
+           {"revoke", "Revokes leases", "lease revoke <leaseID> [flags]", nullptr,
+            LeaseRevokeCommand, {}},
+           {"timetolive", "Get lease information", "lease timetolive <leaseID> [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.Bool("keys", &i.lease_keys, "Get keys attached to this lease");
+            },
+            LeaseTimeToLiveCommand, {}},
+           {"list", "List all active leases", "lease list [flags]", nullptr, LeaseListCommand,
+            {}},
+           {"keep-alive", "Keeps leases alive (renew)", "lease keep-alive [options] <leaseID> [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.Bool("once", &i.lease_once, "Resets the keep-alive time to its original value and exits immediately");
+            },
+            LeaseKeepAliveCommand, {}},
+       }},
       {"defrag", "Defragments the storage of the data directory", "defrag [flags]", nullptr,
        DefragCommand, {}},
       {"snapshot", "Manages snapshots", "snapshot <subcommand> [flags]", nullptr, nullptr,

@@ -57,6 +57,8 @@ struct Invocation {
   bool allow_rollback = false;    // --allow-rollback
   std::string from_etcd_data_dir;  // migrate
   std::string snapshot_format = "revkv";  // snapshot save --format
+  bool lease_keys = false;        // lease timetolive --keys
+  bool lease_once = false;        // lease keep-alive --once
   // check perf / datascale (accepted, then refused: not supported).
   std::string check_load = "s";
   std::string check_prefix;
@@ -98,6 +100,12 @@ absl::Status EtcdSnapshotRestore(Invocation& inv);
 // member's data into a new revkv data directory.
 absl::Status MigrateCommand(Invocation& inv);
 absl::Status CheckCommand(Invocation& inv);
+// etcdctl's lease commands, client mode only (remote_lease.cc).
+absl::Status LeaseGrantCommand(Invocation& inv);
+absl::Status LeaseRevokeCommand(Invocation& inv);
+absl::Status LeaseTimeToLiveCommand(Invocation& inv);
+absl::Status LeaseListCommand(Invocation& inv);
+absl::Status LeaseKeepAliveCommand(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);
 // The revision history of a key (or of all keys) in the data file.
 absl::Status DumpCommand(Invocation& inv);

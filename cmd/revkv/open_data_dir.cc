@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
     if (inv.remote_mode()) {
       return ExitError(kExitError,
                        "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR "
-                       "(with --endpoints, only put, get, del, txn, compaction and endpoint hashkv reach a server)");
+                       "(with --endpoints, only put, get, del, txn, compaction, endpoint hashkv and lease reach a server)");
     }
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }

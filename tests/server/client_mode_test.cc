@@ -10,7 +10,10 @@
 // --command-timeout); a command without a client mode names the data
 // directory it needs; --data-dir still wins over --endpoints.
 #include <chrono>
+#include <functional>
+#include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -147,6 +150,159 @@ TEST_F(ClientModeTest, SameAnswersAsEtcdctl) {
        }) {
     Check(step, /*json=*/false);
   }
+}
+
+// The commands beyond KV (lease, ...): etcdctl and revkv against the same
+// server -- a real etcd and revkv serve -- must print the same, up to
+// what a normaliser blanks (ids the server picks, a TTL ticking down).
+class SameServerTest : public ::testing::Test {
+ protected:
+  using Norm = std::function<std::string(std::string)>;
+  struct Server {
+    std::string name;
+    std::string endpoint;
+  };
+
+  void SetUp() override {
+    if (!EtcdServer::Available()) GTEST_SKIP() << "etcd 3.4 is not installed";
+    std::string error;
+    ASSERT_TRUE(etcd_.Start(&error)) << error;
+    ASSERT_TRUE(revkv_.Start(&error)) << error;
+    servers_ = {{"etcd", etcd_.endpoint()}, {"revkv serve", revkv_.address()}};
+  }
+
+  static ProcessResult Etcdctl(const std::string& endpoint, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/etcdctl", "--endpoints=" + endpoint};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, "", {"ETCDCTL_API=3"});
+  }
+
+  // `args` through etcdctl, then through revkv, against `s`: the same
+  // stdout, last stderr line and exit code after `norm`.
+  static void Same(const Server& s, const std::vector<std::string>& args, const Norm& norm = {}) {
+    const ProcessResult want = Etcdctl(s.endpoint, args);
+    const ProcessResult got = Revkv(s.endpoint, args);
+    auto n = [&](const std::string& t) { return norm ? norm(t) : t; };
+    std::string what;
+    for (const std::string& a : args) what += a + " ";
+    EXPECT_EQ(n(want.out), n(got.out)) << s.name << ": " << what;
+    EXPECT_EQ(n(want.LastErrLine()), n(got.LastErrLine())) << s.name << ": " << what;
+    EXPECT_EQ(want.exit_code, got.exit_code) << s.name << ": " << what;
+  }
+
+  // The lease id of etcdctl's "lease ID granted with TTL(..)".
+  static std::string Grant(const Server& s, const std::string& ttl) {
+    ProcessResult r = Etcdctl(s.endpoint, {"lease", "grant", ttl});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::smatch m;
+    static const std::regex kId("lease ([0-9a-f]+) granted");
+    return std::regex_search(r.out, m, kId) ? m[1].str() : "";
+  }
+
+  EtcdServer etcd_;
+  ServeProcess revkv_;
+  std::vector<Server> servers_;
+};
+
+// Lease ids the server chose, and TTLs that tick down between two calls.
+std::string NormLease(std::string s) {
+  static const std::regex kHex("lease [0-9a-f]{16}");
+  static const std::regex kId("\"(ID|id)\"( ?: ?)[0-9]+");
+  static const std::regex kRemaining("remaining\\([0-9]+s\\)|\"(ttl|TTL)\"( ?: ?)[0-9]+");
+  s = std::regex_replace(s, kHex, "lease ID");
+  s = std::regex_replace(s, kId, "\"$1\"$2N");
+  return std::regex_replace(s, kRemaining, "TTL");
+}
+
+TEST_F(SameServerTest, Lease) {
+  for (const Server& s : servers_) {
+    for (const char* f : {"simple", "json", "fields", "table"}) {
+      Same(s, {"-w", f, "lease", "grant", "100"}, NormLease);
+    }
+    const std::string id = Grant(s, "100");
+    ASSERT_EQ(Etcdctl(s.endpoint, {"put", "lk1", "v", "--lease=" + id}).exit_code, 0);
+    // etcd answers a lease's keys in map order: a second key only where
+    // the order is fixed.
+    if (s.name == "revkv serve") {
+      ASSERT_EQ(Etcdctl(s.endpoint, {"put", "lk2", "v", "--lease=" + id}).exit_code, 0);
+    }
+    for (const char* f : {"simple", "json", "fields", "table"}) {
+      Same(s, {"-w", f, "lease", "timetolive", id, "--keys"}, NormLease);
+      Same(s, {"-w", f, "lease", "timetolive", id}, NormLease);
+      Same(s, {"-w", f, "lease", "timetolive", "1234"});
+      Same(s, {"-w", f, "lease", "list"});
+      Same(s, {"-w", f, "lease", "keep-alive", "--once", id});
+      Same(s, {"-w", f, "lease", "keep-alive", "1234"});
+    }
+    for (const char* f : {"simple", "json", "fields"}) {
+      // Leases without keys: a revoke leaves the revision alone.
+      const std::string a = Grant(s, "100"), b = Grant(s, "100");
+      const ProcessResult want = Etcdctl(s.endpoint, {"-w", f, "lease", "revoke", a});
+      const ProcessResult got = Revkv(s.endpoint, {"-w", f, "lease", "revoke", b});
+      EXPECT_EQ(NormLease(want.out), NormLease(got.out)) << s.name << " " << f;
+      EXPECT_EQ(want.exit_code, got.exit_code) << s.name << " " << f;
+    }
+    const ProcessResult revoked = Revkv(s.endpoint, {"lease", "revoke", id});
+    EXPECT_EQ(revoked.out, "lease " + id + " revoked\n") << s.name << ": " << revoked.err;
+    // The keys went with it (the KV printer leaves the header's ids out).
+    Same(s, {"-w", "json", "get", "lk", "--prefix"}, NormaliseEtcdJson);
+    Same(s, {"lease", "timetolive", id});
+    // Errors.
+    Same(s, {"lease", "keep-alive", "--once", "1234"});
+    Same(s, {"lease", "revoke", "1234"});
+    Same(s, {"lease", "revoke", "zz"});
+    Same(s, {"lease", "grant", "abc"});
+    Same(s, {"lease", "grant", "99999999999999999999"});
+    Same(s, {"lease", "timetolive"});
+    Same(s, {"lease", "keep-alive"});
+  }
+}
+
+// keep-alive without --once runs until the lease is gone: one line per
+// renewal, then etcdctl's "expired or revoked." line, exit 0.
+TEST_F(SameServerTest, LeaseKeepAliveUntilRevoked) {
+  const Server& s = servers_[1];
+  // etcdctl and revkv side by side, each on its own lease.
+  const std::string ids[2] = {Grant(s, "3"), Grant(s, "3")};
+  ProcessResult r[2];
+  std::vector<std::thread> runs;
+  for (int i = 0; i < 2; ++i) {
+    // timeout(1) bounds the run if the revoke is missed.
+    std::vector<std::string> argv = {"/usr/bin/timeout", "10",
+                                     i == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
+                                     "--endpoints=" + s.endpoint, "lease", "keep-alive", ids[i]};
+    runs.emplace_back([argv, &out = r[i]] { out = RunProcess(argv, "", {"ETCDCTL_API=3"}); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  for (const std::string& id : ids) {
+    EXPECT_EQ(Etcdctl(s.endpoint, {"lease", "revoke", id}).exit_code, 0);
+  }
+  for (std::thread& t : runs) t.join();
+  for (int i = 0; i < 2; ++i) {
+    const char* who = i == 0 ? "etcdctl" : "revkv";
+    const std::string alive = "lease " + ids[i] + " keepalived with TTL(3)\n";
+    const std::string end = "lease " + ids[i] + " expired or revoked.\n";
+    EXPECT_EQ(r[i].exit_code, 0) << who << r[i].err;
+    ASSERT_GE(r[i].out.size(), alive.size() + end.size()) << who << r[i].out;
+    EXPECT_EQ(r[i].out.substr(0, alive.size()), alive) << who;
+    EXPECT_EQ(r[i].out.substr(r[i].out.size() - end.size()), end) << who;
+    const std::string middle = r[i].out.substr(0, r[i].out.size() - end.size());
+    for (size_t at = 0; at < middle.size(); at += alive.size()) {
+      EXPECT_EQ(middle.substr(at, alive.size()), alive) << who << r[i].out;
+    }
+  }
+}
+
+TEST(ClientModeNoServerTest, LeaseOnAnUnansweredEndpoint) {
+  const std::string nobody = "127.0.0.1:" + std::to_string(EtcdServer::FreePort());
+  ProcessResult got = Revkv(nobody, {"--command-timeout=500ms", "lease", "grant", "10"});
+  EXPECT_EQ(got.exit_code, 1);
+  EXPECT_EQ(got.LastErrLine(), "Error: failed to grant lease (context deadline exceeded)");
+  // etcdctl's list waits forever here; revkv stops at the command timeout
+  // with etcdctl's exit code for a connection failure.
+  got = Revkv(nobody, {"--command-timeout=500ms", "lease", "list"});
+  EXPECT_EQ(got.exit_code, 2);
+  EXPECT_EQ(got.LastErrLine(), "Error: context deadline exceeded");
 }
 
 TEST(ClientModeNoServerTest, UnansweredEndpointTimesOutAsEtcdctl) {
