@@ -108,6 +108,19 @@ const std::vector<Command>& Commands() {
             },
             LeaseKeepAliveCommand, {}},
        }},
+      {"member", "Membership related commands (with --endpoints)", "member <subcommand> [flags]",
+       nullptr, nullptr,
+       {
+           {"list", "Lists all members in the cluster", "member list [flags]", nullptr,
+            MemberListCommand, {}},
+       }},
+      {"alarm", "Alarm related commands (with --endpoints)", "alarm <subcommand> [flags]",
+       nullptr, nullptr,
+       {
+           {"disarm", "Disarms all alarms", "alarm disarm [flags]", nullptr, AlarmDisarmCommand,
+            {}},
+           {"list", "Lists all alarms", "alarm list [flags]", nullptr, AlarmListCommand, {}},
+       }},
       {"defrag", "Defragments the storage of the data directory", "defrag [flags]", nullptr,
        DefragCommand, {}},
       {"snapshot", "Manages snapshots", "snapshot <subcommand> [flags]", nullptr, nullptr,
@@ -236,7 +249,8 @@ std::string CommandUsage(const Command& c, const std::string& path, const FlagSe
 int Fail(const absl::Status& s, std::ostream& err) {
   std::string msg(s.message());
   if (IsRawMessage(s)) {
-    err << msg << "\n";
+    // An empty raw message: etcdctl exits without a line of its own.
+    if (!msg.empty()) err << msg << "\n";
   } else {
     err << "Error: " << msg << "\n";
   }

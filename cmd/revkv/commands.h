@@ -78,6 +78,10 @@ enum class Access { kRead, kWrite };
 absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
                                                        Access access);
 
+// "no data directory: ..." -- in client mode also naming the commands that
+// reach a server.
+absl::Status NoDataDir(const Invocation& inv);
+
 absl::Status PutCommand(Invocation& inv);
 absl::Status GetCommand(Invocation& inv);
 absl::Status DelCommand(Invocation& inv);
@@ -106,6 +110,17 @@ absl::Status LeaseRevokeCommand(Invocation& inv);
 absl::Status LeaseTimeToLiveCommand(Invocation& inv);
 absl::Status LeaseListCommand(Invocation& inv);
 absl::Status LeaseKeepAliveCommand(Invocation& inv);
+// alarm list / disarm and member list: client mode only.
+absl::Status AlarmListCommand(Invocation& inv);
+absl::Status AlarmDisarmCommand(Invocation& inv);
+absl::Status MemberListCommand(Invocation& inv);
+// The client mode of endpoint status / health, defrag and snapshot save
+// (remote_maintenance.cc); their commands hand over when --endpoints
+// chose client mode.
+absl::Status RemoteEndpointStatus(Invocation& inv);
+absl::Status RemoteEndpointHealth(Invocation& inv);
+absl::Status RemoteDefrag(Invocation& inv);
+absl::Status RemoteSnapshotSave(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);
 // The revision history of a key (or of all keys) in the data file.
 absl::Status DumpCommand(Invocation& inv);

@@ -98,6 +98,8 @@ std::string FieldsDelete(const DeleteResponse& r) {
   return out;
 }
 
+}  // namespace
+
 // tablewriter as etcdctl configures it: centered headers, right-aligned cells.
 std::string Table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows) {
@@ -124,8 +126,6 @@ std::string Table(const std::vector<std::string>& header,
   }
   return out + sep;
 }
-
-}  // namespace
 
 std::string HexBytes(std::string_view bytes) {
   std::string out;

@@ -34,6 +34,11 @@ absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool va
 absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r, bool hex = false);
 absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r, bool hex = false);
 
+// tablewriter as etcdctl configures it: centered headers, right-aligned
+// cells; every row has header.size() cells.
+std::string Table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows);
+
 // etcdctl's "\xNN" form of bytes (its --hex).
 std::string HexBytes(std::string_view bytes);
 
