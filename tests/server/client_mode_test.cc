@@ -173,12 +173,27 @@ class SameServerTest : public ::testing::Test {
     std::string endpoint;
   };
 
+  // One etcd and one revkv serve for the suite: starting them is most of
+  // a test's time.
+  static void SetUpTestSuite() {
+    if (!EtcdServer::Available()) return;
+    etcd_ = new EtcdServer;
+    revkv_ = new ServeProcess;
+    std::string error;
+    if (!etcd_->Start(&error) || !revkv_->Start(&error)) start_error_ = new std::string(error);
+  }
+  static void TearDownTestSuite() {
+    delete etcd_;
+    delete revkv_;
+    delete start_error_;
+    etcd_ = nullptr;
+    revkv_ = nullptr;
+    start_error_ = nullptr;
+  }
   void SetUp() override {
     if (!EtcdServer::Available()) GTEST_SKIP() << "etcd 3.4 is not installed";
-    std::string error;
-    ASSERT_TRUE(etcd_.Start(&error)) << error;
-    ASSERT_TRUE(revkv_.Start(&error)) << error;
-    servers_ = {{"etcd", etcd_.endpoint()}, {"revkv serve", revkv_.address()}};
+    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    servers_ = {{"etcd", etcd_->endpoint()}, {"revkv serve", revkv_->address()}};
   }
 
   static ProcessResult Etcdctl(const std::string& endpoint, const std::vector<std::string>& args) {
@@ -209,10 +224,14 @@ class SameServerTest : public ::testing::Test {
     return std::regex_search(r.out, m, kId) ? m[1].str() : "";
   }
 
-  EtcdServer etcd_;
-  ServeProcess revkv_;
+  static EtcdServer* etcd_;
+  static ServeProcess* revkv_;
+  static std::string* start_error_;
   std::vector<Server> servers_;
 };
+EtcdServer* SameServerTest::etcd_ = nullptr;
+ServeProcess* SameServerTest::revkv_ = nullptr;
+std::string* SameServerTest::start_error_ = nullptr;
 
 // Lease ids the server chose, and TTLs that tick down between two calls.
 std::string NormLease(std::string s) {
@@ -309,7 +328,9 @@ TEST_F(SameServerTest, MaintenanceAndMembers) {
 TEST_F(SameServerTest, LeaseKeepAliveUntilRevoked) {
   const Server& s = servers_[1];
   // etcdctl and revkv side by side, each on its own lease.
-  const std::string ids[2] = {Grant(s, "3"), Grant(s, "3")};
+  // TTL 2: a renewal every 0.5s (TTL/3 rounds down to 0; both clients
+  // wait at least 0.5s).
+  const std::string ids[2] = {Grant(s, "2"), Grant(s, "2")};
   ProcessResult r[2];
   std::vector<std::thread> runs;
   for (int i = 0; i < 2; ++i) {
@@ -319,14 +340,14 @@ TEST_F(SameServerTest, LeaseKeepAliveUntilRevoked) {
                                      "--endpoints=" + s.endpoint, "lease", "keep-alive", ids[i]};
     runs.emplace_back([argv, &out = r[i]] { out = RunProcess(argv, "", {"ETCDCTL_API=3"}); });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
   for (const std::string& id : ids) {
     EXPECT_EQ(Etcdctl(s.endpoint, {"lease", "revoke", id}).exit_code, 0);
   }
   for (std::thread& t : runs) t.join();
   for (int i = 0; i < 2; ++i) {
     const char* who = i == 0 ? "etcdctl" : "revkv";
-    const std::string alive = "lease " + ids[i] + " keepalived with TTL(3)\n";
+    const std::string alive = "lease " + ids[i] + " keepalived with TTL(2)\n";
     const std::string end = "lease " + ids[i] + " expired or revoked.\n";
     EXPECT_EQ(r[i].exit_code, 0) << who << r[i].err;
     ASSERT_GE(r[i].out.size(), alive.size() + end.size()) << who << r[i].out;
@@ -341,46 +362,47 @@ TEST_F(SameServerTest, LeaseKeepAliveUntilRevoked) {
 
 TEST(ClientModeNoServerTest, LeaseOnAnUnansweredEndpoint) {
   const std::string nobody = "127.0.0.1:" + std::to_string(EtcdServer::FreePort());
-  ProcessResult got = Revkv(nobody, {"--command-timeout=500ms", "lease", "grant", "10"});
+  ProcessResult got = Revkv(nobody, {"--command-timeout=300ms", "lease", "grant", "10"});
   EXPECT_EQ(got.exit_code, 1);
   EXPECT_EQ(got.LastErrLine(), "Error: failed to grant lease (context deadline exceeded)");
   // etcdctl's list waits forever here; revkv stops at the command timeout
   // with etcdctl's exit code for a connection failure.
-  got = Revkv(nobody, {"--command-timeout=500ms", "lease", "list"});
+  got = Revkv(nobody, {"--command-timeout=300ms", "lease", "list"});
   EXPECT_EQ(got.exit_code, 2);
   EXPECT_EQ(got.LastErrLine(), "Error: context deadline exceeded");
 }
 
 TEST(ClientModeNoServerTest, MaintenanceOnAnUnansweredEndpoint) {
   const std::string nobody = "127.0.0.1:" + std::to_string(EtcdServer::FreePort());
-  const std::vector<std::string> t = {"--command-timeout=300ms"};
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), t.begin(), t.end());
-    return Revkv(nobody, args);
-  };
-  ProcessResult got = run({"-w", "json", "endpoint", "status"});
-  EXPECT_EQ(got.exit_code, 1);
-  EXPECT_EQ(got.out, "[]\n");
-  EXPECT_EQ(got.err, "Failed to get the status of endpoint " + nobody +
-                         " (context deadline exceeded)\n");
-  got = run({"endpoint", "health"});
-  EXPECT_EQ(got.exit_code, 1);
-  EXPECT_EQ(got.err, nobody + " is unhealthy: failed to commit proposal: context deadline "
-                              "exceeded\nError: unhealthy cluster\n");
-  got = run({"defrag"});
-  EXPECT_EQ(got.exit_code, 1);
-  EXPECT_EQ(got.err, "Failed to defragment etcd member[" + nobody +
-                         "] (context deadline exceeded)\n");
   const std::string dir = NewTempDir("snap");
-  got = run({"snapshot", "save", dir + "/s.db"});
-  EXPECT_EQ(got.exit_code, 5);
-  EXPECT_EQ(got.LastErrLine(), "Error: context deadline exceeded");
+  const std::vector<std::vector<std::string>> commands = {
+      {"-w", "json", "endpoint", "status"}, {"endpoint", "health"}, {"defrag"},
+      {"snapshot", "save", dir + "/s.db"},  {"member", "list"},     {"alarm", "list"}};
+  // Side by side: each waits out its command timeout.
+  std::vector<ProcessResult> got(commands.size());
+  std::vector<std::thread> runs;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    std::vector<std::string> args = {"--command-timeout=300ms"};
+    args.insert(args.end(), commands[i].begin(), commands[i].end());
+    runs.emplace_back([&nobody, args, &out = got[i]] { out = Revkv(nobody, args); });
+  }
+  for (std::thread& t : runs) t.join();
+  EXPECT_EQ(got[0].exit_code, 1);
+  EXPECT_EQ(got[0].out, "[]\n");
+  EXPECT_EQ(got[0].err, "Failed to get the status of endpoint " + nobody +
+                            " (context deadline exceeded)\n");
+  EXPECT_EQ(got[1].exit_code, 1);
+  EXPECT_EQ(got[1].err, nobody + " is unhealthy: failed to commit proposal: context deadline "
+                                 "exceeded\nError: unhealthy cluster\n");
+  EXPECT_EQ(got[2].exit_code, 1);
+  EXPECT_EQ(got[2].err, "Failed to defragment etcd member[" + nobody +
+                            "] (context deadline exceeded)\n");
+  EXPECT_EQ(got[3].exit_code, 5);
+  EXPECT_EQ(got[3].LastErrLine(), "Error: context deadline exceeded");
   EXPECT_EQ(ReadFile(dir + "/s.db.part"), "") << "the partial file stays behind";
-  for (const std::vector<std::string>& c : {std::vector<std::string>{"member", "list"},
-                                            {"alarm", "list"}}) {
-    got = run(c);
-    EXPECT_EQ(got.exit_code, 1) << c[0];
-    EXPECT_EQ(got.LastErrLine(), "Error: context deadline exceeded") << c[0];
+  for (size_t i = 4; i < commands.size(); ++i) {
+    EXPECT_EQ(got[i].exit_code, 1) << commands[i][0];
+    EXPECT_EQ(got[i].LastErrLine(), "Error: context deadline exceeded") << commands[i][0];
   }
 }
 
