@@ -58,7 +58,11 @@ bool ParseInt(const std::string& s, int base, int64_t* v, std::string* err) {
       return false;
     }
     acc = acc * unsigned(base) + unsigned(d);
-    if (acc > (unsigned __int128)(uint64_t(1) << 63)) range = true, acc = uint64_t(1) << 63;
+    if (acc > (unsigned __int128)(uint64_t(1) << 63)) {
+      // Past int64 either way; keep scanning for a syntax error, as Go does.
+      range = true;
+      acc = uint64_t(1) << 63;
+    }
   }
   if (range || (!neg && acc == (unsigned __int128)(uint64_t(1) << 63))) {
     *err = absl::StrFormat("strconv.ParseInt: parsing %s: value out of range", GoQuote(s));

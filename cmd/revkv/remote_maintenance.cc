@@ -158,7 +158,7 @@ absl::StatusOr<pb::AlarmResponse> ListAlarms(const Maintenance& m) {
 
 // One endpoint's health as etcdctl checks it: a linearizable get of key
 // "health" answered (or refused for permissions) and no alarm raised.
-EndpointHealth CheckHealth(const Invocation& inv, const Maintenance& m) {
+EndpointHealth CheckHealth(const Maintenance& m) {
   EndpointHealth h;
   h.endpoint = m.conn->endpoint();
   const absl::Time start = absl::Now();
@@ -190,7 +190,6 @@ EndpointHealth CheckHealth(const Invocation& inv, const Maintenance& m) {
       }
     }
   }
-  (void)inv;
   return h;
 }
 
@@ -277,7 +276,7 @@ absl::Status RemoteEndpointStatus(Invocation& inv) {
 absl::Status RemoteEndpointHealth(Invocation& inv) {
   absl::StatusOr<Maintenance> m = Dial(inv);
   if (!m.ok()) return m.status();
-  const EndpointHealth h = CheckHealth(inv, *m);
+  const EndpointHealth h = CheckHealth(*m);
   absl::StatusOr<HealthText> text = PrintEndpointHealth(inv.format, {h});
   if (!text.ok()) return text.status();
   *inv.out << text->out;
