@@ -11,6 +11,7 @@
 // (a `-w table lease grant` grants a lease, then fails with exit 4).
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -97,11 +98,13 @@ absl::StatusOr<Lease> Dial(const Invocation& inv) {
   return l;
 }
 
-// A failed call with exit code `code`; `wrap` puts etcdctl's words around
-// the message ("failed to grant lease (%s)").
-absl::Status CallError(const grpc::Status& s, int code, const char* wrap = "%s") {
+// A failed call with exit code `code`; a non-empty `what` puts etcdctl's
+// words around the message ("failed to <what> (<message>)").
+absl::Status CallError(const grpc::Status& s, int code, absl::string_view what = "") {
   absl::Status e = FromGrpc(s);
-  absl::Status out = ExitError(code, absl::StrFormat(wrap, e.message()));
+  absl::Status out = ExitError(
+      code, what.empty() ? std::string(e.message())
+                         : absl::StrCat("failed to ", what, " (", e.message(), ")"));
   e.ForEachPayload([&](absl::string_view url, const absl::Cord& p) {
     if (url != kExitCodeUrl) out.SetPayload(url, p);
   });
@@ -192,7 +195,7 @@ absl::Status LeaseGrantCommand(Invocation& inv) {
   grpc::ClientContext ctx;
   l->conn->Prepare(&ctx);
   if (grpc::Status s = l->stub->LeaseGrant(&ctx, req, &resp); !s.ok()) {
-    return CallError(s, kExitError, "failed to grant lease (%s)");
+    return CallError(s, kExitError, "grant lease");
   }
   switch (inv.format) {
     case Format::kSimple:
@@ -225,7 +228,7 @@ absl::Status LeaseRevokeCommand(Invocation& inv) {
   grpc::ClientContext ctx;
   l->conn->Prepare(&ctx);
   if (grpc::Status s = l->stub->LeaseRevoke(&ctx, req, &resp); !s.ok()) {
-    return CallError(s, kExitError, "failed to revoke lease (%s)");
+    return CallError(s, kExitError, "revoke lease");
   }
   switch (inv.format) {
     case Format::kSimple: return Print(inv, absl::StrFormat("lease %s revoked\n", LeaseHex(*id)));
