@@ -68,6 +68,14 @@ const std::vector<Command>& Commands() {
          fs.Bool("interactive", &i.interactive, "Input transaction in interactive mode", 'i');
        },
        TxnCommand, {}},
+      {"watch", "Watches events stream on keys or prefixes (with --endpoints)",
+       "watch [options] [key or prefix] [range_end] [flags]",
+       [](FlagSet& fs, Invocation& i) {
+         fs.Bool("prefix", &i.watch_prefix, "Watch on a prefix if prefix is set");
+         fs.Int64("rev", &i.watch_rev, "Revision to start watching");
+         fs.Bool("prev-kv", &i.watch_prev_kv, "get the previous key-value pair before the event happens");
+       },
+       WatchCommand, {}},
       {"compaction", "Compacts the event history in etcd",
        "compaction [options] <revision> [flags]",
        [](FlagSet& fs, Invocation& i) {

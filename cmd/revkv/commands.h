@@ -59,6 +59,9 @@ struct Invocation {
   std::string snapshot_format = "revkv";  // snapshot save --format
   bool lease_keys = false;        // lease timetolive --keys
   bool lease_once = false;        // lease keep-alive --once
+  bool watch_prefix = false;      // watch --prefix
+  int64_t watch_rev = 0;          // watch --rev
+  bool watch_prev_kv = false;     // watch --prev-kv
   // check perf / datascale (accepted, then refused: not supported).
   std::string check_load = "s";
   std::string check_prefix;
@@ -114,6 +117,8 @@ absl::Status LeaseKeepAliveCommand(Invocation& inv);
 absl::Status AlarmListCommand(Invocation& inv);
 absl::Status AlarmDisarmCommand(Invocation& inv);
 absl::Status MemberListCommand(Invocation& inv);
+// watch: client mode only (remote_watch.cc); runs until killed.
+absl::Status WatchCommand(Invocation& inv);
 // The client mode of endpoint status / health, defrag and snapshot save
 // (remote_maintenance.cc); their commands hand over when --endpoints
 // chose client mode.

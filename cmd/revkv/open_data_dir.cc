@@ -11,8 +11,9 @@ absl::Status NoDataDir(const Invocation& inv) {
   if (inv.remote_mode()) {
     return ExitError(kExitError,
                      "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR (this command "
-                     "reads the data file itself; with --endpoints, the KV, lease, endpoint, "
-                     "member, alarm, defrag and snapshot save commands reach a server)");
+                     "reads the data file itself; with --endpoints, the KV, lease, watch, "
+                     "endpoint, member, alarm, defrag and snapshot save commands reach a "
+                     "server)");
   }
   return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
 }

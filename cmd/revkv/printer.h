@@ -78,6 +78,10 @@ struct SnapshotStatusView {
 };
 absl::StatusOr<std::string> PrintSnapshotStatus(Format f, const SnapshotStatusView& s);
 
+// etcdctl's fields lines of one KeyValue, each name prefixed by `pfx`
+// ("Prev" for a previous value): "Key", "CreateRevision", ..., "Lease".
+std::string FieldsKv(const std::string& pfx, const mvcc::KeyValue& kv);
+
 // The JSON of one KeyValue (omitempty, base64).
 std::string KeyValueJson(const mvcc::KeyValue& kv);
 

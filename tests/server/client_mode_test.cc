@@ -323,6 +323,63 @@ TEST_F(SameServerTest, MaintenanceAndMembers) {
   }
 }
 
+// watch runs until killed: etcdctl and revkv side by side under
+// timeout(1), over history (--rev) so that nothing depends on when the
+// watch starts; the same stdout, stderr's last line and exit code.
+TEST_F(SameServerTest, Watch) {
+  for (const Server& s : servers_) {
+    for (const char* v : {"a", "b"}) ASSERT_EQ(Etcdctl(s.endpoint, {"put", "w1", v}).exit_code, 0);
+    ASSERT_EQ(Etcdctl(s.endpoint, {"del", "w1"}).exit_code, 0);
+    const ProcessResult put = Etcdctl(s.endpoint, {"-w", "fields", "put", "w2", ""});
+    std::smatch m;
+    static const std::regex kRev("\"Revision\" : ([0-9]+)");
+    ASSERT_TRUE(std::regex_search(put.out, m, kRev)) << put.out;
+    const int64_t rev = std::stoll(m[1]);
+    const std::string from = "--rev=" + std::to_string(rev - 3);
+    const std::string next = "--rev=" + std::to_string(rev + 1);
+    const std::vector<std::vector<std::string>> cases = {
+        {"-w", "simple", "watch", "w", "--prefix", from, "--prev-kv"},
+        {"-w", "json", "watch", "w", "--prefix", from, "--prev-kv"},
+        {"-w", "fields", "watch", "w", "--prefix", from},
+        {"--hex", "watch", "w1", "w3", from},
+        {"-w", "table", "watch", "w1", from},
+        // The events below; simple output does not show how the server
+        // grouped them (it depends on when the watch began).
+        {"watch", "live", next, "--prev-kv"},
+        {"watch"},
+    };
+    std::vector<ProcessResult> got(cases.size() * 2);
+    std::vector<std::thread> runs;
+    for (size_t i = 0; i < got.size(); ++i) {
+      std::vector<std::string> argv = {"/usr/bin/timeout", "1.5",
+                                       i % 2 == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
+                                       "--endpoints=" + s.endpoint};
+      argv.insert(argv.end(), cases[i / 2].begin(), cases[i / 2].end());
+      runs.emplace_back([argv, &out = got[i]] { out = RunProcess(argv, "", {"ETCDCTL_API=3"}); });
+    }
+    EXPECT_EQ(Etcdctl(s.endpoint, {"put", "live", "1"}).exit_code, 0);
+    EXPECT_EQ(Etcdctl(s.endpoint, {"put", "live", "2"}).exit_code, 0);
+    EXPECT_EQ(Etcdctl(s.endpoint, {"del", "live"}).exit_code, 0);
+    for (std::thread& t : runs) t.join();
+    for (size_t i = 0; i < cases.size(); ++i) {
+      std::string what;
+      for (const std::string& a : cases[i]) what += a + " ";
+      // The header's revision is the server's when it answered: the live
+      // writes race with the answers over history.
+      static const std::regex kHeaderRev("\"(Revision|revision)\"( ?: ?)[0-9]+");
+      EXPECT_EQ(std::regex_replace(got[2 * i].out, kHeaderRev, "R"),
+                std::regex_replace(got[2 * i + 1].out, kHeaderRev, "R"))
+          << s.name << ": " << what;
+      EXPECT_EQ(got[2 * i].LastErrLine(), got[2 * i + 1].LastErrLine()) << s.name << ": " << what;
+      EXPECT_EQ(got[2 * i].exit_code, got[2 * i + 1].exit_code) << s.name << ": " << what;
+    }
+    EXPECT_NE(got[11].out.find("DELETE\nlive\n2\nlive\n\n"), std::string::npos) << got[11].out;
+    // A watch from a compacted revision: canceled by the server, exit 5.
+    ASSERT_EQ(Etcdctl(s.endpoint, {"compaction", std::to_string(rev)}).exit_code, 0);
+    for (const char* f : {"simple", "json"}) Same(s, {"-w", f, "watch", "w1", from});
+  }
+}
+
 // keep-alive without --once runs until the lease is gone: one line per
 // renewal, then etcdctl's "expired or revoked." line, exit 0.
 TEST_F(SameServerTest, LeaseKeepAliveUntilRevoked) {
