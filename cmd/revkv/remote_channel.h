@@ -1,7 +1,8 @@
 // The connection of client mode (remote_kv.h, remote_lease.cc,
-// remote_maintenance.cc): one gRPC channel to the first of --endpoints,
-// TLS when --cacert/--cert/--key or an https:// endpoint asks for it, and
-// per-call contexts bounded by --command-timeout.
+// remote_maintenance.cc, remote_member.cc, remote_watch.cc): one gRPC
+// channel to the first of --endpoints, TLS when --cacert/--cert/--key or
+// an https:// endpoint asks for it, and per-call contexts bounded by
+// --command-timeout.
 //
 // Errors from the server become ExitError statuses (exit_status.h) with the
 // server's message, as etcdctl prints it; a call that ends at the command
