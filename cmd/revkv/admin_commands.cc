@@ -34,7 +34,7 @@ absl::Status Emit(Invocation& inv, revkv::DB* dir,
 // A read-only btree handle on the data file (check and stats never write).
 absl::StatusOr<std::unique_ptr<btree::DB>> OpenFile(const Invocation& inv) {
   if (inv.data_dir.empty()) {
-    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
+    return NoDataDir(inv);
   }
   const std::string path = revkv::DataFilePath(inv.data_dir);
   if (absl::StatusOr<uint64_t> size = snapshot::StatSize(path); !size.ok()) {
@@ -87,6 +87,7 @@ absl::Status HashKVCommand(Invocation& inv) {
 }
 
 absl::Status EndpointStatusCommand(Invocation& inv) {
+  if (inv.remote_mode()) return RemoteEndpointStatus(inv);
   auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   backend::Backend* b = (*dir)->backend();
@@ -102,6 +103,7 @@ absl::Status EndpointStatusCommand(Invocation& inv) {
 }
 
 absl::Status DefragCommand(Invocation& inv) {
+  if (inv.remote_mode()) return RemoteDefrag(inv);
   auto dir = OpenDataDir(inv, Access::kWrite);
   if (!dir.ok()) return dir.status();
   if (absl::Status s = (*dir)->backend()->Defrag(); !s.ok()) {
@@ -121,6 +123,8 @@ absl::Status SnapshotSaveCommand(Invocation& inv) {
     return ExitError(kExitBadArgs, absl::StrFormat("unknown snapshot format \"%s\" (revkv or etcd)",
                                                    inv.snapshot_format));
   }
+  // A server sends its own file (etcd's form): --format does not apply.
+  if (inv.remote_mode()) return RemoteSnapshotSave(inv);
   auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   absl::Status saved = inv.snapshot_format == "etcd"

@@ -116,7 +116,7 @@ absl::Status CheckCommand(Invocation& inv) {
                                      inv.args[0]));
   }
   if (inv.data_dir.empty()) {
-    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
+    return NoDataDir(inv);
   }
   const std::string path = revkv::DataFilePath(inv.data_dir);
   if (absl::StatusOr<uint64_t> size = snapshot::StatSize(path); !size.ok()) {

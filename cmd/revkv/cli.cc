@@ -68,6 +68,14 @@ const std::vector<Command>& Commands() {
          fs.Bool("interactive", &i.interactive, "Input transaction in interactive mode", 'i');
        },
        TxnCommand, {}},
+      {"watch", "Watches events stream on keys or prefixes (with --endpoints)",
+       "watch [options] [key or prefix] [range_end] [flags]",
+       [](FlagSet& fs, Invocation& i) {
+         fs.Bool("prefix", &i.watch_prefix, "Watch on a prefix if prefix is set");
+         fs.Int64("rev", &i.watch_rev, "Revision to start watching");
+         fs.Bool("prev-kv", &i.watch_prev_kv, "get the previous key-value pair before the event happens");
+       },
+       WatchCommand, {}},
       {"compaction", "Compacts the event history in etcd",
        "compaction [options] <revision> [flags]",
        [](FlagSet& fs, Invocation& i) {
@@ -87,6 +95,39 @@ const std::vector<Command>& Commands() {
             "endpoint health [flags]", nullptr, EndpointHealthCommand, {}},
            {"status", "Prints out the status of the data directory", "endpoint status [flags]",
             nullptr, EndpointStatusCommand, {}},
+       }},
+      {"lease", "Lease related commands (with --endpoints)", "lease <subcommand> [flags]",
+       nullptr, nullptr,
+       {
+           {"grant", "Creates leases", "lease grant <ttl> [flags]", nullptr, LeaseGrantCommand,
+            {}},
+           {"revoke", "Revokes leases", "lease revoke <leaseID> [flags]", nullptr,
+            LeaseRevokeCommand, {}},
+           {"timetolive", "Get lease information", "lease timetolive <leaseID> [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.Bool("keys", &i.lease_keys, "Get keys attached to this lease");
+            },
+            LeaseTimeToLiveCommand, {}},
+           {"list", "List all active leases", "lease list [flags]", nullptr, LeaseListCommand,
+            {}},
+           {"keep-alive", "Keeps leases alive (renew)", "lease keep-alive [options] <leaseID> [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.Bool("once", &i.lease_once, "Resets the keep-alive time to its original value and exits immediately");
+            },
+            LeaseKeepAliveCommand, {}},
+       }},
+      {"member", "Membership related commands (with --endpoints)", "member <subcommand> [flags]",
+       nullptr, nullptr,
+       {
+           {"list", "Lists all members in the cluster", "member list [flags]", nullptr,
+            MemberListCommand, {}},
+       }},
+      {"alarm", "Alarm related commands (with --endpoints)", "alarm <subcommand> [flags]",
+       nullptr, nullptr,
+       {
+           {"disarm", "Disarms all alarms", "alarm disarm [flags]", nullptr, AlarmDisarmCommand,
+            {}},
+           {"list", "Lists all alarms", "alarm list [flags]", nullptr, AlarmListCommand, {}},
        }},
       {"defrag", "Defragments the storage of the data directory", "defrag [flags]", nullptr,
        DefragCommand, {}},
@@ -216,7 +257,8 @@ std::string CommandUsage(const Command& c, const std::string& path, const FlagSe
 int Fail(const absl::Status& s, std::ostream& err) {
   std::string msg(s.message());
   if (IsRawMessage(s)) {
-    err << msg << "\n";
+    // An empty raw message: etcdctl exits without a line of its own.
+    if (!msg.empty()) err << msg << "\n";
   } else {
     err << "Error: " << msg << "\n";
   }

@@ -57,6 +57,11 @@ struct Invocation {
   bool allow_rollback = false;    // --allow-rollback
   std::string from_etcd_data_dir;  // migrate
   std::string snapshot_format = "revkv";  // snapshot save --format
+  bool lease_keys = false;        // lease timetolive --keys
+  bool lease_once = false;        // lease keep-alive --once
+  bool watch_prefix = false;      // watch --prefix
+  int64_t watch_rev = 0;          // watch --rev
+  bool watch_prev_kv = false;     // watch --prev-kv
   // check perf / datascale (accepted, then refused: not supported).
   std::string check_load = "s";
   std::string check_prefix;
@@ -75,6 +80,10 @@ enum class Access { kRead, kWrite };
 // "Warning: " line each. Errors carry the CLI's exit code.
 absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
                                                        Access access);
+
+// "no data directory: ..." -- in client mode also naming the commands that
+// reach a server.
+absl::Status NoDataDir(const Invocation& inv);
 
 absl::Status PutCommand(Invocation& inv);
 absl::Status GetCommand(Invocation& inv);
@@ -98,6 +107,25 @@ absl::Status EtcdSnapshotRestore(Invocation& inv);
 // member's data into a new revkv data directory.
 absl::Status MigrateCommand(Invocation& inv);
 absl::Status CheckCommand(Invocation& inv);
+// etcdctl's lease commands, client mode only (remote_lease.cc).
+absl::Status LeaseGrantCommand(Invocation& inv);
+absl::Status LeaseRevokeCommand(Invocation& inv);
+absl::Status LeaseTimeToLiveCommand(Invocation& inv);
+absl::Status LeaseListCommand(Invocation& inv);
+absl::Status LeaseKeepAliveCommand(Invocation& inv);
+// alarm list / disarm and member list: client mode only.
+absl::Status AlarmListCommand(Invocation& inv);
+absl::Status AlarmDisarmCommand(Invocation& inv);
+absl::Status MemberListCommand(Invocation& inv);
+// watch: client mode only (remote_watch.cc); runs until killed.
+absl::Status WatchCommand(Invocation& inv);
+// The client mode of endpoint status / health, defrag and snapshot save
+// (remote_maintenance.cc); their commands hand over when --endpoints
+// chose client mode.
+absl::Status RemoteEndpointStatus(Invocation& inv);
+absl::Status RemoteEndpointHealth(Invocation& inv);
+absl::Status RemoteDefrag(Invocation& inv);
+absl::Status RemoteSnapshotSave(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);
 // The revision history of a key (or of all keys) in the data file.
 absl::Status DumpCommand(Invocation& inv);

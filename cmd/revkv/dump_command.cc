@@ -37,7 +37,7 @@ absl::Status DumpCommand(Invocation& inv) {
     return ExitError(kExitBadArgs, "dump command takes at most one argument: the key");
   }
   if (inv.data_dir.empty()) {
-    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
+    return NoDataDir(inv);
   }
   const std::string path = revkv::DataFilePath(inv.data_dir);
   if (absl::StatusOr<uint64_t> size = snapshot::StatSize(path); !size.ok()) {

@@ -71,8 +71,9 @@ EndpointHealth Check(const Invocation& inv) {
 }  // namespace
 
 absl::Status EndpointHealthCommand(Invocation& inv) {
+  if (inv.remote_mode()) return RemoteEndpointHealth(inv);
   if (inv.data_dir.empty()) {
-    return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
+    return NoDataDir(inv);
   }
   if (inv.format == Format::kProtobuf) {
     return ExitError(kExitBadFeature, "protobuf not supported as output format");

@@ -7,13 +7,24 @@
 
 namespace revkv::cli {
 
+absl::Status NoDataDir(const Invocation& inv) {
+  if (inv.remote_mode()) {
+    return ExitError(kExitError,
+                     "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR (this command "
+                     "reads the data file itself; with --endpoints, the KV, lease, watch, "
+                     "endpoint, member, alarm, defrag and snapshot save commands reach a "
+                     "server)");
+  }
+  return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
+}
+
 absl::StatusOr<std::unique_ptr<revkv::DB>> OpenDataDir(const Invocation& inv,
                                                        Access access) {
   if (inv.data_dir.empty()) {
     if (inv.remote_mode()) {
       return ExitError(kExitError,
                        "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR "
-                       "(with --endpoints, only put, get, del, txn, compaction and endpoint hashkv reach a server)");
+                       "(with --endpoints, only put, get, del, txn, compaction, endpoint hashkv and lease reach a server)");
     }
     return ExitError(kExitError, "no data directory: pass --data-dir DIR or set REVKV_DATA_DIR");
   }

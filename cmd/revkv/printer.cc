@@ -57,13 +57,6 @@ std::string FieldsHeader(int64_t rev) {
       "\"ClusterID\" : 0\n\"MemberID\" : 0\n\"Revision\" : %d\n\"RaftTerm\" : 0\n", rev);
 }
 
-std::string FieldsKv(const std::string& pfx, const mvcc::KeyValue& kv) {
-  return absl::StrFormat(
-      "\"%sKey\" : %s\n\"%sCreateRevision\" : %d\n\"%sModRevision\" : %d\n"
-      "\"%sVersion\" : %d\n\"%sValue\" : %s\n\"%sLease\" : %d\n",
-      pfx, GoQuote(kv.key), pfx, kv.create_revision, pfx, kv.mod_revision, pfx, kv.version, pfx,
-      GoQuote(kv.value), pfx, kv.lease);
-}
 
 std::string SimplePut(const PutResponse& r, bool hex) {
   std::string out = "OK\n";
@@ -98,6 +91,16 @@ std::string FieldsDelete(const DeleteResponse& r) {
   return out;
 }
 
+}  // namespace
+
+std::string FieldsKv(const std::string& pfx, const mvcc::KeyValue& kv) {
+  return absl::StrFormat(
+      "\"%sKey\" : %s\n\"%sCreateRevision\" : %d\n\"%sModRevision\" : %d\n"
+      "\"%sVersion\" : %d\n\"%sValue\" : %s\n\"%sLease\" : %d\n",
+      pfx, GoQuote(kv.key), pfx, kv.create_revision, pfx, kv.mod_revision, pfx, kv.version, pfx,
+      GoQuote(kv.value), pfx, kv.lease);
+}
+
 // tablewriter as etcdctl configures it: centered headers, right-aligned cells.
 std::string Table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows) {
@@ -124,8 +127,6 @@ std::string Table(const std::vector<std::string>& header,
   }
   return out + sep;
 }
-
-}  // namespace
 
 std::string HexBytes(std::string_view bytes) {
   std::string out;

@@ -34,6 +34,11 @@ absl::StatusOr<std::string> PrintRange(Format f, const RangeResponse& r, bool va
 absl::StatusOr<std::string> PrintDelete(Format f, const DeleteResponse& r, bool hex = false);
 absl::StatusOr<std::string> PrintTxn(Format f, const TxnResponse& r, bool hex = false);
 
+// tablewriter as etcdctl configures it: centered headers, right-aligned
+// cells; every row has header.size() cells.
+std::string Table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows);
+
 // etcdctl's "\xNN" form of bytes (its --hex).
 std::string HexBytes(std::string_view bytes);
 
@@ -72,6 +77,10 @@ struct SnapshotStatusView {
   int64_t total_size = 0;
 };
 absl::StatusOr<std::string> PrintSnapshotStatus(Format f, const SnapshotStatusView& s);
+
+// etcdctl's fields lines of one KeyValue, each name prefixed by `pfx`
+// ("Prev" for a previous value): "Key", "CreateRevision", ..., "Lease".
+std::string FieldsKv(const std::string& pfx, const mvcc::KeyValue& kv);
 
 // The JSON of one KeyValue (omitempty, base64).
 std::string KeyValueJson(const mvcc::KeyValue& kv);

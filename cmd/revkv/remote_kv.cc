@@ -1,11 +1,7 @@
 #include "cmd/revkv/remote_kv.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "cmd/revkv/exit_status.h"
 #include "grpcpp/grpcpp.h"
 #include "server/proto/rpc.grpc.pb.h"
@@ -14,30 +10,6 @@ namespace revkv::cli {
 namespace {
 
 namespace pb = etcdserverpb;
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ExitError(kExitError, absl::StrCat("open ", path, " (--", flag, "): cannot read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// etcdctl's endpoint forms: host:port, http://host:port, https://host:port.
-std::string Target(const std::string& endpoint, bool* https) {
-  *https = absl::StartsWith(endpoint, "https://");
-  for (const char* scheme : {"http://", "https://"}) {
-    if (absl::StartsWith(endpoint, scheme)) return endpoint.substr(std::string(scheme).size());
-  }
-  return endpoint;
-}
-
-absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return ExitError(kExitError, "context deadline exceeded");
-  }
-  return ExitError(kExitError, s.error_message());
-}
 
 mvcc::KeyValue FromProto(const mvccpb::KeyValue& kv) {
   mvcc::KeyValue out;
@@ -183,50 +155,20 @@ absl::StatusOr<TxnResponse> FromProto(const pb::TxnResponse& r) {
 }  // namespace
 
 struct RemoteKv::Impl {
-  std::string endpoint;
+  std::unique_ptr<RemoteChannel> conn;
   std::unique_ptr<pb::KV::Stub> kv;
   std::unique_ptr<pb::Maintenance::Stub> maintenance;
-  absl::Duration timeout;
 
-  // A context for one call: waits for the connection (etcdctl retries
-  // until its command timeout) and ends at the command timeout.
-  void Prepare(grpc::ClientContext* ctx) const {
-    ctx->set_wait_for_ready(true);
-    ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
-  }
+  void Prepare(grpc::ClientContext* ctx) const { conn->Prepare(ctx); }
 };
 
 absl::StatusOr<std::unique_ptr<RemoteKv>> RemoteKv::Open(const RemoteOptions& o) {
-  if (o.endpoints.empty()) return ExitError(kExitError, "no endpoints");
-  bool https = false;
-  // etcdctl balances over its endpoints; the first one serves here.
-  const std::string target = Target(o.endpoints[0], &https);
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (https || !o.cacert.empty() || !o.cert.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    if (!o.cacert.empty()) {
-      absl::StatusOr<std::string> pem = ReadPem(o.cacert, "cacert");
-      if (!pem.ok()) return pem.status();
-      ssl.pem_root_certs = *pem;
-    }
-    if (!o.cert.empty() || !o.key.empty()) {
-      absl::StatusOr<std::string> cert = ReadPem(o.cert, "cert");
-      if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadPem(o.key, "key");
-      if (!key.ok()) return key.status();
-      ssl.pem_cert_chain = *cert;
-      ssl.pem_private_key = *key;
-    }
-    creds = grpc::SslCredentials(ssl);
-  } else {
-    creds = grpc::InsecureChannelCredentials();
-  }
+  absl::StatusOr<std::unique_ptr<RemoteChannel>> conn = RemoteChannel::Open(o);
+  if (!conn.ok()) return conn.status();
   auto impl = std::make_unique<Impl>();
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(target, creds);
-  impl->endpoint = o.endpoints[0];
-  impl->kv = pb::KV::NewStub(channel);
-  impl->maintenance = pb::Maintenance::NewStub(channel);
-  impl->timeout = o.command_timeout;
+  impl->conn = *std::move(conn);
+  impl->kv = pb::KV::NewStub(impl->conn->channel());
+  impl->maintenance = pb::Maintenance::NewStub(impl->conn->channel());
   return std::unique_ptr<RemoteKv>(new RemoteKv(std::move(impl)));
 }
 
@@ -308,6 +250,6 @@ absl::StatusOr<mvcc::HashResult> RemoteKv::HashKV(int64_t rev) {
   return h;
 }
 
-const std::string& RemoteKv::endpoint() const { return impl_->endpoint; }
+const std::string& RemoteKv::endpoint() const { return impl_->conn->endpoint(); }
 
 }  // namespace revkv::cli

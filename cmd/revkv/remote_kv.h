@@ -9,8 +9,8 @@
 // Errors are etcdctl's: the server's message ("etcdserver: mvcc: required
 // revision has been compacted", ...) with exit code 1, and "context deadline
 // exceeded" when no endpoint answers within --command-timeout (etcdctl waits
-// for a connection as long; so does this). With --cacert (and --cert/--key
-// for a client certificate) the connection is TLS.
+// for a connection as long; so does this). The connection and TLS are
+// remote_channel.h's.
 //
 // Thread-safety: a RemoteKv is used by one thread.
 #ifndef REVKV_CMD_REVKV_REMOTE_KV_H_
@@ -22,16 +22,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cmd/revkv/remote_channel.h"
 #include "cmd/revkv/requests.h"
 #include "mvcc/store.h"
 
 namespace revkv::cli {
-
-struct RemoteOptions {
-  std::vector<std::string> endpoints;  // host:port, or http(s)://host:port
-  absl::Duration command_timeout = absl::Seconds(5);
-  std::string cacert, cert, key;       // PEM files; cacert enables TLS
-};
 
 class RemoteKv {
  public:

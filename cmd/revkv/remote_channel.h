@@ -1,0 +1,67 @@
+// The connection of client mode (remote_kv.h, remote_lease.cc,
+// remote_maintenance.cc, remote_member.cc, remote_watch.cc): one gRPC
+// channel to the first of --endpoints, TLS when --cacert/--cert/--key or
+// an https:// endpoint asks for it, and per-call contexts bounded by
+// --command-timeout.
+//
+// Errors from the server become ExitError statuses (exit_status.h) with the
+// server's message, as etcdctl prints it; a call that ends at the command
+// timeout says "context deadline exceeded". The gRPC code is kept in the
+// status's payload (GrpcCodeOf) so callers tell errors apart by code.
+//
+// Thread-safety: a RemoteChannel may be shared by threads (gRPC channels
+// and stubs are thread-safe); Prepare only reads.
+#ifndef REVKV_CMD_REVKV_REMOTE_CHANNEL_H_
+#define REVKV_CMD_REVKV_REMOTE_CHANNEL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace revkv::cli {
+
+struct RemoteOptions {
+  std::vector<std::string> endpoints;  // host:port, or http(s)://host:port
+  absl::Duration command_timeout = absl::Seconds(5);
+  std::string cacert, cert, key;       // PEM files; cacert enables TLS
+};
+
+class RemoteChannel {
+ public:
+  // Fails only on bad options (no endpoint, an unreadable certificate
+  // file); the connection is made by the first call.
+  static absl::StatusOr<std::unique_ptr<RemoteChannel>> Open(const RemoteOptions& options);
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  // The endpoint the calls go to, as given.
+  const std::string& endpoint() const { return endpoint_; }
+  absl::Duration timeout() const { return timeout_; }
+
+  // Readies a context for one call: it waits for the connection (etcdctl
+  // retries until its command timeout) and ends at the command timeout.
+  void Prepare(grpc::ClientContext* ctx) const;
+  // Readies a context for a stream that lives until the process ends
+  // (lease keep-alive, watch): it waits for the connection, unbounded.
+  static void PrepareStream(grpc::ClientContext* ctx) { ctx->set_wait_for_ready(true); }
+
+ private:
+  RemoteChannel() = default;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string endpoint_;
+  absl::Duration timeout_;
+};
+
+// The error etcdctl prints for a failed call: the server's message, or
+// "context deadline exceeded"; exit code 1. The gRPC code rides along.
+absl::Status FromGrpc(const grpc::Status& s);
+// The gRPC code of a status made by FromGrpc (UNKNOWN for any other).
+grpc::StatusCode GrpcCodeOf(const absl::Status& s);
+
+}  // namespace revkv::cli
+
+#endif  // REVKV_CMD_REVKV_REMOTE_CHANNEL_H_

@@ -1,0 +1,157 @@
+// watch in client mode: etcd's Watch stream, printed as etcdctl 3.4's
+// watch prints each response -- simple: the event type, then the previous
+// key and value (--prev-kv), then the key and value; json: clientv3's
+// WatchResponse struct; fields: the header and each event's key values.
+// It runs until killed; a watch the server cancels (a compacted --rev)
+// prints "watch was canceled (...)" and fails with exit code 5, as
+// etcdctl's does. A broken stream is reopened from the next revision, as
+// clientv3 retries. Interactive mode (-i) and exec commands are not
+// supported.
+//
+// Thread-safety: used by one thread.
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "cmd/revkv/commands.h"
+#include "cmd/revkv/encoding.h"
+#include "cmd/revkv/exit_status.h"
+#include "cmd/revkv/op_parse.h"
+#include "cmd/revkv/remote_channel.h"
+#include "cmd/revkv/remote_printer.h"
+#include "server/proto/rpc.grpc.pb.h"
+
+namespace revkv::cli {
+namespace {
+
+namespace pb = etcdserverpb;
+
+constexpr int kExitInterrupted = 5;
+
+mvcc::KeyValue FromProto(const mvccpb::KeyValue& kv) {
+  mvcc::KeyValue out;
+  out.key = kv.key();
+  out.create_revision = kv.create_revision();
+  out.mod_revision = kv.mod_revision();
+  out.version = kv.version();
+  out.value = kv.value();
+  out.lease = kv.lease();
+  return out;
+}
+
+const char* TypeName(const mvccpb::Event& e) {
+  return e.type() == mvccpb::Event::DELETE ? "DELETE" : "PUT";
+}
+
+// etcdctl's printKV for simple output.
+std::string SimpleKv(const mvccpb::KeyValue& kv, bool hex) {
+  return (hex ? HexBytes(kv.key()) : kv.key()) + "\n" +
+         (hex ? HexBytes(kv.value()) : kv.value()) + "\n";
+}
+
+absl::StatusOr<std::string> WatchText(const Invocation& inv, const pb::WatchResponse& r) {
+  switch (inv.format) {
+    case Format::kSimple: {
+      std::string out;
+      for (const mvccpb::Event& e : r.events()) {
+        out += std::string(TypeName(e)) + "\n";
+        if (e.has_prev_kv()) out += SimpleKv(e.prev_kv(), inv.hex);
+        out += SimpleKv(e.kv(), inv.hex);
+      }
+      return out;
+    }
+    case Format::kJson: {
+      std::string events;
+      for (const mvccpb::Event& e : r.events()) {
+        std::string ev = "{";
+        if (e.type() != mvccpb::Event::PUT) ev += absl::StrFormat("\"type\":%d,", int(e.type()));
+        ev += "\"kv\":" + KeyValueJson(FromProto(e.kv()));
+        if (e.has_prev_kv()) ev += ",\"prev_kv\":" + KeyValueJson(FromProto(e.prev_kv()));
+        events += (events.empty() ? "" : ",") + ev + "}";
+      }
+      return absl::StrFormat(
+          "{\"Header\":%s,\"Events\":[%s],\"CompactRevision\":%d,\"Canceled\":%s,"
+          "\"Created\":false}\n",
+          HeaderJsonObject(r.header()), events, r.compact_revision(),
+          r.canceled() ? "true" : "false");
+    }
+    case Format::kFields: {
+      std::string out = HeaderFieldLines(r.header());
+      for (const mvccpb::Event& e : r.events()) {
+        out += absl::StrFormat("\"Type\" : %s\n", TypeName(e));
+        if (e.has_prev_kv()) out += FieldsKv("Prev", FromProto(e.prev_kv()));
+        out += FieldsKv("", FromProto(e.kv()));
+      }
+      return out;
+    }
+    case Format::kTable: return ExitError(kExitBadFeature, "table not supported as output format");
+    case Format::kProtobuf: break;
+  }
+  return ExitError(kExitBadFeature, "protobuf output is not supported by revkv");
+}
+
+// clientv3's WatchResponse.Err() text for a canceled watch.
+std::string CancelText(const pb::WatchResponse& r) {
+  if (r.compact_revision() != 0) return "etcdserver: mvcc: required revision has been compacted";
+  if (!r.cancel_reason().empty()) return r.cancel_reason();
+  return "<nil>";
+}
+
+}  // namespace
+
+absl::Status WatchCommand(Invocation& inv) {
+  if (inv.args.empty() || inv.args.size() > 2) {
+    return ExitError(kExitBadArgs, "bad number of arguments");
+  }
+  if (!inv.remote_mode()) {
+    return ExitError(kExitError, "watch needs a server: pass --endpoints");
+  }
+  // -w table fails at the first answer, as etcdctl's printer does.
+  absl::StatusOr<std::unique_ptr<RemoteChannel>> conn = RemoteChannel::Open(inv.remote);
+  if (!conn.ok()) return conn.status();
+  auto stub = pb::Watch::NewStub((*conn)->channel());
+  pb::WatchRequest create;
+  pb::WatchCreateRequest* c = create.mutable_create_request();
+  c->set_key(inv.args[0]);
+  if (inv.args.size() == 2) c->set_range_end(inv.args[1]);
+  if (inv.watch_prefix) {
+    // clientv3's WithPrefix on "": every key, from "\0".
+    if (inv.args[0].empty()) c->set_key(std::string(1, '\0'));
+    c->set_range_end(inv.args[0].empty() ? std::string(1, '\0') : PrefixEnd(inv.args[0]));
+  }
+  c->set_start_revision(inv.watch_rev);
+  c->set_prev_kv(inv.watch_prev_kv);
+  while (true) {
+    grpc::ClientContext ctx;
+    RemoteChannel::PrepareStream(&ctx);
+    auto stream = stub->Watch(&ctx);
+    pb::WatchResponse r;
+    if (stream->Write(create)) {
+      while (stream->Read(&r)) {
+        // clientv3 keeps the creation answer to itself.
+        if (r.created() && r.events_size() == 0 && !r.canceled()) continue;
+        if (r.canceled()) *inv.err << "watch was canceled (" << CancelText(r) << ")\n";
+        if (r.events_size() == 0 && !r.canceled() && r.compact_revision() == 0 &&
+            r.header().revision() != 0) {
+          *inv.out << "progress notify: " << r.header().revision() << "\n";
+        }
+        absl::StatusOr<std::string> text = WatchText(inv, r);
+        if (!text.ok()) return text.status();
+        *inv.out << *text;
+        inv.out->flush();
+        if (r.canceled()) {
+          ctx.TryCancel();
+          stream->Finish().IgnoreError();
+          return ExitError(kExitInterrupted, "watch is canceled by the server");
+        }
+        // A reopened stream resumes after what was printed.
+        if (r.events_size() > 0) {
+          c->set_start_revision(r.events(r.events_size() - 1).kv().mod_revision() + 1);
+        }
+      }
+    }
+    ctx.TryCancel();
+    stream->Finish().IgnoreError();
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
+
+}  // namespace revkv::cli
