@@ -39,7 +39,8 @@ grpc::Status Txn(revkv::DB* db, const Member& m, QuotaGuard* quota, int64_t max_
                  const etcdserverpb::TxnRequest& req, etcdserverpb::TxnResponse* resp,
                  std::optional<revkvpb::InternalRequest>* entry);
 
-// The answer to a proposed write: its apply result's response, with the
+// The answer to a proposed write (the lease service's too): its apply
+// result's response, with the
 // member's ids on the top header only (etcd leaves a txn's inner headers
 // with the revision alone).
 template <typename Resp>

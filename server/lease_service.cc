@@ -9,21 +9,10 @@
 
 #include "lease/errors.h"
 #include "server/grpc_status.h"
+#include "server/kv_calls.h"
 
 namespace revkv::server {
-namespace {
-
-template <typename Resp>
-grpc::Status Answer(absl::StatusOr<ApplyResult> result, const Member& m, Resp* resp) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  Resp* r = std::get_if<Resp>(&*result);
-  if (r == nullptr) return grpc::Status(grpc::INTERNAL, "server: an entry answered another request");
-  *resp = std::move(*r);
-  m.Stamp(resp->mutable_header(), resp->header().revision());
-  return grpc::Status::OK;
-}
-
-}  // namespace
+using kv_calls::Answer;
 
 absl::Status TimeToLiveFromLessor(lease::Lessor* lessor,
                                   const etcdserverpb::LeaseTimeToLiveRequest& req,
