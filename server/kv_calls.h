@@ -40,9 +40,8 @@ grpc::Status Txn(revkv::DB* db, const Member& m, QuotaGuard* quota, int64_t max_
                  std::optional<revkvpb::InternalRequest>* entry);
 
 // The answer to a proposed write (the lease service's too): its apply
-// result's response, with the
-// member's ids on the top header only (etcd leaves a txn's inner headers
-// with the revision alone).
+// result's response, with the member's ids on the top header only (etcd
+// leaves a txn's inner headers with the revision alone).
 template <typename Resp>
 grpc::Status Answer(absl::StatusOr<ApplyResult> result, const Member& m, Resp* resp) {
   if (!result.ok()) return ToGrpcStatus(result.status());
