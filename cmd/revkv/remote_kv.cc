@@ -11,17 +11,6 @@ namespace {
 
 namespace pb = etcdserverpb;
 
-mvcc::KeyValue FromProto(const mvccpb::KeyValue& kv) {
-  mvcc::KeyValue out;
-  out.key = kv.key();
-  out.create_revision = kv.create_revision();
-  out.mod_revision = kv.mod_revision();
-  out.version = kv.version();
-  out.value = kv.value();
-  out.lease = kv.lease();
-  return out;
-}
-
 void ToProto(const RangeRequest& r, pb::RangeRequest* out) {
   out->set_key(r.key);
   out->set_range_end(r.end);
@@ -110,7 +99,7 @@ void ToProto(const RequestOp& op, pb::RequestOp* out) {
 RangeResponse FromProto(const pb::RangeResponse& r) {
   RangeResponse out;
   out.revision = r.header().revision();
-  for (const mvccpb::KeyValue& kv : r.kvs()) out.kvs.push_back(FromProto(kv));
+  for (const mvccpb::KeyValue& kv : r.kvs()) out.kvs.push_back(KeyValueFromProto(kv));
   out.more = r.more();
   out.count = r.count();
   return out;
@@ -119,7 +108,7 @@ RangeResponse FromProto(const pb::RangeResponse& r) {
 PutResponse FromProto(const pb::PutResponse& r) {
   PutResponse out;
   out.revision = r.header().revision();
-  if (r.has_prev_kv()) out.prev_kv = FromProto(r.prev_kv());
+  if (r.has_prev_kv()) out.prev_kv = KeyValueFromProto(r.prev_kv());
   return out;
 }
 
@@ -127,7 +116,7 @@ DeleteResponse FromProto(const pb::DeleteRangeResponse& r) {
   DeleteResponse out;
   out.revision = r.header().revision();
   out.deleted = r.deleted();
-  for (const mvccpb::KeyValue& kv : r.prev_kvs()) out.prev_kvs.push_back(FromProto(kv));
+  for (const mvccpb::KeyValue& kv : r.prev_kvs()) out.prev_kvs.push_back(KeyValueFromProto(kv));
   return out;
 }
 
@@ -153,6 +142,17 @@ absl::StatusOr<TxnResponse> FromProto(const pb::TxnResponse& r) {
 }
 
 }  // namespace
+
+mvcc::KeyValue KeyValueFromProto(const mvccpb::KeyValue& kv) {
+  mvcc::KeyValue out;
+  out.key = kv.key();
+  out.create_revision = kv.create_revision();
+  out.mod_revision = kv.mod_revision();
+  out.version = kv.version();
+  out.value = kv.value();
+  out.lease = kv.lease();
+  return out;
+}
 
 struct RemoteKv::Impl {
   std::unique_ptr<RemoteChannel> conn;

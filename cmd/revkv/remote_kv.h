@@ -25,8 +25,12 @@
 #include "cmd/revkv/remote_channel.h"
 #include "cmd/revkv/requests.h"
 #include "mvcc/store.h"
+#include "server/proto/kv.pb.h"
 
 namespace revkv::cli {
+
+// The wire's mvccpb.KeyValue as the store's (the printers take those).
+mvcc::KeyValue KeyValueFromProto(const mvccpb::KeyValue& kv);
 
 class RemoteKv {
  public:

@@ -16,6 +16,7 @@
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/op_parse.h"
 #include "cmd/revkv/remote_channel.h"
+#include "cmd/revkv/remote_kv.h"
 #include "cmd/revkv/remote_printer.h"
 #include "server/proto/rpc.grpc.pb.h"
 
@@ -25,17 +26,6 @@ namespace {
 namespace pb = etcdserverpb;
 
 constexpr int kExitInterrupted = 5;
-
-mvcc::KeyValue FromProto(const mvccpb::KeyValue& kv) {
-  mvcc::KeyValue out;
-  out.key = kv.key();
-  out.create_revision = kv.create_revision();
-  out.mod_revision = kv.mod_revision();
-  out.version = kv.version();
-  out.value = kv.value();
-  out.lease = kv.lease();
-  return out;
-}
 
 const char* TypeName(const mvccpb::Event& e) {
   return e.type() == mvccpb::Event::DELETE ? "DELETE" : "PUT";
@@ -63,8 +53,8 @@ absl::StatusOr<std::string> WatchText(const Invocation& inv, const pb::WatchResp
       for (const mvccpb::Event& e : r.events()) {
         std::string ev = "{";
         if (e.type() != mvccpb::Event::PUT) ev += absl::StrFormat("\"type\":%d,", int(e.type()));
-        ev += "\"kv\":" + KeyValueJson(FromProto(e.kv()));
-        if (e.has_prev_kv()) ev += ",\"prev_kv\":" + KeyValueJson(FromProto(e.prev_kv()));
+        ev += "\"kv\":" + KeyValueJson(KeyValueFromProto(e.kv()));
+        if (e.has_prev_kv()) ev += ",\"prev_kv\":" + KeyValueJson(KeyValueFromProto(e.prev_kv()));
         events += (events.empty() ? "" : ",") + ev + "}";
       }
       return absl::StrFormat(
@@ -77,8 +67,8 @@ absl::StatusOr<std::string> WatchText(const Invocation& inv, const pb::WatchResp
       std::string out = HeaderFieldLines(r.header());
       for (const mvccpb::Event& e : r.events()) {
         out += absl::StrFormat("\"Type\" : %s\n", TypeName(e));
-        if (e.has_prev_kv()) out += FieldsKv("Prev", FromProto(e.prev_kv()));
-        out += FieldsKv("", FromProto(e.kv()));
+        if (e.has_prev_kv()) out += FieldsKv("Prev", KeyValueFromProto(e.prev_kv()));
+        out += FieldsKv("", KeyValueFromProto(e.kv()));
       }
       return out;
     }
