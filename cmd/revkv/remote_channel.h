@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,6 +56,23 @@ class RemoteChannel {
   std::string endpoint_;
   absl::Duration timeout_;
 };
+
+// A stub of `Service` (an etcdserverpb service) on a new connection; the
+// connection lives as long as the stub is used.
+template <typename Service>
+struct Stubbed {
+  std::unique_ptr<RemoteChannel> conn;
+  std::unique_ptr<typename Service::Stub> stub;
+};
+template <typename Service>
+absl::StatusOr<Stubbed<Service>> Dial(const RemoteOptions& options) {
+  absl::StatusOr<std::unique_ptr<RemoteChannel>> conn = RemoteChannel::Open(options);
+  if (!conn.ok()) return conn.status();
+  Stubbed<Service> s;
+  s.conn = *std::move(conn);
+  s.stub = Service::NewStub(s.conn->channel());
+  return s;
+}
 
 // The error etcdctl prints for a failed call: the server's message, or
 // "context deadline exceeded"; exit code 1. The gRPC code rides along.

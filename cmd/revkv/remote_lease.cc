@@ -84,19 +84,8 @@ absl::StatusOr<int64_t> LeaseId(const std::string& arg) {
   return id;
 }
 
-// A lease stub on a new connection.
-struct Lease {
-  std::unique_ptr<RemoteChannel> conn;
-  std::unique_ptr<pb::Lease::Stub> stub;
-};
-absl::StatusOr<Lease> Dial(const Invocation& inv) {
-  absl::StatusOr<std::unique_ptr<RemoteChannel>> conn = RemoteChannel::Open(inv.remote);
-  if (!conn.ok()) return conn.status();
-  Lease l;
-  l.conn = *std::move(conn);
-  l.stub = pb::Lease::NewStub(l.conn->channel());
-  return l;
-}
+using Lease = Stubbed<pb::Lease>;
+absl::StatusOr<Lease> Dial(const Invocation& inv) { return Dial<pb::Lease>(inv.remote); }
 
 // A failed call with exit code `code`; a non-empty `what` puts etcdctl's
 // words around the message ("failed to <what> (<message>)").

@@ -28,18 +28,8 @@ namespace pb = etcdserverpb;
 
 constexpr int kExitInterrupted = 5;
 
-struct Maintenance {
-  std::unique_ptr<RemoteChannel> conn;
-  std::unique_ptr<pb::Maintenance::Stub> stub;
-};
-absl::StatusOr<Maintenance> Dial(const Invocation& inv) {
-  absl::StatusOr<std::unique_ptr<RemoteChannel>> conn = RemoteChannel::Open(inv.remote);
-  if (!conn.ok()) return conn.status();
-  Maintenance m;
-  m.conn = *std::move(conn);
-  m.stub = pb::Maintenance::NewStub(m.conn->channel());
-  return m;
-}
+using Maintenance = Stubbed<pb::Maintenance>;
+absl::StatusOr<Maintenance> Dial(const Invocation& inv) { return Dial<pb::Maintenance>(inv.remote); }
 
 // etcdctl's exit without a line of its own (the failure was printed).
 absl::Status QuietExit(int code) { return RawError(code, ""); }
