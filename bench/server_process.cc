@@ -48,27 +48,45 @@ int FreeLoopbackPort() {
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::vector<std::string>& argv, const std::string& log_path, int client_port,
     double ready_timeout_s) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> p = Spawn(argv, log_path, client_port);
+  if (!p.ok()) return p.status();
+  if (absl::Status s = (*p)->WaitReady(ready_timeout_s); !s.ok()) return s;
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Spawn(
+    const std::vector<std::string>& argv, const std::string& log_path, int client_port) {
   if (access(argv[0].c_str(), X_OK) != 0) {
     return absl::NotFoundError("bench server: no executable " + argv[0]);
   }
+  std::unique_ptr<ServerProcess> p(new ServerProcess(argv, log_path, client_port));
+  if (absl::Status s = p->Exec(/*truncate_log=*/true); !s.ok()) return s;
+  return p;
+}
+
+absl::Status ServerProcess::Exec(bool truncate_log) {
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("bench server: fork failed");
   if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int fd =
+        open(log_path_.c_str(), O_WRONLY | O_CREAT | (truncate_log ? O_TRUNC : O_APPEND), 0600);
     if (fd >= 0) {
       dup2(fd, 1);
       dup2(fd, 2);
     }
     std::vector<char*> c;
-    for (const std::string& a : argv) c.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : argv_) c.push_back(const_cast<char*>(a.c_str()));
     c.push_back(nullptr);
     execv(c[0], c.data());
     _exit(127);
   }
-  std::unique_ptr<ServerProcess> p(
-      new ServerProcess(pid, "127.0.0.1:" + std::to_string(client_port)));
+  pid_ = pid;
+  return absl::OkStatus();
+}
+
+absl::Status ServerProcess::WaitReady(double timeout_s) {
   const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(ready_timeout_s * 1000));
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000));
   // A bounded poll for readiness: the server is another process, with
   // nothing to wait on but its port.
   while (std::chrono::steady_clock::now() < deadline) {
@@ -77,20 +95,20 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto stub = etcdserverpb::Maintenance::NewStub(
-        grpc::CreateCustomChannel(p->endpoint_, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(endpoint_, grpc::InsecureChannelCredentials(), args));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     etcdserverpb::StatusRequest req;
     etcdserverpb::StatusResponse resp;
-    if (stub->Status(&ctx, req, &resp).ok()) return p;
-    if (Exited(pid)) {
-      p->pid_ = -1;
-      return absl::UnavailableError("bench server: " + argv[0] + " exited; see " + log_path);
+    if (stub->Status(&ctx, req, &resp).ok()) return absl::OkStatus();
+    if (pid_ <= 0 || Exited(pid_)) {
+      pid_ = -1;
+      return absl::UnavailableError("bench server: " + argv_[0] + " exited; see " + log_path_);
     }
     std::this_thread::sleep_for(kPoll);
   }
-  return absl::UnavailableError("bench server: " + argv[0] + " did not answer within " +
-                                std::to_string(int(ready_timeout_s)) + " s; see " + log_path);
+  return absl::UnavailableError("bench server: " + argv_[0] + " did not answer within " +
+                                std::to_string(int(timeout_s)) + " s; see " + log_path_);
 }
 
 ServerProcess::~ServerProcess() { Stop(); }
@@ -101,34 +119,24 @@ void ServerProcess::Stop() {
   const auto deadline = std::chrono::steady_clock::now() + kStopWait;
   while (!Exited(pid_)) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      break;
+      Kill();
+      return;
     }
     std::this_thread::sleep_for(kPoll);
   }
   pid_ = -1;
 }
 
-std::vector<std::string> RevkvServeArgv(const std::string& revkv, const std::string& dir,
-                                        int client_port) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(client_port);
-  return {revkv,  "serve", "--name", "bench", "--data-dir", dir, "--listen-client-urls", url,
-          "--advertise-client-urls", url};
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
 }
 
-std::vector<std::string> EtcdArgv(const std::string& etcd, const std::string& dir, int client_port,
-                                  int peer_port) {
-  const std::string client = "http://127.0.0.1:" + std::to_string(client_port);
-  const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
-  return {etcd,
-          "--name", "bench",
-          "--data-dir", dir,
-          "--listen-client-urls", client,
-          "--advertise-client-urls", client,
-          "--listen-peer-urls", peer,
-          "--initial-advertise-peer-urls", peer,
-          "--initial-cluster", "bench=" + peer};
+absl::Status ServerProcess::Restart() {
+  if (pid_ > 0) return absl::FailedPreconditionError("bench server: " + endpoint_ + " still runs");
+  return Exec(/*truncate_log=*/false);
 }
 
 }  // namespace revkv::bench

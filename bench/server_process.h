@@ -1,6 +1,8 @@
 // ServerProcess: an etcd v3 server (`revkv serve` or a real etcd) started as
 // a child process on loopback for `revkv bench server`, with its log in a
-// file, stopped (SIGTERM, then SIGKILL if it lingers) when destroyed.
+// file, stopped (SIGTERM, then SIGKILL if it lingers) when destroyed. A
+// cluster member can be killed (SIGKILL) and started again with the same
+// arguments, for the failover measurement.
 //
 // Thread-compatible: one thread starts and stops it.
 #ifndef REVKV_BENCH_SERVER_PROCESS_H_
@@ -30,26 +32,37 @@ class ServerProcess {
                                                               const std::string& log_path,
                                                               int client_port,
                                                               double ready_timeout_s = 30);
+  // Starts it without waiting: a cluster member answers only once a
+  // quorum of its peers runs, so a cluster spawns every member first.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(const std::vector<std::string>& argv,
+                                                              const std::string& log_path,
+                                                              int client_port);
   ~ServerProcess();  // Stop()
 
+  // Waits until a Maintenance.Status call answers (at most `timeout_s`).
+  absl::Status WaitReady(double timeout_s);
   // "127.0.0.1:PORT".
   const std::string& endpoint() const { return endpoint_; }
   // SIGTERM, a bounded wait for the exit, then SIGKILL. Idempotent.
   void Stop();
+  // SIGKILL, and reaps it. Idempotent.
+  void Kill();
+  // Starts it again with the same arguments (appending to its log), without
+  // waiting. FailedPrecondition while it runs.
+  absl::Status Restart();
 
  private:
-  ServerProcess(pid_t pid, std::string endpoint) : pid_(pid), endpoint_(std::move(endpoint)) {}
-  pid_t pid_;
-  std::string endpoint_;
-};
+  ServerProcess(std::vector<std::string> argv, std::string log_path, int client_port)
+      : argv_(std::move(argv)),
+        log_path_(std::move(log_path)),
+        endpoint_("127.0.0.1:" + std::to_string(client_port)) {}
+  absl::Status Exec(bool truncate_log);
 
-// `revkv serve` (the binary `revkv`) on `client_port` with data in `dir`.
-std::vector<std::string> RevkvServeArgv(const std::string& revkv, const std::string& dir,
-                                        int client_port);
-// A single-member etcd (the binary `etcd`) on `client_port` and
-// `peer_port` with data in `dir`.
-std::vector<std::string> EtcdArgv(const std::string& etcd, const std::string& dir, int client_port,
-                                  int peer_port);
+  std::vector<std::string> argv_;
+  std::string log_path_;
+  std::string endpoint_;
+  pid_t pid_ = -1;
+};
 
 }  // namespace revkv::bench
 

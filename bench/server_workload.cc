@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/dataset.h"
 #include "bench/grpc_load.h"
+#include "bench/server_cluster.h"
 #include "bench/server_process.h"
 #include "bench/sysinfo.h"
 #include "grpcpp/create_channel.h"
@@ -21,7 +22,9 @@ const char kServerFlagsUsage[] =
     "\t--put-clients A,B,C\tcalls in flight of the put rows (default 1,16,256)\n"
     "\t--range-clients N\tcalls in flight of the range rows (default 256)\n"
     "\t--txn-clients N\t\tcalls in flight of the txn row (default 64)\n"
-    "\t--conns N\t\tgRPC connections per engine (default 4)\n"
+    "\t--conns N\t\tgRPC connections per engine, or per member of a cluster (default 4)\n"
+    "\t--cluster N\t\tN members per engine (default 1; 3 or more add the failover row)\n"
+    "\t--failovers K\t\tleader kills of the failover row (default 3 with --cluster >= 3)\n"
     "\t--duration S\t\tseconds per measurement (default 3; --quick: 0.3)\n"
     "\t--etcd PATH\t\tthe etcd binary to compare with (default /usr/bin/etcd; none: revkv only)\n"
     "\t--revkv PATH\t\tthe revkv binary to serve (default: this one)\n"
@@ -29,9 +32,17 @@ const char kServerFlagsUsage[] =
     "\n"
     "OUTPUT (server):\n"
     "\tput-cC, range-cC-linearizable|serializable, txn-cC: ops/s and latency of `revkv serve`\n"
-    "\tand of etcd, ratio revkv/etcd of ops/s (put-c1: of p50 latency, lower is better).\n";
+    "\tand of etcd, ratio revkv/etcd of ops/s (put-c1: of p50 latency, lower is better).\n"
+    "\tfailover (--cluster >= 3): seconds from SIGKILL of the leader to the next acknowledged\n"
+    "\tput, as latency; ratio revkv/etcd of the p50 (lower is better).\n";
 
 namespace {
+
+// A failover's Put waits at most this long for an answer before it is sent
+// again (to the next survivor): the failover row's resolution.
+constexpr int kFailoverCallMs = 100;
+// Bounds a cluster's wait for a leader and for the first write after a kill.
+constexpr double kFailoverTimeoutS = 30;
 
 absl::Status ParseCounts(const std::string& flag, const std::string& text,
                          std::vector<uint64_t>* out) {
@@ -125,16 +136,53 @@ std::vector<Workload> Workloads(const ServerBenchOptions& o, const DataSet& data
   return out;
 }
 
+// `endpoints`' channels, `conns` per member, the first one's first: the
+// single-client rows talk to the first member only.
+std::vector<std::shared_ptr<grpc::Channel>> ConnectAll(const std::vector<std::string>& endpoints,
+                                                       uint64_t conns) {
+  std::vector<std::shared_ptr<grpc::Channel>> out;
+  for (uint64_t c = 0; c < conns; ++c) {
+    for (const std::string& e : endpoints) out.push_back(Connect(e, 1).front());
+  }
+  return out;
+}
+
+// Kills the leader `o.failovers` times, each time timing the next
+// acknowledged write and restarting the killed member.
+absl::Status RunFailovers(const std::string& engine, ServerCluster& cluster,
+                          const ServerBenchOptions& o, Progress& progress, Samples* samples) {
+  Sample& s = NewSample(samples, "failover", engine);
+  for (uint64_t k = 0; k < o.failovers; ++k) {
+    progress.Begin(engine + ": failover " + std::to_string(k + 1), 0, 0);
+    absl::StatusOr<double> took =
+        cluster.KillLeaderAndTimeNextWrite(kFailoverCallMs, kFailoverTimeoutS);
+    progress.End("");
+    if (!took.ok()) return took.status();
+    s.latency.Record(uint64_t(*took * 1e9));
+    if (absl::Status r = cluster.RestartKilled(kFailoverTimeoutS); !r.ok()) return r;
+  }
+  s.n = double(o.failovers);
+  return absl::OkStatus();
+}
+
 // Starts `engine`, loads the keys, runs every workload into `samples`.
-absl::Status RunEngine(const std::string& engine, const std::vector<std::string>& argv,
-                       const std::string& log, int port, const ServerBenchOptions& o,
-                       const DataSet& data, Progress& progress, Samples* samples,
-                       std::vector<std::string>* errors) {
-  absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(argv, log, port);
-  if (!server.ok()) return server.status();
+absl::Status RunEngine(const std::string& engine, const ClusterSpec& spec,
+                       const ServerBenchOptions& o, const DataSet& data, Progress& progress,
+                       Samples* samples, std::vector<std::string>* errors) {
+  absl::StatusOr<std::unique_ptr<ServerCluster>> cluster = ServerCluster::Start(spec);
+  if (!cluster.ok()) return cluster.status();
+  std::vector<std::string> endpoints = (*cluster)->endpoints();
+  if (endpoints.size() > 1) {
+    // The leader first, so the single-client rows of both engines measure
+    // a write or read on the leader, not one on a follower for one engine
+    // and on the leader for the other.
+    absl::StatusOr<size_t> leader = (*cluster)->Leader(kFailoverTimeoutS);
+    if (!leader.ok()) return leader.status();
+    std::swap(endpoints[0], endpoints[*leader]);
+  }
   // Dropped before the server stops: an idle client connection nobody
   // polls would hold up its graceful shutdown.
-  auto channels = Connect((*server)->endpoint(), o.conns);
+  auto channels = ConnectAll(endpoints, o.conns);
   progress.Begin(engine + ": load " + std::to_string(data.n) + " keys", data.n, 0);
   auto next = std::make_shared<std::atomic<uint64_t>>(0);
   const DataSet* d = &data;
@@ -163,7 +211,10 @@ absl::Status RunEngine(const std::string& engine, const std::vector<std::string>
     NewSample(samples, w.name, engine) = std::move(r.sample);
   }
   channels.clear();
-  (*server)->Stop();
+  if (o.failovers > 0) {
+    if (absl::Status s = RunFailovers(engine, **cluster, o, progress, samples); !s.ok()) return s;
+  }
+  (*cluster)->Stop();
   return absl::OkStatus();
 }
 
@@ -188,6 +239,9 @@ absl::StatusOr<ServerBenchOptions> ParseServerFlags(const std::vector<std::strin
   fs.AddDouble("--duration", &o.duration_s, &duration_set);
   fs.AddString("--etcd", &o.etcd);
   fs.AddString("--revkv", &o.revkv);
+  fs.AddUint("--cluster", &o.cluster);
+  bool failovers_set = false;
+  fs.AddUint("--failovers", &o.failovers, &failovers_set);
   if (absl::Status s = fs.Parse(args); !s.ok()) return s;
   if (put_set) {
     if (absl::Status s = ParseCounts("--put-clients", put_clients, &o.put_clients); !s.ok()) {
@@ -198,6 +252,14 @@ absl::StatusOr<ServerBenchOptions> ParseServerFlags(const std::vector<std::strin
   if (o.common.quick && !duration_set) o.duration_s = 0.3;
   if (absl::Status s = ValidateCommonFlags(o.common); !s.ok()) return s;
   if (!(o.duration_s > 0)) return absl::InvalidArgumentError("flag --duration must be positive");
+  if (o.cluster == 0 || o.cluster > 7 || o.cluster == 2) {
+    return absl::InvalidArgumentError("flag --cluster must be 1 or a member count in [3, 7]");
+  }
+  if (!failovers_set) o.failovers = o.cluster >= 3 ? 3 : 0;
+  if (o.failovers > 0 && o.cluster < 3) {
+    return absl::InvalidArgumentError("flag --failovers needs --cluster 3 or more");
+  }
+  if (o.failovers > 100) return absl::InvalidArgumentError("flag --failovers must be at most 100");
   for (auto [flag, v] : {std::pair{"--range-clients", o.range_clients},
                          std::pair{"--txn-clients", o.txn_clients}, std::pair{"--conns", o.conns}}) {
     if (v == 0 || v > 10'000) {
@@ -221,35 +283,40 @@ absl::StatusOr<Report> RunServer(const ServerBenchOptions& o, Progress& progress
   report.peer_name = "etcd";
   report.header.push_back("revkv bench server: `revkv serve` against " +
                           (with_etcd ? "etcd (" + o.etcd + ")" : std::string("no etcd (not installed)")) +
-                          " on loopback, " + std::to_string(o.conns) + " connections each, " +
+                          " on loopback, " +
+                          (o.cluster > 1 ? "clusters of " + std::to_string(o.cluster) +
+                                               " members (election timeout 1000 ms, heartbeat "
+                                               "100 ms), " +
+                                               std::to_string(o.conns) + " connections per member, "
+                                         : std::to_string(o.conns) + " connections each, ") +
                           FormatCount(double(c.keys)) + " keys of " + std::to_string(c.key_size) +
                           " B with " + std::to_string(c.value_size) + " B values, " +
                           FormatRate(o.duration_s) + " s per row");
   Samples samples;
   std::vector<std::string> errors;
-  {
-    absl::StatusOr<std::string> d = (*dir)->Fresh("revkv");
+  for (bool etcd : {false, true}) {
+    if (etcd && !with_etcd) continue;
+    const std::string engine = etcd ? "etcd" : "revkv";
+    absl::StatusOr<std::string> d = (*dir)->Fresh(engine);
     if (!d.ok()) return d.status();
-    const int port = FreeLoopbackPort();
-    if (absl::Status s = RunEngine("revkv", RevkvServeArgv(revkv, *d + "/data", port),
-                                   *d + "/serve.log", port, o, *data, progress, &samples, &errors);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (with_etcd) {
-    absl::StatusOr<std::string> d = (*dir)->Fresh("etcd");
-    if (!d.ok()) return d.status();
-    const int port = FreeLoopbackPort(), peer = FreeLoopbackPort();
-    if (absl::Status s = RunEngine("etcd", EtcdArgv(o.etcd, *d + "/data", port, peer),
-                                   *d + "/etcd.log", port, o, *data, progress, &samples, &errors);
-        !s.ok()) {
+    ClusterSpec spec;
+    spec.etcd = etcd;
+    spec.binary = etcd ? o.etcd : revkv;
+    spec.dir = *d;
+    spec.members = int(o.cluster);
+    if (absl::Status s = RunEngine(engine, spec, o, *data, progress, &samples, &errors); !s.ok()) {
       return s;
     }
   }
   std::vector<RowSpec> specs;
   for (const Workload& w : Workloads(o, *data)) {
     specs.push_back({w.name, w.note, w.clients == 1 ? ByP50 : ByOpsPerS});
+  }
+  if (o.failovers > 0) {
+    specs.push_back({"failover", "seconds from SIGKILL of the leader to the next acknowledged Put "
+                                 "through a survivor (latency columns; " +
+                                     std::to_string(o.failovers) + " kills, each member restarted)",
+                     ByP50});
   }
   report.rows = MakeRows("server", samples, specs);
   report.footer = errors;

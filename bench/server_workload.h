@@ -13,9 +13,18 @@
 //                            default 256)
 //   txn-cC                   Txn: if the key's mod revision > 0 then Put
 //                            it, else Range it (C: --txn-clients, default 64)
+//   failover                 with --cluster N >= 3: seconds from SIGKILL
+//                            of the leader to the next acknowledged Put
+//                            through a survivor, --failovers times (the
+//                            killed member restarts with its data between)
 // Rows: ops/s and latency percentiles per engine; ratio revkv/etcd of
-// ops/s (put-c1: of the p50 latency, etcd/revkv, so higher is better
-// everywhere). Calls that fail are counted and named below the table.
+// ops/s (put-c1 and failover: of the p50 latency, lower is better). Calls
+// that fail are counted and named below the table.
+//
+// With --cluster N, each engine runs N members on loopback with the same
+// election timeout and heartbeat (etcd's defaults), and the calls spread
+// over every member, the leader's connections first: the single-client
+// rows talk to the leader of both engines.
 //
 // Thread-compatible: call from the main thread.
 #ifndef REVKV_BENCH_SERVER_WORKLOAD_H_
@@ -37,7 +46,9 @@ struct ServerBenchOptions {
   std::vector<uint64_t> put_clients = {1, 16, 256};
   uint64_t range_clients = 256;
   uint64_t txn_clients = 64;
-  uint64_t conns = 4;          // --conns: gRPC connections per engine
+  uint64_t conns = 4;          // --conns: gRPC connections per engine (or member)
+  uint64_t cluster = 1;        // --cluster: members per engine
+  uint64_t failovers = 0;      // --failovers: leader kills (default 3 if cluster >= 3)
   double duration_s = 3.0;     // --duration per measurement
   std::string etcd = "/usr/bin/etcd";  // --etcd: "none" skips etcd
   std::string revkv;           // --revkv: the binary to serve; empty: this one

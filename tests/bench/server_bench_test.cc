@@ -64,10 +64,32 @@ TEST(ServerBench, AgainstEtcdBothEnginesAnswer) {
   EXPECT_EQ(table.out.find("calls failed"), std::string::npos) << table.out;
 }
 
+TEST(ServerBench, AClusterAnswersEveryWorkloadAndTimesAFailover) {
+  ProcessResult r = RunRevkv(std::string(kTiny) + " --json --etcd none --cluster 3 --failovers 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Rows(r.out), (std::vector<std::string>{"put-c1/revkv", "put-c8/revkv",
+                                                   "range-c8-linearizable/revkv",
+                                                   "range-c8-serializable/revkv", "txn-c4/revkv",
+                                                   "failover/revkv"}))
+      << r.out;
+  // The failover took at least the election timeout (1 s): the leader was
+  // really killed and a new one elected before the write was answered.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m,
+                                std::regex("\"workload\":\"failover\".*?\"p50_us\":([0-9.]+)")))
+      << r.out;
+  EXPECT_GE(std::stod(m[1]), 1e6) << r.out;
+  EXPECT_LT(std::stod(m[1]), 30e6) << r.out;
+}
+
 TEST(ServerBench, BadFlagsAndAMissingServerAreNamed) {
   EXPECT_EQ(RunRevkv("bench server --put-clients 0").err,
             "Error: flag --put-clients: \"0\" is not a client count in [1, 10000]\n");
   EXPECT_EQ(RunRevkv("bench server --conns 0").err, "Error: flag --conns must be in [1, 10000]\n");
+  EXPECT_EQ(RunRevkv("bench server --cluster 2").err,
+            "Error: flag --cluster must be 1 or a member count in [3, 7]\n");
+  EXPECT_EQ(RunRevkv("bench server --failovers 2").err,
+            "Error: flag --failovers needs --cluster 3 or more\n");
   ProcessResult missing = RunRevkv("bench server --quick --revkv /nonexistent/revkv");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.LastErrLine().find("/nonexistent/revkv"), std::string::npos) << missing.err;
