@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
+#include "raft/leader_contact.h"
+#include "raft/peer_liveness.h"
 #include "server/errors.h"
 
 namespace revkv::cluster {
@@ -45,6 +47,9 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(const NodeOptions& o, 
     raft_uv_tcp_close(&n->transport_);
   } else {
     io_ready = true;
+    // A vote must not be lost to a peer that restarted (peer_liveness.h).
+    WatchPeerConnections(&n->transport_);
+    ResendFailedVotes(&n->io_);
     if (rv = raft_init(&n->raft_, &n->io_, fsm->fsm(), o.id, o.address.c_str()); rv != 0) {
       s = RaftError("raft_init", rv, n->raft_.errmsg);
     } else {
@@ -164,6 +169,7 @@ void RaftNode::OnAsync(uv_async_t* handle) {
 
 void RaftNode::OnTimer(uv_timer_t* handle) {
   RaftNode* n = static_cast<RaftNode*>(handle->data);
+  if (!n->closing_) ForgetSilentLeader(&n->raft_);
   n->Publish();
   if (n->stop_seen_) n->MaybeClose();
 }
