@@ -41,6 +41,10 @@
 // a snapshot replaces the DB once the hook is set -- a serving member's
 // server holds the DB, so it must not change beneath it (cluster_member.h).
 //
+// Snapshot size: after taking or restoring a snapshot the Fsm sets raft's
+// install-snapshot timeout for that size (install_snapshot_timeout.h): the
+// latest snapshot is what this member sends when it leads.
+//
 // Failure: an entry that does not decode, or a DB that cannot be reopened
 // after a restore, fails the Fsm for good (failed()): every later apply
 // returns an error to raft, which stops applying (fail closed, as etcd does).
@@ -125,6 +129,9 @@ class Fsm {
   static int SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs);
   static int RestoreCb(raft_fsm* fsm, raft_buffer* buf);
   int Apply(const raft_buffer* buf, void** result);
+  // Sets how long raft, as a leader, waits for a follower to answer a
+  // snapshot of this size (install_snapshot_timeout.h says why).
+  void SizeInstallSnapshotTimeout(uint64_t snapshot_bytes);
 
   const std::string dir_;
   const revkv::Options options_;
