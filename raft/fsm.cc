@@ -246,7 +246,8 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     snapshot::RemoveAll(scratch);
     return s;
   }
-  if (on_restore_) on_restore_();
+  // Raft's own restore at start comes before anyone holds the DB.
+  if (on_restore_ && raft_ != nullptr && raft_state(raft_) != RAFT_UNAVAILABLE) on_restore_();
   // From here on the member has no DB until the reopen; a failure leaves it
   // failed (raft's own snapshot and log rebuild it at the next start).
   applier_.reset();

@@ -38,8 +38,11 @@
 // applier applies alarm and member_attr entries as the local server does.
 // Hooks, both called on the raft thread: on_applied(index) after each
 // entry is applied (waiters for an index wake on it), on_restore() before
-// a snapshot replaces the DB once the hook is set -- a serving member's
-// server holds the DB, so it must not change beneath it (cluster_member.h).
+// a snapshot from the leader replaces the DB once the hook is set -- a
+// serving member's server holds the DB, so it must not change beneath it
+// (cluster_member.h). Not for the snapshot raft restores inside raft_start
+// (raft_state is still RAFT_UNAVAILABLE): nothing holds the DB yet, so the
+// hook can be set before raft starts and leave no window after it.
 //
 // Snapshot size: after taking or restoring a snapshot the Fsm sets raft's
 // install-snapshot timeout for that size (install_snapshot_timeout.h): the
