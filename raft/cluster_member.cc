@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Start(
   m->fsm_ = *std::move(fsm);
   m->applied_ = std::make_unique<AppliedIndex>(m->fsm_->applied_index());
   m->fsm_->set_on_applied([a = m->applied_.get()](uint64_t index) { a->Advance(index); });
+  if (o.on_restore) m->fsm_->set_on_restore(o.on_restore);
 
   NodeOptions no;
   no.id = o.id;
@@ -126,11 +127,6 @@ server::Replication ClusterMember::replication() {
   r.view = this;
   r.services = {internal_.get()};
   return r;
-}
-
-void ClusterMember::set_on_restore(std::function<void()> hook) {
-  node_->RunOnLoop([this, &hook](raft*) { fsm_->set_on_restore(std::move(hook)); })
-      .IgnoreError();  // stopped: no restore can come any more
 }
 
 std::vector<etcdserverpb::Member> ClusterMember::Members() const {

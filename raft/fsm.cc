@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "raft/install_snapshot_timeout.h"
 #include "snapshot/file_util.h"
 #include "snapshot/snapshot.h"
 
@@ -174,6 +175,7 @@ int Fsm::SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs) {
   // raft takes the snapshot at last_applied, between two applies.
   absl::StatusOr<std::string> bytes = f->SnapshotBytes(f->raft_->last_applied);
   if (!bytes.ok()) return RAFT_BUSY;  // raft retries at the next threshold
+  f->SizeInstallSnapshotTimeout(bytes->size());
   auto* b = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
   if (b == nullptr) return RAFT_NOMEM;
   b->len = bytes->size();
@@ -195,6 +197,12 @@ int Fsm::RestoreCb(raft_fsm* fsm, raft_buffer* buf) {
   if (!s.ok()) return RAFT_CORRUPT;  // raft frees the buffer
   raft_free(buf->base);  // ours on success (raft 0.15 snapshotRestore)
   return 0;
+}
+
+void Fsm::SizeInstallSnapshotTimeout(uint64_t snapshot_bytes) {
+  if (raft_ == nullptr) return;
+  raft_set_install_snapshot_timeout(
+      raft_, InstallSnapshotTimeoutMs(raft_->election_timeout, snapshot_bytes));
 }
 
 absl::StatusOr<std::string> Fsm::SnapshotBytes(uint64_t index) {
@@ -222,6 +230,9 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     return absl::DataLossError(absl::StrCat("raft: snapshot content of ", bytes.size() - kHeaderSize,
                                             " bytes, its header says ", size));
   }
+  // Raft restores its latest snapshot at every start: it is what this
+  // member sends as a leader, until it takes the next.
+  SizeInstallSnapshotTimeout(bytes.size());
   if (index <= applied_index()) return absl::OkStatus();  // the DB has it
 
   // Verify into a scratch directory first: a bad snapshot leaves the DB be.
@@ -235,7 +246,8 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     snapshot::RemoveAll(scratch);
     return s;
   }
-  if (on_restore_) on_restore_();
+  // Raft's own restore at start comes before anyone holds the DB.
+  if (on_restore_ && raft_ != nullptr && raft_state(raft_) != RAFT_UNAVAILABLE) on_restore_();
   // From here on the member has no DB until the reopen; a failure leaves it
   // failed (raft's own snapshot and log rebuild it at the next start).
   applier_.reset();

@@ -38,8 +38,15 @@
 // applier applies alarm and member_attr entries as the local server does.
 // Hooks, both called on the raft thread: on_applied(index) after each
 // entry is applied (waiters for an index wake on it), on_restore() before
-// a snapshot replaces the DB once the hook is set -- a serving member's
-// server holds the DB, so it must not change beneath it (cluster_member.h).
+// a snapshot from the leader replaces the DB once the hook is set -- a
+// serving member's server holds the DB, so it must not change beneath it
+// (cluster_member.h). Not for the snapshot raft restores inside raft_start
+// (raft_state is still RAFT_UNAVAILABLE): nothing holds the DB yet, so the
+// hook can be set before raft starts and leave no window after it.
+//
+// Snapshot size: after taking or restoring a snapshot the Fsm sets raft's
+// install-snapshot timeout for that size (install_snapshot_timeout.h): the
+// latest snapshot is what this member sends when it leads.
 //
 // Failure: an entry that does not decode, or a DB that cannot be reopened
 // after a restore, fails the Fsm for good (failed()): every later apply
@@ -125,6 +132,9 @@ class Fsm {
   static int SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs);
   static int RestoreCb(raft_fsm* fsm, raft_buffer* buf);
   int Apply(const raft_buffer* buf, void** result);
+  // Sets how long raft, as a leader, waits for a follower to answer a
+  // snapshot of this size (install_snapshot_timeout.h says why).
+  void SizeInstallSnapshotTimeout(uint64_t snapshot_bytes);
 
   const std::string dir_;
   const revkv::Options options_;

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
+#include "raft/install_snapshot_timeout.h"
 #include "raft/leader_contact.h"
 #include "raft/peer_liveness.h"
 #include "server/errors.h"
@@ -75,6 +76,11 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(const NodeOptions& o, 
   if (s.ok()) {
     raft_set_election_timeout(&n->raft_, o.election_timeout_ms);
     raft_set_heartbeat_timeout(&n->raft_, o.heartbeat_timeout_ms);
+    // Not raft's 30 s: a follower that dropped the leader's snapshot waits
+    // this long for it again (install_snapshot_timeout.h). The Fsm raises
+    // it with the size of each snapshot it takes or restores, the first at
+    // raft_start.
+    raft_set_install_snapshot_timeout(&n->raft_, InstallSnapshotTimeoutMs(o.election_timeout_ms, 0));
     raft_set_snapshot_threshold(&n->raft_, o.snapshot_threshold);
     raft_set_snapshot_trailing(&n->raft_, o.snapshot_trailing);
     if (int rv = raft_start(&n->raft_); rv != 0) s = RaftError("raft_start", rv, n->raft_.errmsg);

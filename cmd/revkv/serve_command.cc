@@ -179,6 +179,17 @@ int RunServe(const std::vector<std::string>& args) {
       return 1;
     }
     member_options = *o;
+    // The server will hold the DB: a snapshot from the leader (this member
+    // fell more than the log's trailing entries behind) cannot replace it
+    // while it serves. raft has stored the snapshot; a restart restores it
+    // before serving. Set before raft starts, so no snapshot slips in
+    // while the server is being set up over the DB.
+    member_options.on_restore = [] {
+      Log("error", "a snapshot from the leader must replace the data; exiting: restart to restore it",
+          {});
+      std::fflush(nullptr);
+      _exit(3);
+    };
     // Removed from the cluster: stop as on SIGTERM (sigwait below).
     member_options.on_removed = [] {
       Log("info", "this member was removed from the cluster; stopping", {});
@@ -245,18 +256,6 @@ int RunServe(const std::vector<std::string>& args) {
     Log("error", "cannot serve", {{"error", std::string(srv.status().message())}});
     if (own_db != nullptr) (void)own_db->Close();
     return 1;
-  }
-  if (clustered) {
-    // The server holds the DB: a snapshot from the leader (this member fell
-    // more than the log's trailing entries behind) cannot replace it
-    // while it serves. raft has stored the snapshot; a restart restores it
-    // before serving.
-    member->set_on_restore([] {
-      Log("error", "a snapshot from the leader must replace the data; exiting: restart to restore it",
-          {});
-      std::fflush(nullptr);
-      _exit(3);
-    });
   }
   std::vector<std::string> addresses;
   for (size_t i = 0; i < options.listen_addresses.size(); ++i) {

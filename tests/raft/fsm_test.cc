@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "raft/install_snapshot_timeout.h"
 #include "tests/cmd/process.h"
 #include "tests/raft/model.h"
 
@@ -86,6 +87,46 @@ TEST(FsmTest, RestoreMakesTheDbTheSnapshots) {
   ASSERT_TRUE(b);
   EXPECT_EQ(b->applied_index(), a->applied_index() + 5);
   EXPECT_EQ(Hash(b.get()).hash, ahead.hash);
+}
+
+// The on_restore hook is for snapshots from a leader, not for the one raft
+// restores inside raft_start (state still RAFT_UNAVAILABLE), so a serving
+// member can set it before raft starts. Each restore also sizes raft's
+// install-snapshot timeout for the snapshot (install_snapshot_timeout.h).
+TEST(FsmTest, RestoreHookSkipsRaftsOwnRestoreAtStart) {
+  std::mt19937_64 rng(7);
+  const std::string root = revkv::testing::NewTempDir("raftfsm");
+  std::unique_ptr<Fsm> a = OpenFsm(root + "/a"), b = OpenFsm(root + "/b");
+  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(ApplyRandom(a.get(), rng, 20));
+  absl::StatusOr<std::string> older = a->SnapshotBytes(a->applied_index());
+  ASSERT_TRUE(older.ok()) << older.status();
+  ASSERT_NO_FATAL_FAILURE(ApplyRandom(a.get(), rng, 200));
+  absl::StatusOr<std::string> newer = a->SnapshotBytes(a->applied_index());
+  ASSERT_TRUE(newer.ok()) << newer.status();
+
+  // The struct raft.h declares, as raft_init leaves it (RAFT_UNAVAILABLE)
+  // as far as the Fsm looks: state and timeouts.
+  struct raft r {};
+  ASSERT_EQ(raft_state(&r), RAFT_UNAVAILABLE);
+  r.election_timeout = 500;
+  b->Attach(&r);
+  int hooked = 0;
+  b->set_on_restore([&] { ++hooked; });
+
+  ASSERT_TRUE(b->Restore(*older).ok());  // as inside raft_start
+  EXPECT_EQ(hooked, 0);
+  EXPECT_EQ(b->restores(), 1u);
+  EXPECT_EQ(r.install_snapshot_timeout, InstallSnapshotTimeoutMs(500, older->size()));
+
+  r.state = RAFT_FOLLOWER;  // started: a snapshot from the leader
+  ASSERT_TRUE(b->Restore(*newer).ok());
+  EXPECT_EQ(hooked, 1);
+  EXPECT_EQ(b->restores(), 2u);
+  EXPECT_EQ(b->applied_index(), a->applied_index());
+  EXPECT_GT(newer->size(), older->size());
+  EXPECT_EQ(r.install_snapshot_timeout, InstallSnapshotTimeoutMs(500, newer->size()));
+  b->Attach(nullptr);
 }
 
 // raft/uv.h needs entries a multiple of 8 bytes long (fsm.h): the framing

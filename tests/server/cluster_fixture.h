@@ -110,28 +110,28 @@ class ClusterServeTest : public ::testing::Test {
   bool StartMember(Member& m, const std::string& state, std::string* error,
                    const std::string& initial_cluster = "") {
     m.proc = std::make_unique<ServeProcess>();
-    return m.proc->Start(error,
-                         {"--name",
-                          m.name,
-                          "--initial-cluster",
-                          initial_cluster.empty() ? initial_cluster_ : initial_cluster,
-                          "--initial-cluster-state",
-                          state,
-                          "--initial-cluster-token",
-                          "test-token",
-                          "--initial-advertise-peer-urls",
-                          m.peer_url(),
-                          "--listen-peer-urls",
-                          m.peer_url(),
-                          "--listen-client-urls",
-                          m.client_url(),
-                          "--advertise-client-urls",
-                          m.client_url(),
-                          "--election-timeout",
-                          "500",
-                          "--heartbeat-interval",
-                          "50"},
-                         m.data_dir);
+    std::vector<std::string> flags = {"--name",
+                                      m.name,
+                                      "--initial-cluster",
+                                      initial_cluster.empty() ? initial_cluster_ : initial_cluster,
+                                      "--initial-cluster-state",
+                                      state,
+                                      "--initial-cluster-token",
+                                      "test-token",
+                                      "--initial-advertise-peer-urls",
+                                      m.peer_url(),
+                                      "--listen-peer-urls",
+                                      m.peer_url(),
+                                      "--listen-client-urls",
+                                      m.client_url(),
+                                      "--advertise-client-urls",
+                                      m.client_url(),
+                                      "--election-timeout",
+                                      "500",
+                                      "--heartbeat-interval",
+                                      "50"};
+    flags.insert(flags.end(), extra_flags_.begin(), extra_flags_.end());
+    return m.proc->Start(error, flags, m.data_dir);
   }
 
   // Starts the three as a new cluster; the index of the leader they agree
@@ -235,6 +235,8 @@ class ClusterServeTest : public ::testing::Test {
 
   std::vector<Member> members_;
   std::string initial_cluster_;
+  // More flags for every member StartMember starts.
+  std::vector<std::string> extra_flags_;
 };
 
 }  // namespace revkv::testing

@@ -85,6 +85,20 @@ int ServeProcess::Stop(int sig) {
   return -1;
 }
 
+int ServeProcess::WaitExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
 ServeProcess::~ServeProcess() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ class ServeProcess {
   // Sends `sig` and waits (bounded) for the exit; returns the exit code, or
   // -1 if it did not exit in time (it is then killed).
   int Stop(int sig);
+  // Waits up to `timeout` for the server to exit by itself; its exit code
+  // (128 + signal if killed by one), or -1 if it still runs (or none was
+  // started).
+  int WaitExit(std::chrono::milliseconds timeout);
   // Kills the server if it still runs.
   ~ServeProcess();
 
