@@ -3,7 +3,10 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <set>
 #include <string>
 
 namespace revkv::cluster {
@@ -21,31 +24,55 @@ std::atomic<SendFn> g_send{nullptr};
 
 // --- WatchPeerConnections ---
 
-void Alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-  // raft's peers write nothing back on a connection we opened; the buffer
-  // only has to exist for the EOF.
-  thread_local char bytes[64];
-  *buf = uv_buf_init(bytes, sizeof bytes);
-}
-
-void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-  if (nread >= 0) return;
-  // The peer closed (or reset) the connection: make raft's next write on it
-  // fail (EPIPE) rather than vanish, so raft reconnects and reports it.
-  uv_read_stop(stream);
-  uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) == 0) shutdown(fd, SHUT_WR);
-}
+// The connections raft opened on this thread's loop, and the peer each goes
+// to (each raft loop runs on a thread of its own, where raft calls connect,
+// its callback and send). A stream pointer is trusted only while uv_walk
+// still finds it among the loop's open handles: raft frees a stream once it
+// is closed, and the memory may come back as another handle.
+struct Opened {
+  uv_loop_t* loop = nullptr;
+  std::map<raft_uv_connect*, std::string> connecting;
+  std::map<uv_stream_t*, std::string> peer;
+};
+thread_local Opened t_opened;
 
 void Connected(raft_uv_connect* req, uv_stream_t* stream, int status) {
-  if (status == 0 && stream != nullptr) uv_read_start(stream, &Alloc, &OnRead);
+  auto it = t_opened.connecting.find(req);
+  if (it != t_opened.connecting.end()) {
+    if (status == 0 && stream != nullptr) {
+      t_opened.loop = stream->loop;
+      t_opened.peer[stream] = std::move(it->second);
+    }
+    t_opened.connecting.erase(it);
+  }
   g_connect_cb.load()(req, stream, status);
 }
 
 int Connect(raft_uv_transport* t, raft_uv_connect* req, raft_id id, const char* address,
             raft_uv_connect_cb cb) {
   g_connect_cb.store(cb);
-  return g_connect.load()(t, req, id, address, &Connected);
+  t_opened.connecting[req] = address;
+  const int rv = g_connect.load()(t, req, id, address, &Connected);
+  if (rv != 0) t_opened.connecting.erase(req);
+  return rv;
+}
+
+// True if the peer closed or reset the connection on `fd`. raft's peers
+// never write on a connection we opened, so anything readable is the end.
+bool PeerGone(int fd) {
+  char byte;
+  const ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+struct Walk {
+  std::set<uv_stream_t*> open;
+};
+
+void Collect(uv_handle_t* h, void* arg) {
+  if (h->type == UV_TCP && !uv_is_closing(h)) {
+    static_cast<Walk*>(arg)->open.insert(reinterpret_cast<uv_stream_t*>(h));
+  }
 }
 
 // --- ResendFailedVotes ---
@@ -81,6 +108,7 @@ bool IsVote(unsigned short type) {
 
 int Send(raft_io* io, raft_io_send* req, const raft_message* message, raft_io_send_cb cb) {
   if (!IsVote(message->type)) return g_send.load()(io, req, message, cb);
+  if (message->server_address != nullptr) ProbePeerConnections(message->server_address);
   VoteSend* v = new VoteSend;
   v->message = *message;
   v->address = message->server_address != nullptr ? message->server_address : "";
@@ -95,6 +123,30 @@ int Send(raft_io* io, raft_io_send* req, const raft_message* message, raft_io_se
 }
 
 }  // namespace
+
+int ProbePeerConnections(const std::string& address) {
+  if (t_opened.loop == nullptr) return 0;
+  Walk walk;
+  uv_walk(t_opened.loop, &Collect, &walk);
+  int shut = 0;
+  for (auto it = t_opened.peer.begin(); it != t_opened.peer.end();) {
+    if (walk.open.count(it->first) == 0) {
+      it = t_opened.peer.erase(it);  // closed by raft since
+      continue;
+    }
+    uv_os_fd_t fd;
+    if (it->second == address &&
+        uv_fileno(reinterpret_cast<uv_handle_t*>(it->first), &fd) == 0 && PeerGone(fd)) {
+      // Behind libuv's back, so the stream stays writable to libuv and the
+      // write fails in its callback (EPIPE): raft 0.15 treats a write that
+      // fails at once, inside its receive path, as fatal to the member.
+      shutdown(fd, SHUT_WR);
+      ++shut;
+    }
+    ++it;
+  }
+  return shut;
+}
 
 void WatchPeerConnections(raft_uv_transport* transport) {
   if (transport->connect == &Connect) return;

@@ -10,17 +10,21 @@
 // failover after an earlier member restart took two to three election
 // rounds. etcd's peer streams read both ways and see the close at once.
 //
-// WatchPeerConnections wraps the transport's connect: every connection it
-// makes is also read, and when the peer closes it (EOF or reset), writing
-// is shut down on our side, so the next message fails at once instead of
-// vanishing; raft then reconnects.
+// WatchPeerConnections wraps the transport's connect, to know which
+// connection goes to which peer. ResendFailedVotes wraps the I/O's send:
+// before a RequestVote, its result or a TimeoutNow is sent, the connections
+// to its peer are probed (ProbePeerConnections); one the peer closed or
+// reset has its writing shut down on our side, so the message's write fails
+// instead of vanishing, raft reconnects, and the message, whose write
+// failed (RAFT_IOERR), is sent once more: raft queues it behind the
+// reconnection. Other messages are left to raft's own retries (heartbeats,
+// probes, snapshot timeouts); resending an AppendEntries would need its
+// entries, which raft releases once the send ends.
 //
-// ResendFailedVotes wraps the I/O's send: a RequestVote, its result or a
-// TimeoutNow whose write failed (RAFT_IOERR) is sent once more; raft has
-// queued it behind the reconnection by then. Other messages are left to
-// raft's own retries (heartbeats, probes, snapshot timeouts); resending an
-// AppendEntries would need its entries, which raft releases once the send
-// ends.
+// The probe is a non-blocking peek, not a read kept running on the
+// connection: a read that sees a reset makes libuv refuse the next write at
+// once, and raft 0.15 answers a write refused at once, inside its receive
+// path, by stopping the member (recv.c: convertToUnavailable).
 //
 // Both replace function pointers after raft_uv_tcp_init / raft_uv_init and
 // before raft_init. The wrapped originals are kept once per process (raft's
@@ -33,12 +37,19 @@
 #ifndef REVKV_RAFT_PEER_LIVENESS_H_
 #define REVKV_RAFT_PEER_LIVENESS_H_
 
+#include <string>
+
 #include "raft/c_raft.h"
 
 namespace revkv::cluster {
 
 void WatchPeerConnections(raft_uv_transport* transport);
 void ResendFailedVotes(raft_io* io);
+
+// Shuts writing down on every connection this thread's raft loop opened to
+// `address` ("IP:port") whose peer closed or reset it; how many. Called by
+// the send wrapper before each vote message; public for tests.
+int ProbePeerConnections(const std::string& address);
 
 }  // namespace revkv::cluster
 

@@ -122,7 +122,7 @@ TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
   std::smatch s;
   ASSERT_TRUE(std::regex_search(
       add.out, s,
-      std::regex("^Member ([0-9a-f]+) added to cluster [0-9a-f]+\n\nETCD_NAME=\"d\"\n"
+      std::regex("^Member +([0-9a-f]+) added to cluster +[0-9a-f]+\n\nETCD_NAME=\"d\"\n"
                  "ETCD_INITIAL_CLUSTER=\"([^\"]+)\"\nETCD_INITIAL_ADVERTISE_PEER_URLS="
                  "\"" +
                  d.peer_url() + "\"\nETCD_INITIAL_CLUSTER_STATE=\"existing\"\n$")))
@@ -178,7 +178,7 @@ TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
   ProcessResult promote = UntilOk(follower, {"member", "promote", d_id});
   ASSERT_EQ(promote.exit_code, 0) << promote.err;
   EXPECT_TRUE(std::regex_match(promote.out,
-                               std::regex("Member " + d_id + " promoted in cluster [0-9a-f]+\n")))
+                               std::regex("Member +" + d_id + " promoted in cluster +[0-9a-f]+\n")))
       << promote.out;
   bool voter = false;
   for (const std::string& l : List(d))
@@ -191,7 +191,7 @@ TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
   ProcessResult update = Ctl(d, {"member", "update", f_id, "--peer-urls=" + follower.peer_url()});
   EXPECT_EQ(update.exit_code, 0) << update.err;
   EXPECT_TRUE(std::regex_match(update.out,
-                               std::regex("Member " + f_id + " updated in cluster [0-9a-f]+\n")))
+                               std::regex("Member +" + f_id + " updated in cluster +[0-9a-f]+\n")))
       << update.out;
 
   // move-leader to the new voter (raft makes it a voter once caught up:
@@ -226,7 +226,7 @@ TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
   ProcessResult remove = Ctl(members_[3], {"member", "remove", gone_id});
   ASSERT_EQ(remove.exit_code, 0) << remove.err;
   EXPECT_TRUE(std::regex_match(
-      remove.out, std::regex("Member " + gone_id + " removed from cluster [0-9a-f]+\n")))
+      remove.out, std::regex("Member +" + gone_id + " removed from cluster +[0-9a-f]+\n")))
       << remove.out;
   // Stop(0) sends nothing: it waits (bounded) for the member to exit.
   EXPECT_EQ(members_[gone].proc->Stop(0), 0) << members_[gone].proc->Log();
