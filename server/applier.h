@@ -3,10 +3,12 @@
 // (etcdserver/apply.go): Put, DeleteRange, Txn (nested txns, all compare
 // targets and results, etcd's check order, puts attaching leases),
 // Compaction, LeaseGrant and LeaseRevoke (the DB's lessor; a revoke deletes
-// the lease's keys in one revision), MemberAttr (member_store.h), and Alarm (GET, ACTIVATE, DEACTIVATE on
-// the AlarmStore), and dKV's distributed-store writes (kvstore/dkv/
-// log_applier.h: before every entry, the dKV keys whose deletion index has
-// come are removed, so each member deletes them at the same entry). While a NOSPACE alarm is raised, puts, txns with
+// the lease's keys in one revision), MemberAttr (member_store.h), Alarm
+// (GET, ACTIVATE, DEACTIVATE on the AlarmStore), and dKV's distributed-store
+// writes (kvstore/dkv/log_applier.h, which holds their logic; before every
+// entry it removes the dKV keys whose deletion index has come, so each
+// member deletes them at the same entry). While a NOSPACE alarm is raised,
+// puts, dKV sets, txns with
 // top-level puts and lease grants are refused with ErrNoSpace (etcd's
 // applierV3Capped); deletes, compactions and revokes still apply. While a
 // CORRUPT alarm is raised, every write is refused with ErrCorrupt (etcd's

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "kvstore/dkv/entry.h"
 #include "raft/fsm.h"
+#include "server/errors.h"
 #include "tests/cmd/process.h"
 
 namespace revkv::kvstore::dkv {
@@ -130,6 +131,33 @@ TEST(DkvLogApplierTest, AReopenedMemberRemovesKeysDueWhileItWasDown) {
   ASSERT_TRUE(Apply(a.get(), 9, Set("other", 0, 0)).ok());
   EXPECT_TRUE(absl::IsNotFound(Stored(a.get(), "k").status()));
   EXPECT_EQ(a->applier()->dkv().swept(), 1);
+}
+
+// While NOSPACE is raised, dKV sets are refused like etcd puts; expiring,
+// deleting and the sweep still free space.
+TEST(DkvLogApplierTest, NoSpaceRefusesSetsButNotDeletions) {
+  const std::string root = revkv::testing::NewTempDir("dkv-log-applier");
+  std::unique_ptr<cluster::Fsm> f = OpenFsm(root + "/a");
+  ASSERT_TRUE(f);
+  ASSERT_TRUE(Apply(f.get(), 1, Set("k", 0, 5)).ok());  // due at 6
+  ASSERT_TRUE(Apply(f.get(), 2, Set("j", 0, 0)).ok());
+  revkvpb::InternalRequest alarm;
+  alarm.mutable_alarm()->set_action(etcdserverpb::AlarmRequest::ACTIVATE);
+  alarm.mutable_alarm()->set_memberid(1);
+  alarm.mutable_alarm()->set_alarm(etcdserverpb::NOSPACE);
+  ASSERT_TRUE(f->applier()->Apply(3, alarm.SerializeAsString()).ok());
+  absl::StatusOr<server::ApplyResult> r = Apply(f.get(), 4, Set("new", 0, 0));
+  EXPECT_TRUE(server::IsEtcdError(r.status(), "no-space")) << r.status();
+  revkvpb::DkvRequest unset = Set("new", 0, 0);
+  unset.set_op(revkvpb::DkvRequest::SET_IF_UNSET);
+  EXPECT_TRUE(server::IsEtcdError(Apply(f.get(), 5, unset).status(), "no-space"));
+  EXPECT_TRUE(absl::IsNotFound(Stored(f.get(), "new").status()));
+  revkvpb::DkvRequest del;
+  del.set_op(revkvpb::DkvRequest::DELETE);
+  del.set_key("j");
+  ASSERT_TRUE(Apply(f.get(), 6, del).ok());
+  EXPECT_TRUE(absl::IsNotFound(Stored(f.get(), "j").status()));
+  EXPECT_TRUE(absl::IsNotFound(Stored(f.get(), "k").status()));  // swept at 6
 }
 
 }  // namespace
