@@ -28,7 +28,7 @@
 namespace revkv::kvstore::dkv {
 namespace {
 
-using cluster::testing::InProcessCluster;
+using cluster::testutil::InProcessCluster;
 
 uint64_t PrintSeed() {
   const uint64_t seed = std::random_device{}();

@@ -26,7 +26,7 @@
 #include "tests/cmd/process.h"
 #include "util/mutex.h"
 
-namespace revkv::cluster::testing {
+namespace revkv::cluster::testutil {
 
 inline int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -196,6 +196,6 @@ class InProcessCluster {
   std::vector<std::unique_ptr<ClusterMember>> members_;
 };
 
-}  // namespace revkv::cluster::testing
+}  // namespace revkv::cluster::testutil
 
 #endif  // REVKV_TESTS_RAFT_IN_PROCESS_CLUSTER_H_
