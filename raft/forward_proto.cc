@@ -47,6 +47,8 @@ void ResultToProto(absl::StatusOr<server::ApplyResult> result, revkvpb::ForwardR
           *out->mutable_lease_revoke() = std::move(r);
         } else if constexpr (std::is_same_v<T, etcdserverpb::AlarmResponse>) {
           *out->mutable_alarm() = std::move(r);
+        } else if constexpr (std::is_same_v<T, revkvpb::DkvResponse>) {
+          *out->mutable_dkv() = std::move(r);
         } else {
           static_assert(std::is_same_v<T, etcdserverpb::MemberUpdateResponse>);
           *out->mutable_member_attr() = std::move(r);
@@ -80,6 +82,8 @@ absl::StatusOr<server::ApplyResult> ResultFromProto(revkvpb::ForwardResponse in)
     case revkvpb::ForwardResponse::kMemberAttr:
       return R(std::in_place_type<etcdserverpb::MemberUpdateResponse>,
                std::move(*in.mutable_member_attr()));
+    case revkvpb::ForwardResponse::kDkv:
+      return R(std::in_place_type<revkvpb::DkvResponse>, std::move(*in.mutable_dkv()));
     default:
       return absl::InternalError("raft: a forwarded proposal came back without a result");
   }

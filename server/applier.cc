@@ -21,13 +21,23 @@ absl::StatusOr<ApplyResult> Applier::Apply(uint64_t index, std::string_view data
   // The entry's writes carry its index into whichever backend commit holds
   // them (Store::SetApplyIndex): indexes may skip (raft's own entries).
   db_->store()->SetApplyIndex(int64_t(index));
-  absl::StatusOr<ApplyResult> result = ApplyRequest(req);
+  // Due dKV keys go first, in this entry's commit: at index N a key whose
+  // deletion index is <= N is gone, whatever the entry does.
+  absl::Status swept = SweepDkv(index);
+  absl::StatusOr<ApplyResult> result =
+      swept.ok() ? ApplyRequest(index, req) : absl::StatusOr<ApplyResult>(swept);
   // Applied whatever the request answered: the answer is part of the entry's
   // outcome, the same on every member. An entry that changed nothing raises
   // the consistent index here, saved with the next commit.
   db_->store()->RaiseConsistentIndex(int64_t(index));
   applied_index_.store(index, std::memory_order_release);
   return result;
+}
+
+absl::Status Applier::SweepDkv(uint64_t index) {
+  // A corrupt member writes nothing (the keys stay due and read as gone).
+  if (alarms_ != nullptr && alarms_->Has(etcdserverpb::CORRUPT)) return absl::OkStatus();
+  return dkv_.Sweep(int64_t(index));
 }
 
 absl::Status Applier::Refusal(const revkvpb::InternalRequest& req) const {
@@ -37,7 +47,10 @@ absl::Status Applier::Refusal(const revkvpb::InternalRequest& req) const {
   }
   if (alarms_->Has(etcdserverpb::CORRUPT)) return ErrCorrupt();
   if (!alarms_->Has(etcdserverpb::NOSPACE)) return absl::OkStatus();
-  if (req.has_put() || req.has_lease_grant() || (req.has_txn() && QuotaCost(req.txn()) > 0)) {
+  const bool dkv_set = req.has_dkv() && (req.dkv().op() == revkvpb::DkvRequest::SET ||
+                                         req.dkv().op() == revkvpb::DkvRequest::SET_IF_UNSET);
+  if (req.has_put() || req.has_lease_grant() || dkv_set ||
+      (req.has_txn() && QuotaCost(req.txn()) > 0)) {
     return ErrNoSpace();
   }
   return absl::OkStatus();
@@ -72,7 +85,8 @@ absl::StatusOr<ApplyResult> Applier::ApplyAlarm(const etcdserverpb::AlarmRequest
   return ApplyResult(std::move(resp));
 }
 
-absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest& req) {
+absl::StatusOr<ApplyResult> Applier::ApplyRequest(uint64_t index,
+                                                  const revkvpb::InternalRequest& req) {
   mvcc::Store* store = db_->store();
   if (absl::Status s = Refusal(req); !s.ok()) return s;
   if (req.has_alarm()) return ApplyAlarm(req.alarm());
@@ -127,6 +141,11 @@ absl::StatusOr<ApplyResult> Applier::ApplyRequest(const revkvpb::InternalRequest
     etcdserverpb::LeaseRevokeResponse resp;
     resp.mutable_header()->set_revision(*rev);
     return ApplyResult(std::move(resp));
+  }
+  if (req.has_dkv()) {
+    absl::StatusOr<revkvpb::DkvResponse> r = dkv_.Apply(int64_t(index), req.dkv());
+    if (!r.ok()) return r.status();
+    return ApplyResult(std::move(*r));
   }
   return absl::InvalidArgumentError("server: an entry without a request");
 }

@@ -3,8 +3,12 @@
 // (etcdserver/apply.go): Put, DeleteRange, Txn (nested txns, all compare
 // targets and results, etcd's check order, puts attaching leases),
 // Compaction, LeaseGrant and LeaseRevoke (the DB's lessor; a revoke deletes
-// the lease's keys in one revision), MemberAttr (member_store.h), and Alarm (GET, ACTIVATE, DEACTIVATE on
-// the AlarmStore). While a NOSPACE alarm is raised, puts, txns with
+// the lease's keys in one revision), MemberAttr (member_store.h), Alarm
+// (GET, ACTIVATE, DEACTIVATE on the AlarmStore), and dKV's distributed-store
+// writes (kvstore/dkv/log_applier.h, which holds their logic; before every
+// entry it removes the dKV keys whose deletion index has come, so each
+// member deletes them at the same entry). While a NOSPACE alarm is raised,
+// puts, dKV sets, txns with
 // top-level puts and lease grants are refused with ErrNoSpace (etcd's
 // applierV3Capped); deletes, compactions and revokes still apply. While a
 // CORRUPT alarm is raised, every write is refused with ErrCorrupt (etcd's
@@ -33,6 +37,7 @@
 #include <variant>
 
 #include "absl/status/statusor.h"
+#include "kvstore/dkv/log_applier.h"
 #include "revkv/db.h"
 #include "server/alarm_store.h"
 #include "server/member_store.h"
@@ -46,7 +51,7 @@ using ApplyResult = std::variant<etcdserverpb::PutResponse, etcdserverpb::Delete
                                  etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
                                  etcdserverpb::LeaseGrantResponse,
                                  etcdserverpb::LeaseRevokeResponse, etcdserverpb::AlarmResponse,
-                                 etcdserverpb::MemberUpdateResponse>;
+                                 etcdserverpb::MemberUpdateResponse, revkvpb::DkvResponse>;
 
 class Applier {
  public:
@@ -59,6 +64,7 @@ class Applier {
       : db_(db),
         alarms_(alarms),
         members_(members),
+        dkv_(db->store()),
         applied_index_(uint64_t(db->store()->ConsistentIndex())) {}
 
   // Applies entry `index` holding `data` (a serialized InternalRequest).
@@ -68,9 +74,13 @@ class Applier {
   absl::StatusOr<ApplyResult> Apply(uint64_t index, std::string_view data);
 
   uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+  // The dKV state; its counters may be read from any thread.
+  const kvstore::dkv::LogApplier& dkv() const { return dkv_; }
 
  private:
-  absl::StatusOr<ApplyResult> ApplyRequest(const revkvpb::InternalRequest& req);
+  absl::StatusOr<ApplyResult> ApplyRequest(uint64_t index, const revkvpb::InternalRequest& req);
+  // Removes the dKV keys due at entry `index` (log_applier.h).
+  absl::Status SweepDkv(uint64_t index);
   absl::StatusOr<ApplyResult> ApplyAlarm(const etcdserverpb::AlarmRequest& req);
   // Why a raised alarm refuses `req` (OK: it does not).
   absl::Status Refusal(const revkvpb::InternalRequest& req) const;
@@ -78,6 +88,9 @@ class Applier {
   revkv::DB* db_;
   AlarmStore* alarms_;
   MemberStore* members_;
+  // Its queue of deletion indexes is rebuilt with each new Applier (a
+  // restart, a raft snapshot restore).
+  kvstore::dkv::LogApplier dkv_;
   std::atomic<uint64_t> applied_index_;
 };
 

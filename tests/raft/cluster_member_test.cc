@@ -6,15 +6,10 @@
 // them (the read index covers every acknowledged write); reads arriving
 // while a barrier is in flight share the next one; a member stopping under
 // waiting reads answers them. Tagged concurrency (run under TSan).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,70 +21,15 @@
 #include "raft/cluster_member.h"
 #include "server/errors.h"
 #include "tests/cmd/process.h"
+#include "tests/raft/in_process_cluster.h"
 
 namespace revkv::cluster {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return -1;
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// Calls the member's InternalService in this process. A member not (or
-// no longer) registered is not reached (kNotSent).
-class DirectTransport : public PeerTransport {
- public:
-  void Set(uint64_t id, InternalService* s) {
-    util::MutexLock l(mu_);
-    services_[id] = s;
-  }
-  CallOutcome Propose(uint64_t member, const revkvpb::InternalRequest& req, Deadline,
-                      revkvpb::ForwardResponse* resp) override {
-    InternalService* s = Find(member);
-    if (s == nullptr) return CallOutcome::kNotSent;
-    s->Propose(nullptr, &req, resp);
-    return CallOutcome::kAnswered;
-  }
-  CallOutcome ReadIndex(uint64_t member, Deadline, revkvpb::ReadIndexResponse* resp) override {
-    InternalService* s = Find(member);
-    if (s == nullptr) return CallOutcome::kNotSent;
-    revkvpb::ReadIndexRequest req;
-    s->ReadIndex(nullptr, &req, resp);
-    return CallOutcome::kAnswered;
-  }
-  CallOutcome LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req, Deadline,
-                         revkvpb::LeaseRenewResponse* resp) override {
-    InternalService* s = Find(member);
-    if (s == nullptr) return CallOutcome::kNotSent;
-    s->LeaseRenew(nullptr, &req, resp);
-    return CallOutcome::kAnswered;
-  }
-  CallOutcome LeaseTimeToLive(uint64_t member, const etcdserverpb::LeaseTimeToLiveRequest& req,
-                              Deadline, revkvpb::LeaseTimeToLiveForward* resp) override {
-    InternalService* s = Find(member);
-    if (s == nullptr) return CallOutcome::kNotSent;
-    s->LeaseTimeToLive(nullptr, &req, resp);
-    return CallOutcome::kAnswered;
-  }
-
- private:
-  InternalService* Find(uint64_t id) {
-    util::MutexLock l(mu_);
-    auto it = services_.find(id);
-    return it == services_.end() ? nullptr : it->second;
-  }
-  util::Mutex mu_;
-  std::map<uint64_t, InternalService*> services_ ABSL_GUARDED_BY(mu_);
-};
+using testutil::DirectTransport;
+using testutil::FreePort;
 
 struct Node {
   std::unique_ptr<ClusterMember> member;
