@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/install_snapshot_timeout.h"
+#include "server/errors.h"
 #include "snapshot/file_util.h"
 #include "snapshot/snapshot.h"
 
@@ -159,7 +160,11 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
     return RAFT_MALFORMED;
   }
   last_.value = applier_->Apply(index, *request);
-  if (!last_.value.ok() && last_.value.status().code() == absl::StatusCode::kDataLoss) {
+  // An entry that does not decode answers DataLoss; so does etcd's
+  // "corrupt cluster", a CORRUPT alarm's answer to a write, which is applied
+  // (as a refusal) like any other answer.
+  if (!last_.value.ok() && last_.value.status().code() == absl::StatusCode::kDataLoss &&
+      !server::IsEtcdError(last_.value.status(), "corrupt")) {
     // Not applied (it does not decode): every member stops here alike.
     failed_ = last_.value.status();
     return RAFT_MALFORMED;

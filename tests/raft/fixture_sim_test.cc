@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "raft/c_raft.h"
 #include "raft/fsm.h"
+#include "server/errors.h"
 #include "tests/cmd/process.h"
 #include "tests/raft/model.h"
 
@@ -139,11 +140,17 @@ class FixtureSim {
     }
     if (leaders.empty()) return;
     const unsigned m = leaders[rng_() % leaders.size()];
+    ProposeAt(m, RandomRequest(rng_));
+  }
+
+  // Proposes `request` at member m; the proposal (kept by the sim), or null
+  // if raft refused it at once.
+  Proposal* ProposeAt(unsigned m, revkvpb::InternalRequest request) {
     auto p = std::make_unique<Proposal>();
-    p->request = RandomRequest(rng_);
+    p->request = std::move(request);
     p->request.mutable_header()->set_id(++next_id_);
     std::string bytes;
-    ASSERT_TRUE(p->request.SerializeToString(&bytes));
+    if (!p->request.SerializeToString(&bytes)) return nullptr;
     p->bytes = EncodeEntry(bytes);
     p->fsm = fsms_[m].get();
     p->req.data = p.get();
@@ -154,9 +161,10 @@ class FixtureSim {
     int rv = raft_apply(raft_fixture_get(&f_, m), &p->req, &buf, 1, &Proposal::Cb);
     if (rv != 0) {
       raft_free(buf.base);
-      return;
+      return nullptr;
     }
     proposals_.push_back(std::move(p));
+    return proposals_.back().get();
   }
 
   // One random fault or repair. At most one member is faulty at a time
@@ -402,6 +410,50 @@ void RunSim(uint64_t seed, int target_entries) {
 uint64_t Seed() {
   if (const char* s = std::getenv("REVKV_SEED")) return std::strtoull(s, nullptr, 10);
   return std::random_device{}();
+}
+
+// A CORRUPT alarm refuses writes with etcd's "corrupt cluster" (a DataLoss
+// code, as etcd's), which the Fsm must not take for an entry that does not
+// decode: every member keeps applying, and disarming the alarm lets writes
+// through again.
+TEST(FixtureSimTest, ACorruptAlarmRefusesWritesAndTheMembersKeepApplying) {
+  FixtureSim sim(1);
+  ASSERT_NO_FATAL_FAILURE(sim.Start());
+  ASSERT_TRUE(raft_fixture_step_until_has_leader(&sim.f_, 20000));
+  const unsigned leader = raft_fixture_leader_index(&sim.f_);
+  auto propose = [&](revkvpb::InternalRequest req) -> absl::StatusOr<server::ApplyResult> {
+    Proposal* p = sim.ProposeAt(leader, std::move(req));
+    if (p == nullptr) return absl::InternalError("raft refused the proposal");
+    auto done = [](raft_fixture*, void* a) { return static_cast<Proposal*>(a)->done; };
+    if (!raft_fixture_step_until(&sim.f_, done, p, 10000)) return absl::DeadlineExceededError("");
+    if (p->status != 0) return absl::InternalError(raft_strerror(p->status));
+    return p->result;
+  };
+  auto alarm = [](etcdserverpb::AlarmRequest::AlarmAction action) {
+    revkvpb::InternalRequest req;
+    req.mutable_alarm()->set_action(action);
+    req.mutable_alarm()->set_alarm(etcdserverpb::CORRUPT);
+    return req;
+  };
+  auto put = [](const std::string& key) {
+    revkvpb::InternalRequest req;
+    req.mutable_put()->set_key(key);
+    req.mutable_put()->set_value("v");
+    return req;
+  };
+  ASSERT_TRUE(propose(alarm(etcdserverpb::AlarmRequest::ACTIVATE)).ok());
+  absl::StatusOr<server::ApplyResult> refused = propose(put("refused"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(server::IsEtcdError(refused.status(), "corrupt")) << refused.status();
+  ASSERT_TRUE(propose(alarm(etcdserverpb::AlarmRequest::DEACTIVATE)).ok());
+  absl::StatusOr<server::ApplyResult> accepted = propose(put("accepted"));
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  uint64_t last = raft_last_applied(raft_fixture_get(&sim.f_, leader));
+  ASSERT_TRUE(raft_fixture_step_until(&sim.f_, &AllApplied, &last, 10000));
+  for (const auto& fsm : sim.fsms_) {
+    EXPECT_EQ(fsm->db()->store()->Rev(), sim.fsms_[0]->db()->store()->Rev());
+    EXPECT_EQ(fsm->db()->store()->Rev(), 2) << "one put applied, one refused";
+  }
 }
 
 TEST(FixtureSimTest, ThreeMembersWithFaultsConvergeOnTheModel) {
