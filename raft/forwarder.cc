@@ -1,6 +1,8 @@
 #include "raft/forwarder.h"
 
 #include <algorithm>
+#include <memory>
+#include <thread>
 #include <utility>
 
 #include "raft/forward_proto.h"
@@ -84,6 +86,92 @@ absl::StatusOr<server::ApplyResult> Forwarder::Propose(revkvpb::InternalRequest 
     return ResultFromProto(std::move(resp));
   }
   return server::IsEtcdError(last, "no-leader") ? last : server::ErrTimeout();
+}
+
+Forwarder::~Forwarder() {
+  util::MutexLock l(mu_);
+  while (threads_ > 0) threads_done_.Wait(mu_);
+}
+
+void Forwarder::ProposeAsync(revkvpb::InternalRequest req, Done done) {
+  const NodeStatus status = node_->status();
+  if (status.stopped) {
+    std::move(done)(server::ErrStopped());
+    return;
+  }
+  if (status.leader_id == options_.self) {
+    // Kept for the retry: raft refuses a proposal at once if leadership
+    // moved, having proposed nothing.
+    auto again = std::make_shared<revkvpb::InternalRequest>(req);
+    local_->ProposeAsync(std::move(req), [this, again, done = std::move(done)](
+                                             absl::StatusOr<server::ApplyResult> r) mutable {
+      if (r.ok() || !Retriable(r.status())) {
+        std::move(done)(std::move(r));
+      } else {
+        ProposeOnThread(std::move(*again), std::move(done));
+      }
+    });
+    return;
+  }
+  if (status.leader_id == 0) {
+    ProposeOnThread(std::move(req), std::move(done));
+    return;
+  }
+  // The request and its answer live here until the transport is done.
+  struct Call {
+    revkvpb::InternalRequest req;
+    revkvpb::ForwardResponse resp;
+    Done done;
+  };
+  auto call = std::make_shared<Call>();
+  call->req = std::move(req);
+  call->done = std::move(done);
+  options_.transport->ProposeAsync(
+      status.leader_id, call->req, Clock::now() + options_.timeout, &call->resp,
+      [this, call](CallOutcome sent) {
+        Forwarded(sent, std::move(call->req), std::move(call->resp), std::move(call->done));
+      });
+}
+
+void Forwarder::Forwarded(CallOutcome sent, revkvpb::InternalRequest req,
+                          revkvpb::ForwardResponse resp, Done done) {
+  if (sent == CallOutcome::kNotSent) {
+    // Nothing reached the leader: Propose's loop finds one and connects.
+    ProposeOnThread(std::move(req), std::move(done));
+    return;
+  }
+  {
+    util::MutexLock l(mu_);
+    ++forwarded_;
+  }
+  // Sent, perhaps proposed: not safe to send again.
+  if (sent == CallOutcome::kTimedOut) return std::move(done)(server::ErrTimeout());
+  if (sent == CallOutcome::kLost) return std::move(done)(server::ErrLeaderChanged());
+  absl::Status error = StatusFromProto(resp.error());
+  if (Retriable(error)) {
+    ProposeOnThread(std::move(req), std::move(done));
+    return;
+  }
+  if (!error.ok()) return std::move(done)(ResultFromProto(std::move(resp)));
+  // Answered once this member's DB holds the write, as Propose does.
+  const uint64_t index = resp.index();
+  auto answer = std::make_shared<revkvpb::ForwardResponse>(std::move(resp));
+  applied_->WhenAtLeast(index, [answer, done = std::move(done)](bool reached) mutable {
+    std::move(done)(reached ? ResultFromProto(std::move(*answer))
+                            : absl::StatusOr<server::ApplyResult>(server::ErrStopped()));
+  });
+}
+
+void Forwarder::ProposeOnThread(revkvpb::InternalRequest req, Done done) {
+  {
+    util::MutexLock l(mu_);
+    ++threads_;
+  }
+  std::thread([this, req = std::move(req), done = std::move(done)]() mutable {
+    std::move(done)(Propose(std::move(req)));
+    util::MutexLock l(mu_);
+    if (--threads_ == 0) threads_done_.NotifyAll();
+  }).detach();
 }
 
 template <typename Ask, typename Retry>

@@ -78,6 +78,16 @@ class Forwarder : public server::Proposer {
         options_(std::move(options)) {}
 
   absl::StatusOr<server::ApplyResult> Propose(revkvpb::InternalRequest req) override;
+  // Propose's answer without holding the caller's thread where it need not:
+  // on the leader through RaftProposer::ProposeAsync, on a follower through
+  // the transport's ProposeAsync and then AppliedIndex::WhenAtLeast. What
+  // Propose would retry (no leader known, not-leader, the leader not
+  // connected) runs Propose on a thread of its own, which the destructor
+  // waits for. `done` runs on the raft loop, gRPC's or that thread.
+  void ProposeAsync(revkvpb::InternalRequest req, Done done) override ABSL_LOCKS_EXCLUDED(mu_);
+  bool answers_async() const override { return true; }
+  // Waits for the retries ProposeAsync handed to threads.
+  ~Forwarder() override ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t last_index() const override { return node_->status().last_index; }
 
   absl::Status ReadBarrier();
@@ -99,6 +109,11 @@ class Forwarder : public server::Proposer {
   template <typename Ask, typename Retry>
   auto AskLeader(Clock::time_point deadline, Ask ask, Retry retry)
       -> decltype(ask(uint64_t{}, deadline));
+  // ProposeAsync's slow path: Propose on a thread of its own.
+  void ProposeOnThread(revkvpb::InternalRequest req, Done done) ABSL_LOCKS_EXCLUDED(mu_);
+  // A follower's forwarded proposal, once the transport answered.
+  void Forwarded(CallOutcome sent, revkvpb::InternalRequest req, revkvpb::ForwardResponse resp,
+                 Done done);
 
   RaftNode* const node_;
   RaftProposer* const local_;
@@ -107,7 +122,9 @@ class Forwarder : public server::Proposer {
   const ForwarderOptions options_;
 
   mutable util::Mutex mu_;
+  util::CondVar threads_done_;
   uint64_t forwarded_ ABSL_GUARDED_BY(mu_) = 0;
+  int threads_ ABSL_GUARDED_BY(mu_) = 0;  // ProposeOnThread's, running
 };
 
 }  // namespace revkv::cluster

@@ -22,28 +22,54 @@ CallOutcome FromGrpc(const grpc::Status& s) {
 
 }  // namespace
 
-std::unique_ptr<revkvpb::Internal::Stub> GrpcTransport::Connect(uint64_t member,
-                                                                Deadline deadline) {
+std::shared_ptr<grpc::Channel> GrpcTransport::ChannelTo(uint64_t member) {
   std::optional<std::string> address = address_of_(member);
   if (!address.has_value()) return nullptr;
-  std::shared_ptr<grpc::Channel> channel;
-  {
-    util::MutexLock l(mu_);
-    std::shared_ptr<grpc::Channel>& c = channels_[*address];
-    if (c == nullptr) {
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, -1);
-      args.SetInt(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
-      // Reconnect quickly after the member restarts (gRPC's default
-      // backoff grows to two minutes).
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-      c = grpc::CreateCustomChannel(*address, grpc::InsecureChannelCredentials(), args);
-    }
-    channel = c;
+  util::MutexLock l(mu_);
+  std::shared_ptr<grpc::Channel>& c = channels_[*address];
+  if (c == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, -1);
+    args.SetInt(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
+    // Reconnect quickly after the member restarts (gRPC's default
+    // backoff grows to two minutes).
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+    c = grpc::CreateCustomChannel(*address, grpc::InsecureChannelCredentials(), args);
   }
+  return c;
+}
+
+std::unique_ptr<revkvpb::Internal::Stub> GrpcTransport::Connect(uint64_t member,
+                                                                Deadline deadline) {
+  std::shared_ptr<grpc::Channel> channel = ChannelTo(member);
+  if (channel == nullptr) return nullptr;
   const Deadline until = std::min(deadline, std::chrono::steady_clock::now() + connect_step_);
   if (!channel->WaitForConnected(Wall(until))) return nullptr;
   return revkvpb::Internal::NewStub(channel);
+}
+
+void GrpcTransport::ProposeAsync(uint64_t member, const revkvpb::InternalRequest& req,
+                                 Deadline deadline, revkvpb::ForwardResponse* resp, Sent sent) {
+  std::shared_ptr<grpc::Channel> channel = ChannelTo(member);
+  if (channel == nullptr || channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+    std::move(sent)(CallOutcome::kNotSent);
+    return;
+  }
+  // What the call needs until gRPC answers it.
+  struct Pending {
+    grpc::ClientContext ctx;
+    std::unique_ptr<revkvpb::Internal::Stub> stub;
+    Sent sent;
+  };
+  auto* p = new Pending;
+  p->stub = revkvpb::Internal::NewStub(channel);
+  p->sent = std::move(sent);
+  p->ctx.set_deadline(Wall(deadline));
+  p->stub->async()->Propose(&p->ctx, &req, resp, [p](grpc::Status s) {
+    Sent done = std::move(p->sent);
+    delete p;
+    std::move(done)(FromGrpc(s));
+  });
 }
 
 template <typename Rpc>

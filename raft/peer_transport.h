@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "grpcpp/channel.h"
 #include "server/proto/raft_internal.grpc.pb.h"
 #include "util/mutex.h"
@@ -35,6 +36,15 @@ class PeerTransport {
   virtual ~PeerTransport() = default;
   virtual CallOutcome Propose(uint64_t member, const revkvpb::InternalRequest& req,
                               Deadline deadline, revkvpb::ForwardResponse* resp) = 0;
+  // Propose without holding the caller's thread: `sent` is called once
+  // with the outcome (*resp filled when kAnswered), on any thread. `req`
+  // and `resp` must live until then. The default makes the synchronous
+  // call on the caller's thread.
+  using Sent = absl::AnyInvocable<void(CallOutcome) &&>;
+  virtual void ProposeAsync(uint64_t member, const revkvpb::InternalRequest& req,
+                            Deadline deadline, revkvpb::ForwardResponse* resp, Sent sent) {
+    std::move(sent)(Propose(member, req, deadline, resp));
+  }
   virtual CallOutcome ReadIndex(uint64_t member, Deadline deadline,
                                 revkvpb::ReadIndexResponse* resp) = 0;
   // A follower's keep-alive and time-to-live, answered by the leader's
@@ -58,6 +68,10 @@ class GrpcTransport : public PeerTransport {
 
   CallOutcome Propose(uint64_t member, const revkvpb::InternalRequest& req, Deadline deadline,
                       revkvpb::ForwardResponse* resp) override;
+  // gRPC's callback client; kNotSent at once unless the channel to the
+  // member is connected (the synchronous Propose waits for a connection).
+  void ProposeAsync(uint64_t member, const revkvpb::InternalRequest& req, Deadline deadline,
+                    revkvpb::ForwardResponse* resp, Sent sent) override;
   CallOutcome ReadIndex(uint64_t member, Deadline deadline,
                         revkvpb::ReadIndexResponse* resp) override;
   CallOutcome LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req, Deadline deadline,
@@ -72,6 +86,9 @@ class GrpcTransport : public PeerTransport {
   // A stub on a connected channel to `member`; null: kNotSent.
   std::unique_ptr<revkvpb::Internal::Stub> Connect(uint64_t member, Deadline deadline)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The channel to `member` (made on first use); null while its address
+  // is unknown.
+  std::shared_ptr<grpc::Channel> ChannelTo(uint64_t member) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::function<std::optional<std::string>(uint64_t)> address_of_;
   const std::chrono::milliseconds connect_step_;

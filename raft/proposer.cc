@@ -9,14 +9,17 @@
 #include "server/errors.h"
 
 namespace revkv::cluster {
-namespace {
-
-// One proposal: raft's request, and the answer its caller waits for.
-struct Call {
+// One proposal: raft's request, and the answer its caller waits for (or
+// the callback it is answered through).
+struct RaftProposer::Call {
   struct raft_apply req {};
   std::string entry;
   // Holds the call while raft holds `req` (the loop thread's).
   std::shared_ptr<Call> self;
+
+  // ProposeAsync's caller: answered through it instead (set before the
+  // call is posted, then only Finish touches it).
+  server::Proposer::Done on_done;
 
   util::Mutex mu;
   util::CondVar cv;
@@ -26,12 +29,20 @@ struct Call {
       absl::UnknownError("raft: unanswered");
 
   void Finish(absl::StatusOr<server::ApplyResult> r) ABSL_LOCKS_EXCLUDED(mu) {
+    if (on_done) {
+      std::move(on_done)(std::move(r));
+      return;
+    }
     util::MutexLock l(mu);
     result = std::move(r);
     done = true;
     cv.NotifyAll();
   }
 };
+
+namespace {
+
+using Call = RaftProposer::Call;
 
 absl::Status FromRaft(int rv) {
   switch (rv) {
@@ -60,6 +71,21 @@ absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalReque
                                                           uint64_t* index) {
   if (index != nullptr) *index = 0;
   auto call = std::make_shared<Call>();
+  if (absl::Status s = Submit(call, std::move(req)); !s.ok()) return s;
+  util::MutexLock l(call->mu);
+  // Answered by OnApplied, or by raft_close failing what raft holds.
+  while (!call->done) call->cv.Wait(call->mu);
+  if (index != nullptr) *index = call->index;
+  return std::move(call->result);
+}
+
+void RaftProposer::ProposeAsync(revkvpb::InternalRequest req, Done done) {
+  auto call = std::make_shared<Call>();
+  call->on_done = std::move(done);
+  if (absl::Status s = Submit(call, std::move(req)); !s.ok()) std::move(call->on_done)(s);
+}
+
+absl::Status RaftProposer::Submit(const std::shared_ptr<Call>& call, revkvpb::InternalRequest req) {
   {
     util::MutexLock l(mu_);
     // Unique across members (etcd's ids carry the member too).
@@ -107,11 +133,7 @@ absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalReque
     call->index = call->req.index;
   });
   if (!posted) return server::ErrStopped();
-  util::MutexLock l(call->mu);
-  // Answered by OnApplied, or by raft_close failing what raft holds.
-  while (!call->done) call->cv.Wait(call->mu);
-  if (index != nullptr) *index = call->index;
-  return std::move(call->result);
+  return absl::OkStatus();
 }
 
 }  // namespace revkv::cluster

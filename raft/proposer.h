@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -47,6 +48,11 @@ class RaftProposer : public server::Proposer {
   // raft took it (0 if it did not).
   absl::StatusOr<server::ApplyResult> Propose(revkvpb::InternalRequest req, uint64_t* index)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Answers through `done`, on the loop thread (or on this one when the
+  // proposal is refused before it reaches raft).
+  void ProposeAsync(revkvpb::InternalRequest req, Done done) override ABSL_LOCKS_EXCLUDED(mu_);
+  bool answers_async() const override { return true; }
+
   // A check run on the loop thread, on the leader, before a membership
   // change is appended (with raft's leader state at hand: is a learner in
   // sync?); an error answers the call instead. Set it before the first
@@ -56,7 +62,14 @@ class RaftProposer : public server::Proposer {
   // The member's last log index as its loop last published it.
   uint64_t last_index() const override { return node_->status().last_index; }
 
+ // One proposal in flight (proposer.cc).
+  struct Call;
+
  private:
+  // Hands `req` to the loop thread; an error if it never gets there.
+  absl::Status Submit(const std::shared_ptr<Call>& call, revkvpb::InternalRequest req)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   RaftNode* const node_;
   const int64_t max_request_bytes_;
   Check check_;

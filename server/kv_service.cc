@@ -119,25 +119,27 @@ grpc::ServerUnaryReactor* KVCallbackService::Range(grpc::CallbackServerContext* 
   return reactor;
 }
 
-grpc::ServerUnaryReactor* KVCallbackService::Put(grpc::CallbackServerContext* ctx,
-                                                 const grpc::ByteBuffer* in,
-                                                 grpc::ByteBuffer* out) {
+namespace {
+
+grpc::ServerUnaryReactor* AsyncPut(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                   grpc::ByteBuffer* out, Proposer* proposer, QuotaGuard* quota,
+                                   const Member* member) {
   using Call = RawCall<etcdserverpb::PutRequest, etcdserverpb::PutResponse>;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (Call* c = Call::Start(reactor, in, out)) {
-    absl::StatusOr<revkvpb::InternalRequest> entry = kv_calls::PutEntry(quota_, c->req);
+    absl::StatusOr<revkvpb::InternalRequest> entry = kv_calls::PutEntry(quota, c->req);
     if (!entry.ok()) {
       c->Finish(ToGrpcStatus(entry.status()));
     } else {
-      c->ProposeAndFinish(proposer_, member_, std::move(*entry));
+      c->ProposeAndFinish(proposer, member, std::move(*entry));
     }
   }
   return reactor;
 }
 
-grpc::ServerUnaryReactor* KVCallbackService::DeleteRange(grpc::CallbackServerContext* ctx,
-                                                         const grpc::ByteBuffer* in,
-                                                         grpc::ByteBuffer* out) {
+grpc::ServerUnaryReactor* AsyncDeleteRange(grpc::CallbackServerContext* ctx,
+                                           const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
+                                           Proposer* proposer, const Member* member) {
   using Call = RawCall<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (Call* c = Call::Start(reactor, in, out)) {
@@ -145,10 +147,36 @@ grpc::ServerUnaryReactor* KVCallbackService::DeleteRange(grpc::CallbackServerCon
     if (!entry.ok()) {
       c->Finish(ToGrpcStatus(entry.status()));
     } else {
-      c->ProposeAndFinish(proposer_, member_, std::move(*entry));
+      c->ProposeAndFinish(proposer, member, std::move(*entry));
     }
   }
   return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KVCallbackService::Put(grpc::CallbackServerContext* ctx,
+                                                 const grpc::ByteBuffer* in,
+                                                 grpc::ByteBuffer* out) {
+  return AsyncPut(ctx, in, out, proposer_, quota_, member_);
+}
+
+grpc::ServerUnaryReactor* KVCallbackService::DeleteRange(grpc::CallbackServerContext* ctx,
+                                                         const grpc::ByteBuffer* in,
+                                                         grpc::ByteBuffer* out) {
+  return AsyncDeleteRange(ctx, in, out, proposer_, member_);
+}
+
+grpc::ServerUnaryReactor* KVClusterService::Put(grpc::CallbackServerContext* ctx,
+                                                const grpc::ByteBuffer* in,
+                                                grpc::ByteBuffer* out) {
+  return AsyncPut(ctx, in, out, proposer_, quota_, member_);
+}
+
+grpc::ServerUnaryReactor* KVClusterService::DeleteRange(grpc::CallbackServerContext* ctx,
+                                                        const grpc::ByteBuffer* in,
+                                                        grpc::ByteBuffer* out) {
+  return AsyncDeleteRange(ctx, in, out, proposer_, member_);
 }
 
 grpc::ServerUnaryReactor* KVCallbackService::Txn(grpc::CallbackServerContext* ctx,

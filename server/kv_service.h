@@ -14,8 +14,12 @@
 // asynchronously (Proposer::answers_async, a single member): a write's
 // call is finished from the proposer's answer, so hundreds of calls in
 // flight cost no threads. Its reads are served on gRPC's callback threads,
-// so it must not be used where a read waits (a cluster member). Compact
-// stays synchronous in both (it waits for the compaction).
+// so it must not be used where a read waits (a cluster member).
+// KVClusterService mixes the two for a cluster member whose proposer
+// answers asynchronously (raft/forwarder.h): Put and DeleteRange are
+// callbacks, finished from the proposer's answer; Range and Txn (whose
+// reads wait for the read barrier) stay synchronous. Compact stays
+// synchronous in all three (it waits for the compaction).
 //
 // Thread-safety: both thread-safe (gRPC calls them from its threads).
 #ifndef REVKV_SERVER_KV_SERVICE_H_
@@ -88,6 +92,43 @@ class KVCallbackService final
   QuotaGuard* quota_;
   const Member* member_;
   const int64_t max_txn_ops_;
+};
+
+class KVClusterService final
+    : public etcdserverpb::KV::WithRawCallbackMethod_Put<
+          etcdserverpb::KV::WithRawCallbackMethod_DeleteRange<etcdserverpb::KV::Service>> {
+ public:
+  // As KVService's; `proposer` answers asynchronously.
+  KVClusterService(revkv::DB* db, Proposer* proposer, QuotaGuard* quota, const Member* member,
+                   int64_t max_txn_ops)
+      : sync_(db, proposer, quota, member, max_txn_ops),
+        proposer_(proposer),
+        quota_(quota),
+        member_(member) {}
+
+  grpc::Status Range(grpc::ServerContext* ctx, const etcdserverpb::RangeRequest* req,
+                     etcdserverpb::RangeResponse* resp) override {
+    return sync_.Range(ctx, req, resp);
+  }
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                grpc::ByteBuffer* resp) override;
+  grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* ctx,
+                                        const grpc::ByteBuffer* req,
+                                        grpc::ByteBuffer* resp) override;
+  grpc::Status Txn(grpc::ServerContext* ctx, const etcdserverpb::TxnRequest* req,
+                   etcdserverpb::TxnResponse* resp) override {
+    return sync_.Txn(ctx, req, resp);
+  }
+  grpc::Status Compact(grpc::ServerContext* ctx, const etcdserverpb::CompactionRequest* req,
+                       etcdserverpb::CompactionResponse* resp) override {
+    return sync_.Compact(ctx, req, resp);
+  }
+
+ private:
+  KVService sync_;  // the synchronous calls' answers
+  Proposer* proposer_;
+  QuotaGuard* quota_;
+  const Member* member_;
 };
 
 }  // namespace revkv::server

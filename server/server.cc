@@ -33,7 +33,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
 
 std::unique_ptr<grpc::Service> KV(revkv::DB* db, Proposer* proposer, QuotaGuard* quota,
                                   const Member* member, int64_t max_txn_ops) {
-  if (proposer->answers_async() && member->cluster == nullptr) {
+  if (proposer->answers_async()) {
+    if (member->cluster != nullptr) {
+      return std::make_unique<KVClusterService>(db, proposer, quota, member, max_txn_ops);
+    }
     return std::make_unique<KVCallbackService>(db, proposer, quota, member, max_txn_ops);
   }
   return std::make_unique<KVService>(db, proposer, quota, member, max_txn_ops);

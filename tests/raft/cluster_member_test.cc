@@ -175,6 +175,63 @@ TEST_F(ClusterMemberTest, WritesOnAnyMemberAreReadLinearizablyEverywhere) {
   EXPECT_GE(forwarded, uint64_t(kPuts));  // followers' writers went to the leader
 }
 
+TEST_F(ClusterMemberTest, AsyncWritesAreAnsweredOnceAppliedOnTheMemberAsked) {
+  const int leader = Leader();
+  ASSERT_GE(leader, 0);
+  for (Node& n : nodes_) ASSERT_TRUE(AllPublished(n));
+  constexpr int kPerMember = 40;
+  util::Mutex mu;
+  util::CondVar cv;
+  int answered = 0, failures = 0;
+  std::vector<std::string> errors;
+  // Issued from this one thread and answered through callbacks (the
+  // in-process transport forwards synchronously; gRPC's does not).
+  for (size_t m = 0; m < nodes_.size(); ++m) {
+    ClusterMember* member = nodes_[m].member.get();
+    for (int i = 0; i < kPerMember; ++i) {
+      const std::string key = "async-" + std::to_string(m) + "-" + std::to_string(i);
+      member->forwarder()->ProposeAsync(
+          Put(key, "v"), [&, member, key](absl::StatusOr<server::ApplyResult> r) {
+            std::string error;
+            if (!r.ok()) {
+              error = key + ": " + r.status().ToString();
+            } else if (!std::holds_alternative<etcdserverpb::PutResponse>(*r)) {
+              error = key + ": not a put's answer";
+            } else if (member->db()->Rev() < std::get<etcdserverpb::PutResponse>(*r).header().revision()) {
+              // The member asked must hold the write when it answers.
+              error = key + ": answered before it was applied on the member asked";
+            }
+            util::MutexLock l(mu);
+            ++answered;
+            if (!error.empty()) {
+              ++failures;
+              errors.push_back(error);
+            }
+            cv.NotifyAll();
+          });
+    }
+  }
+  const int total = kPerMember * int(nodes_.size());
+  {
+    util::MutexLock l(mu);
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (answered < total && Clock::now() < deadline) cv.WaitUntil(mu, deadline);
+    ASSERT_EQ(answered, total);
+    EXPECT_EQ(failures, 0) << (errors.empty() ? "" : errors[0]);
+  }
+  for (Node& n : nodes_) {
+    ASSERT_TRUE(n.member->ReadBarrier().ok());
+    EXPECT_EQ(n.member->db()->Rev(), 1 + total);
+  }
+  uint64_t forwarded = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (int(i) != leader) forwarded += nodes_[i].member->forwarder()->forwarded();
+  }
+  // Each follower's calls went to the leader (besides the members'
+  // publications of their client URLs).
+  EXPECT_GE(forwarded, uint64_t(2 * kPerMember));
+}
+
 TEST_F(ClusterMemberTest, ReadsArrivingDuringABarrierShareTheNextOne) {
   const int leader = Leader();
   ASSERT_GE(leader, 0);
