@@ -26,23 +26,32 @@
 
 namespace revkv::cluster {
 
-class InternalService final : public revkvpb::Internal::Service {
+class InternalService final
+    : public revkvpb::Internal::WithCallbackMethod_Propose<revkvpb::Internal::Service> {
  public:
   // None owned; all must outlive the service.
   InternalService(RaftProposer* proposer, cluster::ReadIndex* read_index, revkv::DB* db,
                   std::chrono::milliseconds timeout)
       : proposer_(proposer), read_index_(read_index), db_(db), timeout_(timeout) {}
 
-  grpc::Status Propose(grpc::ServerContext*, const revkvpb::InternalRequest* req,
-                       revkvpb::ForwardResponse* resp) override {
+  // A callback method: the call is finished from the proposal's answer, so
+  // the followers' writes in flight hold no threads here.
+  grpc::ServerUnaryReactor* Propose(grpc::CallbackServerContext* ctx,
+                                    const revkvpb::InternalRequest* req,
+                                    revkvpb::ForwardResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    proposer_->ProposeAsync(*req, [this, reactor, resp](absl::StatusOr<server::ApplyResult> r,
+                                                        uint64_t index) {
+      Answer(std::move(r), index, resp);
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+  // The same, waiting for the answer (an in-process transport's call).
+  void ProposeNow(const revkvpb::InternalRequest& req, revkvpb::ForwardResponse* resp) {
     uint64_t index = 0;
-    absl::StatusOr<server::ApplyResult> r = proposer_->Propose(*req, &index);
-    // The caller waits until it has applied the entry itself: tell the
-    // followers the commit index now (read_index.h).
-    if (r.ok()) read_index_->Nudge();
-    resp->set_index(index);
-    ResultToProto(std::move(r), resp);
-    return grpc::Status::OK;
+    absl::StatusOr<server::ApplyResult> r = proposer_->Propose(req, &index);
+    Answer(std::move(r), index, resp);
   }
 
   grpc::Status ReadIndex(grpc::ServerContext*, const revkvpb::ReadIndexRequest*,
@@ -78,6 +87,14 @@ class InternalService final : public revkvpb::Internal::Service {
   }
 
  private:
+  void Answer(absl::StatusOr<server::ApplyResult> r, uint64_t index,
+              revkvpb::ForwardResponse* resp) {
+    // The caller waits until it has applied the entry itself: tell the
+    // followers the commit index now (read_index.h).
+    if (r.ok()) read_index_->Nudge();
+    resp->set_index(index);
+    ResultToProto(std::move(r), resp);
+  }
   // A lessor that is not primary does not lead (yet, or any more): the
   // caller asks whoever leads next.
   static absl::Status NotLeaderIfNotPrimary(absl::Status s) {

@@ -17,9 +17,9 @@ struct RaftProposer::Call {
   // Holds the call while raft holds `req` (the loop thread's).
   std::shared_ptr<Call> self;
 
-  // ProposeAsync's caller: answered through it instead (set before the
-  // call is posted, then only Finish touches it).
-  server::Proposer::Done on_done;
+  // ProposeAsync's caller: answered through it instead, with the index
+  // (set before the call is posted, then only Finish touches it).
+  RaftProposer::DoneAt on_done;
 
   util::Mutex mu;
   util::CondVar cv;
@@ -30,7 +30,14 @@ struct RaftProposer::Call {
 
   void Finish(absl::StatusOr<server::ApplyResult> r) ABSL_LOCKS_EXCLUDED(mu) {
     if (on_done) {
-      std::move(on_done)(std::move(r));
+      // On the loop thread, after raft_apply set the index (or before
+      // raft took the entry: 0); nothing else writes it then.
+      uint64_t at = 0;
+      {
+        util::MutexLock l(mu);
+        at = index;
+      }
+      std::move(on_done)(std::move(r), at);
       return;
     }
     util::MutexLock l(mu);
@@ -80,9 +87,15 @@ absl::StatusOr<server::ApplyResult> RaftProposer::Propose(revkvpb::InternalReque
 }
 
 void RaftProposer::ProposeAsync(revkvpb::InternalRequest req, Done done) {
+  ProposeAsync(std::move(req),
+               DoneAt([done = std::move(done)](absl::StatusOr<server::ApplyResult> r,
+                                               uint64_t) mutable { std::move(done)(std::move(r)); }));
+}
+
+void RaftProposer::ProposeAsync(revkvpb::InternalRequest req, DoneAt done) {
   auto call = std::make_shared<Call>();
   call->on_done = std::move(done);
-  if (absl::Status s = Submit(call, std::move(req)); !s.ok()) std::move(call->on_done)(s);
+  if (absl::Status s = Submit(call, std::move(req)); !s.ok()) std::move(call->on_done)(s, 0);
 }
 
 absl::Status RaftProposer::Submit(const std::shared_ptr<Call>& call, revkvpb::InternalRequest req) {

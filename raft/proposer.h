@@ -52,6 +52,10 @@ class RaftProposer : public server::Proposer {
   // proposal is refused before it reaches raft).
   void ProposeAsync(revkvpb::InternalRequest req, Done done) override ABSL_LOCKS_EXCLUDED(mu_);
   bool answers_async() const override { return true; }
+  // The same, also answering the entry's raft index (0 if raft never took
+  // it), as Propose(req, index) does.
+  using DoneAt = absl::AnyInvocable<void(absl::StatusOr<server::ApplyResult>, uint64_t) &&>;
+  void ProposeAsync(revkvpb::InternalRequest req, DoneAt done) ABSL_LOCKS_EXCLUDED(mu_);
 
   // A check run on the loop thread, on the leader, before a membership
   // change is appended (with raft's leader state at hand: is a learner in

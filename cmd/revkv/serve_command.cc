@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -276,7 +277,23 @@ int RunServe(const std::vector<std::string>& args) {
   const pthread_t main_thread = pthread_self();
   absl::Status closed;
   std::thread stopper([&] {
+    // A cluster member's writes in flight wait on raft and on its applied
+    // index without a deadline of their own, and gRPC's shutdown waits for
+    // every call to finish: past the grace (and a second for the calls it
+    // cancelled), stopping raft answers them all (stopped).
+    absl::Notification server_down;
+    std::thread unblock;
+    if (member != nullptr) {
+      unblock = std::thread([&] {
+        if (!server_down.WaitForNotificationWithTimeout(absl::FromChrono(kStopGrace) +
+                                                        absl::Seconds(1))) {
+          member->Stop();
+        }
+      });
+    }
     (*srv)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(kStopGrace));
+    server_down.Notify();
+    if (unblock.joinable()) unblock.join();
     if (member != nullptr) {
       member.reset();  // stops raft, closes the DB
     } else {

@@ -52,7 +52,7 @@ class DirectTransport : public PeerTransport {
                       revkvpb::ForwardResponse* resp) override {
     InternalService* s = Find(member);
     if (s == nullptr) return CallOutcome::kNotSent;
-    s->Propose(nullptr, &req, resp);
+    s->ProposeNow(req, resp);
     return CallOutcome::kAnswered;
   }
   CallOutcome ReadIndex(uint64_t member, Deadline, revkvpb::ReadIndexResponse* resp) override {
