@@ -89,8 +89,14 @@ absl::StatusOr<server::ApplyResult> Forwarder::Propose(revkvpb::InternalRequest 
 }
 
 Forwarder::~Forwarder() {
-  util::MutexLock l(mu_);
-  while (threads_ > 0) threads_done_.Wait(mu_);
+  std::vector<std::thread> threads;
+  {
+    util::MutexLock l(mu_);
+    closing_ = true;
+    retry_cv_.NotifyAll();
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
 }
 
 void Forwarder::ProposeAsync(revkvpb::InternalRequest req, Done done) {
@@ -163,15 +169,29 @@ void Forwarder::Forwarded(CallOutcome sent, revkvpb::InternalRequest req,
 }
 
 void Forwarder::ProposeOnThread(revkvpb::InternalRequest req, Done done) {
-  {
-    util::MutexLock l(mu_);
-    ++threads_;
+  util::MutexLock l(mu_);
+  retries_.emplace_back(std::move(req), std::move(done));
+  if (idle_threads_ > 0) {
+    retry_cv_.NotifyOne();
+  } else if (threads_.size() < size_t(kRetryThreads)) {
+    threads_.emplace_back([this] { RetryLoop(); });
   }
-  std::thread([this, req = std::move(req), done = std::move(done)]() mutable {
-    std::move(done)(Propose(std::move(req)));
-    util::MutexLock l(mu_);
-    if (--threads_ == 0) threads_done_.NotifyAll();
-  }).detach();
+}
+
+void Forwarder::RetryLoop() {
+  while (true) {
+    std::pair<revkvpb::InternalRequest, Done> work;
+    {
+      util::MutexLock l(mu_);
+      ++idle_threads_;
+      while (retries_.empty() && !closing_) retry_cv_.Wait(mu_);
+      --idle_threads_;
+      if (retries_.empty()) return;  // closing, nothing left
+      work = std::move(retries_.front());
+      retries_.pop_front();
+    }
+    std::move(work.second)(Propose(std::move(work.first)));
+  }
 }
 
 template <typename Ask, typename Retry>

@@ -37,6 +37,10 @@
 #define REVKV_RAFT_FORWARDER_H_
 
 #include <chrono>
+#include <deque>
+#include <thread>
+#include <utility>
+#include <vector>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,12 +86,15 @@ class Forwarder : public server::Proposer {
   // on the leader through RaftProposer::ProposeAsync, on a follower through
   // the transport's ProposeAsync and then AppliedIndex::WhenAtLeast. What
   // Propose would retry (no leader known, not-leader, the leader not
-  // connected) runs Propose on a thread of its own, which the destructor
-  // waits for. `done` runs on the raft loop, gRPC's or that thread.
+  // connected) is queued for a few retry threads running Propose (at most
+  // kRetryThreads: an election must not start a thread per call in
+  // flight); the destructor lets them finish the queue. `done` runs on the
+  // raft loop, gRPC's or a retry thread.
   void ProposeAsync(revkvpb::InternalRequest req, Done done) override ABSL_LOCKS_EXCLUDED(mu_);
   bool answers_async() const override { return true; }
-  // Waits for the retries ProposeAsync handed to threads.
+  // Waits until the retry threads have answered everything queued.
   ~Forwarder() override ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr int kRetryThreads = 8;
   uint64_t last_index() const override { return node_->status().last_index; }
 
   absl::Status ReadBarrier();
@@ -109,8 +116,11 @@ class Forwarder : public server::Proposer {
   template <typename Ask, typename Retry>
   auto AskLeader(Clock::time_point deadline, Ask ask, Retry retry)
       -> decltype(ask(uint64_t{}, deadline));
-  // ProposeAsync's slow path: Propose on a thread of its own.
+  // ProposeAsync's slow path: queued for a retry thread's Propose.
   void ProposeOnThread(revkvpb::InternalRequest req, Done done) ABSL_LOCKS_EXCLUDED(mu_);
+  // A retry thread: answers the queue until it is empty and the
+  // forwarder is being destroyed.
+  void RetryLoop() ABSL_LOCKS_EXCLUDED(mu_);
   // A follower's forwarded proposal, once the transport answered.
   void Forwarded(CallOutcome sent, revkvpb::InternalRequest req, revkvpb::ForwardResponse resp,
                  Done done);
@@ -122,9 +132,12 @@ class Forwarder : public server::Proposer {
   const ForwarderOptions options_;
 
   mutable util::Mutex mu_;
-  util::CondVar threads_done_;
+  util::CondVar retry_cv_;  // work queued, or closing
   uint64_t forwarded_ ABSL_GUARDED_BY(mu_) = 0;
-  int threads_ ABSL_GUARDED_BY(mu_) = 0;  // ProposeOnThread's, running
+  std::deque<std::pair<revkvpb::InternalRequest, Done>> retries_ ABSL_GUARDED_BY(mu_);
+  int idle_threads_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // started under mu_, joined by the destructor
 };
 
 }  // namespace revkv::cluster
