@@ -2,7 +2,8 @@
 // #23): client threads put, get and compare-and-swap through every member
 // while the main thread stalls the leader (SIGSTOP past the election
 // timeout, then SIGCONT), SIGKILLs the next leader and restarts it on its
-// data directory, then SIGKILLs a follower and restarts it. The recorded
+// data directory, SIGKILLs a follower and restarts it, then removes a
+// follower and adds a fresh member in its place. The recorded
 // history must be linearizable (tests/kvstore/linearizability_checker.h),
 // every acknowledged write must be readable at its revision on every
 // member, and the members' hashes must agree.
@@ -27,6 +28,8 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +38,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "server/proto/rpc.grpc.pb.h"
+#include "tests/cmd/etcd_server.h"
 #include "tests/cmd/process.h"
 #include "tests/kvstore/linearizability_checker.h"
 #include "tests/server/cluster_fixture.h"
@@ -240,6 +244,15 @@ class ClusterChaosTest : public ClusterServeTest {
       if (m.proc != nullptr) out << "==== " << m.name << "\n" << m.proc->Log();
     }
   }
+  // `m`'s member list: the id of the member with peer URL `url` ("": none).
+  std::string IdOf(const Member& m, const std::string& url) {
+    ProcessResult r = Ctl(m, {"member", "list"});
+    std::istringstream lines(r.out);
+    for (std::string l; std::getline(lines, l);) {
+      if (l.find(url + ",") != std::string::npos) return l.substr(0, l.find(','));
+    }
+    return "";
+  }
   std::string old_logs_;
 };
 
@@ -311,6 +324,50 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     Kill(follower);
     pause(500, 1000);
     ASSERT_TRUE(Restart(follower));
+  }
+  {
+    // A follower removed (it exits by itself) and a fresh member added in
+    // its place, on its client port so that the clients reach it.
+    const int leader = WaitForLeader({0, 1, 2});
+    ASSERT_GE(leader, 0);
+    pause(300, 800);
+    const int gone = (leader + 1 + int(rng() % 2)) % 3;
+    Member& lead = members_[size_t(leader)];
+    const std::string gone_id = IdOf(lead, members_[size_t(gone)].peer_url());
+    ASSERT_FALSE(gone_id.empty());
+    std::printf("member remove %s\n", members_[size_t(gone)].name.c_str());
+    ProcessResult remove = Ctl(lead, {"member", "remove", gone_id});
+    ASSERT_EQ(remove.exit_code, 0) << remove.err;
+    Member& m = members_[size_t(gone)];
+    old_logs_ += "==== " + m.name + " (removed)\n" + m.proc->Log();
+    EXPECT_EQ(m.proc->Stop(0), 0);  // sends nothing: waits (bounded) for its exit
+    m.proc.reset();
+    ASSERT_GE(WaitForLeader({(gone + 1) % 3, (gone + 2) % 3}), 0);
+    pause(300, 800);  // writes on two members
+    Member fresh;
+    fresh.name = "d";
+    fresh.client_port = m.client_port;
+    while (fresh.peer_port == 0) {
+      const int p = EtcdServer::FreePort();
+      ASSERT_GT(p, 0);
+      bool used = false;
+      for (const Member& each : members_) used = used || p == each.peer_port || p == each.client_port;
+      if (!used) fresh.peer_port = p;
+    }
+    fresh.data_dir = NewTempDir("cluster-d") + "/data";
+    const int survivor = WaitForLeader({(gone + 1) % 3, (gone + 2) % 3});
+    ASSERT_GE(survivor, 0);
+    ProcessResult add = Ctl(members_[size_t(survivor)],
+                            {"member", "add", "d", "--peer-urls=" + fresh.peer_url()});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    std::smatch found;
+    ASSERT_TRUE(std::regex_search(add.out, found, std::regex("ETCD_INITIAL_CLUSTER=\"([^\"]+)\"")))
+        << add.out;
+    const std::string initial_cluster = found[1];
+    std::printf("member add d\n");
+    m = std::move(fresh);
+    std::string error;
+    ASSERT_TRUE(StartMember(m, "existing", &error, initial_cluster)) << error;
   }
   ASSERT_GE(WaitForLeader({0, 1, 2}), 0);
   pause(500, 1000);
