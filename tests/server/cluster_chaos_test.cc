@@ -224,8 +224,8 @@ class ClusterChaosTest : public ClusterServeTest {
   // Kills member i (SIGKILL) and keeps its log for a failure message.
   void Kill(int i) {
     Member& m = members_[size_t(i)];
-    old_logs_ += "==== " + m.name + " (killed)\n" + m.proc->Log();
     EXPECT_EQ(m.proc->Stop(SIGKILL), 128 + SIGKILL);
+    old_logs_ += "==== " + m.name + " (killed)\n" + m.proc->Log();
     m.proc.reset();
   }
   bool Restart(int i) {
@@ -265,6 +265,11 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     std::this_thread::sleep_for(std::chrono::milliseconds(lo_ms + int(rng() % uint64_t(hi_ms - lo_ms))));
   };
   const auto started = std::chrono::steady_clock::now();
+  auto at = [&] {  // ms since the start, for the schedule's printout
+    return (long long)std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - started)
+        .count();
+  };
 
   ASSERT_GE(StartNewCluster(), 0) << "no leader elected";
   std::vector<std::string> addresses;
@@ -297,7 +302,7 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     ASSERT_GE(leader, 0);
     ContinueOnExit guard{members_[size_t(leader)].proc.get()};
     ASSERT_TRUE(members_[size_t(leader)].proc->Signal(SIGSTOP));
-    std::printf("SIGSTOP %s\n", members_[size_t(leader)].name.c_str());
+    std::printf("%6lld ms: SIGSTOP %s\n", at(), members_[size_t(leader)].name.c_str());
     pause(1800, 2300);  // > the 500 ms election timeout
     const int other = WaitForLeader({(leader + 1) % 3, (leader + 2) % 3});
     ASSERT_GE(other, 0) << "no leader while " << members_[size_t(leader)].name << " was stopped";
@@ -309,7 +314,7 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     const int leader = WaitForLeader({0, 1, 2});
     ASSERT_GE(leader, 0);
     pause(300, 800);
-    std::printf("SIGKILL leader %s\n", members_[size_t(leader)].name.c_str());
+    std::printf("%6lld ms: SIGKILL leader %s\n", at(), members_[size_t(leader)].name.c_str());
     Kill(leader);
     ASSERT_GE(WaitForLeader({(leader + 1) % 3, (leader + 2) % 3}), 0);
     pause(300, 800);  // writes the killed member misses
@@ -320,7 +325,7 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     ASSERT_GE(leader, 0);
     pause(500, 1000);
     const int follower = (leader + 1 + int(rng() % 2)) % 3;
-    std::printf("SIGKILL follower %s\n", members_[size_t(follower)].name.c_str());
+    std::printf("%6lld ms: SIGKILL follower %s\n", at(), members_[size_t(follower)].name.c_str());
     Kill(follower);
     pause(500, 1000);
     ASSERT_TRUE(Restart(follower));
@@ -335,14 +340,16 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     Member& lead = members_[size_t(leader)];
     const std::string gone_id = IdOf(lead, members_[size_t(gone)].peer_url());
     ASSERT_FALSE(gone_id.empty());
-    std::printf("member remove %s\n", members_[size_t(gone)].name.c_str());
+    std::printf("%6lld ms: member remove %s\n", at(), members_[size_t(gone)].name.c_str());
     ProcessResult remove = Ctl(lead, {"member", "remove", gone_id});
     ASSERT_EQ(remove.exit_code, 0) << remove.err;
     Member& m = members_[size_t(gone)];
-    old_logs_ += "==== " + m.name + " (removed)\n" + m.proc->Log();
     EXPECT_EQ(m.proc->Stop(0), 0);  // sends nothing: waits (bounded) for its exit
+    std::printf("%6lld ms: %s exited\n", at(), m.name.c_str());
+    old_logs_ += "==== " + m.name + " (removed)\n" + m.proc->Log();
     m.proc.reset();
     ASSERT_GE(WaitForLeader({(gone + 1) % 3, (gone + 2) % 3}), 0);
+    std::printf("%6lld ms: leader\n", at());
     pause(300, 800);  // writes on two members
     Member fresh;
     fresh.name = "d";
@@ -364,13 +371,14 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     ASSERT_TRUE(std::regex_search(add.out, found, std::regex("ETCD_INITIAL_CLUSTER=\"([^\"]+)\"")))
         << add.out;
     const std::string initial_cluster = found[1];
-    std::printf("member add d\n");
+    std::printf("%6lld ms: member add d\n", at());
     m = std::move(fresh);
     std::string error;
     ASSERT_TRUE(StartMember(m, "existing", &error, initial_cluster)) << error;
   }
   ASSERT_GE(WaitForLeader({0, 1, 2}), 0);
   pause(300, 800);  // load on the fresh member
+  std::printf("%6lld ms: stop\n", at());
   stop = true;
   for (std::thread& t : clients) t.join();
   const auto chaos_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -456,24 +464,34 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
   const int64_t rev = Revision(members_[0]);
   std::string last;
   ASSERT_TRUE(WaitForEqualHashes(members_[0], rev, 3, &last)) << last;
+  // Read in txns of 100 serializable ranges, each at its own revision.
+  constexpr size_t kBatch = 100;
   for (size_t m = 0; m < members_.size(); ++m) {
     int missing = 0;
-    for (const Ack& a : total.acked) {
-      ASSERT_LE(a.revision, rev);
+    for (size_t from = 0; from < total.acked.size(); from += kBatch) {
+      const size_t to = std::min(total.acked.size(), from + kBatch);
+      etcdserverpb::TxnRequest req;
+      for (size_t i = from; i < to; ++i) {
+        ASSERT_LE(total.acked[i].revision, rev);
+        etcdserverpb::RangeRequest* r = req.add_success()->mutable_request_range();
+        r->set_key(total.acked[i].key);
+        r->set_revision(total.acked[i].revision);
+        r->set_serializable(true);
+      }
       grpc::ClientContext ctx;
       SetDeadline(&ctx);
-      etcdserverpb::RangeRequest req;
-      req.set_key(a.key);
-      req.set_revision(a.revision);
-      req.set_serializable(true);
-      etcdserverpb::RangeResponse resp;
-      const grpc::Status s = kv[m].Range(&ctx, req, &resp);
+      etcdserverpb::TxnResponse resp;
+      const grpc::Status s = kv[m].Txn(&ctx, req, &resp);
       ASSERT_TRUE(s.ok()) << members_[m].name << ": " << s.error_message();
-      if (resp.kvs_size() != 1 || resp.kvs(0).value() != a.value ||
-          resp.kvs(0).mod_revision() != a.revision) {
-        if (++missing <= 5) {
-          ADD_FAILURE() << members_[m].name << ": acknowledged " << a.key << "=" << a.value
-                        << " at revision " << a.revision << " not found there";
+      ASSERT_EQ(size_t(resp.responses_size()), to - from);
+      for (size_t i = from; i < to; ++i) {
+        const Ack& a = total.acked[i];
+        const etcdserverpb::RangeResponse& r = resp.responses(int(i - from)).response_range();
+        if (r.kvs_size() != 1 || r.kvs(0).value() != a.value || r.kvs(0).mod_revision() != a.revision) {
+          if (++missing <= 5) {
+            ADD_FAILURE() << members_[m].name << ": acknowledged " << a.key << "=" << a.value
+                          << " at revision " << a.revision << " not found there";
+          }
         }
       }
     }
