@@ -57,7 +57,7 @@ struct Stubs {
 };
 
 constexpr int kClients = 6;
-constexpr int kKeys = 24;
+constexpr int kKeys = 16;
 constexpr int kMaxOpsPerClient = 8000;  // bounds the run if the stop is late
 constexpr auto kCallDeadline = std::chrono::seconds(3);
 // The return time of a write whose outcome is unknown: after every other op.
@@ -92,6 +92,7 @@ struct ClientResult {
   std::vector<lc::Operation> ops;
   std::vector<Ack> acked;
   int ok_gets = 0, ok_puts = 0, cas_won = 0, cas_lost = 0, ambiguous = 0, failed_gets = 0;
+  int slow = 0;  // answered after more than a second: held across a fault
   std::map<std::string, int> errors;  // "code: message" of failed calls
 };
 
@@ -116,6 +117,7 @@ void RunClient(int id, uint64_t seed, const std::vector<std::string>& addresses,
     const int dice = int(rng() % 100);
     grpc::ClientContext ctx;
     SetDeadline(&ctx);
+    const auto started = std::chrono::steady_clock::now();
     lc::Operation op;
     op.key = key;
     if (dice < 40) {
@@ -205,6 +207,9 @@ void RunClient(int id, uint64_t seed, const std::vector<std::string>& addresses,
         }
         ++out->cas_lost;
       }
+    }
+    if (op.ret != kNever && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
+      ++out->slow;
     }
     out->ops.push_back(std::move(op));
   }
@@ -401,6 +406,7 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     total.cas_lost += r.cas_lost;
     total.ambiguous += r.ambiguous;
     total.failed_gets += r.failed_gets;
+    total.slow += r.slow;
     for (const auto& [e, n] : r.errors) total.errors[e] += n;
   }
   for (const auto& [e, n] : total.errors) std::printf("  %5d x %s\n", n, e.c_str());
@@ -437,9 +443,9 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
                             .count();
   std::printf(
       "chaos %lld ms: %zu ops (gets %d, puts %d, cas won %d, cas lost %d, ambiguous writes %d, "
-      "failed gets %d); check %lld ms, %llu states\n",
+      "failed gets %d, answered after > 1 s %d); check %lld ms, %llu states\n",
       (long long)chaos_ms, history.size(), total.ok_gets, total.ok_puts, total.cas_won,
-      total.cas_lost, total.ambiguous, total.failed_gets, (long long)check_ms,
+      total.cas_lost, total.ambiguous, total.failed_gets, total.slow, (long long)check_ms,
       (unsigned long long)check.states);
   if (!check.linearizable) {
     std::vector<lc::Operation> ops;
