@@ -85,6 +85,8 @@ int ServeProcess::Stop(int sig) {
   return -1;
 }
 
+bool ServeProcess::Signal(int sig) { return pid_ > 0 && kill(pid_, sig) == 0; }
+
 int ServeProcess::WaitExit(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -26,6 +26,9 @@ class ServeProcess {
   // Sends `sig` and waits (bounded) for the exit; returns the exit code, or
   // -1 if it did not exit in time (it is then killed).
   int Stop(int sig);
+  // Sends `sig` without waiting (SIGSTOP/SIGCONT: a stalled member); false
+  // if none runs.
+  bool Signal(int sig);
   // Waits up to `timeout` for the server to exit by itself; its exit code
   // (128 + signal if killed by one), or -1 if it still runs (or none was
   // started).
