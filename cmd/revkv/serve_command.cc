@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
@@ -38,6 +39,10 @@ namespace {
 // How long calls in flight may run on after a stop signal before they are
 // cancelled.
 constexpr std::chrono::seconds kStopGrace(10);
+
+// Set when raft removed this member from its cluster (before the SIGTERM
+// that stops it).
+std::atomic<bool> g_removed{false};
 
 // --log-level: lines below it are dropped. Set once, before any thread.
 int min_log_level = 1;
@@ -194,6 +199,7 @@ int RunServe(const std::vector<std::string>& args) {
     // Removed from the cluster: stop as on SIGTERM (sigwait below).
     member_options.on_removed = [] {
       Log("info", "this member was removed from the cluster; stopping", {});
+      g_removed.store(true);
       kill(getpid(), SIGTERM);
     };
     absl::StatusOr<std::unique_ptr<cluster::ClusterMember>> m =
@@ -283,6 +289,9 @@ int RunServe(const std::vector<std::string>& args) {
     // cancelled), stopping raft answers them all (stopped).
     absl::Notification server_down;
     std::thread unblock;
+    // A removed member's calls waiting for a leader never get one: answer
+    // them at once (stopped), as etcd does, instead of at their timeout.
+    if (member != nullptr && g_removed.load()) member->Stop();
     if (member != nullptr) {
       unblock = std::thread([&] {
         if (!server_down.WaitForNotificationWithTimeout(absl::FromChrono(kStopGrace) +

@@ -349,8 +349,13 @@ TEST_F(ClusterChaosTest, HistoryIsLinearizableAcrossStallsKillsAndRestarts) {
     ProcessResult remove = Ctl(lead, {"member", "remove", gone_id});
     ASSERT_EQ(remove.exit_code, 0) << remove.err;
     Member& m = members_[size_t(gone)];
+    const long long removed_at = at();
     EXPECT_EQ(m.proc->Stop(0), 0);  // sends nothing: waits (bounded) for its exit
     std::printf("%6lld ms: %s exited\n", at(), m.name.c_str());
+    // Its clients' calls, waiting for a leader it will never have again,
+    // are answered at once (stopped), not at their timeout: it exits soon
+    // after it learns of its removal (about an election timeout).
+    EXPECT_LT(at() - removed_at, 4000) << "the removed member took long to exit";
     old_logs_ += "==== " + m.name + " (removed)\n" + m.proc->Log();
     m.proc.reset();
     ASSERT_GE(WaitForLeader({(gone + 1) % 3, (gone + 2) % 3}), 0);
