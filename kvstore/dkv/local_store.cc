@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "kvstore/dkv/sweep.h"
 #include "kvstore/prefix.h"
 
 namespace revkv::kvstore::dkv {
@@ -255,32 +256,16 @@ absl::StatusOr<int64_t> LocalStore::Sweep() {
       requeue(i);
       return txn.status();
     }
-    int64_t batch = 0;
-    absl::Status s;
-    for (size_t j = i; j < end && s.ok(); ++j) {
-      const std::string k = StoreKey(due[j].second);
-      absl::StatusOr<mvcc::RangeResult> cur = (*txn)->Range(k, "", {});
-      if (!cur.ok()) {
-        s = cur.status();
-        break;
-      }
-      if (cur->kvs.empty()) continue;  // deleted meanwhile
-      absl::StatusOr<Entry> e = DecodeEntry(cur->kvs[0].value);
-      // Rewritten since it was queued (a later or no delete time): skip.
-      if (!e.ok() || !e->Deleted(now)) continue;
-      absl::StatusOr<int64_t> n = (*txn)->DeleteRange(k, "");
-      if (!n.ok()) {
-        s = n.status();
-        break;
-      }
-      batch += *n;
-    }
+    std::vector<std::string> keys;
+    for (size_t j = i; j < end; ++j) keys.push_back(StoreKey(due[j].second));
+    absl::StatusOr<int64_t> batch = DeleteDue(txn->get(), keys, now);
+    absl::Status s = batch.status();
     if (s.ok()) s = (*txn)->End();
     if (!s.ok()) {
       requeue(i);
       return s;
     }
-    deleted += batch;
+    deleted += *batch;
   }
   std::lock_guard l(mu_);
   swept_ += deleted;

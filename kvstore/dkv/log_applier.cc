@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "kvstore/dkv/sweep.h"
 #include "kvstore/prefix.h"
 
 namespace revkv::kvstore::dkv {
@@ -88,32 +89,15 @@ absl::Status LogApplier::Sweep(int64_t index) {
     keep_hints();
     return txn.status();
   }
-  int64_t removed = 0;
-  absl::Status s;
-  for (const std::string& key : keys) {
-    const std::string k = StoreKey(key);
-    absl::StatusOr<mvcc::RangeResult> cur = (*txn)->Range(k, "", {});
-    if (!cur.ok()) {
-      s = cur.status();
-      break;
-    }
-    if (cur->kvs.empty()) continue;  // deleted meanwhile
-    absl::StatusOr<Entry> e = DecodeEntry(cur->kvs[0].value);
-    // Rewritten since the hint (a later or no delete index): not due.
-    if (!e.ok() || !e->Deleted(Millis(index))) continue;
-    absl::StatusOr<int64_t> n = (*txn)->DeleteRange(k, "");
-    if (!n.ok()) {
-      s = n.status();
-      break;
-    }
-    removed += *n;
-  }
+  for (std::string& key : keys) key = StoreKey(key);
+  absl::StatusOr<int64_t> removed = DeleteDue(txn->get(), keys, Millis(index));
+  absl::Status s = removed.status();
   if (s.ok()) s = (*txn)->End();
   if (!s.ok()) {
     keep_hints();
     return s;
   }
-  swept_.fetch_add(removed, std::memory_order_relaxed);
+  swept_.fetch_add(*removed, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
