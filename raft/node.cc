@@ -51,6 +51,7 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(const NodeOptions& o, 
     // A vote must not be lost to a peer that restarted (peer_liveness.h).
     WatchPeerConnections(&n->transport_);
     ResendFailedVotes(&n->io_);
+    CloseCallbackOnce(&n->io_);
     if (rv = raft_init(&n->raft_, &n->io_, fsm->fsm(), o.id, o.address.c_str()); rv != 0) {
       s = RaftError("raft_init", rv, n->raft_.errmsg);
     } else {
@@ -97,6 +98,7 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(const NodeOptions& o, 
       uv_close(reinterpret_cast<uv_handle_t*>(&n->timer_), nullptr);
     }
     uv_run(&n->loop_, UV_RUN_DEFAULT);
+    if (raft_ready) n->ReleaseIo();
     uv_loop_close(&n->loop_);
     {
       util::MutexLock l(n->mu_);
@@ -121,6 +123,7 @@ void RaftNode::Stop() {
   if (!thread_.joinable()) return;
   uv_async_send(&async_);  // the loop runs what is queued, then closes
   thread_.join();
+  ReleaseIo();
   uv_loop_close(&loop_);
   util::MutexLock l(mu_);
   status_.stopped = true;
@@ -234,10 +237,17 @@ void RaftNode::BeginClose() {
   raft_close(&raft_, &RaftNode::OnRaftClosed);
 }
 
+void RaftNode::ReleaseIo() {
+  raft_uv_close(&io_);
+  raft_uv_tcp_close(&transport_);
+}
+
 void RaftNode::OnRaftClosed(raft* r) {
   RaftNode* n = static_cast<RaftNode*>(r->data);
-  raft_uv_close(&n->io_);
-  raft_uv_tcp_close(&n->transport_);
+  // Not raft_uv_close here, as raft's example does: raft's I/O may report
+  // itself closed a second time, after this callback (peer_liveness.h,
+  // CloseCallbackOnce). ReleaseIo frees it once the loop has run out of
+  // callbacks.
   uv_close(reinterpret_cast<uv_handle_t*>(&n->async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&n->timer_), nullptr);
 }

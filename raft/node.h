@@ -121,6 +121,8 @@ class RaftNode {
   // Closes raft once its log appends are done (or after 5 s).
   void MaybeClose() ABSL_LOCKS_EXCLUDED(mu_);
   void BeginClose() ABSL_LOCKS_EXCLUDED(mu_);
+  // Frees raft's I/O and transport, once the loop has returned.
+  void ReleaseIo();
 
   const uint64_t id_;
   Fsm* fsm_ = nullptr;

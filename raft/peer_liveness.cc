@@ -21,6 +21,25 @@ using SendFn = int (*)(raft_io*, raft_io_send*, const raft_message*, raft_io_sen
 std::atomic<ConnectFn> g_connect{nullptr};
 std::atomic<raft_uv_connect_cb> g_connect_cb{nullptr};
 std::atomic<SendFn> g_send{nullptr};
+using CloseFn = void (*)(raft_io*, raft_io_close_cb);
+std::atomic<CloseFn> g_close{nullptr};
+
+// The close callbacks not yet run, by I/O (each loop closes its own I/O on
+// its thread).
+thread_local std::map<raft_io*, raft_io_close_cb> t_closing;
+
+void ClosedOnce(raft_io* io) {
+  auto it = t_closing.find(io);
+  if (it == t_closing.end()) return;  // a second report
+  raft_io_close_cb cb = it->second;
+  t_closing.erase(it);
+  if (cb != nullptr) cb(io);
+}
+
+void Close(raft_io* io, raft_io_close_cb cb) {
+  t_closing[io] = cb;
+  g_close.load()(io, &ClosedOnce);
+}
 
 // --- WatchPeerConnections ---
 
@@ -156,6 +175,15 @@ void WatchPeerConnections(raft_uv_transport* transport) {
     std::abort();  // a second transport implementation in one process
   }
   transport->connect = &Connect;
+}
+
+void CloseCallbackOnce(raft_io* io) {
+  if (io->close == &Close) return;
+  CloseFn expected = nullptr;
+  if (!g_close.compare_exchange_strong(expected, io->close) && expected != io->close) {
+    std::abort();  // a second I/O implementation in one process
+  }
+  io->close = &Close;
 }
 
 void ResendFailedVotes(raft_io* io) {

@@ -1,5 +1,6 @@
 // Peer liveness: two repairs to canonical raft 0.15's TCP transport
-// (raft/uv.h), so that a vote is not lost to a member that restarted.
+// (raft/uv.h), so that a vote is not lost to a member that restarted; and
+// one to its I/O's close (CloseCallbackOnce, below).
 //
 // raft's outgoing connections are write-only: a member never reads from a
 // connection it opened, so it does not see the peer close it. When the peer
@@ -45,6 +46,16 @@ namespace revkv::cluster {
 
 void WatchPeerConnections(raft_uv_transport* transport);
 void ResendFailedVotes(raft_io* io);
+
+// Makes the I/O's close callback run once. raft 0.15's uv I/O can report
+// itself closed twice: with the I/O kept until its loop has returned, raft's
+// close callback then freed the raft's address a second time ("double
+// free", node_stop_test, about one stop in 600 under load); with the I/O
+// freed in raft's close callback, as raft's example does, the second report
+// read the freed I/O (about one stop in 150). Reports after the first are
+// dropped; the caller must also keep the I/O's memory (raft_uv_close) until
+// its loop has run out of callbacks.
+void CloseCallbackOnce(raft_io* io);
 
 // Shuts writing down on every connection this thread's raft loop opened to
 // `address` ("IP:port") whose peer closed or reset it; how many. Called by

@@ -128,6 +128,28 @@ TEST_F(ResendTest, OtherMessagesAndCancellationsAreNotResent) {
   EXPECT_EQ(sent_[0].req, &append_req);
 }
 
+// --- CloseCallbackOnce, over an I/O that reports its close twice ---
+
+int g_closed = 0;
+void CountClose(raft_io*) { ++g_closed; }
+void ReportTwice(raft_io* io, raft_io_close_cb cb) {
+  cb(io);
+  cb(io);
+}
+
+TEST(CloseCallbackOnceTest, ASecondReportOfTheCloseIsDropped) {
+  raft_io io{};
+  io.close = &ReportTwice;
+  CloseCallbackOnce(&io);
+  CloseCallbackOnce(&io);  // wrapping twice wraps once
+  g_closed = 0;
+  io.close(&io, &CountClose);
+  EXPECT_EQ(g_closed, 1);
+  // A later close of the same I/O (a new raft on it) is reported again.
+  io.close(&io, &CountClose);
+  EXPECT_EQ(g_closed, 2);
+}
+
 // --- WatchPeerConnections and the probe, over raft's real TCP transport ---
 
 struct Connection {
