@@ -61,25 +61,30 @@ Backend::~Backend() {
 
 void Backend::Publish(WriteBuffer* buffer) {
   const bool recording = recording_.load(std::memory_order_acquire);
-  if (!recording) {
-    // The cheap path: grow the newest segment in place while no reader has
-    // it. (While defrag records, every write must reach its log.)
+  SegmentStack base;
+  {
     util::AdaptiveMutexLock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) {
       buffer->Clear();  // its batch will never commit
       return;
     }
-    Segment* top = read_buffer_.MutableTop();
+    // The cheap path: grow the newest segment in place while no reader has
+    // it. (While defrag records, every write must reach its log.)
+    Segment* top = recording ? nullptr : read_buffer_.MutableTop();
     if (top != nullptr && buffer->AbsorbInto(top)) return;
+    base = read_buffer_;
   }
   std::shared_ptr<const Segment> segment = buffer->Freeze();
+  // The push, and the merges it brings (up to half the buffered writes),
+  // are computed on a copy of the stack outside view_mu_, so that views
+  // never wait for a merge. Only this writer pushes; if the committer sealed
+  // or dropped segments meanwhile, the push is done again under the lock.
+  SegmentStack next = base;
+  next.Push(segment);
   {
-    // The merge runs under view_mu_: the committer drops segments from the
-    // front of read_buffer_ at any time. It is rare (the newest segment
-    // absorbs writes until a reader shares it) and O(log n) amortised.
     util::AdaptiveMutexLock l(view_mu_);
     if (batch_->failed_.load(std::memory_order_acquire)) return;
-    read_buffer_.Push(segment);
+    if (!read_buffer_.ReplaceIfUnchanged(base, &next)) read_buffer_.Push(segment);
     // The defrag log holds this very segment: it must never change.
     if (recording) segment->shared = true;
   }
@@ -141,11 +146,18 @@ absl::Status Backend::EnsureSharedRead() {
 }
 
 absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> Backend::NewConcurrentReadTx() {
-  util::AdaptiveMutexLock l(view_mu_);
-  if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
-  read_buffer_.MarkShared();  // the view holds them now: they must not change
+  // Only pointers are copied under view_mu_; the view is built after it.
+  std::shared_ptr<SharedReadTx> tx;
+  std::shared_ptr<const std::vector<std::shared_ptr<const Segment>>> segments;
+  {
+    util::AdaptiveMutexLock l(view_mu_);
+    if (absl::Status s = EnsureSharedRead(); !s.ok()) return s;
+    read_buffer_.MarkShared();  // the view holds them now: they must not change
+    tx = shared_read_;
+    segments = read_buffer_.shared_segments();
+  }
   return std::unique_ptr<ConcurrentReadTx>(
-      new ConcurrentReadTx(shared_read_, read_buffer_.shared_segments(), open_reads_));
+      new ConcurrentReadTx(std::move(tx), std::move(segments), open_reads_));
 }
 
 absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {

@@ -18,8 +18,9 @@
 // the BatchTx's commit lock; view_mu_ (a plain mutex, held briefly: by view
 // creation, for publishing a segment, a buffer reset or the swap of the file;
 // glibc's rwlocks could starve the writer); log_mu_ (the defrag log). Readers
-// hold view_mu_ only for O(log n) pointer copies: they never wait for a
-// commit. The members say which lock guards them (ABSL_GUARDED_BY, checked
+// hold view_mu_ only for two pointer copies and a flag, the writer for an
+// append to the newest segment or the install of a push whose merges it
+// computed outside the lock: nobody waits for a commit or a merge there. The members say which lock guards them (ABSL_GUARDED_BY, checked
 // by clang's thread-safety analysis: --config=tsa).
 //
 // Close commits pending writes, stops the committer and drops the backend's

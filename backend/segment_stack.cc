@@ -48,7 +48,9 @@ void SegmentStack::DropSealed(size_t n) {
 }
 
 void SegmentStack::MarkShared() const {
-  for (const auto& s : *list_) s->shared = true;
+  // Only the newest segment is ever changed (MutableTop), so it is the only
+  // one a reader needs to pin.
+  if (!list_->empty()) list_->back()->shared = true;
 }
 
 size_t SegmentStack::entry_count() const {

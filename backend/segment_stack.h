@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "backend/segment.h"
@@ -44,9 +45,22 @@ class SegmentStack {
   // Removes the `n` oldest segments, which must be sealed.
   void DropSealed(size_t n);
   size_t sealed() const { return sealed_; }
-  // Marks every segment as seen by a reader. Same lock.
+  // Marks the newest segment, the only one MutableTop ever hands out, as
+  // seen by a reader. Same lock.
   void MarkShared() const;
   void Clear();
+  // Makes *next this stack's value if this stack is still `base` (the same
+  // list and seal point: no Seal or DropSealed since `base` was copied from
+  // it), and returns true; else changes nothing and returns false. *next is
+  // `base` after a Push: a push and its merges computed on a copy, away
+  // from the lock that guards this stack, which must never merge into
+  // segments sealed meanwhile nor bring back ones dropped. The previous
+  // value is left in *next, to be freed by the caller after that lock.
+  bool ReplaceIfUnchanged(const SegmentStack& base, SegmentStack* next) {
+    if (list_ != base.list_ || sealed_ != base.sealed_) return false;
+    std::swap(*this, *next);
+    return true;
+  }
   bool empty() const { return list_->empty(); }
 
   // Oldest first.

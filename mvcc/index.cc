@@ -16,7 +16,7 @@ namespace revkv::mvcc {
 
 absl::Status Index::Get(std::string_view key, int64_t at_rev, KeyAt* out) const {
   const uint64_t hash = PointCache::Hash(key);
-  util::ReaderLock l(mu_);
+  util::ScopedSharedLock l(mu_);
   cache_.Prefetch(hash);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
@@ -57,7 +57,7 @@ void Index::ClearCache() {
 
 void Index::Range(std::string_view key, std::string_view end, int64_t at_rev,
                   const std::function<bool(std::string_view, const KeyAt&)>& fn) const {
-  util::ReaderLock l(mu_);
+  util::ScopedSharedLock l(mu_);
   for (auto it = tree_.lower_bound(key); it != tree_.end(); ++it) {
     if (!end.empty() && std::string_view(it->first) >= end) break;
     KeyAt at;
@@ -71,7 +71,7 @@ void Index::Put(std::string_view key, Revision rev) { FinishPut(key, rev, BeginP
 Index::PendingPut Index::BeginPut(std::string_view key, Revision rev) const {
   PendingPut p;
   p.hash = PointCache::Hash(key);
-  util::ReaderLock l(mu_);
+  util::ScopedSharedLock l(mu_);
   cache_.Prefetch(p.hash);  // arrives while the record is written
   // A key past the last one (keys written in order) goes to the end: the
   // last key is at hand, so the search from the root is skipped.
@@ -87,7 +87,7 @@ Index::PendingPut Index::BeginPut(std::string_view key, Revision rev) const {
 }
 
 void Index::FinishPut(std::string_view key, Revision rev, const PendingPut& pending) {
-  util::WriterLock l(mu_);
+  util::ScopedLock l(mu_);
   auto it = pending.it;
   bool known = pending.known;
   if (pending.epoch != epoch_) {  // a compaction erased keys meanwhile
@@ -105,7 +105,7 @@ void Index::FinishPut(std::string_view key, Revision rev, const PendingPut& pend
 
 void Index::RestoreRecord(std::string_view key, Revision rev, bool tombstone,
                           int64_t create_revision, int64_t version) {
-  util::WriterLock l(mu_);
+  util::ScopedLock l(mu_);
   ClearCache();
   epoch_++;
   auto it = tree_.lower_bound(key);
@@ -140,7 +140,7 @@ void Index::RestoreRecords(std::vector<Record>* records) {
     if (key_less(b, a)) return false;
     return a.rev < b.rev;
   });
-  util::WriterLock l(mu_);
+  util::ScopedLock l(mu_);
   ClearCache();
   epoch_++;
   auto it = tree_.begin();
@@ -181,7 +181,7 @@ Index::Tree::iterator Index::Replay(Tree::iterator it, std::string_view key, Rev
 }
 
 absl::Status Index::Tombstone(std::string_view key, Revision rev) {
-  util::WriterLock l(mu_);
+  util::ScopedLock l(mu_);
   auto it = tree_.find(key);
   if (it == tree_.end()) return absl::NotFoundError("mvcc: revision not found");
   cache_.Erase(PointCache::Hash(key));
@@ -197,7 +197,7 @@ RevisionSet Index::Compact(int64_t rev) {
   RevisionSet keep;
   std::string next;
   for (bool first = true, more = true; more; first = false) {
-    util::WriterLock l(mu_);
+    util::ScopedLock l(mu_);
     auto it = first ? tree_.begin() : tree_.lower_bound(next);
     for (int n = 0; it != tree_.end() && n < kSlice; ++n) {
       it->second.Compact(rev, &keep);
@@ -222,7 +222,7 @@ RevisionSet Index::Keep(int64_t rev) const {
   RevisionSet keep;
   std::string next;
   for (bool first = true, more = true; more; first = false) {
-    util::ReaderLock l(mu_);
+    util::ScopedSharedLock l(mu_);
     auto it = first ? tree_.begin() : tree_.lower_bound(next);
     for (int n = 0; it != tree_.end() && n < kSlice; ++n, ++it) it->second.Keep(rev, &keep);
     more = it != tree_.end();
@@ -234,7 +234,7 @@ RevisionSet Index::Keep(int64_t rev) const {
 // An entry: key length (varint), key bytes, the KeyIndex's encoding.
 std::vector<std::string> Index::EncodeCheckpoint(size_t chunk_bytes) const {
   std::vector<std::string> chunks(1);
-  util::ReaderLock l(mu_);
+  util::ScopedSharedLock l(mu_);
   for (const auto& [key, ki] : tree_) {
     if (chunks.back().size() >= chunk_bytes) chunks.emplace_back();
     std::string& out = chunks.back();
@@ -362,7 +362,7 @@ absl::Status DecodeCheckpoint(const std::vector<std::string_view>& chunks, size_
 absl::Status Index::LoadCheckpoint(const std::vector<std::string_view>& chunks, int64_t max_main,
                                    RevisionSummary* summary) {
   *summary = RevisionSummary();
-  util::WriterLock l(mu_);
+  util::ScopedLock l(mu_);
   if (!tree_.empty()) return absl::FailedPreconditionError("mvcc: the index is not empty");
   ClearCache();
   epoch_++;
@@ -410,19 +410,19 @@ absl::Status Index::LoadCheckpoint(const std::vector<std::string_view>& chunks, 
 }
 
 void Index::Clear() {
-  util::WriterLock l(mu_);
+  util::ScopedLock l(mu_);
   tree_.clear();
   epoch_++;
   ClearCache();
 }
 
 size_t Index::size() const {
-  util::ReaderLock l(mu_);
+  util::ScopedSharedLock l(mu_);
   return tree_.size();
 }
 
 size_t Index::MemoryBytes() const {
-  util::ReaderLock l(mu_);
+  util::ScopedSharedLock l(mu_);
   // The tree's nodes, plus what keys and key indexes own on the heap.
   size_t n = tree_.bytes_used() + cache_.MemoryBytes();
   for (const auto& [key, ki] : tree_) n += key.HeapBytes() + ki.HeapBytes();

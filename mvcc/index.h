@@ -169,7 +169,12 @@ class Index {
   // Keys per slice of Compact and Keep.
   static constexpr int kSlice = 10000;
 
-  mutable util::RwLock mu_ ABSL_ACQUIRED_BEFORE(cache_mu_);
+  // Spins before it parks: a put holds it exclusively for well under a
+  // microsecond, and a point read that misses the cache shares it as
+  // briefly, so a futex hand-off (two context switches) cost more than the
+  // wait; on two cores under a writer and two readers it parked every
+  // thread in turn (bench/README.md, mixed).
+  mutable util::SpinningRwLock mu_ ABSL_ACQUIRED_BEFORE(cache_mu_);
   Tree tree_ ABSL_GUARDED_BY(mu_);
   // Bumped (under mu_ held exclusively) by every insert or erase of a key,
   // which may move the tree's entries: a PendingPut's position is valid

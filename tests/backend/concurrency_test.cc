@@ -239,5 +239,67 @@ TEST(ConcurrencyTest, ViewsStayFixedWhileAppendsGrowTheNewestSegment) {
   EXPECT_EQ(ReadAll(*view, "b").size(), size_t(kKeys));
 }
 
+// Publish computes a push (and the merges it brings) on a copy of the read
+// buffer outside the view lock, and installs it only if no commit sealed or
+// dropped segments meanwhile (segment_test checks that rule on its own).
+// Writes, commits forced from another thread, and readers that check each
+// view holds every write acknowledged before it was taken. Keys alternate
+// between ascending runs (appended to the newest segment when no reader
+// holds it) and one that sorts first (always a push).
+TEST(ConcurrencyTest, PushesOutsideTheViewLockLoseNoWriteToConcurrentCommits) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(testutil::ManualConfig()));
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("b"); }));
+  constexpr int kKeys = 4000;
+  auto key = [](int i) {
+    char buf[16];
+    // Every fifth key sorts before all the others: it never appends.
+    std::snprintf(buf, sizeof buf, i % 5 == 4 ? "a%08d" : "b%08d", i % 5 == 4 ? kKeys - i : i);
+    return std::string(buf);
+  };
+  std::atomic<int> written{0};
+  std::atomic<bool> failed{false};
+  std::string why;  // set by the first failure only
+  std::atomic<bool> reported{false};
+  auto fail = [&](std::string what) {
+    if (!reported.exchange(true)) why = std::move(what);
+    failed = true;
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {  // the commits
+    while (written.load() < kKeys && !failed) {
+      if (absl::Status s = b->ForceCommit(); !s.ok()) fail(s.ToString());
+    }
+  });
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      while (written.load() < kKeys && !failed) {
+        const int before = written.load();
+        absl::StatusOr<std::unique_ptr<ConcurrentReadTx>> view = b->NewConcurrentReadTx();
+        if (!view.ok()) return fail(view.status().ToString());
+        for (int i = 0; i < before; i += 1 + i / 8) {  // a sample, denser early
+          if (!(*view)->UnsafeGet("b", key(i)).ok()) {
+            return fail("write " + std::to_string(i) + " of " + std::to_string(before) +
+                        " acknowledged before the view is missing from it");
+          }
+        }
+        if (before > 0 && !(*view)->UnsafeGet("b", key(before - 1)).ok()) {
+          return fail("the last write acknowledged before the view is missing");
+        }
+      }
+    });
+  }
+  for (int i = 0; i < kKeys && !failed; ++i) {
+    ASSERT_OK(Write(*b, [&](BatchTx& tx) { return tx.UnsafePut("b", key(i), "v"); }));
+    written = i + 1;
+  }
+  written = kKeys;
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(failed) << why;
+  ASSERT_OK(b->ForceCommit());  // the read buffer empties: the btree alone answers
+  ASSERT_OK_AND_ASSIGN(auto view, b->NewConcurrentReadTx());
+  EXPECT_EQ(view->segment_count(), 0u);
+  EXPECT_EQ(ReadAll(*view, "b").size(), size_t(kKeys));
+}
+
 }  // namespace
 }  // namespace revkv::backend

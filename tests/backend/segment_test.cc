@@ -4,6 +4,9 @@
 
 #include <map>
 #include <optional>
+#include <random>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "backend/merged_range.h"
@@ -234,6 +237,96 @@ TEST(SegmentStackTest, DroppingSealedSegmentsKeepsTheNewerOnes) {
   EXPECT_EQ(stack.sealed(), 0u);
   EXPECT_EQ(Scan(stack, "b"), (KV{{"k2", "new"}}));
   EXPECT_NE(stack.MutableTop(), nullptr) << "the unsealed newest segment absorbs again";
+}
+
+// What a reader holds never changes, whatever the writer and the committer
+// do after it (pushes that merge, writes absorbed into the newest segment,
+// seals and drops): MarkShared pins only the newest segment, since
+// MutableTop never hands out any other. Random operations against a copy
+// of every view's contents taken when it was taken.
+TEST(SegmentStackTest, ViewsNeverChangeUnderRandomPushesAbsorbsSealsAndDrops) {
+  uint64_t seed = 1;
+  if (const char* e = std::getenv("REVKV_SEED")) seed = std::strtoull(e, nullptr, 0);
+  std::printf("seed %llu (replay: REVKV_SEED=%llu)\n", (unsigned long long)seed,
+              (unsigned long long)seed);
+  std::mt19937_64 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  SegmentStack stack;
+  struct View {
+    SegmentStack::Segments segments;
+    KV contents;
+  };
+  std::vector<View> views;
+  auto scan = [](const SegmentStack::Segments& segments) {
+    KV out;
+    EXPECT_TRUE(MergedScan(segments, nullptr, "b", "", "", 0,
+                           [&](std::string_view k, std::string_view v) {
+                             out.emplace(std::string(k), std::string(v));
+                             return true;
+                           }).ok());
+    return out;
+  };
+  for (int step = 0; step < 4000; ++step) {
+    WriteBuffer w;
+    const int n = 1 + int(rng() % 4);
+    for (int i = 0; i < n; ++i) {
+      w.Put("b", "k" + std::to_string(rng() % 64), std::to_string(step));
+    }
+    switch (rng() % 6) {
+      case 0: {  // a reader takes a view
+        stack.MarkShared();
+        views.push_back({stack.segments(), Scan(stack, "b")});
+        break;
+      }
+      case 1:
+        stack.Seal();
+        break;
+      case 2:
+        stack.DropSealed(stack.sealed());
+        break;
+      default: {  // a write: absorbed when it can be, else pushed
+        Segment* top = stack.MutableTop();
+        if (top == nullptr || !w.AbsorbInto(top)) stack.Push(w.Freeze());
+      }
+    }
+    if (views.size() > 32) views.erase(views.begin());
+    if (step % 16 == 0) {
+      for (const View& v : views) ASSERT_EQ(scan(v.segments), v.contents) << "step " << step;
+    }
+  }
+  for (const View& v : views) EXPECT_EQ(scan(v.segments), v.contents);
+}
+
+TEST(SegmentStackTest, APushComputedOnACopyReplacesTheStackOnlyIfNothingChangedIt) {
+  SegmentStack stack;
+  stack.Push(Puts("b", {{"k1", "v1"}}));
+  auto push_on_copy = [&](const SegmentStack& base) {
+    SegmentStack next = base;
+    next.Push(Puts("b", {{"k2", "v2"}, {"k3", "v3"}}));  // heavier: merges with k1's
+    return next;
+  };
+  {  // nothing changed: replaced, merged
+    SegmentStack base = stack;
+    SegmentStack next = push_on_copy(base);
+    ASSERT_TRUE(stack.ReplaceIfUnchanged(base, &next));
+    EXPECT_EQ(stack.segments().size(), 1u);
+    EXPECT_EQ(Scan(stack, "b"), (KV{{"k1", "v1"}, {"k2", "v2"}, {"k3", "v3"}}));
+  }
+  {  // sealed meanwhile: a merge into the sealed segment is refused
+    SegmentStack base = stack;
+    SegmentStack next = push_on_copy(base);
+    SegmentStack::Segments sealed = stack.Seal();
+    EXPECT_FALSE(stack.ReplaceIfUnchanged(base, &next));
+    EXPECT_EQ(stack.segments(), sealed);
+    EXPECT_EQ(stack.sealed(), 1u);
+  }
+  {  // dropped meanwhile: the dropped segment is not brought back
+    SegmentStack base = stack;
+    SegmentStack next = push_on_copy(base);
+    stack.DropSealed(1);
+    EXPECT_FALSE(stack.ReplaceIfUnchanged(base, &next));
+    EXPECT_TRUE(stack.empty());
+  }
 }
 
 }  // namespace
