@@ -167,11 +167,14 @@ size_t Width(const std::string& s) {
   return w;
 }
 
+// The results of rows, then of extra_rows.
 std::vector<const Result*> Results(const Report& r) {
   std::vector<const Result*> out;
-  for (const Row& row : r.rows) {
-    out.push_back(&row.revkv);
-    if (row.peer.has_value()) out.push_back(&*row.peer);
+  for (const std::vector<Row>* rows : {&r.rows, &r.extra_rows}) {
+    for (const Row& row : *rows) {
+      out.push_back(&row.revkv);
+      if (row.peer.has_value()) out.push_back(&*row.peer);
+    }
   }
   return out;
 }
@@ -249,6 +252,7 @@ std::string FormatTable(const Report& r) {
   out += Notes(r.rows);
   if (!r.footer.empty()) out += "\n";
   for (const std::string& f : r.footer) out += f + "\n";
+  for (const std::string& section : r.sections) out += "\n" + section;
   return out;
 }
 

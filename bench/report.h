@@ -97,10 +97,15 @@ struct Report {
   std::vector<std::string> header;   // lines above the table
   std::vector<Row> rows;
   std::vector<std::string> footer;   // lines below the table
+  // Rows JSON and CSV carry after `rows`, which the table and the plot leave
+  // out (a section shows them its own way).
+  std::vector<Row> extra_rows;
+  // Text printed after the footer, each block after a blank line.
+  std::vector<std::string> sections;
 };
 
 std::string FormatTable(const Report& r);
-// One object per line per (workload, engine): suite, workload, engine, n,
+// One object per line per (workload, engine) of rows, then extra_rows: suite, workload, engine, n,
 // seconds, ops_per_s, p50_us, p99_us, p999_us, file_bytes, peak_rss_bytes.
 std::string FormatJson(const Report& r);
 // A header line, then one row per (workload, engine); the same fields, empty

@@ -10,6 +10,7 @@
 #include "bench/kv_target.h"
 #include "bench/measurement.h"
 #include "bench/store_workloads.h"
+#include "bench/suite_scaling.h"
 #include "bench/sysinfo.h"
 #include "mvcc/store.h"
 
@@ -21,7 +22,9 @@ const char kStoreBenchFlagsUsage[] =
     "\t--sequential-keys\tload keys in key order (default: random order)\n"
     "\t--range-keys N\t\tkeys per range of range-N (default 1000)\n"
     "\t--txn-ops N\t\tputs per transaction of txn-put (default 4)\n"
-    "\t--lmdb=false\t\tskip the LMDB runs\n";
+    "\t--lmdb=false\t\tskip the LMDB runs\n"
+    "\t--scale F\t\tsuite, range: then cost per op on a fresh store of F x --keys keys\n"
+    "\t\t\t\tbeside the --keys one (default 4; 1: off)\n";
 
 absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcommand,
                                                        const std::vector<std::string>& args) {
@@ -37,6 +40,11 @@ absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcom
   fs.AddUint("--range-keys", &o.range_keys, &range_keys_set);
   fs.AddUint("--txn-ops", &o.txn_ops);
   fs.AddBool("--lmdb", &o.lmdb);
+  const bool scales = subcommand == "suite" || subcommand == "range";
+  if (scales) {
+    o.scale = 4;
+    fs.AddUint("--scale", &o.scale);
+  }
   if (absl::Status s = fs.Parse(args); !s.ok()) return s;
   if (!rounds_set) o.rounds = subcommand == "suite" ? 3 : 1;
   if (!duration_set) o.duration_s = subcommand == "suite" ? 1.0 : 2.0;
@@ -55,6 +63,7 @@ absl::StatusOr<StoreBenchOptions> ParseStoreBenchFlags(const std::string& subcom
   if (o.txn_ops == 0 || o.txn_ops > 100'000) {
     return absl::InvalidArgumentError("flag --txn-ops must be in [1, 100000]");
   }
+  if (absl::Status s = ValidateScale(o); !s.ok()) return s;
   return o;
 }
 
@@ -133,7 +142,10 @@ class Bench {
         const int64_t base_rev = t.store() != nullptr ? t.store()->Rev() : 0;
         Loaded keys{&d_, d_.n, o_.sequential};
         Sample scratch;
-        Sample& load = o_.subcommand == "put" ? Slot("put", t) : scratch;
+        // range keeps its load's samples for the --scale section.
+        Sample& load = o_.subcommand == "put"     ? Slot("put", t)
+                       : o_.subcommand == "range" ? Slot("load", t)
+                                                  : scratch;
         const std::string what = o_.subcommand == "put" ? "put" : "load";
         absl::Status s = RunPut(t, keys, 0, d_.n, p_, Label(r, t, what), &load);
         if (s.ok()) s = Workloads(r, t, keys, base_rev);
@@ -245,6 +257,9 @@ absl::StatusOr<Report> RunStoreBench(const StoreBenchOptions& o, Progress& progr
   if (!s.ok()) return s;
 
   report.rows = MakeRows(o.subcommand, bench.samples(), RowSpecs(o, bench.RangeName()));
+  s = RunSuiteScaling(o, bench.samples(), o.subcommand == "suite" ? "put" : "load", **dir,
+                      progress, &report);
+  if (!s.ok()) return s;
   report.footer = {
       "ops/s: operations per second, median over rounds; revkv/lmdb: the median of the per-round",
       "ratios (above 1: revkv is faster). p50/p99/p99.9: latency of one operation in µs, all",

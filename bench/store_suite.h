@@ -14,6 +14,8 @@
 //   txn-put  per round: load, then transactions of --txn-ops puts (revkv).
 //   mixed    per round and engine: load, then --readers readers and one
 //            writer for --duration seconds (mixed-read, mixed-write).
+// suite and range then add the --scale section (suite_scaling.h): the
+// cost per operation on a fresh store of F x --keys keys beside the N-key one.
 // Except in the suite, one engine's files are open at a time, so the peak
 // RSS figures are that engine's alone. The engine that goes first alternates
 // between rounds; ratios are medians of the per-round ratios.
@@ -41,6 +43,7 @@ struct StoreBenchOptions {
   uint64_t range_keys = 1000;    // --range-keys: keys per range of range-N (at most --keys)
   uint64_t txn_ops = 4;          // --txn-ops: puts per transaction of txn-put
   bool lmdb = true;              // --lmdb=false: revkv only
+  uint64_t scale = 1;            // --scale (suite, range; default 4): the F of suite_scaling.h; 1: off
 };
 
 // Parses the flags after `revkv bench <subcommand>`; --quick sets keys

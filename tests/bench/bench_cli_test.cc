@@ -122,7 +122,7 @@ TEST(BenchCli, SubcommandsReportTheirWorkloads) {
   EXPECT_EQ(Lines(put.out), 2u) << put.out;
   EXPECT_NE(put.out.find("\"suite\":\"put\",\"workload\":\"put\",\"engine\":\"lmdb\""),
             std::string::npos);
-  Result range = RunRevkv("bench range" + tiny);
+  Result range = RunRevkv("bench range --scale 1" + tiny);
   ASSERT_EQ(range.exit_code, 0);
   EXPECT_EQ(Lines(range.out), 5u) << range.out;  // range-point, range-100 on both; range-old
   EXPECT_NE(range.out.find("\"workload\":\"range-100\",\"engine\":\"lmdb\""), std::string::npos);
@@ -133,6 +133,36 @@ TEST(BenchCli, SubcommandsReportTheirWorkloads) {
   ASSERT_EQ(mixed.exit_code, 0);
   EXPECT_EQ(Lines(mixed.out), 2u) << mixed.out;  // mixed-read, mixed-write; revkv only
   EXPECT_EQ(mixed.out.find("lmdb"), std::string::npos);
+}
+
+// The --scale section: after the main table, the cost per op at N and 4N
+// (--quick: 20,000 and 80,000 keys); --scale 1 leaves it out.
+TEST(BenchCli, QuickSuitePrintsTheScalingTable) {
+  Result r = RunRevkv("bench --quick");
+  ASSERT_EQ(r.exit_code, 0);
+  const size_t main_table = r.out.find("\nworkload ");
+  const size_t section =
+      r.out.find("\nscaling: cost per operation in µs at N = 20,000 and 4N = 80,000 keys\n");
+  ASSERT_NE(main_table, std::string::npos) << r.out;
+  ASSERT_NE(section, std::string::npos) << r.out;
+  EXPECT_LT(main_table, section);
+  const std::string tail = r.out.substr(section);
+  EXPECT_NE(tail.find("\nworkload  "), std::string::npos) << tail;
+  EXPECT_NE(tail.find("revkv µs/op N"), std::string::npos) << tail;
+  EXPECT_NE(tail.find("lmdb µs/op N"), std::string::npos) << tail;
+  for (const char* row : {"\nput (load) ", "\nrange-point ", "\nrange-1000 ",
+                          "\nrange-1000 per key "}) {
+    const size_t at = tail.find(row);
+    ASSERT_NE(at, std::string::npos) << row << " in " << tail;
+    const std::string line = tail.substr(at + 1, tail.find('\n', at + 1) - at - 1);
+    EXPECT_EQ(line.find(" - "), std::string::npos) << "a figure is missing: " << line;
+  }
+
+  Result off = RunRevkv("bench --quick --scale 1");
+  ASSERT_EQ(off.exit_code, 0);
+  EXPECT_NE(off.out.find("\nworkload "), std::string::npos);
+  EXPECT_EQ(off.out.find("scaling:"), std::string::npos) << off.out;
+  EXPECT_EQ(off.out.find("4N"), std::string::npos) << off.out;
 }
 
 TEST(BenchCli, ProgressHasNoControlCharacters) {
