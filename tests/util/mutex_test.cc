@@ -71,10 +71,12 @@ TEST(MutexTest, AdaptiveMutexLockExcludes) {
   EXPECT_EQ(s.n, int64_t{kThreads} * kRounds);
 }
 
-TEST(MutexTest, RwLockWritersExcludeReaders) {
+// Writers and readers of a reader-writer lock type L: both fields change
+// together under the writer's lock, so a reader sees them equal.
+template <typename L>
+void CheckWritersExcludeReaders() {
   struct {
-    RwLock mu;
-    // Both change together under the writer's lock; a reader sees them equal.
+    L mu;
     int64_t a ABSL_GUARDED_BY(mu) = 0;
     int64_t b ABSL_GUARDED_BY(mu) = 0;
   } s;
@@ -84,26 +86,34 @@ TEST(MutexTest, RwLockWritersExcludeReaders) {
     const bool writer = writer_id.fetch_add(1) % 2 == 0;
     for (int i = 0; i < kRounds; ++i) {
       if (writer) {
-        WriterLock l(s.mu);
+        ScopedLock l(s.mu);
         s.a++;
         s.b++;
       } else {
-        ReaderLock l(s.mu);
+        ScopedSharedLock l(s.mu);
         if (s.a != s.b) torn.fetch_add(1);
       }
     }
   });
   EXPECT_EQ(torn.load(), 0);
-  ReaderLock l(s.mu);
+  ScopedSharedLock l(s.mu);
   EXPECT_EQ(s.a, int64_t{kThreads / 2} * kRounds);
 }
 
-TEST(MutexTest, RwLockReadersShare) {
-  RwLock mu;
-  ReaderLock l(mu);
-  // A second reader gets in while the first holds it (a writer would not).
-  std::thread([&] { ReaderLock again(mu); }).join();
+// A second reader gets in while the first holds it (a writer would not).
+template <typename L>
+void CheckReadersShare() {
+  L mu;
+  ScopedSharedLock l(mu);
+  std::thread([&] { ScopedSharedLock again(mu); }).join();
 }
+
+TEST(MutexTest, RwLockWritersExcludeReaders) { CheckWritersExcludeReaders<RwLock>(); }
+TEST(MutexTest, RwLockReadersShare) { CheckReadersShare<RwLock>(); }
+TEST(MutexTest, SpinningRwLockWritersExcludeReaders) {
+  CheckWritersExcludeReaders<SpinningRwLock>();
+}
+TEST(MutexTest, SpinningRwLockReadersShare) { CheckReadersShare<SpinningRwLock>(); }
 
 TEST(MutexTest, CondVarWakesAWaiter) {
   struct {
@@ -136,38 +146,6 @@ TEST(MutexTest, CondVarWaitUntilTimesOut) {
   EXPECT_GE(std::chrono::steady_clock::now(), deadline);
   // mu is held again after the wait: another thread cannot take it.
   std::thread([&] { EXPECT_FALSE(mu.TryLock()); }).join();
-}
-
-TEST(MutexTest, SpinningRwLockWritersExcludeReaders) {
-  struct {
-    SpinningRwLock mu;
-    int64_t a ABSL_GUARDED_BY(mu) = 0;
-    int64_t b ABSL_GUARDED_BY(mu) = 0;
-  } s;
-  std::atomic<int> torn{0};
-  std::atomic<int> writer_id{0};
-  RunThreads([&] {
-    const bool writer = writer_id.fetch_add(1) % 2 == 0;
-    for (int i = 0; i < kRounds; ++i) {
-      if (writer) {
-        ScopedLock l(s.mu);
-        s.a++;
-        s.b++;
-      } else {
-        ScopedSharedLock l(s.mu);
-        if (s.a != s.b) torn.fetch_add(1);
-      }
-    }
-  });
-  EXPECT_EQ(torn.load(), 0);
-  ScopedSharedLock l(s.mu);
-  EXPECT_EQ(s.a, int64_t{kThreads / 2} * kRounds);
-}
-
-TEST(MutexTest, SpinningRwLockReadersShare) {
-  SpinningRwLock mu;
-  ScopedSharedLock l(mu);
-  std::thread([&] { ScopedSharedLock again(mu); }).join();
 }
 
 // Three readers in a tight loop keep it shared nearly all the time; a
