@@ -7,12 +7,12 @@
 // defrags land after it; it pins the btree snapshot it reads (the pages that
 // snapshot uses are not reused until it ends, so end it promptly).
 //
-// Cost of taking one (Backend::NewConcurrentReadTx): a mutex, a copy of the
-// read buffer's segment list -- O(log n) shared pointers for n buffered
-// writes, never the writes themselves (etcd copies its whole read buffer) --
-// and a shared pointer to the btree read transaction that every view taken
+// Cost of taking one (Backend::NewConcurrentReadTx): under a mutex, two
+// shared pointers -- to the read buffer's list of segments (immutable: a
+// push builds a new list; never the buffered writes themselves, which etcd
+// copies whole) and to the btree read transaction that every view taken
 // since the last commit shares (SharedReadTx; the first view after a commit
-// begins it). Each range then costs O(s) per key returned for s buffered
+// begins it) -- and the newest segment marked shared. Each range then costs O(s) per key returned for s buffered
 // segments (MergedScan).
 //
 // It may outlive the Backend (and a Close or Defrag): they keep the btree
