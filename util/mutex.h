@@ -140,6 +140,14 @@ class ABSL_LOCKABLE RwLock {
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { pthread_rwlock_rdlock(&lock_); }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
 
+  // Without waiting: true when taken.
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    return pthread_rwlock_trywrlock(&lock_) == 0;
+  }
+  bool ReaderTryLock() ABSL_SHARED_TRYLOCK_FUNCTION(true) {
+    return pthread_rwlock_tryrdlock(&lock_) == 0;
+  }
+
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { pthread_rwlock_wrlock(&lock_); }
   void unlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
   void lock_shared() ABSL_SHARED_LOCK_FUNCTION() { pthread_rwlock_rdlock(&lock_); }
@@ -157,34 +165,27 @@ class ABSL_LOCKABLE RwLock {
 // out, so a stream of readers cannot starve it (mutex_test checks it).
 class ABSL_LOCKABLE SpinningRwLock {
  public:
-  SpinningRwLock() {
-    pthread_rwlockattr_t attr;
-    pthread_rwlockattr_init(&attr);
-    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&lock_, &attr);
-    pthread_rwlockattr_destroy(&attr);
-  }
-  ~SpinningRwLock() { pthread_rwlock_destroy(&lock_); }
+  SpinningRwLock() = default;
   SpinningRwLock(const SpinningRwLock&) = delete;
   SpinningRwLock& operator=(const SpinningRwLock&) = delete;
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     for (int i = 0; i < kSpins; ++i) {
-      if (pthread_rwlock_trywrlock(&lock_) == 0) return;
+      if (lock_.TryLock()) return;
       Relax();
     }
-    pthread_rwlock_wrlock(&lock_);
+    lock_.Lock();
   }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { lock_.Unlock(); }
   void AssumeHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
     for (int i = 0; i < kSpins; ++i) {
-      if (pthread_rwlock_tryrdlock(&lock_) == 0) return;
+      if (lock_.ReaderTryLock()) return;
       Relax();
     }
-    pthread_rwlock_rdlock(&lock_);
+    lock_.ReaderLock();
   }
-  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { lock_.ReaderUnlock(); }
 
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { Lock(); }
   void unlock() ABSL_UNLOCK_FUNCTION() { Unlock(); }
@@ -199,7 +200,7 @@ class ABSL_LOCKABLE SpinningRwLock {
     __builtin_ia32_pause();
 #endif
   }
-  pthread_rwlock_t lock_;
+  RwLock lock_;
 };
 
 // Holds `mu` exclusively from construction to the end of the scope.
