@@ -100,7 +100,8 @@ class Backend {
   absl::StatusOr<std::unique_ptr<Snapshot>> NewSnapshot() ABSL_LOCKS_EXCLUDED(batch_->mu_);
 
   // XXH3-64 over every bucket name, key and value in order, skipping the
-  // pairs `ignores` names (null: none). Encoding: per bucket 'B' then the
+  // pairs `ignores` names (null: none), and whole buckets for which it
+  // names the empty key (no entry has one). Encoding: per bucket 'B' then the
   // name; per entry 'K', key, value; every string preceded by its length as
   // 4 bytes little-endian. Independent of page layout and history: pending
   // writes are committed first, then a btree snapshot is hashed (writes go

@@ -51,6 +51,7 @@ absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
   absl::StatusOr<std::vector<std::string>> names = tx->ListBuckets();
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {
+    if (ignores && ignores(name, std::string_view())) continue;
     h.Tag('B');
     h.String(name);
     absl::StatusOr<btree::Bucket*> b = tx->GetBucket(name);

@@ -49,4 +49,12 @@ absl::Status ConcurrentReadTx::UnsafeForEach(std::string_view bucket, const ForE
   return MergedForEach(*segments_, *tree, bucket, fn);
 }
 
+absl::Status ConcurrentReadTx::UnsafeScan(
+    std::string_view bucket, std::string_view start, std::string_view end,
+    const std::function<bool(std::string_view, std::string_view)>& fn) {
+  absl::StatusOr<btree::Bucket*> tree = Tree(bucket);
+  if (!tree.ok()) return tree.status();
+  return MergedScan(*segments_, *tree, bucket, start, end, 0, fn);
+}
+
 }  // namespace revkv::backend

@@ -64,6 +64,12 @@ class ConcurrentReadTx {
   absl::Status UnsafeGetSorted(std::string_view bucket, absl::Span<const std::string_view> keys,
                                std::vector<btree::Bucket::Found>* out);
 
+  // Calls fn(key, value) for the keys of `bucket` in [start, end) (end
+  // empty: no upper bound) in order until it returns false; the views are
+  // valid during the call. A missing bucket reads as empty.
+  absl::Status UnsafeScan(std::string_view bucket, std::string_view start, std::string_view end,
+                          const std::function<bool(std::string_view, std::string_view)>& fn);
+
   // The txid of the btree snapshot under the buffered writes.
   btree::txid_t btree_txid() const { return tx_->txid(); }
   // Buffered segments in the view.

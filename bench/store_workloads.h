@@ -78,6 +78,10 @@ absl::Status RunMixed(KvTarget& t, const Loaded& keys, uint64_t readers, const B
 // hash-by-rev (revkv): one HashByRev at the current revision.
 absl::Status RunHashByRev(KvTarget& t, Progress& progress, const std::string& label,
                           Sample* out);
+// base-build (revkv): one round of the key-ordered base now
+// (mvcc/key_order_base.h), run between workloads so that the background
+// thread's round never overlaps another measurement; n is the live keys.
+absl::Status RunBaseBuild(KvTarget& t, Progress& progress, const std::string& label, Sample* out);
 // compact (revkv): Compact at the current revision, until the background
 // deletes have finished.
 absl::Status RunCompact(KvTarget& t, Progress& progress, const std::string& label, Sample* out);

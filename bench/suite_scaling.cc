@@ -75,6 +75,9 @@ absl::Status MeasureBigStore(const StoreBenchOptions& o, const DataSet& d, KvTar
   const uint64_t seed = o.common.seed * 7919 + 977;
   absl::Status s =
       RunPut(t, keys, 0, d.n, p, label + "load", &NewSample(out, "put" + at, engine));
+  if (s.ok() && t.store() != nullptr) {
+    s = RunBaseBuild(t, p, label + "base-build", &NewSample(out, "base-build" + at, engine));
+  }
   if (s.ok()) {
     s = RunRangePoint(t, keys, b, seed + 1, p, label + "range-point",
                       &NewSample(out, "range-point" + at, engine));
@@ -124,6 +127,7 @@ absl::Status RunSuiteScaling(const StoreBenchOptions& o, const Samples& main,
       {"range-point", "range-point", "range-point" + at, false, 1},
       {range, range, range + at, false, 1},
       {range + " per key", range, range + at, false, static_cast<double>(o.range_keys)},
+      {"base-build per key", "base-build", "base-build" + at, false, 1},
   };
   std::vector<std::vector<std::string>> lines;
   std::vector<std::string> head = {"workload"};
@@ -152,6 +156,7 @@ absl::Status RunSuiteScaling(const StoreBenchOptions& o, const Samples& main,
   text += "\n" + fn + "/N: the cost at " + fn + " over the cost at N (1.00: flat; " +
           std::to_string(o.scale) + ".00: linear in the store's size).\n";
   text += "put (load): the load's time over its puts, one put per revision, commit per --batch.\n";
+  text += "base-build per key: a round of revkv's key-ordered base over its live keys.\n";
   text += "JSON and CSV carry the " + fn + " store's rows as WORKLOAD" + at + ".\n";
   report->sections.push_back(text);
 
@@ -159,7 +164,8 @@ absl::Status RunSuiteScaling(const StoreBenchOptions& o, const Samples& main,
       MakeRows(o.subcommand, big,
                {{"put" + at, "the " + fn + " store's load"},
                 {"range-point" + at, "range-point on the " + fn + " store"},
-                {range + at, range + " on the " + fn + " store"}});
+                {range + at, range + " on the " + fn + " store"},
+                {"base-build" + at, "the key-ordered base's round after the " + fn + " load"}});
   return absl::OkStatus();
 }
 

@@ -49,6 +49,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
     tx.Unlock();
   }
   store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
+  if (!store->base_off_.load()) {
+    store->base_builder_ = std::thread([s = store.get()] { s->BaseLoop(); });
+  }
   if (scheduled >= 0) {
     // Resume the compaction a crash interrupted.
     if (absl::Status s = store->Compact(scheduled); !s.ok()) return s;
@@ -85,6 +88,7 @@ absl::Status Store::Restore(int64_t* scheduled) {
     consistent_index_ = saved_consistent_index_ = int64_t(v);
   }
   int64_t compact = *finished;
+  if (absl::Status s = LoadBaseMeta(tx); !s.ok()) return s;
 
   // One pass over the key bucket through views, decoding only the header
   // fields of each record (no copies). Records go to the index in chunks
@@ -295,6 +299,7 @@ absl::Status Store::Close() {
   }
   compact_cv_.NotifyAll();
   if (compactor_.joinable()) compactor_.join();
+  if (base_builder_.joinable()) base_builder_.join();
   util::MutexLock w(write_mu_);  // no write transaction is open
   if (backend_->config().read_only) return absl::OkStatus();  // writes nothing
   absl::Status s;

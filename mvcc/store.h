@@ -43,6 +43,7 @@
 #include "mvcc/errors.h"
 #include "mvcc/event.h"
 #include "mvcc/index.h"
+#include "mvcc/key_order_base.h"
 #include "mvcc/key_value.h"
 #include "mvcc/revision.h"
 
@@ -132,6 +133,15 @@ class TxnRead {
   virtual absl::Status ReadRecord(Revision rev, KeyValue* out) = 0;
   // ReadRecord for each of revs into out[i]; the default reads one by one.
   virtual absl::Status ReadRecords(absl::Span<const Revision> revs, KeyValue* out);
+  // The view a read transaction reads from (null: a write transaction),
+  // which a range may read from the key-ordered base.
+  virtual backend::ConcurrentReadTx* view() { return nullptr; }
+  // The records of a range's keys (revs in key order, keys in [start, end),
+  // the last one `last` if a limit cut the range): from the key-ordered base
+  // where it holds them, the rest by revision.
+  absl::Status ReadRangeRecords(std::string_view start, std::string_view end,
+                                std::string_view last, absl::Span<const Revision> revs,
+                                KeyValue* out);
 
   Store* store_;
   int64_t rev_;
@@ -194,6 +204,12 @@ struct StoreOptions {
   // Write the index into the backend at a clean close, so that the next open
   // loads it instead of rebuilding it from every record (checkpoint.cc).
   bool checkpoint_index = true;
+  // Keep the key-ordered base (key_order_base.h) and read ranges from it.
+  // A background thread rebuilds it when writes are quiet (at most 64
+  // revisions in 20 ms) and at least max(base_min_changes, live keys / 8)
+  // revisions came since the last build; false neither builds nor reads it.
+  bool key_order_base = true;
+  int64_t base_min_changes = 10000;
 };
 
 // The meta bucket's revision `name` (scheduledCompactRev or
@@ -275,6 +291,21 @@ class Store {
   // entry again.
   void SetApplyIndex(int64_t index);
   Index& index() { return index_; }
+
+  // The key-ordered base (key_order_base.h). RebuildKeyOrderBase runs one
+  // rebuild round now in the caller's thread (rounds take turns with the
+  // background one): OK once the base holds every key live at the revision
+  // the round began at; ErrCompacted if a compaction passed that revision
+  // (try again), DataLoss if the old base was found damaged (the next round
+  // rebuilds from the records), FailedPrecondition if the base is off.
+  absl::Status RebuildKeyOrderBase() ABSL_LOCKS_EXCLUDED(base_mu_);
+  // Checks every entry of the current base against the key bucket: an entry
+  // whose revision's record is still there must hold its key and bytes.
+  // DataLoss naming the first mismatch, which also marks the base damaged
+  // (so reads stop using it and the next round rebuilds it from the
+  // records); OK when it holds.
+  absl::Status VerifyKeyOrderBase() ABSL_LOCKS_EXCLUDED(base_mu_);
+  KeyOrderBaseInfo key_order_base() const ABSL_LOCKS_EXCLUDED(base_stats_mu_);
   // Whether open loaded the index checkpoint of a clean close rather than
   // rebuilding the index from the key bucket.
   bool opened_from_checkpoint() const { return from_checkpoint_; }
@@ -308,6 +339,15 @@ class Store {
   absl::StatusOr<int64_t> ReplayAfter(backend::ConcurrentReadTx& view, int64_t rev);
   absl::Status ScheduleCompaction(int64_t rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(compact_order_mu_);
   void CompactionLoop();
+  // The key-ordered base (key_order_base.cc, key_order_rebuild.cc).
+  absl::Status LoadBaseMeta(backend::BatchTx* tx);
+  void BaseLoop();
+  // One round; `background` gives it up when writes resume.
+  absl::Status BaseRound(bool background) ABSL_EXCLUSIVE_LOCKS_REQUIRED(base_mu_);
+  // Records damage found in the base: reads stop using it, and the next
+  // round rebuilds it from the records.
+  void ReportBaseDamage(const absl::Status& s) ABSL_LOCKS_EXCLUDED(base_stats_mu_);
+  bool Stopping() ABSL_LOCKS_EXCLUDED(compact_mu_);
   absl::Status DeleteCompacted(int64_t rev, const RevisionSet& keep);
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> NewView();
   // Writes consistent_index_ to the meta bucket if it changed (the BatchTx
@@ -388,6 +428,18 @@ class Store {
   bool stop_ ABSL_GUARDED_BY(compact_mu_) = false;
   absl::Status compact_error_ ABSL_GUARDED_BY(compact_mu_);
   std::thread compactor_;
+
+  // The key-ordered base. base_mu_ (lock table row 4a) lets one round run
+  // at a time; readers load the atomics without it.
+  util::Mutex base_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  std::atomic<uint64_t> base_gen_{0};  // 0: none; set after a round's last write is published
+  std::atomic<int64_t> base_rev_{0};
+  std::atomic<bool> base_damaged_{false};
+  std::atomic<bool> base_off_{false};  // options, or a meta key open could not read
+  std::atomic<int64_t> base_served_{0};
+  mutable util::Mutex base_stats_mu_;  // leaf
+  KeyOrderBaseInfo base_stats_ ABSL_GUARDED_BY(base_stats_mu_);
+  std::thread base_builder_;
 };
 
 }  // namespace revkv::mvcc

@@ -64,6 +64,8 @@ class ViewTxnRead : public TxnRead {
     return absl::OkStatus();
   }
 
+  backend::ConcurrentReadTx* view() override { return view_.get(); }
+
   std::unique_ptr<backend::ConcurrentReadTx> view_;
 };
 
@@ -91,6 +93,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   result.rev = cur_rev;
   const size_t limit = opts.count_only ? 0 : (opts.limit > 0 ? size_t(opts.limit) : SIZE_MAX);
   absl::InlinedVector<Revision, 1> revs;  // a point range allocates none
+  std::string last;                       // the last key a limit let in
   if (end.empty() && limit > 0) {
     // The point cache's candidate holds when its record is this key's.
     Revision cached;
@@ -112,20 +115,62 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
     }
   } else {
     if (IsUnbounded(end)) end = std::string_view();
-    store_->index_.Range(key, end, rev, [&](std::string_view, const KeyAt& at) {
-      if (revs.size() < limit) revs.push_back(at.modified);
+    store_->index_.Range(key, end, rev, [&](std::string_view k, const KeyAt& at) {
+      if (revs.size() < limit) {
+        revs.push_back(at.modified);
+        if (revs.size() == limit) last.assign(k);
+      }
       result.count++;
       return true;
     });
   }
   result.kvs.resize(revs.size());
-  absl::Status read = ReadRecords(revs, result.kvs.data());
+  absl::Status read = end.empty() ? ReadRecords(revs, result.kvs.data())
+                                  : ReadRangeRecords(key, end, last, revs, result.kvs.data());
   // A compaction past rev, or a failed commit, that came while the read ran
   // may have cut what it walked: its answer, or its error, is not to be
   // trusted then.
   if (absl::Status s = store_->CheckReadable(rev); !s.ok()) return s;
   if (!read.ok()) return read;
   return result;
+}
+
+absl::Status TxnRead::ReadRangeRecords(std::string_view start, std::string_view end,
+                                       std::string_view last, absl::Span<const Revision> revs,
+                                       KeyValue* out) {
+  // Below this many keys the revision path reads as few leaves.
+  constexpr size_t kMinBaseRange = 16;
+  backend::ConcurrentReadTx* v = view();
+  const uint64_t gen = store_->base_gen_.load(std::memory_order_acquire);
+  if (v == nullptr || gen == 0 || revs.size() < kMinBaseRange ||
+      store_->base_off_.load(std::memory_order_relaxed) ||
+      store_->base_damaged_.load(std::memory_order_acquire)) {
+    return ReadRecords(revs, out);
+  }
+  std::vector<char> found;
+  absl::StatusOr<size_t> n =
+      ReadFromBase(*v, BaseBucketName(gen), start, end, last, revs, out, &found);
+  if (!n.ok()) {
+    // The base is damaged: the records answer, and the next round rebuilds it.
+    if (IsClosed(n.status())) return n.status();
+    store_->ReportBaseDamage(n.status());
+    return ReadRecords(revs, out);
+  }
+  store_->base_served_.fetch_add(int64_t(*n), std::memory_order_relaxed);
+  if (*n == revs.size()) return absl::OkStatus();
+  std::vector<Revision> rest;
+  std::vector<uint32_t> where;
+  rest.reserve(revs.size() - *n);
+  for (size_t i = 0; i < revs.size(); ++i) {
+    if (!found[i]) {
+      rest.push_back(revs[i]);
+      where.push_back(uint32_t(i));
+    }
+  }
+  std::vector<KeyValue> read(rest.size());
+  if (absl::Status s = ReadRecords(rest, read.data()); !s.ok()) return s;
+  for (size_t j = 0; j < rest.size(); ++j) out[where[j]] = std::move(read[j]);
+  return absl::OkStatus();
 }
 
 absl::Status TxnRead::ReadRecords(absl::Span<const Revision> revs, KeyValue* out) {

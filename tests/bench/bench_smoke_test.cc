@@ -108,10 +108,10 @@ const std::set<std::string> kExpected = {
     "put/revkv",        "put/lmdb",        "range-point/revkv", "range-point/lmdb",
     "range-1000/revkv", "range-1000/lmdb", "range-old/revkv",   "txn-put/revkv",
     "mixed-read/revkv", "mixed-read/lmdb", "mixed-write/revkv", "mixed-write/lmdb",
-    "hash-by-rev/revkv", "compact/revkv",
+    "base-build/revkv", "hash-by-rev/revkv", "compact/revkv",
     // The --scale section's fresh store of 4 x --keys (JSON and CSV only).
     "put@4N/revkv", "put@4N/lmdb", "range-point@4N/revkv", "range-point@4N/lmdb",
-    "range-1000@4N/revkv", "range-1000@4N/lmdb"};
+    "range-1000@4N/revkv", "range-1000@4N/lmdb", "base-build@4N/revkv"};
 
 const char* const kNumbers[] = {"n",      "seconds", "ops_per_s",  "p50_us",
                                 "p99_us", "p999_us", "file_bytes", "peak_rss_bytes"};

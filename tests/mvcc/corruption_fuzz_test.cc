@@ -1,8 +1,8 @@
 // Corruption fuzz at the store level (issue #19): a data directory built
 // through revkv::DB, as the CLI opens one, with puts, overwrites,
-// deletes, large values and a compaction, has its btree file damaged at
-// random (tests/btree/corruption_fuzz.h). Then a user's operations run on
-// it: open, ranges at the current and an old revision, point ranges of every
+// deletes, large values, a compaction and a key-ordered base, has its btree
+// file damaged at random (tests/btree/corruption_fuzz.h). Then a user's
+// operations run on it: open, ranges at the current and an old revision, point ranges of every
 // key, HashKV at both, the backend's hash, snapshot save (read back through
 // its status and a restore), a write, defrag and reads after it, close.
 // Every answer must be the undamaged directory's, or an error be DataLoss.
@@ -191,6 +191,9 @@ void Build(uint64_t seed, const std::string& dir, Built* out) {
     ASSERT_OK(d->store()->WaitCompaction());
     RandomWrites(*d->store(), rng, 120, &keys);
     if (::testing::Test::HasFatalFailure()) return;
+    // A key-ordered base in the file, which ranges read (and damage to it
+    // must not change their answers).
+    ASSERT_OK(d->store()->RebuildKeyOrderBase());
     out->shape.old_rev = compact + 40 + int64_t(rng() % 60);
     ASSERT_OK(d->Close());
   }

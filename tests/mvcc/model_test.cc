@@ -2,7 +2,8 @@
 // tens of thousands of keys and hundreds of thousands of random operations
 // -- puts, deletes, delete-ranges, transactions with compares, compactions
 // (some removing most keys, growing and shrinking the point cache), reopens
-// with and without the index checkpoint, restores from a snapshot -- with
+// with and without the index checkpoint, restores from a snapshot, rounds of
+// the key-ordered base (mvcc/key_order_base.h) at random points -- with
 // every read compared, errors included: point, prefix, range, limit,
 // count-only, at random old (and compacted, and future) revisions, through
 // fresh reads and through read transactions held across all of it.
@@ -38,9 +39,7 @@ class ModelRun {
  public:
   explicit ModelRun(uint64_t seed)
       : rng_(seed), keys_(EnvInt("REVKV_MODEL_KEYS", 20000)), env_(/*batch_limit=*/1000) {
-    StoreOptions o;
-    o.compaction_batch = 997;  // many batches per compaction, and odd
-    env_.set_options(o);
+    env_.set_options(Options(true));
   }
 
   void Run(int64_t ops) {
@@ -53,6 +52,12 @@ class ModelRun {
     held_.clear();
     ASSERT_TRUE(store()->WaitCompaction().ok());
     FullRead(model_.rev());
+    // The key-ordered base was built and ranges read from it.
+    const KeyOrderBaseInfo base = store()->key_order_base();
+    EXPECT_GT(base.gen, 0u);
+    EXPECT_GT(base.entries_served, 0);
+    EXPECT_TRUE(base.damage.ok()) << base.damage;
+    EXPECT_TRUE(store()->VerifyKeyOrderBase().ok());
   }
 
  private:
@@ -62,6 +67,15 @@ class ModelRun {
   };
 
   Store* store() { return env_.store(); }
+  // Rounds of the key-ordered base come from RebuildBase at random steps,
+  // and from the background thread whenever the run pauses.
+  static StoreOptions Options(bool checkpoint) {
+    StoreOptions o;
+    o.compaction_batch = 997;  // many batches per compaction, and odd
+    o.checkpoint_index = checkpoint;
+    o.base_min_changes = 500;
+    return o;
+  }
   std::string Where() const { return absl::StrFormat("step %d", step_); }
   std::string Key() { return absl::StrFormat("k%05d", rng_() % uint64_t(keys_)); }
   std::string Value() {
@@ -81,6 +95,7 @@ class ModelRun {
     if (op < 430) return DeleteSpan();
     if (op < 480) return Txn();
     if (op < 482) return Compact();
+    if (op < 483) return RebuildBase();
     if (op < 490) return Hold();
     if (op < 560) return ReadHeld();
     return Read();
@@ -163,6 +178,18 @@ class ModelRun {
     model_.Compact(target);
     if (rng_() % 4 == 0) {
       ASSERT_TRUE(store()->WaitCompaction().ok());
+    }
+  }
+
+  // A round of the key-ordered base now; one in ten is verified against the
+  // records after. A compaction that passes the round's revision makes it
+  // give up (and the next try succeeds).
+  void RebuildBase() {
+    absl::Status s = store()->RebuildKeyOrderBase();
+    if (IsCompacted(s)) s = store()->RebuildKeyOrderBase();
+    ASSERT_TRUE(s.ok()) << s << " " << Where();
+    if (rng_() % 10 == 0) {
+      ASSERT_TRUE(store()->VerifyKeyOrderBase().ok()) << Where();
     }
   }
 
@@ -265,10 +292,7 @@ class ModelRun {
     ASSERT_TRUE(before.ok()) << before.status();
     // Half the closes leave no checkpoint (as a crash would), so opens
     // exercise both the checkpoint and the rebuild from the key bucket.
-    StoreOptions o;
-    o.compaction_batch = 997;
-    o.checkpoint_index = rng_() % 2 == 0;
-    env_.set_options(o);
+    env_.set_options(Options(rng_() % 2 == 0));
     env_.Reopen();
     absl::StatusOr<HashResult> after = store()->HashByRev(0);
     ASSERT_TRUE(after.ok()) << after.status();

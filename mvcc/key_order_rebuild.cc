@@ -1,0 +1,279 @@
+// The key-ordered base's upkeep (key_order_base.h): loading it at open, the
+// background thread that decides when to rebuild, the rebuild round, and
+// its verification against the records.
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "mvcc/store.h"
+
+namespace revkv::mvcc {
+namespace {
+
+// Index entries per chunk of a round: the index's read lock is held while a
+// chunk is copied, so a writer never waits long for it.
+constexpr size_t kChunk = 1024;
+// How often the background thread looks, and what counts as quiet.
+constexpr auto kPoll = std::chrono::milliseconds(20);
+constexpr int64_t kQuietRevisions = 64;
+// A background round gives up once this many revisions came after it
+// began: the writer is busy again, and the round would take its CPU.
+constexpr int64_t kBusyRevisions = 10000;
+
+}  // namespace
+
+absl::Status Store::LoadBaseMeta(backend::BatchTx* tx) {
+  if (!options_.key_order_base) {
+    base_off_ = true;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<backend::KeyValues> kvs = tx->UnsafeRange(kMetaBucket, kBaseMetaKey, "", 0);
+  if (!kvs.ok()) return kvs.status();
+  if (kvs->size() == 0) return absl::OkStatus();
+  absl::StatusOr<BaseMeta> meta = DecodeBaseMeta(kvs->values[0]);
+  if (!meta.ok()) {
+    // Derived data: the store opens without it, and no round runs (one
+    // would not know which buckets are the base's).
+    base_off_ = true;
+    open_warnings_.push_back(meta.status());
+    return absl::OkStatus();
+  }
+  base_gen_ = meta->gen;
+  base_rev_ = meta->rev;
+  util::MutexLock l(base_stats_mu_);
+  base_stats_.gen = meta->gen;
+  base_stats_.rev = meta->rev;
+  return absl::OkStatus();
+}
+
+bool Store::Stopping() {
+  util::MutexLock l(compact_mu_);
+  return stop_;
+}
+
+void Store::ReportBaseDamage(const absl::Status& s) {
+  base_damaged_.store(true, std::memory_order_release);
+  util::MutexLock l(base_stats_mu_);
+  base_stats_.damage = s;
+}
+
+KeyOrderBaseInfo Store::key_order_base() const {
+  util::MutexLock l(base_stats_mu_);
+  KeyOrderBaseInfo info = base_stats_;
+  info.entries_served = base_served_.load(std::memory_order_relaxed);
+  return info;
+}
+
+void Store::BaseLoop() {
+  int64_t last = current_rev_.load(std::memory_order_acquire);
+  while (true) {
+    {
+      util::MutexLock l(compact_mu_);
+      if (stop_) return;
+      compact_cv_.WaitUntil(compact_mu_, std::chrono::steady_clock::now() + kPoll);
+      if (stop_) return;
+    }
+    const int64_t cur = current_rev_.load(std::memory_order_acquire);
+    const int64_t written = cur - last;
+    last = cur;
+    if (written > kQuietRevisions) continue;
+    const int64_t changed = cur - base_rev_.load(std::memory_order_acquire);
+    const int64_t live = int64_t(index_.size());
+    if (!base_damaged_.load(std::memory_order_acquire) &&
+        changed < std::max(options_.base_min_changes, live / 8)) {
+      continue;
+    }
+    absl::Status s;
+    {
+      util::MutexLock round(base_mu_);
+      s = BaseRound(/*background=*/true);
+    }
+    if (IsClosed(s) || !backend_->batch_tx().CommitError().ok()) return;
+  }
+}
+
+absl::Status Store::RebuildKeyOrderBase() {
+  util::MutexLock round(base_mu_);
+  return BaseRound(/*background=*/false);
+}
+
+absl::Status Store::BaseRound(bool background) {
+  if (base_off_.load() || backend_->config().read_only) {
+    return absl::FailedPreconditionError("mvcc: the key-ordered base is off");
+  }
+  int64_t rev, first;
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+  if (!view.ok()) return view.status();
+  const uint64_t old_gen = base_gen_.load(std::memory_order_acquire);
+  const bool damaged = base_damaged_.load(std::memory_order_acquire);
+  const bool reuse = old_gen != 0 && !damaged;
+  const std::string old_name = BaseBucketName(old_gen);
+  const uint64_t gen = old_gen + 1;
+  const std::string name = BaseBucketName(gen);
+  backend::BatchTx& tx = backend_->batch_tx();
+  {
+    // A partial generation of a round a crash cut short.
+    tx.Lock();
+    absl::Status s = tx.UnsafeDeleteBucket(name);
+    if (s.ok() || absl::IsNotFound(s)) s = tx.UnsafeCreateBucket(name);
+    tx.Unlock();
+    if (!s.ok()) return s;
+  }
+  auto give_up = [&](absl::Status why) {
+    tx.Lock();
+    tx.UnsafeDeleteBucket(name).IgnoreError();  // fails only if the backend did
+    tx.Unlock();
+    util::MutexLock l(base_stats_mu_);
+    base_stats_.aborted++;
+    return why;
+  };
+
+  const int64_t began = current_rev_.load(std::memory_order_acquire);
+  std::string from;  // the next chunk's first key
+  std::vector<std::string> keys, values;
+  std::vector<Revision> revs;
+  std::string revkeys;
+  while (true) {
+    if (Stopping()) return give_up(ErrClosed());
+    if (background && current_rev_.load(std::memory_order_acquire) - began > kBusyRevisions) {
+      return give_up(absl::AbortedError("mvcc: base round given up: writes resumed"));
+    }
+    keys.clear();
+    revs.clear();
+    index_.Range(from, "", rev, [&](std::string_view k, const KeyAt& at) {
+      keys.emplace_back(k);
+      revs.push_back(at.modified);
+      return keys.size() < kChunk;
+    });
+    if (keys.empty()) break;
+    values.assign(keys.size(), std::string());
+    std::vector<char> have(keys.size(), 0);
+    if (reuse) {
+      // The old base's entries that are still the index's, copied as they are.
+      size_t i = 0;
+      absl::Status bad;
+      std::string stop = keys.back();
+      stop.push_back('\0');
+      absl::Status s = (*view)->UnsafeScan(old_name, keys.front(), stop, [&](std::string_view k,
+                                                                            std::string_view v) {
+        while (i < keys.size() && keys[i] < k) ++i;
+        if (i == keys.size()) return false;
+        if (keys[i] != k) return true;
+        Revision r;
+        std::string_view record, key;
+        int64_t create, version;
+        if (bad = DecodeBaseEntry(v, &r, &record); !bad.ok()) return false;
+        if (bad = DecodeKeyValueHeader(record, &key, &create, &version); !bad.ok()) return false;
+        if (key != k) {
+          bad = absl::DataLossError(absl::StrFormat(
+              "mvcc: key-ordered base entry %s holds another key's record", absl::CHexEscape(absl::string_view(k.data(), k.size()))));
+          return false;
+        }
+        if (r == revs[i]) {
+          values[i].assign(v);
+          have[i] = 1;
+        }
+        ++i;
+        return true;
+      });
+      if (s.ok()) s = bad;
+      if (!s.ok()) {
+        ReportBaseDamage(s);
+        return give_up(s);
+      }
+    }
+    // The others by revision, in revision order (GetSorted shares the walk).
+    std::vector<uint32_t> order;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!have[i]) order.push_back(uint32_t(i));
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return revs[a] < revs[b]; });
+    revkeys.assign(order.size() * kMarkedRevBytes, '\0');
+    std::vector<std::string_view> lookups(order.size());
+    for (size_t j = 0; j < order.size(); ++j) {
+      lookups[j] = EncodeRevisionKey(revs[order[j]], false, &revkeys[j * kMarkedRevBytes]);
+    }
+    std::vector<btree::Bucket::Found> found;
+    absl::Status s = (*view)->UnsafeGetSorted(kKeyBucket, lookups, &found);
+    for (size_t j = 0; s.ok() && j < order.size(); ++j) {
+      if (!found[j].found) {
+        s = absl::DataLossError(absl::StrFormat("mvcc: no record at revision %d_%d",
+                                                revs[order[j]].main, revs[order[j]].sub));
+        break;
+      }
+      AppendBaseEntry(revs[order[j]], found[j].value, &values[order[j]]);
+    }
+    // What the index said at rev holds only if no compaction passed rev.
+    if (absl::Status r = CheckReadable(rev); !r.ok()) return give_up(r);
+    if (!s.ok()) return give_up(s);
+    tx.Lock();
+    for (size_t i = 0; s.ok() && i < keys.size(); ++i) s = tx.UnsafePut(name, keys[i], values[i]);
+    tx.Unlock();
+    if (!s.ok()) return give_up(s);
+    if (keys.size() < kChunk) break;
+    from = keys.back();
+    from.push_back('\0');
+  }
+
+  tx.Lock();
+  absl::Status s = tx.UnsafePut(kMetaBucket, kBaseMetaKey, EncodeBaseMeta({gen, rev}));
+  // A damaged generation is left in the file: dropping it would read its
+  // pages, and one failing its checksum would fail the commit.
+  if (s.ok() && old_gen != 0 && !damaged) {
+    s = tx.UnsafeDeleteBucket(old_name);
+    if (absl::IsNotFound(s)) s = absl::OkStatus();
+  }
+  tx.Unlock();
+  if (!s.ok()) return s;
+  base_gen_.store(gen, std::memory_order_release);
+  base_rev_.store(rev, std::memory_order_release);
+  if (damaged) base_damaged_.store(false, std::memory_order_release);
+  util::MutexLock l(base_stats_mu_);
+  base_stats_.gen = gen;
+  base_stats_.rev = rev;
+  base_stats_.rounds++;
+  if (damaged) {
+    base_stats_.repairs++;
+    if (old_gen != 0) base_stats_.abandoned.push_back(old_gen);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::VerifyKeyOrderBase() {
+  util::MutexLock round(base_mu_);  // the base does not change meanwhile
+  const uint64_t gen = base_gen_.load(std::memory_order_acquire);
+  if (gen == 0) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
+  if (!view.ok()) return view.status();
+  absl::Status bad;
+  char buf[kMarkedRevBytes];
+  absl::Status s = (*view)->UnsafeScan(BaseBucketName(gen), "", "", [&](std::string_view k,
+                                                                         std::string_view v) {
+    Revision r;
+    std::string_view record;
+    if (bad = DecodeBaseEntry(v, &r, &record); !bad.ok()) return false;
+    absl::StatusOr<std::string_view> truth =
+        (*view)->UnsafeGet(kKeyBucket, EncodeRevisionKey(r, false, buf));
+    if (absl::IsNotFound(truth.status())) return true;  // compacted since: never matches the index
+    if (!truth.ok()) {
+      bad = truth.status();
+      return false;
+    }
+    std::string_view key;
+    int64_t create, version;
+    if (*truth != record || !DecodeKeyValueHeader(record, &key, &create, &version).ok() ||
+        key != k) {
+      bad = absl::DataLossError(absl::StrFormat(
+          "mvcc: key-ordered base entry %s differs from the record at revision %d_%d",
+          absl::CHexEscape(absl::string_view(k.data(), k.size())), r.main, r.sub));
+      return false;
+    }
+    return true;
+  });
+  if (s.ok()) s = bad;
+  if (!s.ok() && !IsClosed(s)) ReportBaseDamage(s);
+  return s;
+}
+
+}  // namespace revkv::mvcc
