@@ -17,7 +17,7 @@
 // key order, the old base's entries reused where they still match the index
 // and other records read by revision, then in one BatchTx section points the
 // meta key at G+1 and drops G. A round a crash or a stop interrupts leaves a
-// partial G+1 that nothing names; the next open drops it.
+// partial G+1 that nothing names; the next round drops it first.
 //
 // The base is left out of everything that must match etcd or another
 // member holding the same records: HashKV reads the key bucket only; the

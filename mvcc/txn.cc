@@ -125,8 +125,9 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
     });
   }
   result.kvs.resize(revs.size());
-  absl::Status read = end.empty() ? ReadRecords(revs, result.kvs.data())
-                                  : ReadRangeRecords(key, end, last, revs, result.kvs.data());
+  // (A point read has one record; an unbounded range's end is empty now.)
+  absl::Status read = revs.size() < 2 ? ReadRecords(revs, result.kvs.data())
+                                      : ReadRangeRecords(key, end, last, revs, result.kvs.data());
   // A compaction past rev, or a failed commit, that came while the read ran
   // may have cut what it walked: its answer, or its error, is not to be
   // trusted then.

@@ -238,6 +238,30 @@ TEST(KeyOrderBaseTest, StaleEntriesAreNeverServed) {
   CheckRange(*cut, Key(0), Key(20));
 }
 
+// Defrag and a restore from a snapshot copy the base with the records: it
+// is read at once after either, and answers stay right.
+TEST(KeyOrderBaseTest, DefragAndRestoreCarryTheBase) {
+  StoreEnv env;
+  env.set_options(ManualBase());
+  env.Open();
+  Load(env.store(), 3000);
+  ASSERT_TRUE(env.store()->DeleteRange(Key(100), Key(2000)).ok());
+  ASSERT_TRUE(env.store()->RebuildKeyOrderBase().ok());
+  ASSERT_TRUE(env.backend()->Defrag().ok());
+  absl::StatusOr<RangeResult> r = env.store()->Range(Key(0), Key(3000));
+  ASSERT_TRUE(r.ok());
+  CheckRange(*r, Key(0), Key(3000));
+  EXPECT_EQ(r->kvs.size(), 1100u);
+  EXPECT_EQ(env.store()->key_order_base().entries_served, 1100);
+  env.RestoreFromSnapshot();
+  r = env.store()->Range(Key(0), Key(3000));
+  ASSERT_TRUE(r.ok());
+  CheckRange(*r, Key(0), Key(3000));
+  EXPECT_EQ(r->kvs.size(), 1100u);
+  EXPECT_EQ(env.store()->key_order_base().entries_served, 1100);
+  EXPECT_TRUE(env.store()->VerifyKeyOrderBase().ok());
+}
+
 // HashKV reads the key bucket only, and the backend hash leaves the base out
 // (IsBaseData): neither changes when a round runs.
 TEST(KeyOrderBaseTest, HashesLeaveTheBaseOut) {
