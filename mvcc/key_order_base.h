@@ -12,12 +12,15 @@
 // to its key and revision) is reported and rebuilt from the records.
 //
 // Layout: generation G lives in bucket "kvbase.G". The meta bucket's key
-// kBaseMetaKey names the current generation and the revision it was built
-// at. A rebuild round (Store::RebuildKeyOrderBase) writes generation G+1 in
-// key order, the old base's entries reused where they still match the index
-// and other records read by revision, then in one BatchTx section points the
-// meta key at G+1 and drops G. A round a crash or a stop interrupts leaves a
-// partial G+1 that nothing names; the next round drops it first.
+// kBaseMetaKey names the current generation and the revision of the last
+// round. A rebuild round (Store::RebuildKeyOrderBase) walks the index in
+// chunks of keys and merges each into G in place: entries still the
+// index's stay untouched, stale ones are rewritten from the records, and
+// those of deleted keys go. Each chunk reads through a view of its own, so
+// the pages its writes free are reused at once (a round never holds two
+// copies of the base). Only when there is no base, or it is damaged, does a
+// round write a new generation G+1 from the records alone; a partial G+1 a
+// crash leaves is dropped by the next round.
 //
 // The base is left out of everything that must match etcd or another
 // member holding the same records: HashKV reads the key bucket only; the

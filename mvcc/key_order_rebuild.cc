@@ -20,6 +20,10 @@ constexpr int64_t kQuietRevisions = 64;
 // A background round gives up once this many revisions came after it
 // began: the writer is busy again, and the round would take its CPU.
 constexpr int64_t kBusyRevisions = 10000;
+// A round commits after this many chunks that wrote something: the pages
+// its writes copy (copy-on-write) are freed by the commit and reused by the
+// next chunks, so the file never holds a second copy of much of the base.
+constexpr int kChunksPerCommit = 16;
 
 }  // namespace
 
@@ -103,16 +107,22 @@ absl::Status Store::BaseRound(bool background) {
     return absl::FailedPreconditionError("mvcc: the key-ordered base is off");
   }
   int64_t rev, first;
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
-  if (!view.ok()) return view.status();
+  {
+    // Fixes the round's revision; each chunk reads through a view of its own
+    // (taken later, so holding every write up to rev), so that no view pins
+    // the pages the round's own commits free.
+    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+    if (!view.ok()) return view.status();
+  }
   const uint64_t old_gen = base_gen_.load(std::memory_order_acquire);
   const bool damaged = base_damaged_.load(std::memory_order_acquire);
-  const bool reuse = old_gen != 0 && !damaged;
-  const std::string old_name = BaseBucketName(old_gen);
-  const uint64_t gen = old_gen + 1;
+  // A new generation when there is none or the current one is damaged;
+  // else the round merges into the current one in place.
+  const bool fresh = old_gen == 0 || damaged;
+  const uint64_t gen = fresh ? old_gen + 1 : old_gen;
   const std::string name = BaseBucketName(gen);
   backend::BatchTx& tx = backend_->batch_tx();
-  {
+  if (fresh) {
     // A partial generation of a round a crash cut short.
     tx.Lock();
     absl::Status s = tx.UnsafeDeleteBucket(name);
@@ -121,18 +131,22 @@ absl::Status Store::BaseRound(bool background) {
     if (!s.ok()) return s;
   }
   auto give_up = [&](absl::Status why) {
-    tx.Lock();
-    tx.UnsafeDeleteBucket(name).IgnoreError();  // fails only if the backend did
-    tx.Unlock();
+    if (fresh) {
+      tx.Lock();
+      tx.UnsafeDeleteBucket(name).IgnoreError();  // fails only if the backend did
+      tx.Unlock();
+    }
     util::MutexLock l(base_stats_mu_);
     base_stats_.aborted++;
     return why;
   };
 
   const int64_t began = current_rev_.load(std::memory_order_acquire);
+  int written_chunks = 0;  // since the last commit
   std::string from;  // the next chunk's first key
-  std::vector<std::string> keys, values;
+  std::vector<std::string> keys, puts, dels;
   std::vector<Revision> revs;
+  std::vector<uint32_t> order;
   std::string revkeys;
   while (true) {
     if (Stopping()) return give_up(ErrClosed());
@@ -146,20 +160,25 @@ absl::Status Store::BaseRound(bool background) {
       revs.push_back(at.modified);
       return keys.size() < kChunk;
     });
-    if (keys.empty()) break;
-    values.assign(keys.size(), std::string());
+    const bool last_chunk = keys.size() < kChunk;
+    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
+    if (!view.ok()) return give_up(view.status());
+    // The base's entries up to the chunk's last key (to the end after the
+    // last chunk): kept where they are the index's, deleted where their key
+    // is gone, rewritten where their record is not the key's latest.
     std::vector<char> have(keys.size(), 0);
-    if (reuse) {
-      // The old base's entries that are still the index's, copied as they are.
+    dels.clear();
+    if (!fresh) {
       size_t i = 0;
       absl::Status bad;
-      std::string stop = keys.back();
-      stop.push_back('\0');
-      absl::Status s = (*view)->UnsafeScan(old_name, keys.front(), stop, [&](std::string_view k,
-                                                                            std::string_view v) {
+      std::string stop;
+      if (!last_chunk) {
+        stop = keys.back();
+        stop.push_back('\0');
+      }
+      absl::Status s = (*view)->UnsafeScan(name, from, stop, [&](std::string_view k,
+                                                                 std::string_view v) {
         while (i < keys.size() && keys[i] < k) ++i;
-        if (i == keys.size()) return false;
-        if (keys[i] != k) return true;
         Revision r;
         std::string_view record, key;
         int64_t create, version;
@@ -167,24 +186,27 @@ absl::Status Store::BaseRound(bool background) {
         if (bad = DecodeKeyValueHeader(record, &key, &create, &version); !bad.ok()) return false;
         if (key != k) {
           bad = absl::DataLossError(absl::StrFormat(
-              "mvcc: key-ordered base entry %s holds another key's record", absl::CHexEscape(absl::string_view(k.data(), k.size()))));
+              "mvcc: key-ordered base entry %s holds another key's record",
+              absl::CHexEscape(absl::string_view(k.data(), k.size()))));
           return false;
         }
-        if (r == revs[i]) {
-          values[i].assign(v);
-          have[i] = 1;
+        if (i < keys.size() && keys[i] == k) {
+          have[i] = r == revs[i];
+          ++i;
+        } else {
+          dels.emplace_back(k);
         }
-        ++i;
         return true;
       });
       if (s.ok()) s = bad;
       if (!s.ok()) {
-        ReportBaseDamage(s);
+        if (absl::IsDataLoss(s)) ReportBaseDamage(s);
         return give_up(s);
       }
     }
-    // The others by revision, in revision order (GetSorted shares the walk).
-    std::vector<uint32_t> order;
+    // The missing and stale ones by revision, in revision order (GetSorted
+    // shares the walk down the key bucket).
+    order.clear();
     for (size_t i = 0; i < keys.size(); ++i) {
       if (!have[i]) order.push_back(uint32_t(i));
     }
@@ -196,34 +218,46 @@ absl::Status Store::BaseRound(bool background) {
     }
     std::vector<btree::Bucket::Found> found;
     absl::Status s = (*view)->UnsafeGetSorted(kKeyBucket, lookups, &found);
+    puts.assign(keys.size(), std::string());
     for (size_t j = 0; s.ok() && j < order.size(); ++j) {
       if (!found[j].found) {
         s = absl::DataLossError(absl::StrFormat("mvcc: no record at revision %d_%d",
                                                 revs[order[j]].main, revs[order[j]].sub));
         break;
       }
-      AppendBaseEntry(revs[order[j]], found[j].value, &values[order[j]]);
+      AppendBaseEntry(revs[order[j]], found[j].value, &puts[order[j]]);
     }
     // What the index said at rev holds only if no compaction passed rev.
     if (absl::Status r = CheckReadable(rev); !r.ok()) return give_up(r);
     if (!s.ok()) return give_up(s);
-    tx.Lock();
-    for (size_t i = 0; s.ok() && i < keys.size(); ++i) s = tx.UnsafePut(name, keys[i], values[i]);
-    tx.Unlock();
-    if (!s.ok()) return give_up(s);
-    if (keys.size() < kChunk) break;
+    if (!dels.empty() || !order.empty()) {
+      // In key order: deletes and puts of a chunk in one section.
+      tx.Lock();
+      for (size_t i = 0; s.ok() && i < dels.size(); ++i) s = tx.UnsafeDelete(name, dels[i]);
+      for (size_t i = 0; s.ok() && i < keys.size(); ++i) {
+        if (!have[i]) s = tx.UnsafePut(name, keys[i], puts[i]);
+      }
+      tx.Unlock();
+      if (!s.ok()) return give_up(s);
+      if (++written_chunks == kChunksPerCommit) {
+        written_chunks = 0;
+        if (absl::Status c = tx.Commit(); !c.ok()) return give_up(c);
+      }
+    }
+    if (last_chunk) break;
     from = keys.back();
     from.push_back('\0');
   }
 
   tx.Lock();
   absl::Status s = tx.UnsafePut(kMetaBucket, kBaseMetaKey, EncodeBaseMeta({gen, rev}));
-  // A damaged generation is left in the file: dropping it would read its
-  // pages, and one failing its checksum would fail the commit.
-  if (s.ok() && old_gen != 0 && !damaged) {
-    s = tx.UnsafeDeleteBucket(old_name);
+  if (s.ok() && !fresh) {
+    // What a crash left of a new generation (a repair the crash cut short).
+    s = tx.UnsafeDeleteBucket(BaseBucketName(gen + 1));
     if (absl::IsNotFound(s)) s = absl::OkStatus();
   }
+  // A damaged generation is left in the file: dropping it would read its
+  // pages, and one failing its checksum would fail the commit.
   tx.Unlock();
   if (!s.ok()) return s;
   base_gen_.store(gen, std::memory_order_release);

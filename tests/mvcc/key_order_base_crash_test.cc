@@ -381,7 +381,7 @@ TEST(KeyOrderBaseCrashTest, KillInsideRebuildRoundLosesNothing) {
     ASSERT_TRUE(store.RebuildKeyOrderBase().ok());
     const KeyOrderBaseInfo rebuilt = store.key_order_base();
     EXPECT_EQ(rebuilt.rounds, 1);
-    EXPECT_EQ(rebuilt.gen, at_open.gen + 1);
+    EXPECT_EQ(rebuilt.gen, at_open.gen);  // merged in place
     EXPECT_EQ(rebuilt.rev, store.Rev());
     EXPECT_EQ(rebuilt.repairs, 0);
     int64_t served = -1;
@@ -397,7 +397,7 @@ TEST(KeyOrderBaseCrashTest, KillInsideRebuildRoundLosesNothing) {
     // And after a clean close.
     env.Reopen();
     ASSERT_EQ(env.store()->Rev() - 1, applied);
-    EXPECT_EQ(env.store()->key_order_base().gen, at_open.gen + 1);
+    EXPECT_EQ(env.store()->key_order_base().gen, at_open.gen);
     ASSERT_EQ(CompareWhole(*env.store(), model, &served), "");
     EXPECT_EQ(served, int64_t(model.size()));
 
@@ -675,7 +675,7 @@ TEST(KeyOrderBaseCrashTest, DamagedBasePageFallsBackAndIsRebuilt) {
   EXPECT_EQ(info.repairs, 1);
   EXPECT_GE(info.rounds, 1);
   EXPECT_LE(info.rounds, 2);
-  EXPECT_EQ(info.gen, gen + uint64_t(info.rounds));
+  EXPECT_EQ(info.gen, gen + 1);  // a new generation; a later round merges into it
   EXPECT_EQ(info.abandoned, std::vector<uint64_t>{gen});
   EXPECT_EQ(info.aborted, 0);
   const uint64_t repaired = info.gen;
@@ -706,18 +706,18 @@ TEST(KeyOrderBaseCrashTest, DamagedBasePageFallsBackAndIsRebuilt) {
   absl::StatusOr<HashResult> reopened = store->HashByRev(0);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ(reopened->hash, before->hash);
-  // A later round reuses the repaired base and drops it; the damaged
-  // generation stays untouched in the file.
+  // A later round merges into the repaired base; the damaged generation
+  // stays untouched in the file.
   round = store->RebuildKeyOrderBase();
   ASSERT_TRUE(round.ok()) << round;
-  EXPECT_EQ(store->key_order_base().gen, repaired + 1);
+  EXPECT_EQ(store->key_order_base().gen, repaired);
   EXPECT_EQ(store->key_order_base().repairs, 0);
   ASSERT_EQ(CompareWhole(*store, model), "");
   ASSERT_NO_FATAL_FAILURE(CloseStore(&o));
   ASSERT_NO_FATAL_FAILURE(OpenStore(path, &o));
   ASSERT_EQ(CompareWhole(*o.store, model, &served), "");
   EXPECT_EQ(served, int64_t(model.size()));
-  EXPECT_EQ(o.store->key_order_base().gen, repaired + 1);
+  EXPECT_EQ(o.store->key_order_base().gen, repaired);
   ASSERT_NO_FATAL_FAILURE(CloseStore(&o));
 }
 
