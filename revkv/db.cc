@@ -107,7 +107,10 @@ absl::StatusOr<std::unique_ptr<DB>> DB::OpenPath(std::string path, const Options
       OpenWaitingForLock(config, options.lock_timeout);
   if (!b.ok()) return b.status();
   db->backend_ = *std::move(b);
-  absl::StatusOr<std::unique_ptr<mvcc::Store>> st = mvcc::Store::Open(db->backend_.get());
+  mvcc::StoreOptions store_options;
+  store_options.key_order_base = options.key_order_base;
+  absl::StatusOr<std::unique_ptr<mvcc::Store>> st =
+      mvcc::Store::Open(db->backend_.get(), store_options);
   if (!st.ok()) return st.status();
   db->store_ = *std::move(st);
   absl::StatusOr<std::unique_ptr<lease::Lessor>> lessor =

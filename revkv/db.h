@@ -71,6 +71,11 @@ struct Options {
   // File layer (tests inject faults with it); nullptr: the default. Not
   // owned; must outlive the DB.
   btree::Env* env = nullptr;
+  // Keep a key-ordered copy of the live records that ranges read in
+  // sequence, rebuilt in the background when writes pause (derived data:
+  // mvcc/key_order_base.h). Off, ranges read every record by revision, and
+  // the file is smaller by about one copy of the live values.
+  bool key_order_base = true;
   // The lessor's minimum TTL, retry interval and clock (tests inject a
   // lease::FakeClock).
   lease::LessorOptions lease;

@@ -57,6 +57,24 @@ TEST(DBTest, ACreatedStoreHoldsItsWritesAfterAReopen) {
   EXPECT_TRUE(mvcc::IsClosed(db->Put("c", "4").status())) << "a closed DB answers, never crashes";
 }
 
+// Options::key_order_base reaches the store: on, a round builds the base
+// and a range reads it; off, no round runs and ranges read by revision.
+TEST(DBTest, TheKeyOrderedBaseOptionReachesTheStore) {
+  ScopedTempDir tmp;
+  for (bool on : {true, false}) {
+    Options o;
+    o.key_order_base = on;
+    ASSERT_OK_AND_ASSIGN(auto db, DB::Open(tmp.File(on ? "on" : "off"), o));
+    for (int i = 0; i < 100; ++i) ASSERT_OK(db->Put("k" + std::to_string(1000 + i), "v"));
+    const absl::Status round = db->store()->RebuildKeyOrderBase();
+    EXPECT_EQ(round.ok(), on) << round;
+    ASSERT_OK_AND_ASSIGN(mvcc::RangeResult r, db->Range("k", "l"));
+    EXPECT_EQ(r.kvs.size(), 100u);
+    EXPECT_EQ(db->store()->key_order_base().entries_served, on ? 100 : 0);
+    ASSERT_OK(db->Close());
+  }
+}
+
 TEST(DBTest, ANewStoreIsDurableWhenOpenReturns) {
   ScopedTempDir tmp;
   const std::string dir = tmp.File("data");
