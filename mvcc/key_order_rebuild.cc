@@ -122,10 +122,13 @@ absl::Status Store::BaseRound(bool background) {
   const uint64_t gen = fresh ? old_gen + 1 : old_gen;
   const std::string name = BaseBucketName(gen);
   backend::BatchTx& tx = backend_->batch_tx();
-  if (fresh) {
-    // A partial generation of a round a crash cut short.
+  {
     tx.Lock();
-    absl::Status s = tx.UnsafeDeleteBucket(name);
+    absl::Status s;
+    // A partial generation of a round a crash cut short.
+    if (fresh) s = tx.UnsafeDeleteBucket(name);
+    // (A merge finds the bucket missing if something dropped it: a file
+    // written by a tool that copies etcd's buckets only, say.)
     if (s.ok() || absl::IsNotFound(s)) s = tx.UnsafeCreateBucket(name);
     tx.Unlock();
     if (!s.ok()) return s;
