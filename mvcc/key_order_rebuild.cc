@@ -156,6 +156,11 @@ absl::Status Store::BaseRound(bool background) {
     if (background && current_rev_.load(std::memory_order_acquire) - began > kBusyRevisions) {
       return give_up(absl::AbortedError("mvcc: base round given up: writes resumed"));
     }
+    if (!fresh && base_damaged_.load(std::memory_order_acquire)) {
+      // A reader found damage: write no more near it (a commit that copies a
+      // bad page fails); the next round writes a new generation.
+      return give_up(absl::AbortedError("mvcc: base round given up: the base is damaged"));
+    }
     keys.clear();
     revs.clear();
     index_.Range(from, "", rev, [&](std::string_view k, const KeyAt& at) {
