@@ -25,6 +25,68 @@ constexpr int64_t kBusyRevisions = 10000;
 // next chunks, so the file never holds a second copy of much of the base.
 constexpr int kChunksPerCommit = 16;
 
+// One chunk of a round: the index's keys at the round's revision, in key
+// order, and what the round does to the base for them.
+struct Chunk {
+  std::vector<std::string> keys;
+  std::vector<Revision> revs;
+  std::vector<char> have;          // have[i]: the base holds keys[i] at revs[i]
+  std::vector<std::string> dels;   // the base's keys among them that are gone
+  std::vector<std::string> puts;   // puts[i]: the entry for keys[i] if !have[i]
+};
+
+// Scans `bucket` over [from, stop) (stop empty: to the end) and sorts its
+// entries into chunk->have and chunk->dels. DataLoss on an entry that does
+// not decode to its key.
+absl::Status ScanBase(backend::ConcurrentReadTx& view, const std::string& bucket,
+                      std::string_view from, std::string_view stop, Chunk* chunk) {
+  size_t i = 0;
+  absl::Status bad;
+  absl::Status s = view.UnsafeScan(bucket, from, stop, [&](std::string_view k,
+                                                          std::string_view v) {
+    while (i < chunk->keys.size() && chunk->keys[i] < k) ++i;
+    Revision r;
+    std::string_view record, key;
+    int64_t create, version;
+    if (bad = DecodeBaseEntry(v, &r, &record); !bad.ok()) return false;
+    if (bad = DecodeKeyValueHeader(record, &key, &create, &version); !bad.ok()) return false;
+    if (key != k) {
+      bad = absl::DataLossError(absl::StrFormat(
+          "mvcc: key-ordered base entry %s holds another key's record",
+          absl::CHexEscape(absl::string_view(k.data(), k.size()))));
+      return false;
+    }
+    if (i < chunk->keys.size() && chunk->keys[i] == k) {
+      chunk->have[i] = r == chunk->revs[i];
+      ++i;
+    } else {
+      chunk->dels.emplace_back(k);
+    }
+    return true;
+  });
+  return s.ok() ? bad : s;
+}
+
+// The entries the base lacks (or holds stale), from the records; returns
+// how many.
+absl::StatusOr<size_t> EntriesFromRecords(backend::ConcurrentReadTx& view, Chunk* chunk) {
+  std::vector<Revision> revs;
+  std::vector<uint32_t> where;
+  for (size_t i = 0; i < chunk->keys.size(); ++i) {
+    if (!chunk->have[i]) {
+      revs.push_back(chunk->revs[i]);
+      where.push_back(uint32_t(i));
+    }
+  }
+  chunk->puts.assign(chunk->keys.size(), std::string());
+  absl::Status s = ReadRecordsByRevision(view, revs, [&](size_t j, std::string_view record) {
+    AppendBaseEntry(revs[j], record, &chunk->puts[where[j]]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return revs.size();
+}
+
 }  // namespace
 
 absl::Status Store::LoadBaseMeta(backend::BatchTx* tx) {
@@ -146,11 +208,8 @@ absl::Status Store::BaseRound(bool background) {
 
   const int64_t began = current_rev_.load(std::memory_order_acquire);
   int written_chunks = 0;  // since the last commit
-  std::string from;  // the next chunk's first key
-  std::vector<std::string> keys, puts, dels;
-  std::vector<Revision> revs;
-  std::vector<uint32_t> order;
-  std::string revkeys;
+  std::string from;        // the next chunk's first key
+  Chunk c;
   while (true) {
     if (Stopping()) return give_up(ErrClosed());
     if (background && current_rev_.load(std::memory_order_acquire) - began > kBusyRevisions) {
@@ -161,99 +220,53 @@ absl::Status Store::BaseRound(bool background) {
       // bad page fails); the next round writes a new generation.
       return give_up(absl::AbortedError("mvcc: base round given up: the base is damaged"));
     }
-    keys.clear();
-    revs.clear();
+    c.keys.clear();
+    c.revs.clear();
+    c.dels.clear();
     index_.Range(from, "", rev, [&](std::string_view k, const KeyAt& at) {
-      keys.emplace_back(k);
-      revs.push_back(at.modified);
-      return keys.size() < kChunk;
+      c.keys.emplace_back(k);
+      c.revs.push_back(at.modified);
+      return c.keys.size() < kChunk;
     });
-    const bool last_chunk = keys.size() < kChunk;
+    const bool last_chunk = c.keys.size() < kChunk;
+    c.have.assign(c.keys.size(), 0);
     absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = NewView();
     if (!view.ok()) return give_up(view.status());
     // The base's entries up to the chunk's last key (to the end after the
     // last chunk): kept where they are the index's, deleted where their key
     // is gone, rewritten where their record is not the key's latest.
-    std::vector<char> have(keys.size(), 0);
-    dels.clear();
     if (!fresh) {
-      size_t i = 0;
-      absl::Status bad;
       std::string stop;
       if (!last_chunk) {
-        stop = keys.back();
+        stop = c.keys.back();
         stop.push_back('\0');
       }
-      absl::Status s = (*view)->UnsafeScan(name, from, stop, [&](std::string_view k,
-                                                                 std::string_view v) {
-        while (i < keys.size() && keys[i] < k) ++i;
-        Revision r;
-        std::string_view record, key;
-        int64_t create, version;
-        if (bad = DecodeBaseEntry(v, &r, &record); !bad.ok()) return false;
-        if (bad = DecodeKeyValueHeader(record, &key, &create, &version); !bad.ok()) return false;
-        if (key != k) {
-          bad = absl::DataLossError(absl::StrFormat(
-              "mvcc: key-ordered base entry %s holds another key's record",
-              absl::CHexEscape(absl::string_view(k.data(), k.size()))));
-          return false;
-        }
-        if (i < keys.size() && keys[i] == k) {
-          have[i] = r == revs[i];
-          ++i;
-        } else {
-          dels.emplace_back(k);
-        }
-        return true;
-      });
-      if (s.ok()) s = bad;
-      if (!s.ok()) {
+      if (absl::Status s = ScanBase(**view, name, from, stop, &c); !s.ok()) {
         if (absl::IsDataLoss(s)) ReportBaseDamage(s);
         return give_up(s);
       }
     }
-    // The missing and stale ones by revision, in revision order (GetSorted
-    // shares the walk down the key bucket).
-    order.clear();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (!have[i]) order.push_back(uint32_t(i));
-    }
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return revs[a] < revs[b]; });
-    revkeys.assign(order.size() * kMarkedRevBytes, '\0');
-    std::vector<std::string_view> lookups(order.size());
-    for (size_t j = 0; j < order.size(); ++j) {
-      lookups[j] = EncodeRevisionKey(revs[order[j]], false, &revkeys[j * kMarkedRevBytes]);
-    }
-    std::vector<btree::Bucket::Found> found;
-    absl::Status s = (*view)->UnsafeGetSorted(kKeyBucket, lookups, &found);
-    puts.assign(keys.size(), std::string());
-    for (size_t j = 0; s.ok() && j < order.size(); ++j) {
-      if (!found[j].found) {
-        s = absl::DataLossError(absl::StrFormat("mvcc: no record at revision %d_%d",
-                                                revs[order[j]].main, revs[order[j]].sub));
-        break;
-      }
-      AppendBaseEntry(revs[order[j]], found[j].value, &puts[order[j]]);
-    }
+    absl::StatusOr<size_t> missing = EntriesFromRecords(**view, &c);
     // What the index said at rev holds only if no compaction passed rev.
     if (absl::Status r = CheckReadable(rev); !r.ok()) return give_up(r);
-    if (!s.ok()) return give_up(s);
-    if (!dels.empty() || !order.empty()) {
-      // In key order: deletes and puts of a chunk in one section.
+    if (!missing.ok()) return give_up(missing.status());
+    if (!c.dels.empty() || *missing > 0) {
+      // Deletes and puts of a chunk in one section.
+      absl::Status s;
       tx.Lock();
-      for (size_t i = 0; s.ok() && i < dels.size(); ++i) s = tx.UnsafeDelete(name, dels[i]);
-      for (size_t i = 0; s.ok() && i < keys.size(); ++i) {
-        if (!have[i]) s = tx.UnsafePut(name, keys[i], puts[i]);
+      for (size_t i = 0; s.ok() && i < c.dels.size(); ++i) s = tx.UnsafeDelete(name, c.dels[i]);
+      for (size_t i = 0; s.ok() && i < c.keys.size(); ++i) {
+        if (!c.have[i]) s = tx.UnsafePut(name, c.keys[i], c.puts[i]);
       }
       tx.Unlock();
       if (!s.ok()) return give_up(s);
       if (++written_chunks == kChunksPerCommit) {
         written_chunks = 0;
-        if (absl::Status c = tx.Commit(); !c.ok()) return give_up(c);
+        if (absl::Status s = tx.Commit(); !s.ok()) return give_up(s);
       }
     }
     if (last_chunk) break;
-    from = keys.back();
+    from = c.keys.back();
     from.push_back('\0');
   }
 

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -215,6 +216,15 @@ struct StoreOptions {
 // The meta bucket's revision `name` (scheduledCompactRev or
 // finishedCompactRev), -1 when absent. For the store's own files.
 absl::StatusOr<int64_t> ReadMetaRevision(backend::BatchTx* tx, std::string_view name);
+
+// Looks up the key bucket's records at revs through `view` in revision order
+// (a range's revisions are scattered over the bucket; in order the lookups
+// share the tree's upper levels and prefetch the leaves, GetSorted) and
+// calls fn(i, record) for each revs[i], the record valid while the view is;
+// stops at fn's first error. DataLoss when a record is missing.
+absl::Status ReadRecordsByRevision(
+    backend::ConcurrentReadTx& view, absl::Span<const Revision> revs,
+    const std::function<absl::Status(size_t, std::string_view)>& fn);
 
 class Store {
  public:

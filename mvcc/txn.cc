@@ -41,27 +41,11 @@ class ViewTxnRead : public TxnRead {
     return DecodeKeyValue(*record, out);
   }
 
-  // A range's records, looked up in revision order: a range's revisions are
-  // scattered over the key bucket, and in order the lookups share the tree's
-  // upper levels and prefetch the leaves (btree::Bucket::GetSorted).
   absl::Status ReadRecords(absl::Span<const Revision> revs, KeyValue* out) override {
     if (revs.size() < 2) return TxnRead::ReadRecords(revs, out);
-    std::vector<uint32_t> order(revs.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = uint32_t(i);
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return revs[a] < revs[b]; });
-    std::string buf(revs.size() * kMarkedRevBytes, '\0');
-    std::vector<std::string_view> keys(revs.size());
-    for (size_t j = 0; j < order.size(); ++j) {
-      keys[j] = EncodeRevisionKey(revs[order[j]], false, &buf[j * kMarkedRevBytes]);
-    }
-    std::vector<btree::Bucket::Found> found;
-    if (absl::Status s = view_->UnsafeGetSorted(kKeyBucket, keys, &found); !s.ok()) return s;
-    for (size_t j = 0; j < order.size(); ++j) {
-      if (!found[j].found) return MissingRecord(revs[order[j]]);
-      if (absl::Status s = DecodeKeyValue(found[j].value, &out[order[j]]); !s.ok()) return s;
-    }
-    return absl::OkStatus();
+    return ReadRecordsByRevision(*view_, revs, [&](size_t i, std::string_view record) {
+      return DecodeKeyValue(record, &out[i]);
+    });
   }
 
   backend::ConcurrentReadTx* view() override { return view_.get(); }
@@ -134,6 +118,26 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   if (absl::Status s = store_->CheckReadable(rev); !s.ok()) return s;
   if (!read.ok()) return read;
   return result;
+}
+
+absl::Status ReadRecordsByRevision(
+    backend::ConcurrentReadTx& view, absl::Span<const Revision> revs,
+    const std::function<absl::Status(size_t, std::string_view)>& fn) {
+  std::vector<uint32_t> order(revs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = uint32_t(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return revs[a] < revs[b]; });
+  std::string buf(revs.size() * kMarkedRevBytes, '\0');
+  std::vector<std::string_view> keys(revs.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    keys[j] = EncodeRevisionKey(revs[order[j]], false, &buf[j * kMarkedRevBytes]);
+  }
+  std::vector<btree::Bucket::Found> found;
+  if (absl::Status s = view.UnsafeGetSorted(kKeyBucket, keys, &found); !s.ok()) return s;
+  for (size_t j = 0; j < order.size(); ++j) {
+    if (!found[j].found) return MissingRecord(revs[order[j]]);
+    if (absl::Status s = fn(order[j], found[j].value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TxnRead::ReadRangeRecords(std::string_view start, std::string_view end,
