@@ -151,6 +151,7 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
     last_.value = absl::FailedPreconditionError(
         absl::StrCat("raft: entry ", index, " is already applied"));
     *result = &last_;
+    if (!awaited_.empty()) Settle(index, {});
     return 0;
   }
   absl::StatusOr<std::string_view> request =
@@ -171,7 +172,41 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
   }
   *result = &last_;
   if (on_applied_) on_applied_(index);
+  if (!awaited_.empty()) {
+    Settle(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
+  }
   return 0;
+}
+
+void Fsm::Await(uint64_t index, std::string_view entry, const void* token, Answer answer) {
+  awaited_.insert_or_assign(index, Awaited{entry, token, std::move(answer)});
+}
+
+void Fsm::Cancel(uint64_t index, const void* token, absl::Status why) {
+  auto it = awaited_.find(index);
+  if (it == awaited_.end() || it->second.token != token) return;
+  Answer answer = std::move(it->second.answer);
+  awaited_.erase(it);
+  std::move(answer)(std::move(why));
+}
+
+void Fsm::AbandonAwaited(const absl::Status& why) {
+  std::map<uint64_t, Awaited> left;
+  left.swap(awaited_);
+  for (auto& [index, a] : left) std::move(a.answer)(why);
+}
+
+void Fsm::Settle(uint64_t index, std::string_view entry) {
+  while (!awaited_.empty() && awaited_.begin()->first <= index) {
+    auto it = awaited_.begin();
+    Awaited a = std::move(it->second);
+    const bool mine = it->first == index && !entry.empty() && a.entry == entry;
+    awaited_.erase(it);
+    // The result moves to its proposer; raft's callback for a batch's
+    // first entry does not read it (RaftProposer).
+    std::move(a.answer)(mine ? std::move(last_.value) : server::ErrLeaderChanged());
+    if (mine) last_.value = absl::UnknownError("raft: result taken by its proposer");
+  }
 }
 
 int Fsm::SnapshotCb(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs) {
@@ -238,6 +273,7 @@ absl::Status Fsm::Restore(std::string_view bytes) {
   // Raft restores its latest snapshot at every start: it is what this
   // member sends as a leader, until it takes the next.
   SizeInstallSnapshotTimeout(bytes.size());
+  if (!awaited_.empty()) Settle(index, {});
   if (index <= applied_index()) return absl::OkStatus();  // the DB has it
 
   // Verify into a scratch directory first: a bad snapshot leaves the DB be.

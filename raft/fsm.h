@@ -44,6 +44,17 @@
 // (raft_state is still RAFT_UNAVAILABLE): nothing holds the DB yet, so the
 // hook can be set before raft starts and leave no window after it.
 //
+// Awaited entries (RaftProposer's batches): raft 0.15 answers only the
+// first entry of a raft_apply with n buffers (replication.c getRequest).
+// So the proposer of a batch registers each entry it appended with
+// Await(index, entry, answer); when the entry at that index is applied,
+// the Fsm answers it with the entry's result if the applied bytes are the
+// awaited ones, and with leader-changed if another leader's entry took the
+// index (it was truncated). A restore through an awaited index answers it
+// leader-changed too (its fate is unknown here, as when raft gives a
+// request up). Cancel answers one the proposer gave up; AbandonAwaited
+// every one left (the node stopped). Each is answered exactly once.
+//
 // Snapshot size: after taking or restoring a snapshot the Fsm sets raft's
 // install-snapshot timeout for that size (install_snapshot_timeout.h): the
 // latest snapshot is what this member sends when it leads.
@@ -62,10 +73,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "revkv/db.h"
@@ -111,6 +124,15 @@ class Fsm {
   // OK, or why the Fsm stopped applying.
   const absl::Status& failed() const { return failed_; }
 
+  // See the header. `entry` must stay valid until `answer` runs; each
+  // index is awaited at most once at a time.
+  using Answer = absl::AnyInvocable<void(absl::StatusOr<server::ApplyResult>) &&>;
+  void Await(uint64_t index, std::string_view entry, const void* token, Answer answer);
+  // Answers the entry awaited at `index` with `why` if `token` awaits it.
+  void Cancel(uint64_t index, const void* token, absl::Status why);
+  void AbandonAwaited(const absl::Status& why);
+  size_t awaited() const { return awaited_.size(); }
+
   // Moves the result of the entry just applied out of the pointer fsm->apply
   // handed raft (the raft_apply callback's `result`).
   static absl::StatusOr<server::ApplyResult> TakeResult(void* result);
@@ -124,6 +146,14 @@ class Fsm {
   struct Result {
     absl::StatusOr<server::ApplyResult> value = absl::UnknownError("raft: no result");
   };
+  struct Awaited {
+    std::string_view entry;
+    const void* token;
+    Answer answer;
+  };
+  // Answers the entries awaited through `index` after it was applied with
+  // bytes `entry` (empty: covered by a restore).
+  void Settle(uint64_t index, std::string_view entry);
 
   Fsm(std::string dir, const revkv::Options& options);
   // Opens the stores and the applier over db_.
@@ -148,6 +178,7 @@ class Fsm {
   std::function<void(uint64_t)> on_applied_;
   std::function<void()> on_restore_;
   Result last_;
+  std::map<uint64_t, Awaited> awaited_;
   uint64_t restores_ = 0;
   uint64_t skipped_ = 0;
   absl::Status failed_;

@@ -248,6 +248,9 @@ void RaftNode::OnRaftClosed(raft* r) {
   // itself closed a second time, after this callback (peer_liveness.h,
   // CloseCallbackOnce). ReleaseIo frees it once the loop has run out of
   // callbacks.
+  // raft failed the requests it held; entries the proposer awaits past a
+  // batch's first are ours to answer (fsm.h).
+  n->fsm_->AbandonAwaited(server::ErrStopped());
   uv_close(reinterpret_cast<uv_handle_t*>(&n->async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&n->timer_), nullptr);
 }

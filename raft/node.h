@@ -21,8 +21,8 @@
 // Stop (and the destructor) refuses new tasks, runs those queued, waits
 // (at most 5 s) for raft's log appends in flight -- raft 0.15 crashes when
 // closed under them -- then closes raft, which fails the proposals it
-// holds (leader-changed), then the I/O, transport and handles, and joins
-// the loop thread.
+// holds (leader-changed), answers the Fsm's awaited entries (stopped),
+// closes the I/O, transport and handles, and joins the loop thread.
 //
 // Start sets SIGPIPE to ignored if the process left it at its default:
 // raft's TCP transport writes with write(2), and a peer that goes away must
@@ -109,6 +109,9 @@ class RaftNode {
   uint64_t id() const { return id_; }
   // The loop, for objects that live on it (RaftProposer).
   uv_loop_t* loop() { return &loop_; }
+  // The Fsm, for tasks on the loop thread only (RaftProposer awaits its
+  // entries' results there).
+  Fsm* fsm() { return fsm_; }
 
  private:
   explicit RaftNode(uint64_t id) : id_(id) {}

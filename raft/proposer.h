@@ -1,9 +1,15 @@
 // RaftProposer: step 13's server::Proposer. Propose serializes the request
 // (revkvpb.InternalRequest, refused past max_request_bytes as etcd refuses
-// it), hands it to the member's loop thread (RaftNode::Post), which
-// appends it to the replicated log with raft_apply; the caller is answered
-// once the entry is committed by a majority and applied on this member
-// (its ApplyResult, through Fsm::TakeResult).
+// it) and queues it for the member's loop thread (RaftNode::Post). The
+// loop takes every request queued by then and appends them with one
+// raft_apply per batch (at most kMaxBatchEntries entries, kMaxBatchBytes
+// bytes): one log write and one AppendEntries per follower for the batch
+// instead of one per request. Each request is still its own log entry, so
+// the log, the apply path and the consistent index are unchanged. raft
+// 0.15 answers only a batch's first entry, so each entry's caller is
+// answered by the Fsm when that entry is applied here (Fsm::Await), once
+// it is committed by a majority. Membership changes go one per raft_apply,
+// after the leader's check.
 //
 // Errors, recognised by server::IsEtcdError (never by message):
 //   "not-leader"      this member does not lead (etcd forwards; revkv's
@@ -16,16 +22,19 @@
 //
 // Thread-safety: thread-safe (Propose from any number of threads). Each
 // call's answer is handed over under that call's own mutex, a leaf; the
-// proposer's mu_ guards only the id counter (a leaf too).
+// proposer's mu_ guards the id counter and the queue (a leaf too).
 #ifndef REVKV_RAFT_PROPOSER_H_
 #define REVKV_RAFT_PROPOSER_H_
 
 #include <cstdint>
 #include <functional>
+#include <atomic>
 #include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "raft/fsm.h"
 #include "raft/node.h"
 #include "server/proposer.h"
@@ -66,19 +75,36 @@ class RaftProposer : public server::Proposer {
   // The member's last log index as its loop last published it.
   uint64_t last_index() const override { return node_->status().last_index; }
 
- // One proposal in flight (proposer.cc).
+  static constexpr size_t kMaxBatchEntries = 256;
+  static constexpr size_t kMaxBatchBytes = 4 << 20;
+  // Entries appended, and the loop's turns that appended any (their ratio
+  // is the mean batch), for tests and the bench.
+  uint64_t entries_appended() const { return entries_.load(std::memory_order_relaxed); }
+  uint64_t drains() const { return batches_.load(std::memory_order_relaxed); }
+
+ // One proposal in flight, and one batch raft holds (proposer.cc).
   struct Call;
+  struct Batch;
 
  private:
-  // Hands `req` to the loop thread; an error if it never gets there.
+  // Queues `req` for the loop thread; an error if it is refused before.
   absl::Status Submit(const std::shared_ptr<Call>& call, revkvpb::InternalRequest req)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A membership change: its own raft_apply, after check_.
+  absl::Status SubmitChange(const std::shared_ptr<Call>& call, revkvpb::MemberChangeRequest change);
+  // On the loop thread: appends what is queued, batch by batch.
+  void Drain(raft* r) ABSL_LOCKS_EXCLUDED(mu_);
+  void AppendBatch(raft* r, absl::Span<const std::shared_ptr<Call>> calls);
 
   RaftNode* const node_;
   const int64_t max_request_bytes_;
   Check check_;
   util::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::shared_ptr<Call>> queue_ ABSL_GUARDED_BY(mu_);
+  bool drain_posted_ ABSL_GUARDED_BY(mu_) = false;  // a Drain task is queued
+  std::atomic<uint64_t> entries_{0};
+  std::atomic<uint64_t> batches_{0};
 };
 
 }  // namespace revkv::cluster

@@ -6,9 +6,12 @@
 
 #include <random>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "raft/install_snapshot_timeout.h"
+#include "server/errors.h"
 #include "tests/cmd/process.h"
 #include "tests/raft/model.h"
 
@@ -127,6 +130,87 @@ TEST(FsmTest, RestoreHookSkipsRaftsOwnRestoreAtStart) {
   EXPECT_GT(newer->size(), older->size());
   EXPECT_EQ(r.install_snapshot_timeout, InstallSnapshotTimeoutMs(500, newer->size()));
   b->Attach(nullptr);
+}
+
+// Awaited entries (fsm.h): each is answered exactly once -- with its
+// result when its own bytes are applied at its index, leader-changed when
+// another entry takes the index or a restore covers it, with the
+// proposer's status when it cancels, and at abandonment.
+TEST(FsmTest, AwaitedEntriesAreAnsweredOnceByWhatTakesTheirIndex) {
+  std::mt19937_64 rng(11);
+  const std::string root = revkv::testing::NewTempDir("raftawait");
+  std::unique_ptr<Fsm> f = OpenFsm(root + "/f"), other = OpenFsm(root + "/other");
+  ASSERT_TRUE(f && other);
+  ASSERT_NO_FATAL_FAILURE(ApplyRandom(other.get(), rng, 4));  // a snapshot at index 4
+  absl::StatusOr<std::string> snap = other->SnapshotBytes(other->applied_index());
+  ASSERT_TRUE(snap.ok()) << snap.status();
+
+  struct raft r {};
+  r.state = RAFT_LEADER;
+  r.election_timeout = 500;
+  f->Attach(&r);
+  auto entry = [](const std::string& key) {
+    revkvpb::InternalRequest req;
+    req.mutable_put()->set_key(key);
+    req.mutable_put()->set_value("v");
+    req.mutable_header()->set_id(std::hash<std::string>{}(key));
+    return EncodeEntry(req.SerializeAsString());
+  };
+  // Index i+1 awaits entries[i].
+  const std::vector<std::string> entries = {entry("a"), entry("b"), entry("c"), entry("d"),
+                                            entry("e")};
+  struct Got {
+    int times = 0;
+    absl::StatusOr<server::ApplyResult> result = absl::UnknownError("none");
+  };
+  std::vector<Got> got(entries.size());
+  int tokens[5];
+  for (size_t i = 0; i < entries.size(); ++i) {
+    f->Await(i + 1, entries[i], &tokens[i], [&got, i](absl::StatusOr<server::ApplyResult> res) {
+      got[i].times++;
+      got[i].result = std::move(res);
+    });
+  }
+  EXPECT_EQ(f->awaited(), 5u);
+  auto apply = [&](const std::string& bytes) {
+    raft_buffer buf{const_cast<char*>(bytes.data()), bytes.size()};
+    void* result = nullptr;
+    ASSERT_EQ(f->fsm()->apply(f->fsm(), &buf, &result), 0);
+    ++r.last_applied;  // as raft does after apply returns
+  };
+  // 1: its own entry -- its put's result.
+  ASSERT_NO_FATAL_FAILURE(apply(entries[0]));
+  EXPECT_EQ(got[0].times, 1);
+  ASSERT_TRUE(got[0].result.ok()) << got[0].result.status();
+  EXPECT_EQ(std::get<etcdserverpb::PutResponse>(*got[0].result).header().revision(), 2);
+  // 2: another leader's entry took the index.
+  ASSERT_NO_FATAL_FAILURE(apply(entry("someone else")));
+  EXPECT_EQ(got[1].times, 1);
+  EXPECT_TRUE(server::IsEtcdError(got[1].result.status(), "leader-changed"))
+      << got[1].result.status();
+  // 3: cancelled by its own token only, then applied: no second answer.
+  int stranger = 0;
+  f->Cancel(3, &stranger, server::ErrStopped());
+  EXPECT_EQ(got[2].times, 0);
+  f->Cancel(3, &tokens[2], server::ErrStopped());
+  EXPECT_EQ(got[2].times, 1);
+  EXPECT_TRUE(server::IsEtcdError(got[2].result.status(), "stopped"));
+  ASSERT_NO_FATAL_FAILURE(apply(entries[2]));
+  EXPECT_EQ(got[2].times, 1);
+  // 4: a snapshot through index 4 replaces the DB: its fate is unknown.
+  r.state = RAFT_FOLLOWER;
+  ASSERT_TRUE(f->Restore(*snap).ok());
+  EXPECT_EQ(got[3].times, 1);
+  EXPECT_TRUE(server::IsEtcdError(got[3].result.status(), "leader-changed"));
+  // 5: still awaited until abandoned.
+  EXPECT_EQ(got[4].times, 0);
+  EXPECT_EQ(f->awaited(), 1u);
+  f->AbandonAwaited(server::ErrStopped());
+  EXPECT_EQ(got[4].times, 1);
+  EXPECT_TRUE(server::IsEtcdError(got[4].result.status(), "stopped"));
+  EXPECT_EQ(f->awaited(), 0u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].times, 1) << i;
+  f->Attach(nullptr);
 }
 
 // raft/uv.h needs entries a multiple of 8 bytes long (fsm.h): the framing
