@@ -56,6 +56,11 @@ struct Opened {
 thread_local Opened t_opened;
 
 void Connected(raft_uv_connect* req, uv_stream_t* stream, int status) {
+  if (status == 0 && stream != nullptr && stream->type == UV_TCP) {
+    // Nagle's algorithm off (see the header): the peer never writes on this
+    // connection, so no answer of its carries the ACK a held message waits for.
+    uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(stream), 1);
+  }
   auto it = t_opened.connecting.find(req);
   if (it != t_opened.connecting.end()) {
     if (status == 0 && stream != nullptr) {

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -284,6 +285,18 @@ TEST_P(ProbeTest, WithoutTheProbeTheFirstWriteAfterAPeerCloseIsLost) {
   if (GetParam() != PeerEnd::kClose) GTEST_SKIP();
   EndPeer(PeerEnd::kClose);
   EXPECT_EQ(WriteOne(), 0);
+}
+
+// A connection raft opens has Nagle's algorithm off (peer_liveness.h: a
+// pipelined AppendEntries would wait for the follower's delayed ACK).
+TEST_P(ProbeTest, ConnectionsRaftOpensSendWithoutDelay) {
+  if (GetParam() != PeerEnd::kStay) GTEST_SKIP();
+  uv_os_fd_t fd;
+  ASSERT_EQ(uv_fileno(reinterpret_cast<uv_handle_t*>(c_.stream), &fd), 0);
+  int nodelay = 0;
+  socklen_t len = sizeof nodelay;
+  ASSERT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  EXPECT_NE(nodelay, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(PeerEnds, ProbeTest,
