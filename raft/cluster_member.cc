@@ -64,6 +64,7 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Start(
   ForwarderOptions fo;
   fo.self = o.id;
   fo.timeout = o.request_timeout;
+  fo.max_batch_bytes = size_t(o.max_request_bytes);
   fo.transport = o.transport;
   if (fo.transport == nullptr) {
     m->own_transport_ = std::make_unique<GrpcTransport>(

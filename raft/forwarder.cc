@@ -24,6 +24,11 @@ bool Retriable(const absl::Status& s) {
 
 }  // namespace
 
+uint64_t Forwarder::forward_batches() const {
+  util::MutexLock l(mu_);
+  return forward_batches_;
+}
+
 uint64_t Forwarder::AwaitLeader(uint64_t not_this, Clock::time_point deadline) {
   uint64_t leader = 0;
   node_->WaitFor(
@@ -97,6 +102,13 @@ Forwarder::~Forwarder() {
     threads.swap(threads_);
   }
   for (std::thread& t : threads) t.join();
+  // Writes still queued for a batch that will not be sent.
+  std::deque<std::pair<revkvpb::InternalRequest, Done>> left;
+  {
+    util::MutexLock l(mu_);
+    left.swap(forwards_);
+  }
+  for (auto& [req, done] : left) std::move(done)(server::ErrStopped());
 }
 
 void Forwarder::ProposeAsync(revkvpb::InternalRequest req, Done done) {
@@ -123,19 +135,72 @@ void Forwarder::ProposeAsync(revkvpb::InternalRequest req, Done done) {
     ProposeOnThread(std::move(req), std::move(done));
     return;
   }
-  // The request and its answer live here until the transport is done.
-  struct Call {
-    revkvpb::InternalRequest req;
-    revkvpb::ForwardResponse resp;
-    Done done;
+  Forward(std::move(req), std::move(done));
+}
+
+void Forwarder::Forward(revkvpb::InternalRequest req, Done done) {
+  bool send;
+  {
+    util::MutexLock l(mu_);
+    forwards_.emplace_back(std::move(req), std::move(done));
+    send = forwards_in_flight_ < kForwardsInFlight;
+    if (send) ++forwards_in_flight_;
+  }
+  if (send) SendForwards();
+}
+
+void Forwarder::SendForwards() {
+  // The batch and its answers live here until the transport is done.
+  struct Batch {
+    revkvpb::ForwardBatch req;
+    revkvpb::ForwardBatchResponse resp;
+    std::vector<Done> done;
   };
-  auto call = std::make_shared<Call>();
-  call->req = std::move(req);
-  call->done = std::move(done);
-  options_.transport->ProposeAsync(
-      status.leader_id, call->req, Clock::now() + options_.timeout, &call->resp,
-      [this, call](CallOutcome sent) {
-        Forwarded(sent, std::move(call->req), std::move(call->resp), std::move(call->done));
+  auto b = std::make_shared<Batch>();
+  {
+    util::MutexLock l(mu_);
+    size_t bytes = 0;
+    while (!forwards_.empty() && int(b->done.size()) < kMaxForwardBatch) {
+      const size_t n = forwards_.front().first.ByteSizeLong();
+      if (!b->done.empty() && bytes + n > options_.max_batch_bytes) break;
+      bytes += n;
+      *b->req.add_requests() = std::move(forwards_.front().first);
+      b->done.push_back(std::move(forwards_.front().second));
+      forwards_.pop_front();
+    }
+    if (b->done.empty()) {
+      --forwards_in_flight_;  // nothing queued: the slot is free
+      return;
+    }
+    ++forward_batches_;
+  }
+  const NodeStatus status = node_->status();
+  if (status.stopped || status.leader_id == 0 || status.leader_id == options_.self) {
+    // Leadership moved since these were queued: each goes the way
+    // ProposeAsync sends it now.
+    for (size_t i = 0; i < b->done.size(); ++i) {
+      ProposeAsync(std::move(*b->req.mutable_requests(int(i))), std::move(b->done[i]));
+    }
+    return SendForwards();
+  }
+  options_.transport->ProposeBatchAsync(
+      status.leader_id, b->req, Clock::now() + options_.timeout, &b->resp,
+      [this, b](CallOutcome sent) {
+        const int answered = b->resp.responses_size();
+        for (size_t i = 0; i < b->done.size(); ++i) {
+          revkvpb::ForwardResponse resp;
+          CallOutcome outcome = sent;
+          if (sent == CallOutcome::kAnswered) {
+            if (int(i) < answered) {
+              resp = std::move(*b->resp.mutable_responses(int(i)));
+            } else {
+              outcome = CallOutcome::kLost;  // a leader that answered short
+            }
+          }
+          Forwarded(outcome, std::move(*b->req.mutable_requests(int(i))), std::move(resp),
+                    std::move(b->done[i]));
+        }
+        SendForwards();
       });
 }
 

@@ -3,7 +3,10 @@
 //
 // Propose (server::Proposer): on the leader, the entry goes to raft here
 // (RaftProposer). On a follower it is forwarded to the leader's
-// revkvpb.Internal/Propose, at the first client URL the leader published
+// revkvpb.Internal/Propose (ProposeAsync: ProposeBatch, with the writes
+// that queued while at most kForwardsInFlight earlier batches were in
+// flight -- one call for many, and the leader's proposer appends them as
+// one raft batch), at the first client URL the leader published
 // (server/member_store.h); the leader answers the apply result and the
 // entry's index, and the follower answers its client once its own DB has
 // applied that index (so a serializable read after the write sees it, as
@@ -68,6 +71,9 @@ struct ForwarderOptions {
   PeerTransport* transport = nullptr;
   // etcd's request timeout: 5 s plus two election timeouts.
   std::chrono::milliseconds timeout{7000};
+  // A forwarded batch's requests hold at most this many bytes (one
+  // request at least): the leader takes the call within its request limit.
+  size_t max_batch_bytes = 1 << 20;
 };
 
 class Forwarder : public server::Proposer {
@@ -102,8 +108,12 @@ class Forwarder : public server::Proposer {
   absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(
       const etcdserverpb::LeaseTimeToLiveRequest& req, lease::Lessor* lessor);
 
-  // Proposals this member forwarded to another (tests check followers do).
+  // Proposals this member forwarded to another (tests check followers do),
+  // and the ProposeBatch calls that carried ProposeAsync's.
   uint64_t forwarded() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t forward_batches() const ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr int kForwardsInFlight = 2;
+  static constexpr int kMaxForwardBatch = 256;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -121,6 +131,12 @@ class Forwarder : public server::Proposer {
   // A retry thread: answers the queue until it is empty and the
   // forwarder is being destroyed.
   void RetryLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues a follower's write for the leader; sends a batch if fewer than
+  // kForwardsInFlight are in flight.
+  void Forward(revkvpb::InternalRequest req, Done done) ABSL_LOCKS_EXCLUDED(mu_);
+  // Holding one in-flight slot: sends what is queued as one batch (the
+  // slot is freed once the queue is empty), and again when it is answered.
+  void SendForwards() ABSL_LOCKS_EXCLUDED(mu_);
   // A follower's forwarded proposal, once the transport answered.
   void Forwarded(CallOutcome sent, revkvpb::InternalRequest req, revkvpb::ForwardResponse resp,
                  Done done);
@@ -136,6 +152,9 @@ class Forwarder : public server::Proposer {
   uint64_t forwarded_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::pair<revkvpb::InternalRequest, Done>> retries_ ABSL_GUARDED_BY(mu_);
   int idle_threads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::pair<revkvpb::InternalRequest, Done>> forwards_ ABSL_GUARDED_BY(mu_);
+  int forwards_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t forward_batches_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;  // started under mu_, joined by the destructor
 };

@@ -1,6 +1,7 @@
 // InternalService: revkvpb.Internal, what a member serves its peers on its
-// client listener: Propose (a follower's forwarded write, proposed here
-// if this member leads -- not-leader otherwise, never forwarded again),
+// client listener: Propose and ProposeBatch (a follower's forwarded
+// writes, proposed here if this member leads -- not-leader otherwise,
+// never forwarded again),
 // ReadIndex (ReadIndex::Confirm on the leader), and a follower's lease
 // keep-alive and time-to-live (LeaseRenew, LeaseTimeToLive: this member's
 // lessor answers if it is primary, not-leader otherwise). The first two nudge the followers
@@ -13,8 +14,11 @@
 #ifndef REVKV_RAFT_INTERNAL_SERVICE_H_
 #define REVKV_RAFT_INTERNAL_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 
+#include "absl/synchronization/notification.h"
 #include "raft/forward_proto.h"
 #include "raft/proposer.h"
 #include "raft/read_index.h"
@@ -27,7 +31,8 @@
 namespace revkv::cluster {
 
 class InternalService final
-    : public revkvpb::Internal::WithCallbackMethod_Propose<revkvpb::Internal::Service> {
+    : public revkvpb::Internal::WithCallbackMethod_Propose<
+          revkvpb::Internal::WithCallbackMethod_ProposeBatch<revkvpb::Internal::Service>> {
  public:
   // None owned; all must outlive the service.
   InternalService(RaftProposer* proposer, cluster::ReadIndex* read_index, revkv::DB* db,
@@ -52,6 +57,22 @@ class InternalService final
     uint64_t index = 0;
     absl::StatusOr<server::ApplyResult> r = proposer_->Propose(req, &index);
     Answer(std::move(r), index, resp);
+  }
+
+  // Every request proposed at once (the proposer appends what queues
+  // together in one raft batch); finished when the last is answered.
+  grpc::ServerUnaryReactor* ProposeBatch(grpc::CallbackServerContext* ctx,
+                                         const revkvpb::ForwardBatch* req,
+                                         revkvpb::ForwardBatchResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    ProposeEach(*req, resp, [reactor] { reactor->Finish(grpc::Status::OK); });
+    return reactor;
+  }
+  // The same, waiting for the answers (an in-process transport's call).
+  void ProposeBatchNow(const revkvpb::ForwardBatch& req, revkvpb::ForwardBatchResponse* resp) {
+    absl::Notification all;
+    ProposeEach(req, resp, [&all] { all.Notify(); });
+    all.WaitForNotification();
   }
 
   grpc::Status ReadIndex(grpc::ServerContext*, const revkvpb::ReadIndexRequest*,
@@ -87,6 +108,26 @@ class InternalService final
   }
 
  private:
+  // Proposes each request of `req`; `finish` runs once every answer is in
+  // `resp` (one per request, in order). Answers may come on several
+  // threads, each into its own element, which none adds or removes.
+  template <typename Finish>
+  void ProposeEach(const revkvpb::ForwardBatch& req, revkvpb::ForwardBatchResponse* resp,
+                   Finish finish) {
+    const int n = req.requests_size();
+    if (n == 0) return finish();
+    for (int i = 0; i < n; ++i) resp->add_responses();
+    auto left = std::make_shared<std::atomic<int>>(n);
+    for (int i = 0; i < n; ++i) {
+      revkvpb::ForwardResponse* slot = resp->mutable_responses(i);
+      proposer_->ProposeAsync(req.requests(i), [this, slot, left, finish](
+                                                   absl::StatusOr<server::ApplyResult> r,
+                                                   uint64_t index) mutable {
+        Answer(std::move(r), index, slot);
+        if (left->fetch_sub(1) == 1) finish();
+      });
+    }
+  }
   void Answer(absl::StatusOr<server::ApplyResult> r, uint64_t index,
               revkvpb::ForwardResponse* resp) {
     // The caller waits until it has applied the entry itself: tell the

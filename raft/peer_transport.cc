@@ -48,8 +48,8 @@ std::unique_ptr<revkvpb::Internal::Stub> GrpcTransport::Connect(uint64_t member,
   return revkvpb::Internal::NewStub(channel);
 }
 
-void GrpcTransport::ProposeAsync(uint64_t member, const revkvpb::InternalRequest& req,
-                                 Deadline deadline, revkvpb::ForwardResponse* resp, Sent sent) {
+template <typename Start>
+void GrpcTransport::CallAsync(uint64_t member, Deadline deadline, Sent sent, Start start) {
   std::shared_ptr<grpc::Channel> channel = ChannelTo(member);
   if (channel == nullptr || channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
     std::move(sent)(CallOutcome::kNotSent);
@@ -65,11 +65,28 @@ void GrpcTransport::ProposeAsync(uint64_t member, const revkvpb::InternalRequest
   p->stub = revkvpb::Internal::NewStub(channel);
   p->sent = std::move(sent);
   p->ctx.set_deadline(Wall(deadline));
-  p->stub->async()->Propose(&p->ctx, &req, resp, [p](grpc::Status s) {
+  start(*p->stub, &p->ctx, [p](grpc::Status s) {
     Sent done = std::move(p->sent);
     delete p;
     std::move(done)(FromGrpc(s));
   });
+}
+
+void GrpcTransport::ProposeAsync(uint64_t member, const revkvpb::InternalRequest& req,
+                                 Deadline deadline, revkvpb::ForwardResponse* resp, Sent sent) {
+  CallAsync(member, deadline, std::move(sent),
+            [&](revkvpb::Internal::Stub& stub, grpc::ClientContext* ctx, auto on_done) {
+              stub.async()->Propose(ctx, &req, resp, std::move(on_done));
+            });
+}
+
+void GrpcTransport::ProposeBatchAsync(uint64_t member, const revkvpb::ForwardBatch& req,
+                                      Deadline deadline, revkvpb::ForwardBatchResponse* resp,
+                                      Sent sent) {
+  CallAsync(member, deadline, std::move(sent),
+            [&](revkvpb::Internal::Stub& stub, grpc::ClientContext* ctx, auto on_done) {
+              stub.async()->ProposeBatch(ctx, &req, resp, std::move(on_done));
+            });
 }
 
 template <typename Rpc>

@@ -45,6 +45,12 @@ class PeerTransport {
                             Deadline deadline, revkvpb::ForwardResponse* resp, Sent sent) {
     std::move(sent)(Propose(member, req, deadline, resp));
   }
+  // Every request of `req` at once (Internal/ProposeBatch): one outcome
+  // for the call; when kAnswered, resp holds one response per request.
+  // `req` and `resp` must live until `sent` runs.
+  virtual void ProposeBatchAsync(uint64_t member, const revkvpb::ForwardBatch& req,
+                                 Deadline deadline, revkvpb::ForwardBatchResponse* resp,
+                                 Sent sent) = 0;
   virtual CallOutcome ReadIndex(uint64_t member, Deadline deadline,
                                 revkvpb::ReadIndexResponse* resp) = 0;
   // A follower's keep-alive and time-to-live, answered by the leader's
@@ -72,6 +78,9 @@ class GrpcTransport : public PeerTransport {
   // member is connected (the synchronous Propose waits for a connection).
   void ProposeAsync(uint64_t member, const revkvpb::InternalRequest& req, Deadline deadline,
                     revkvpb::ForwardResponse* resp, Sent sent) override;
+  // The same for a batch.
+  void ProposeBatchAsync(uint64_t member, const revkvpb::ForwardBatch& req, Deadline deadline,
+                         revkvpb::ForwardBatchResponse* resp, Sent sent) override;
   CallOutcome ReadIndex(uint64_t member, Deadline deadline,
                         revkvpb::ReadIndexResponse* resp) override;
   CallOutcome LeaseRenew(uint64_t member, const revkvpb::LeaseRenewRequest& req, Deadline deadline,
@@ -80,6 +89,10 @@ class GrpcTransport : public PeerTransport {
                               Deadline deadline, revkvpb::LeaseTimeToLiveForward* resp) override;
 
  private:
+  // Makes the callback call `start(stub, ctx, on_done)` if the channel
+  // to `member` is connected (kNotSent at once otherwise).
+  template <typename Start>
+  void CallAsync(uint64_t member, Deadline deadline, Sent sent, Start start);
   // Connects, then makes the call `rpc(stub, ctx)` with `deadline`.
   template <typename Rpc>
   CallOutcome Call(uint64_t member, Deadline deadline, Rpc rpc);

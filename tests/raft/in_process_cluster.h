@@ -55,6 +55,44 @@ class DirectTransport : public PeerTransport {
     s->ProposeNow(req, resp);
     return CallOutcome::kAnswered;
   }
+  // Answered on the caller's thread, or, while batches are held, kept
+  // until ReleaseHeld.
+  void ProposeBatchAsync(uint64_t member, const revkvpb::ForwardBatch& req, Deadline,
+                         revkvpb::ForwardBatchResponse* resp, Sent sent) override {
+    {
+      util::MutexLock l(mu_);
+      if (hold_batches_) {
+        held_.push_back({member, &req, resp, std::move(sent)});
+        return;
+      }
+    }
+    InternalService* s = Find(member);
+    if (s == nullptr) return std::move(sent)(CallOutcome::kNotSent);
+    s->ProposeBatchNow(req, resp);
+    std::move(sent)(CallOutcome::kAnswered);
+  }
+  // Keeps ProposeBatch calls from now on, unanswered, until ReleaseHeld.
+  void HoldBatches() {
+    util::MutexLock l(mu_);
+    hold_batches_ = true;
+  }
+  // Stops holding, then makes the calls held (on this thread); how many.
+  size_t ReleaseHeld() {
+    std::vector<HeldBatch> held;
+    {
+      util::MutexLock l(mu_);
+      hold_batches_ = false;
+      held.swap(held_);
+    }
+    for (HeldBatch& h : held) {
+      ProposeBatchAsync(h.member, *h.req, Deadline(), h.resp, std::move(h.sent));
+    }
+    return held.size();
+  }
+  size_t held() {
+    util::MutexLock l(mu_);
+    return held_.size();
+  }
   CallOutcome ReadIndex(uint64_t member, Deadline, revkvpb::ReadIndexResponse* resp) override {
     InternalService* s = Find(member);
     if (s == nullptr) return CallOutcome::kNotSent;
@@ -83,8 +121,16 @@ class DirectTransport : public PeerTransport {
     auto it = services_.find(id);
     return it == services_.end() ? nullptr : it->second;
   }
+  struct HeldBatch {
+    uint64_t member;
+    const revkvpb::ForwardBatch* req;
+    revkvpb::ForwardBatchResponse* resp;
+    Sent sent;
+  };
   util::Mutex mu_;
   std::map<uint64_t, InternalService*> services_ ABSL_GUARDED_BY(mu_);
+  bool hold_batches_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<HeldBatch> held_ ABSL_GUARDED_BY(mu_);
 };
 
 class InProcessCluster {
@@ -128,6 +174,7 @@ class InProcessCluster {
   }
 
   int size() const { return int(members_.size()); }
+  DirectTransport& transport() { return transport_; }
   ClusterMember* member(int i) { return members_[size_t(i)].get(); }
 
   // Starts member i (again, on its directories, after Stop).
