@@ -54,6 +54,11 @@ void AddCheckLoadFlags(FlagSet& fs, Invocation& i, const std::string& what,
   fs.Bool("auto-defrag", &i.check_auto_defrag, "Defragment storage after test is finished.");
 }
 
+// etcdctl's --cluster of the endpoint commands and defrag (client mode).
+void AddClusterFlag(FlagSet& fs, Invocation& i) {
+  fs.Bool("cluster", &i.cluster, "use all endpoints from the cluster member list");
+}
+
 const std::vector<Command>& Commands() {
   static const auto* cmds = new std::vector<Command>{
       {"put", "Puts the given key into the store", "put [options] <key> <value> [flags]",
@@ -89,12 +94,13 @@ const std::vector<Command>& Commands() {
            {"hashkv", "Prints the KV history hash of the data directory", "endpoint hashkv [flags]",
             [](FlagSet& fs, Invocation& i) {
               fs.Int64("rev", &i.hash_rev, "maximum revision to hash (default: all revisions)");
+              AddClusterFlag(fs, i);
             },
             HashKVCommand, {}},
            {"health", "Checks that the data directory answers a read and commits a write",
-            "endpoint health [flags]", nullptr, EndpointHealthCommand, {}},
+            "endpoint health [flags]", AddClusterFlag, EndpointHealthCommand, {}},
            {"status", "Prints out the status of the data directory", "endpoint status [flags]",
-            nullptr, EndpointStatusCommand, {}},
+            AddClusterFlag, EndpointStatusCommand, {}},
        }},
       {"lease", "Lease related commands (with --endpoints)", "lease <subcommand> [flags]",
        nullptr, nullptr,
@@ -129,8 +135,8 @@ const std::vector<Command>& Commands() {
             {}},
            {"list", "Lists all alarms", "alarm list [flags]", nullptr, AlarmListCommand, {}},
        }},
-      {"defrag", "Defragments the storage of the data directory", "defrag [flags]", nullptr,
-       DefragCommand, {}},
+      {"defrag", "Defragments the storage of the data directory", "defrag [flags]",
+       AddClusterFlag, DefragCommand, {}},
       {"snapshot", "Manages snapshots", "snapshot <subcommand> [flags]", nullptr, nullptr,
        {
            {"restore", "Restores a snapshot to a new data directory",

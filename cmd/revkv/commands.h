@@ -51,6 +51,7 @@ struct Invocation {
   bool interactive = false;       // txn -i
   bool physical = false;          // compaction --physical
   int64_t hash_rev = 0;           // endpoint hashkv --rev
+  bool cluster = false;           // endpoint *, defrag --cluster (client mode)
   bool skip_hash_check = false;   // snapshot restore
   int64_t bump_revision = 0;
   bool mark_compacted = false;
@@ -119,11 +120,12 @@ absl::Status AlarmDisarmCommand(Invocation& inv);
 absl::Status MemberListCommand(Invocation& inv);
 // watch: client mode only (remote_watch.cc); runs until killed.
 absl::Status WatchCommand(Invocation& inv);
-// The client mode of endpoint status / health, defrag and snapshot save
-// (remote_maintenance.cc); their commands hand over when --endpoints
-// chose client mode.
+// The client mode of endpoint status / health / hashkv, defrag
+// (remote_endpoint.cc) and snapshot save (remote_maintenance.cc); their
+// commands hand over when --endpoints chose client mode.
 absl::Status RemoteEndpointStatus(Invocation& inv);
 absl::Status RemoteEndpointHealth(Invocation& inv);
+absl::Status RemoteEndpointHashKV(Invocation& inv);
 absl::Status RemoteDefrag(Invocation& inv);
 absl::Status RemoteSnapshotSave(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);

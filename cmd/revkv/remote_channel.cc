@@ -1,5 +1,9 @@
 #include "cmd/revkv/remote_channel.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -7,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cmd/revkv/exit_status.h"
 
 namespace revkv::cli {
@@ -31,13 +36,71 @@ std::string Target(const std::string& endpoint, bool* https) {
   return endpoint;
 }
 
+// The numeric addresses of host:port, as gRPC's ipv6: scheme writes them
+// ("[::ffff:127.0.0.1]:2379" for IPv4, so that one list holds both
+// families); none if the name does not resolve.
+std::vector<std::string> Resolve(const std::string& hostport) {
+  const size_t colon = hostport.rfind(':');
+  if (colon == std::string::npos) return {};
+  std::string host = hostport.substr(0, colon);
+  const std::string port = hostport.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return {};
+  std::vector<std::string> out;
+  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    char ip[NI_MAXHOST];
+    if (getnameinfo(a->ai_addr, a->ai_addrlen, ip, sizeof ip, nullptr, 0, NI_NUMERICHOST) != 0) {
+      continue;
+    }
+    const std::string v6 = a->ai_family == AF_INET ? std::string("::ffff:") + ip : ip;
+    std::string addr = "[" + v6 + "]:" + port;
+    if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(addr);
+  }
+  freeaddrinfo(res);
+  return out;
+}
+
+// The gRPC target for the endpoints: one endpoint as given (gRPC's own
+// resolver); several as one address list that the round_robin policy
+// spreads calls over, skipping the addresses it cannot reach -- as
+// clientv3's balancer does, so a dead endpoint fails no command. "" if
+// none of several resolves.
+std::string ChannelTarget(const std::vector<std::string>& endpoints, bool* https) {
+  *https = false;
+  std::vector<std::string> addrs;
+  for (const std::string& ep : endpoints) {
+    bool s = false;
+    const std::string t = Target(ep, &s);
+    *https = *https || s;
+    if (endpoints.size() == 1) return t;
+    for (std::string& a : Resolve(t)) {
+      if (std::find(addrs.begin(), addrs.end(), a) == addrs.end()) addrs.push_back(std::move(a));
+    }
+  }
+  if (addrs.empty()) return "";
+  return "ipv6:" + absl::StrJoin(addrs, ",");
+}
+
 }  // namespace
+
+RemoteOptions RemoteOptions::For(const std::string& endpoint) const {
+  RemoteOptions o = *this;
+  o.endpoints = {endpoint};
+  return o;
+}
 
 absl::StatusOr<std::unique_ptr<RemoteChannel>> RemoteChannel::Open(const RemoteOptions& o) {
   if (o.endpoints.empty()) return ExitError(kExitError, "no endpoints");
   bool https = false;
-  // etcdctl balances over its endpoints; the first one serves here.
-  const std::string target = Target(o.endpoints[0], &https);
+  std::string target = ChannelTarget(o.endpoints, &https);
+  // None of several endpoints resolves: the first fails as one would.
+  if (target.empty()) target = Target(o.endpoints[0], &https);
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (https || !o.cacert.empty() || !o.cert.empty()) {
     grpc::SslCredentialsOptions ssl;
@@ -59,7 +122,14 @@ absl::StatusOr<std::unique_ptr<RemoteChannel>> RemoteChannel::Open(const RemoteO
     creds = grpc::InsecureChannelCredentials();
   }
   std::unique_ptr<RemoteChannel> c(new RemoteChannel);
-  c->channel_ = grpc::CreateChannel(target, creds);
+  grpc::ChannelArguments args;
+  if (o.endpoints.size() > 1) {
+    args.SetLoadBalancingPolicyName("round_robin");
+    // TLS checks the first endpoint's name, as a single endpoint's would.
+    bool unused = false;
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, Target(o.endpoints[0], &unused));
+  }
+  c->channel_ = grpc::CreateCustomChannel(target, creds, args);
   c->endpoint_ = o.endpoints[0];
   c->timeout_ = o.command_timeout;
   return c;
