@@ -125,9 +125,29 @@ const std::vector<Command>& Commands() {
       {"member", "Membership related commands (with --endpoints)", "member <subcommand> [flags]",
        nullptr, nullptr,
        {
+           {"add", "Adds a member into the cluster", "member add <memberName> [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.String("peer-urls", &i.member_peer_urls,
+                        "comma separated peer URLs for the new member.");
+              fs.Bool("learner", &i.member_learner, "indicates if the new member is raft learner");
+            },
+            MemberAddCommand, {}},
            {"list", "Lists all members in the cluster", "member list [flags]", nullptr,
             MemberListCommand, {}},
+           {"promote", "Promotes a non-voting member in the cluster",
+            "member promote <memberID> [flags]", nullptr, MemberPromoteCommand, {}},
+           {"remove", "Removes a member from the cluster", "member remove <memberID> [flags]",
+            nullptr, MemberRemoveCommand, {}},
+           {"update", "Updates a member in the cluster",
+            "member update <memberID> [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.String("peer-urls", &i.member_peer_urls,
+                        "comma separated peer URLs for the updated member.");
+            },
+            MemberUpdateCommand, {}},
        }},
+      {"move-leader", "Transfers leadership to another etcd cluster member (with --endpoints)",
+       "move-leader <transferee-member-id> [flags]", nullptr, MoveLeaderCommand, {}},
       {"alarm", "Alarm related commands (with --endpoints)", "alarm <subcommand> [flags]",
        nullptr, nullptr,
        {

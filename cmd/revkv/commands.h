@@ -60,6 +60,8 @@ struct Invocation {
   std::string snapshot_format = "revkv";  // snapshot save --format
   bool lease_keys = false;        // lease timetolive --keys
   bool lease_once = false;        // lease keep-alive --once
+  std::string member_peer_urls;   // member add / update --peer-urls
+  bool member_learner = false;    // member add --learner
   bool watch_prefix = false;      // watch --prefix
   int64_t watch_rev = 0;          // watch --rev
   bool watch_prev_kv = false;     // watch --prev-kv
@@ -118,6 +120,13 @@ absl::Status LeaseKeepAliveCommand(Invocation& inv);
 absl::Status AlarmListCommand(Invocation& inv);
 absl::Status AlarmDisarmCommand(Invocation& inv);
 absl::Status MemberListCommand(Invocation& inv);
+// member add / remove / update / promote and move-leader: client mode only
+// (remote_member_change.cc).
+absl::Status MemberAddCommand(Invocation& inv);
+absl::Status MemberRemoveCommand(Invocation& inv);
+absl::Status MemberUpdateCommand(Invocation& inv);
+absl::Status MemberPromoteCommand(Invocation& inv);
+absl::Status MoveLeaderCommand(Invocation& inv);
 // watch: client mode only (remote_watch.cc); runs until killed.
 absl::Status WatchCommand(Invocation& inv);
 // The client mode of endpoint status / health / hashkv, defrag

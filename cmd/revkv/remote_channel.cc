@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,78 @@ namespace revkv::cli {
 namespace {
 
 constexpr char kGrpcCodeUrl[] = "revkv.dev/grpc-code";
+
+// etcd 3.4's rpctypes messages: clientv3 turns these into its own errors,
+// printed as the bare message; any other error prints as gRPC's
+// "rpc error: code = C desc = M".
+bool KnownEtcdError(const std::string& msg) {
+  static const auto* known = new absl::flat_hash_set<std::string>{
+    "etcdserver: Peer URLs already exists",
+    "etcdserver: authentication failed, invalid user ID or password",
+    "etcdserver: authentication is not enabled",
+    "etcdserver: bad leader transferee",
+    "etcdserver: can only promote a learner member which is in sync with leader",
+    "etcdserver: can only promote a learner member",
+    "etcdserver: corrupt cluster",
+    "etcdserver: duplicate key given in txn request",
+    "etcdserver: given member URLs are invalid",
+    "etcdserver: invalid auth management",
+    "etcdserver: invalid auth token",
+    "etcdserver: key is not provided",
+    "etcdserver: key not found",
+    "etcdserver: leader changed",
+    "etcdserver: lease already exists",
+    "etcdserver: lease is provided",
+    "etcdserver: member ID already exist",
+    "etcdserver: member not found",
+    "etcdserver: mvcc: database space exceeded",
+    "etcdserver: mvcc: required revision has been compacted",
+    "etcdserver: mvcc: required revision is a future revision",
+    "etcdserver: no leader",
+    "etcdserver: not capable",
+    "etcdserver: not leader",
+    "etcdserver: permission denied",
+    "etcdserver: permission is not granted to the role",
+    "etcdserver: re-configuration failed due to not enough started members",
+    "etcdserver: request is too large",
+    "etcdserver: request timed out",
+    "etcdserver: request timed out, possibly due to connection lost",
+    "etcdserver: request timed out, possibly due to previous leader failure",
+    "etcdserver: request timed out, waiting for the applied index took too long",
+    "etcdserver: requested lease not found",
+    "etcdserver: revision of auth store is old",
+    "etcdserver: role is not granted to the user",
+    "etcdserver: role name already exists",
+    "etcdserver: role name is empty",
+    "etcdserver: role name not found",
+    "etcdserver: root user does not exist",
+    "etcdserver: root user does not have root role",
+    "etcdserver: rpc not supported for learner",
+    "etcdserver: server stopped",
+    "etcdserver: too large lease TTL",
+    "etcdserver: too many learner members in cluster",
+    "etcdserver: too many operations in txn request",
+    "etcdserver: too many requests",
+    "etcdserver: unhealthy cluster",
+    "etcdserver: user name already exists",
+    "etcdserver: user name is empty",
+    "etcdserver: user name not found",
+    "etcdserver: value is provided",
+    "etcdserver: watch canceled",
+  };
+  return known->contains(msg);
+}
+
+// Go's codes.Code.String().
+const char* GoCodeName(grpc::StatusCode c) {
+  static const char* const kNames[] = {
+      "OK",          "Canceled",      "Unknown",          "InvalidArgument",    "DeadlineExceeded",
+      "NotFound",    "AlreadyExists", "PermissionDenied", "ResourceExhausted",  "FailedPrecondition",
+      "Aborted",     "OutOfRange",    "Unimplemented",    "Internal",           "Unavailable",
+      "DataLoss",    "Unauthenticated"};
+  const int i = int(c);
+  return i >= 0 && i < int(std::size(kNames)) ? kNames[i] : "Unknown";
+}
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
   std::ifstream in(path, std::ios::binary);
@@ -141,9 +214,13 @@ void RemoteChannel::Prepare(grpc::ClientContext* ctx) const {
 }
 
 absl::Status FromGrpc(const grpc::Status& s) {
-  absl::Status out = s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-                         ? ExitError(kExitError, "context deadline exceeded")
-                         : ExitError(kExitError, s.error_message());
+  std::string msg = s.error_message();
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    msg = "context deadline exceeded";
+  } else if (!KnownEtcdError(msg)) {
+    msg = absl::StrCat("rpc error: code = ", GoCodeName(s.error_code()), " desc = ", msg);
+  }
+  absl::Status out = ExitError(kExitError, msg);
   out.SetPayload(kGrpcCodeUrl, absl::Cord(std::to_string(int(s.error_code()))));
   return out;
 }
