@@ -74,7 +74,7 @@ const std::vector<Command>& Commands() {
        },
        TxnCommand, {}},
       {"watch", "Watches events stream on keys or prefixes (with --endpoints)",
-       "watch [options] [key or prefix] [range_end] [flags]",
+       "watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...] [flags]",
        [](FlagSet& fs, Invocation& i) {
          fs.Bool("prefix", &i.watch_prefix, "Watch on a prefix if prefix is set");
          fs.Int64("rev", &i.watch_rev, "Revision to start watching");
@@ -376,6 +376,7 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     err << "\n";
     return Fail(s, err);
   }
+  inv.args_before_dash = fs.args_before_dash();
   if (fs.help() || !cmd->run) {
     out << CommandUsage(*cmd, path, fs);
     return 0;

@@ -30,6 +30,7 @@ namespace revkv::cli {
 // environment, global_flags.h) and its own flags.
 struct Invocation {
   std::vector<std::string> args;  // positional arguments
+  int args_before_dash = -1;      // how many came before "--" (-1: none)
   // Global flags.
   Format format = Format::kSimple;  // -w, --write-out
   bool hex = false;                 // --hex: simple output prints keys/values as \xNN

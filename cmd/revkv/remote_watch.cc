@@ -5,8 +5,8 @@
 // It runs until killed; a watch the server cancels (a compacted --rev)
 // prints "watch was canceled (...)" and fails with exit code 5, as
 // etcdctl's does. A broken stream is reopened from the next revision, as
-// clientv3 retries. Interactive mode (-i) and exec commands are not
-// supported.
+// clientv3 retries. `watch KEY -- CMD ARGS` runs CMD per event
+// (remote_watch_exec.h). Interactive mode (-i) is not supported.
 //
 // Thread-safety: used by one thread.
 #include "absl/strings/str_format.h"
@@ -18,6 +18,7 @@
 #include "cmd/revkv/remote_channel.h"
 #include "cmd/revkv/remote_kv.h"
 #include "cmd/revkv/remote_printer.h"
+#include "cmd/revkv/remote_watch_exec.h"
 #include "server/proto/rpc.grpc.pb.h"
 
 namespace revkv::cli {
@@ -88,8 +89,19 @@ std::string CancelText(const pb::WatchResponse& r) {
 }  // namespace
 
 absl::Status WatchCommand(Invocation& inv) {
-  if (inv.args.empty() || inv.args.size() > 2) {
-    return ExitError(kExitBadArgs, "bad number of arguments");
+  // etcdctl's parseWatchArgs: the words after "--" are a command to run
+  // per event; a third key word is ignored, as etcdctl ignores it.
+  std::vector<std::string> keys = inv.args, exec;
+  if (inv.args_before_dash >= 0) {
+    keys.resize(size_t(inv.args_before_dash));
+    exec.assign(inv.args.begin() + inv.args_before_dash, inv.args.end());
+    if (exec.empty()) {
+      return ExitError(kExitBadArgs, "bad number of arguments (found separator --, but no commands)");
+    }
+  }
+  if (keys.empty()) return ExitError(kExitBadArgs, "bad number of arguments");
+  if (keys.size() >= 2 && inv.watch_prefix) {
+    return ExitError(kExitBadArgs, "`range_end` and `--prefix` are mutually exclusive");
   }
   if (!inv.remote_mode()) {
     return ExitError(kExitError, "watch needs a server: pass --endpoints");
@@ -100,12 +112,12 @@ absl::Status WatchCommand(Invocation& inv) {
   auto stub = pb::Watch::NewStub((*conn)->channel());
   pb::WatchRequest create;
   pb::WatchCreateRequest* c = create.mutable_create_request();
-  c->set_key(inv.args[0]);
-  if (inv.args.size() == 2) c->set_range_end(inv.args[1]);
+  c->set_key(keys[0]);
+  if (keys.size() >= 2) c->set_range_end(keys[1]);
   if (inv.watch_prefix) {
     // clientv3's WithPrefix on "": every key, from "\0".
-    if (inv.args[0].empty()) c->set_key(std::string(1, '\0'));
-    c->set_range_end(inv.args[0].empty() ? std::string(1, '\0') : PrefixEnd(inv.args[0]));
+    if (keys[0].empty()) c->set_key(std::string(1, '\0'));
+    c->set_range_end(keys[0].empty() ? std::string(1, '\0') : PrefixEnd(keys[0]));
   }
   c->set_start_revision(inv.watch_rev);
   c->set_prev_kv(inv.watch_prev_kv);
@@ -127,6 +139,13 @@ absl::Status WatchCommand(Invocation& inv) {
         if (!text.ok()) return text.status();
         *inv.out << *text;
         inv.out->flush();
+        if (!exec.empty()) {
+          if (absl::Status s = RunForEvents(exec, r); !s.ok()) {
+            ctx.TryCancel();
+            stream->Finish().IgnoreError();
+            return s;
+          }
+        }
         if (r.canceled()) {
           ctx.TryCancel();
           stream->Finish().IgnoreError();
