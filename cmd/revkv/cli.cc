@@ -76,6 +76,7 @@ const std::vector<Command>& Commands() {
       {"watch", "Watches events stream on keys or prefixes (with --endpoints)",
        "watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...] [flags]",
        [](FlagSet& fs, Invocation& i) {
+         fs.Bool("interactive", &i.watch_interactive, "Interactive mode", 'i');
          fs.Bool("prefix", &i.watch_prefix, "Watch on a prefix if prefix is set");
          fs.Int64("rev", &i.watch_rev, "Revision to start watching");
          fs.Bool("prev-kv", &i.watch_prev_kv, "get the previous key-value pair before the event happens");

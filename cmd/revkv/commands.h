@@ -63,6 +63,7 @@ struct Invocation {
   bool lease_once = false;        // lease keep-alive --once
   std::string member_peer_urls;   // member add / update --peer-urls
   bool member_learner = false;    // member add --learner
+  bool watch_interactive = false; // watch -i
   bool watch_prefix = false;      // watch --prefix
   int64_t watch_rev = 0;          // watch --rev
   bool watch_prev_kv = false;     // watch --prev-kv

@@ -6,7 +6,8 @@
 // prints "watch was canceled (...)" and fails with exit code 5, as
 // etcdctl's does. A broken stream is reopened from the next revision, as
 // clientv3 retries. `watch KEY -- CMD ARGS` runs CMD per event
-// (remote_watch_exec.h). Interactive mode (-i) is not supported.
+// (remote_watch_exec.h); -i reads watch lines from stdin
+// (remote_watch_interactive.cc).
 //
 // Thread-safety: used by one thread.
 #include "absl/strings/str_format.h"
@@ -18,6 +19,7 @@
 #include "cmd/revkv/remote_channel.h"
 #include "cmd/revkv/remote_kv.h"
 #include "cmd/revkv/remote_printer.h"
+#include "cmd/revkv/remote_watch.h"
 #include "cmd/revkv/remote_watch_exec.h"
 #include "server/proto/rpc.grpc.pb.h"
 
@@ -37,6 +39,8 @@ std::string SimpleKv(const mvccpb::KeyValue& kv, bool hex) {
   return (hex ? HexBytes(kv.key()) : kv.key()) + "\n" +
          (hex ? HexBytes(kv.value()) : kv.value()) + "\n";
 }
+
+}  // namespace
 
 absl::StatusOr<std::string> WatchText(const Invocation& inv, const pb::WatchResponse& r) {
   switch (inv.format) {
@@ -86,23 +90,60 @@ std::string CancelText(const pb::WatchResponse& r) {
   return "<nil>";
 }
 
-}  // namespace
-
-absl::Status WatchCommand(Invocation& inv) {
-  // etcdctl's parseWatchArgs: the words after "--" are a command to run
-  // per event; a third key word is ignored, as etcdctl ignores it.
-  std::vector<std::string> keys = inv.args, exec;
-  if (inv.args_before_dash >= 0) {
-    keys.resize(size_t(inv.args_before_dash));
-    exec.assign(inv.args.begin() + inv.args_before_dash, inv.args.end());
-    if (exec.empty()) {
+absl::StatusOr<WatchArgs> ParseWatchArgs(const std::vector<std::string>& positional,
+                                         int before_dash, bool prefix) {
+  WatchArgs w;
+  w.keys = positional;
+  if (before_dash >= 0) {
+    w.exec.assign(positional.begin() + before_dash, positional.end());
+    if (w.exec.empty()) {
       return ExitError(kExitBadArgs, "bad number of arguments (found separator --, but no commands)");
     }
+    // etcdctl keeps the words before the last one equal to the command's
+    // name (a quirk when the name comes again among its arguments).
+    size_t end = positional.size();
+    while (end > 0 && positional[end - 1] != w.exec[0]) --end;
+    w.keys.resize(end > 0 ? end - 1 : 0);
   }
-  if (keys.empty()) return ExitError(kExitBadArgs, "bad number of arguments");
-  if (keys.size() >= 2 && inv.watch_prefix) {
+  if (w.keys.empty()) return ExitError(kExitBadArgs, "bad number of arguments");
+  if (w.keys.size() >= 2 && prefix) {
     return ExitError(kExitBadArgs, "`range_end` and `--prefix` are mutually exclusive");
   }
+  return w;
+}
+
+void FillCreate(const WatchArgs& w, bool prefix, int64_t rev, bool prev_kv,
+                pb::WatchCreateRequest* c) {
+  c->set_key(w.keys[0]);
+  if (w.keys.size() >= 2) c->set_range_end(w.keys[1]);
+  if (prefix) {
+    // clientv3's WithPrefix on "": every key, from "\0".
+    if (w.keys[0].empty()) c->set_key(std::string(1, '\0'));
+    c->set_range_end(w.keys[0].empty() ? std::string(1, '\0') : PrefixEnd(w.keys[0]));
+  }
+  c->set_start_revision(rev);
+  c->set_prev_kv(prev_kv);
+}
+
+absl::Status PrintWatchResponse(const Invocation& inv, const pb::WatchResponse& r,
+                                const std::vector<std::string>& exec) {
+  if (r.canceled()) *inv.err << "watch was canceled (" << CancelText(r) << ")\n";
+  if (r.events_size() == 0 && !r.canceled() && !r.created() && r.compact_revision() == 0 &&
+      r.header().revision() != 0) {
+    *inv.out << "progress notify: " << r.header().revision() << "\n";
+  }
+  absl::StatusOr<std::string> text = WatchText(inv, r);
+  if (!text.ok()) return text.status();
+  *inv.out << *text;
+  inv.out->flush();
+  if (!exec.empty()) return RunForEvents(exec, r);
+  return absl::OkStatus();
+}
+
+absl::Status WatchCommand(Invocation& inv) {
+  if (inv.watch_interactive) return InteractiveWatch(inv);
+  absl::StatusOr<WatchArgs> w = ParseWatchArgs(inv.args, inv.args_before_dash, inv.watch_prefix);
+  if (!w.ok()) return w.status();
   if (!inv.remote_mode()) {
     return ExitError(kExitError, "watch needs a server: pass --endpoints");
   }
@@ -112,15 +153,7 @@ absl::Status WatchCommand(Invocation& inv) {
   auto stub = pb::Watch::NewStub((*conn)->channel());
   pb::WatchRequest create;
   pb::WatchCreateRequest* c = create.mutable_create_request();
-  c->set_key(keys[0]);
-  if (keys.size() >= 2) c->set_range_end(keys[1]);
-  if (inv.watch_prefix) {
-    // clientv3's WithPrefix on "": every key, from "\0".
-    if (keys[0].empty()) c->set_key(std::string(1, '\0'));
-    c->set_range_end(keys[0].empty() ? std::string(1, '\0') : PrefixEnd(keys[0]));
-  }
-  c->set_start_revision(inv.watch_rev);
-  c->set_prev_kv(inv.watch_prev_kv);
+  FillCreate(*w, inv.watch_prefix, inv.watch_rev, inv.watch_prev_kv, c);
   while (true) {
     grpc::ClientContext ctx;
     RemoteChannel::PrepareStream(&ctx);
@@ -130,21 +163,10 @@ absl::Status WatchCommand(Invocation& inv) {
       while (stream->Read(&r)) {
         // clientv3 keeps the creation answer to itself.
         if (r.created() && r.events_size() == 0 && !r.canceled()) continue;
-        if (r.canceled()) *inv.err << "watch was canceled (" << CancelText(r) << ")\n";
-        if (r.events_size() == 0 && !r.canceled() && r.compact_revision() == 0 &&
-            r.header().revision() != 0) {
-          *inv.out << "progress notify: " << r.header().revision() << "\n";
-        }
-        absl::StatusOr<std::string> text = WatchText(inv, r);
-        if (!text.ok()) return text.status();
-        *inv.out << *text;
-        inv.out->flush();
-        if (!exec.empty()) {
-          if (absl::Status s = RunForEvents(exec, r); !s.ok()) {
-            ctx.TryCancel();
-            stream->Finish().IgnoreError();
-            return s;
-          }
+        if (absl::Status s = PrintWatchResponse(inv, r, w->exec); !s.ok()) {
+          ctx.TryCancel();
+          stream->Finish().IgnoreError();
+          return s;
         }
         if (r.canceled()) {
           ctx.TryCancel();
