@@ -384,7 +384,22 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
   }
   EnvResult env_result;
   if (cmd->reads_env) {
-    s = ApplyEnvironment(fs, env, &env_result);
+    // watch reads ETCDCTL_WATCH_KEY and _RANGE_END itself; etcdctl gives
+    // them discarding flags, so that (set) they raise no "unrecognized"
+    // warning.
+    std::vector<std::string> flag_env;
+    for (const std::string& e : env) {
+      const size_t eq = e.find('=');
+      const std::string key = e.substr(0, eq);
+      const std::string value = eq == std::string::npos ? "" : e.substr(eq + 1);
+      if (path == "watch" && !value.empty() &&
+          (key == "ETCDCTL_WATCH_KEY" || key == "ETCDCTL_WATCH_RANGE_END")) {
+        (key == "ETCDCTL_WATCH_KEY" ? inv.watch_env_key : inv.watch_env_range) = value;
+        continue;
+      }
+      flag_env.push_back(e);
+    }
+    s = ApplyEnvironment(fs, flag_env, &env_result);
     for (const std::string& line : env_result.warnings) err << line << "\n";
     if (!s.ok()) return Fail(s, err);
   }

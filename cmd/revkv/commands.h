@@ -64,6 +64,8 @@ struct Invocation {
   std::string member_peer_urls;   // member add / update --peer-urls
   bool member_learner = false;    // member add --learner
   bool watch_interactive = false; // watch -i
+  std::string watch_env_key;      // $ETCDCTL_WATCH_KEY (watch only)
+  std::string watch_env_range;    // $ETCDCTL_WATCH_RANGE_END (watch only)
   bool watch_prefix = false;      // watch --prefix
   int64_t watch_rev = 0;          // watch --rev
   bool watch_prev_kv = false;     // watch --prev-kv

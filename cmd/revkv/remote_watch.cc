@@ -91,20 +91,35 @@ std::string CancelText(const pb::WatchResponse& r) {
 }
 
 absl::StatusOr<WatchArgs> ParseWatchArgs(const std::vector<std::string>& positional,
-                                         int before_dash, bool prefix) {
+                                         int before_dash, bool prefix, const Invocation& inv,
+                                         bool interactive) {
   WatchArgs w;
-  w.keys = positional;
+  std::vector<std::string> words = positional;
   if (before_dash >= 0) {
     w.exec.assign(positional.begin() + before_dash, positional.end());
     if (w.exec.empty()) {
       return ExitError(kExitBadArgs, "bad number of arguments (found separator --, but no commands)");
     }
+  }
+  // ETCDCTL_WATCH_KEY (and _RANGE_END) stand for the key words, which the
+  // command line must then leave out.
+  if (!inv.watch_env_key.empty()) {
+    const bool keys_given = before_dash >= 0 ? before_dash > 0 : !positional.empty();
+    if (!interactive && keys_given) {
+      return ExitError(kExitBadArgs, "bad number of arguments (found conflicting environment key)");
+    }
+    std::vector<std::string> env = {inv.watch_env_key};
+    if (!inv.watch_env_range.empty()) env.push_back(inv.watch_env_range);
+    words.insert(words.begin(), env.begin(), env.end());
+  }
+  if (!w.exec.empty()) {
     // etcdctl keeps the words before the last one equal to the command's
     // name (a quirk when the name comes again among its arguments).
-    size_t end = positional.size();
-    while (end > 0 && positional[end - 1] != w.exec[0]) --end;
-    w.keys.resize(end > 0 ? end - 1 : 0);
+    size_t end = words.size();
+    while (end > 0 && words[end - 1] != w.exec[0]) --end;
+    words.resize(end > 0 ? end - 1 : 0);
   }
+  w.keys = std::move(words);
   if (w.keys.empty()) return ExitError(kExitBadArgs, "bad number of arguments");
   if (w.keys.size() >= 2 && prefix) {
     return ExitError(kExitBadArgs, "`range_end` and `--prefix` are mutually exclusive");
@@ -141,8 +156,14 @@ absl::Status PrintWatchResponse(const Invocation& inv, const pb::WatchResponse& 
 }
 
 absl::Status WatchCommand(Invocation& inv) {
+  if (inv.watch_env_key.empty() && !inv.watch_env_range.empty()) {
+    return ExitError(kExitBadArgs,
+                     absl::StrFormat("ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END=%s",
+                                     GoQuote(inv.watch_env_range)));
+  }
   if (inv.watch_interactive) return InteractiveWatch(inv);
-  absl::StatusOr<WatchArgs> w = ParseWatchArgs(inv.args, inv.args_before_dash, inv.watch_prefix);
+  absl::StatusOr<WatchArgs> w =
+      ParseWatchArgs(inv.args, inv.args_before_dash, inv.watch_prefix, inv, false);
   if (!w.ok()) return w.status();
   if (!inv.remote_mode()) {
     return ExitError(kExitError, "watch needs a server: pass --endpoints");

@@ -22,9 +22,12 @@ struct WatchArgs {
 };
 // etcdctl's parseWatchArgs + getWatchChan checks on the positional words
 // (those after "--" included; `before_dash`: how many precede it, -1 for
-// no "--"). Errors carry exit code 128 and etcdctl's text.
+// no "--"), with inv's ETCDCTL_WATCH_KEY / _RANGE_END in front. Errors
+// carry exit code 128 and etcdctl's text; an interactive line's conflict
+// with the environment's key is its caller's to check.
 absl::StatusOr<WatchArgs> ParseWatchArgs(const std::vector<std::string>& positional,
-                                         int before_dash, bool prefix);
+                                         int before_dash, bool prefix, const Invocation& inv,
+                                         bool interactive);
 // The create request clientv3 sends for it.
 void FillCreate(const WatchArgs& w, bool prefix, int64_t rev, bool prev_kv,
                 etcdserverpb::WatchCreateRequest* c);

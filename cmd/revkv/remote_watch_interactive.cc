@@ -98,7 +98,7 @@ class Session {
 // One "watch ..." line's request, or a status: an "Invalid command" for
 // the caller to print (kInvalidArgument), or an exit (any other).
 absl::StatusOr<std::pair<pb::WatchRequest, WatchArgs>> ParseLine(
-    const std::string& line, const std::vector<std::string>& words) {
+    const Invocation& inv, const std::string& line, const std::vector<std::string>& words) {
   const std::vector<std::string> rest(words.begin() + 1, words.end());
   bool prefix = false, prev_kv = false, interactive = false;
   int64_t rev = 0;
@@ -114,10 +114,14 @@ absl::StatusOr<std::pair<pb::WatchRequest, WatchArgs>> ParseLine(
   if (absl::Status s = fs.Parse(rest, &positional); !s.ok()) {
     return ExitError(kExitBadArgs, s.message());
   }
-  if (fs.args_before_dash() < 0 && positional.empty()) {
+  if (fs.args_before_dash() < 0 && positional.empty() && inv.watch_env_key.empty()) {
     return ExitError(kExitBadArgs, "bad number of arguments");
   }
-  absl::StatusOr<WatchArgs> w = ParseWatchArgs(positional, fs.args_before_dash(), prefix);
+  if (fs.args_before_dash() < 0 && !positional.empty() && !inv.watch_env_key.empty()) {
+    return ExitError(kExitBadArgs, "bad number of arguments (found conflicting environment key)");
+  }
+  absl::StatusOr<WatchArgs> w =
+      ParseWatchArgs(positional, fs.args_before_dash(), prefix, inv, /*interactive=*/true);
   if (!w.ok()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("Invalid command %s (%s)\n", line, w.status().message()));
@@ -163,12 +167,12 @@ absl::Status InteractiveWatch(Invocation& inv) {
       session.Complain(absl::StrFormat("Invalid command %s (only support watch)\n", line));
       continue;
     }
-    if (words->size() < 2) {
+    if (words->size() < 2 && inv.watch_env_key.empty()) {
       session.Complain(
           absl::StrFormat("Invalid command %s (command type or key is not provided)\n", line));
       continue;
     }
-    auto parsed = ParseLine(line, *words);
+    auto parsed = ParseLine(inv, line, *words);
     if (!parsed.ok()) {
       if (absl::IsInvalidArgument(parsed.status())) {
         session.Complain(std::string(parsed.status().message()));

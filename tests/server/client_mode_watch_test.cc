@@ -7,6 +7,8 @@
 //   - stdin held open until both printed what is expected (bounded), then
 //     closed: a watcher over history with --prefix/--prev-kv and an exec
 //     command, and two watchers answering one "progress" line each.
+#include <signal.h>
+
 #include <algorithm>
 #include <functional>
 #include <regex>
@@ -56,35 +58,37 @@ class ClientModeWatchTest : public ::testing::Test {
   // etcdctl and revkv side by side on `endpoint` with `in` on stdin, which
   // then ends: the same stdout, stderr and exit code.
   static void Same(const std::string& endpoint, const std::vector<std::string>& args,
-                   const std::string& in) {
+                   const std::string& in, const std::vector<std::string>& env = {}) {
     ProcessResult got[2];
     std::vector<std::thread> runs;
     for (int i = 0; i < 2; ++i) {
       std::vector<std::string> argv = {i == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
                                        "--endpoints=" + endpoint};
       argv.insert(argv.end(), args.begin(), args.end());
-      runs.emplace_back([argv, in, &out = got[i]] {
-        out = RunProcess(argv, in, {"ETCDCTL_API=3"});
-      });
+      std::vector<std::string> vars = env;
+      vars.push_back("ETCDCTL_API=3");
+      runs.emplace_back([argv, in, vars, &out = got[i]] { out = RunProcess(argv, in, vars); });
     }
     for (std::thread& t : runs) t.join();
     Expect(got, endpoint + ": " + in);
   }
 
   // The same with stdin held open until both printed what `done` waits
-  // for (bounded); then stdin ends. `sorted`: stdout's lines compared as
+  // for (bounded); then stdin ends (watch -i), or SIGTERM ends the watch. `sorted`: stdout's lines compared as
   // a set (etcdctl prints each watcher from its own goroutine: their
   // lines interleave as they race).
   static void SameHeld(const std::string& endpoint, const std::vector<std::string>& args,
                        const std::string& in, const std::function<bool(const ProcessResult&)>& done,
-                       bool sorted = false) {
+                       bool sorted = false, const std::vector<std::string>& env = {}) {
     BackgroundProcess p[2];
     ProcessResult got[2];
     for (int i = 0; i < 2; ++i) {
       std::vector<std::string> argv = {i == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
                                        "--endpoints=" + endpoint};
       argv.insert(argv.end(), args.begin(), args.end());
-      ASSERT_TRUE(p[i].Start(argv, {"ETCDCTL_API=3"}));
+      std::vector<std::string> vars = env;
+      vars.push_back("ETCDCTL_API=3");
+      ASSERT_TRUE(p[i].Start(argv, vars));
       ASSERT_TRUE(p[i].WriteStdin(in));
     }
     for (int i = 0; i < 2; ++i) {
@@ -92,8 +96,13 @@ class ClientModeWatchTest : public ::testing::Test {
           [&](const std::string& out) { return done({0, out, p[i].Err()}); },
           std::chrono::seconds(10));
       EXPECT_TRUE(seen) << i << ": " << p[i].Out() << p[i].Err();
-      p[i].CloseStdin();
-      got[i].exit_code = p[i].Wait(std::chrono::seconds(10));
+      // watch -i ends with its stdin; a plain watch runs until a signal.
+      if (std::find(args.begin(), args.end(), "-i") != args.end()) {
+        p[i].CloseStdin();
+        got[i].exit_code = p[i].Wait(std::chrono::seconds(10));
+      } else {
+        got[i].exit_code = p[i].Stop(SIGTERM, std::chrono::seconds(10));
+      }
       got[i].out = p[i].Out();
       got[i].err = p[i].Err();
       if (sorted) {
@@ -141,6 +150,32 @@ TEST_F(ClientModeWatchTest, InteractiveLinesUntilStdinEnds) {
   }
 }
 
+// ETCDCTL_WATCH_KEY / _RANGE_END stand for the key words (and raise no
+// "unrecognized environment variable" warning).
+TEST_F(ClientModeWatchTest, KeyFromTheEnvironment) {
+  const std::vector<std::string> key = {"ETCDCTL_WATCH_KEY=ew"};
+  for (const std::string& ep : Endpoints()) {
+    Same(ep, {"watch"}, "", {"ETCDCTL_WATCH_RANGE_END=b"});
+    Same(ep, {"watch", "a"}, "", key);
+    Same(ep, {"watch", "foo", "--", "echo", "hi"}, "", key);
+    Same(ep, {"watch", "-i"}, "watch x\n", key);
+    Same(ep, {"watch", "-i"}, "watch\nwatch --prev-kv\nwatch -- echo\n", key);
+    ASSERT_EQ(RunProcess({"/usr/bin/etcdctl", "--endpoints=" + ep, "put", "ew1", "v"}, "",
+                         {"ETCDCTL_API=3"})
+                  .exit_code,
+              0);
+    const std::string from = "--rev=" + std::to_string(Revision(ep));
+    SameHeld(
+        ep, {"watch", "--prefix", from, "--", "sh", "-c", "echo $ETCD_WATCH_KEY"}, "",
+        [](const ProcessResult& r) { return r.out.find("\"ew1\"\n") != std::string::npos; },
+        false, key);
+    SameHeld(
+        ep, {"watch", from}, "",
+        [](const ProcessResult& r) { return r.out.find("ew1\nv\n") != std::string::npos; },
+        false, {"ETCDCTL_WATCH_KEY=ew", "ETCDCTL_WATCH_RANGE_END=ex"});
+  }
+}
+
 TEST_F(ClientModeWatchTest, InteractiveWatchersAnswer) {
   for (const std::string& ep : Endpoints()) {
     for (const char* v : {"a", "b"}) {
@@ -169,12 +204,9 @@ TEST_F(ClientModeWatchTest, InteractiveWatchersAnswer) {
       SameHeld(
           ep, {"-w", f, "watch", "-i"},
           "watch iwx " + later + "\nwatch iwy " + later + "\nprogress\n",
-          [](const ProcessResult& r) {
-            const size_t first = r.out.find("progress notify");
-            return first != std::string::npos &&
-                   r.out.find("progress notify", first + 1) != std::string::npos &&
-                   r.out.back() == '\n' && (r.out.find('{') == std::string::npos ||
-                                           std::count(r.out.begin(), r.out.end(), '\n') == 4);
+          // Two progress lines, each followed by the answer in json.
+          [json = std::string(f) == "json"](const ProcessResult& r) {
+            return std::count(r.out.begin(), r.out.end(), '\n') == (json ? 4 : 2);
           },
           /*sorted=*/true);
     }
