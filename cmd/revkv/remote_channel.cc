@@ -84,10 +84,10 @@ bool KnownEtcdError(const std::string& msg) {
 // Go's codes.Code.String().
 const char* GoCodeName(grpc::StatusCode c) {
   static const char* const kNames[] = {
-      "OK",          "Canceled",      "Unknown",          "InvalidArgument",    "DeadlineExceeded",
-      "NotFound",    "AlreadyExists", "PermissionDenied", "ResourceExhausted",  "FailedPrecondition",
-      "Aborted",     "OutOfRange",    "Unimplemented",    "Internal",           "Unavailable",
-      "DataLoss",    "Unauthenticated"};
+      "OK",         "Canceled",      "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound",   "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",    "OutOfRange",    "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss",   "Unauthenticated"};
   const int i = int(c);
   return i >= 0 && i < int(std::size(kNames)) ? kNames[i] : "Unknown";
 }

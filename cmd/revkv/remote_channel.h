@@ -1,8 +1,9 @@
 // The connection of client mode (remote_kv.h, remote_lease.cc,
-// remote_maintenance.cc, remote_member.cc, remote_watch.cc): one gRPC
-// channel over all of --endpoints (calls go to those that answer), TLS when --cacert/--cert/--key or
-// an https:// endpoint asks for it, and per-call contexts bounded by
-// --command-timeout.
+// remote_maintenance.cc, remote_member*.cc, remote_watch*.cc): one gRPC
+// channel over all of --endpoints (calls go to those that answer; the
+// per-endpoint commands of remote_endpoint.cc open one per endpoint), TLS
+// when --cacert/--cert/--key or an https:// endpoint asks for it, and
+// per-call contexts bounded by --command-timeout.
 //
 // Errors from the server become ExitError statuses (exit_status.h) with the
 // server's message, as etcdctl prints it; a call that ends at the command

@@ -98,7 +98,8 @@ absl::StatusOr<WatchArgs> ParseWatchArgs(const std::vector<std::string>& positio
   if (before_dash >= 0) {
     w.exec.assign(positional.begin() + before_dash, positional.end());
     if (w.exec.empty()) {
-      return ExitError(kExitBadArgs, "bad number of arguments (found separator --, but no commands)");
+      return ExitError(kExitBadArgs,
+                       "bad number of arguments (found separator --, but no commands)");
     }
   }
   // ETCDCTL_WATCH_KEY (and _RANGE_END) stand for the key words, which the
@@ -157,9 +158,9 @@ absl::Status PrintWatchResponse(const Invocation& inv, const pb::WatchResponse& 
 
 absl::Status WatchCommand(Invocation& inv) {
   if (inv.watch_env_key.empty() && !inv.watch_env_range.empty()) {
-    return ExitError(kExitBadArgs,
-                     absl::StrFormat("ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END=%s",
-                                     GoQuote(inv.watch_env_range)));
+    return ExitError(kExitBadArgs, absl::StrFormat("ETCDCTL_WATCH_KEY is empty but got "
+                                                   "ETCDCTL_WATCH_RANGE_END=%s",
+                                                   GoQuote(inv.watch_env_range)));
   }
   if (inv.watch_interactive) return InteractiveWatch(inv);
   absl::StatusOr<WatchArgs> w =

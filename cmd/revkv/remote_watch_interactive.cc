@@ -154,7 +154,8 @@ absl::Status InteractiveWatch(Invocation& inv) {
       break;
     }
     if (words->empty()) {
-      session.Complain(absl::StrFormat("Invalid command: %s (watch and progress supported)\n", line));
+      session.Complain(
+          absl::StrFormat("Invalid command: %s (watch and progress supported)\n", line));
       continue;
     }
     if ((*words)[0] == "progress") {

@@ -74,9 +74,9 @@ class ClientModeWatchTest : public ::testing::Test {
   }
 
   // The same with stdin held open until both printed what `done` waits
-  // for (bounded); then stdin ends (watch -i), or SIGTERM ends the watch. `sorted`: stdout's lines compared as
-  // a set (etcdctl prints each watcher from its own goroutine: their
-  // lines interleave as they race).
+  // for (bounded); then stdin ends (watch -i), or SIGTERM ends the watch.
+  // `sorted`: stdout's lines compared as a set (etcdctl prints each
+  // watcher from its own goroutine: their lines interleave as they race).
   static void SameHeld(const std::string& endpoint, const std::vector<std::string>& args,
                        const std::string& in, const std::function<bool(const ProcessResult&)>& done,
                        bool sorted = false, const std::vector<std::string>& env = {}) {
