@@ -50,28 +50,10 @@ absl::StatusOr<std::unique_ptr<btree::DB>> OpenFile(const Invocation& inv) {
   return db;
 }
 
-// endpoint hashkv in client mode (remote_kv.h): etcdctl's output and its
-// "Failed to get the hash of endpoint" line.
-absl::Status RemoteHashKV(Invocation& inv) {
-  absl::StatusOr<std::unique_ptr<RemoteKv>> kv = RemoteKv::Open(inv.remote);
-  if (!kv.ok()) return kv.status();
-  absl::StatusOr<mvcc::HashResult> h = (*kv)->HashKV(inv.hash_rev);
-  if (!h.ok()) {
-    if (inv.format == Format::kJson) *inv.out << "[]\n";
-    *inv.err << absl::StrFormat("Failed to get the hash of endpoint %s (%s)\n", (*kv)->endpoint(),
-                                h.status().message());
-    return h.status();
-  }
-  absl::StatusOr<std::string> text = PrintHashKV(inv.format, (*kv)->endpoint(), *h);
-  if (!text.ok()) return text.status();
-  *inv.out << *text;
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status HashKVCommand(Invocation& inv) {
-  if (inv.remote_mode()) return RemoteHashKV(inv);
+  if (inv.remote_mode()) return RemoteEndpointHashKV(inv);
   auto dir = OpenDataDir(inv, Access::kRead);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<mvcc::HashResult> h = (*dir)->store()->HashByRev(inv.hash_rev);

@@ -54,6 +54,11 @@ void AddCheckLoadFlags(FlagSet& fs, Invocation& i, const std::string& what,
   fs.Bool("auto-defrag", &i.check_auto_defrag, "Defragment storage after test is finished.");
 }
 
+// etcdctl's --cluster of the endpoint commands and defrag (client mode).
+void AddClusterFlag(FlagSet& fs, Invocation& i) {
+  fs.Bool("cluster", &i.cluster, "use all endpoints from the cluster member list");
+}
+
 const std::vector<Command>& Commands() {
   static const auto* cmds = new std::vector<Command>{
       {"put", "Puts the given key into the store", "put [options] <key> <value> [flags]",
@@ -69,8 +74,9 @@ const std::vector<Command>& Commands() {
        },
        TxnCommand, {}},
       {"watch", "Watches events stream on keys or prefixes (with --endpoints)",
-       "watch [options] [key or prefix] [range_end] [flags]",
+       "watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...] [flags]",
        [](FlagSet& fs, Invocation& i) {
+         fs.Bool("interactive", &i.watch_interactive, "Interactive mode", 'i');
          fs.Bool("prefix", &i.watch_prefix, "Watch on a prefix if prefix is set");
          fs.Int64("rev", &i.watch_rev, "Revision to start watching");
          fs.Bool("prev-kv", &i.watch_prev_kv, "get the previous key-value pair before the event happens");
@@ -89,12 +95,13 @@ const std::vector<Command>& Commands() {
            {"hashkv", "Prints the KV history hash of the data directory", "endpoint hashkv [flags]",
             [](FlagSet& fs, Invocation& i) {
               fs.Int64("rev", &i.hash_rev, "maximum revision to hash (default: all revisions)");
+              AddClusterFlag(fs, i);
             },
             HashKVCommand, {}},
            {"health", "Checks that the data directory answers a read and commits a write",
-            "endpoint health [flags]", nullptr, EndpointHealthCommand, {}},
+            "endpoint health [flags]", AddClusterFlag, EndpointHealthCommand, {}},
            {"status", "Prints out the status of the data directory", "endpoint status [flags]",
-            nullptr, EndpointStatusCommand, {}},
+            AddClusterFlag, EndpointStatusCommand, {}},
        }},
       {"lease", "Lease related commands (with --endpoints)", "lease <subcommand> [flags]",
        nullptr, nullptr,
@@ -119,9 +126,29 @@ const std::vector<Command>& Commands() {
       {"member", "Membership related commands (with --endpoints)", "member <subcommand> [flags]",
        nullptr, nullptr,
        {
+           {"add", "Adds a member into the cluster", "member add <memberName> [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.String("peer-urls", &i.member_peer_urls,
+                        "comma separated peer URLs for the new member.");
+              fs.Bool("learner", &i.member_learner, "indicates if the new member is raft learner");
+            },
+            MemberAddCommand, {}},
            {"list", "Lists all members in the cluster", "member list [flags]", nullptr,
             MemberListCommand, {}},
+           {"promote", "Promotes a non-voting member in the cluster",
+            "member promote <memberID> [flags]", nullptr, MemberPromoteCommand, {}},
+           {"remove", "Removes a member from the cluster", "member remove <memberID> [flags]",
+            nullptr, MemberRemoveCommand, {}},
+           {"update", "Updates a member in the cluster",
+            "member update <memberID> [options] [flags]",
+            [](FlagSet& fs, Invocation& i) {
+              fs.String("peer-urls", &i.member_peer_urls,
+                        "comma separated peer URLs for the updated member.");
+            },
+            MemberUpdateCommand, {}},
        }},
+      {"move-leader", "Transfers leadership to another etcd cluster member (with --endpoints)",
+       "move-leader <transferee-member-id> [flags]", nullptr, MoveLeaderCommand, {}},
       {"alarm", "Alarm related commands (with --endpoints)", "alarm <subcommand> [flags]",
        nullptr, nullptr,
        {
@@ -129,8 +156,8 @@ const std::vector<Command>& Commands() {
             {}},
            {"list", "Lists all alarms", "alarm list [flags]", nullptr, AlarmListCommand, {}},
        }},
-      {"defrag", "Defragments the storage of the data directory", "defrag [flags]", nullptr,
-       DefragCommand, {}},
+      {"defrag", "Defragments the storage of the data directory", "defrag [flags]",
+       AddClusterFlag, DefragCommand, {}},
       {"snapshot", "Manages snapshots", "snapshot <subcommand> [flags]", nullptr, nullptr,
        {
            {"restore", "Restores a snapshot to a new data directory",
@@ -350,13 +377,29 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     err << "\n";
     return Fail(s, err);
   }
+  inv.args_before_dash = fs.args_before_dash();
   if (fs.help() || !cmd->run) {
     out << CommandUsage(*cmd, path, fs);
     return 0;
   }
   EnvResult env_result;
   if (cmd->reads_env) {
-    s = ApplyEnvironment(fs, env, &env_result);
+    // watch reads ETCDCTL_WATCH_KEY and _RANGE_END itself; etcdctl gives
+    // them discarding flags, so that (set) they raise no "unrecognized"
+    // warning.
+    std::vector<std::string> flag_env;
+    for (const std::string& e : env) {
+      const size_t eq = e.find('=');
+      const std::string key = e.substr(0, eq);
+      const std::string value = eq == std::string::npos ? "" : e.substr(eq + 1);
+      if (path == "watch" && !value.empty() &&
+          (key == "ETCDCTL_WATCH_KEY" || key == "ETCDCTL_WATCH_RANGE_END")) {
+        (key == "ETCDCTL_WATCH_KEY" ? inv.watch_env_key : inv.watch_env_range) = value;
+        continue;
+      }
+      flag_env.push_back(e);
+    }
+    s = ApplyEnvironment(fs, flag_env, &env_result);
     for (const std::string& line : env_result.warnings) err << line << "\n";
     if (!s.ok()) return Fail(s, err);
   }

@@ -30,6 +30,7 @@ namespace revkv::cli {
 // environment, global_flags.h) and its own flags.
 struct Invocation {
   std::vector<std::string> args;  // positional arguments
+  int args_before_dash = -1;      // how many came before "--" (-1: none)
   // Global flags.
   Format format = Format::kSimple;  // -w, --write-out
   bool hex = false;                 // --hex: simple output prints keys/values as \xNN
@@ -51,6 +52,7 @@ struct Invocation {
   bool interactive = false;       // txn -i
   bool physical = false;          // compaction --physical
   int64_t hash_rev = 0;           // endpoint hashkv --rev
+  bool cluster = false;           // endpoint *, defrag --cluster (client mode)
   bool skip_hash_check = false;   // snapshot restore
   int64_t bump_revision = 0;
   bool mark_compacted = false;
@@ -59,6 +61,11 @@ struct Invocation {
   std::string snapshot_format = "revkv";  // snapshot save --format
   bool lease_keys = false;        // lease timetolive --keys
   bool lease_once = false;        // lease keep-alive --once
+  std::string member_peer_urls;   // member add / update --peer-urls
+  bool member_learner = false;    // member add --learner
+  bool watch_interactive = false; // watch -i
+  std::string watch_env_key;      // $ETCDCTL_WATCH_KEY (watch only)
+  std::string watch_env_range;    // $ETCDCTL_WATCH_RANGE_END (watch only)
   bool watch_prefix = false;      // watch --prefix
   int64_t watch_rev = 0;          // watch --rev
   bool watch_prev_kv = false;     // watch --prev-kv
@@ -117,13 +124,21 @@ absl::Status LeaseKeepAliveCommand(Invocation& inv);
 absl::Status AlarmListCommand(Invocation& inv);
 absl::Status AlarmDisarmCommand(Invocation& inv);
 absl::Status MemberListCommand(Invocation& inv);
+// member add / remove / update / promote and move-leader: client mode only
+// (remote_member_change.cc).
+absl::Status MemberAddCommand(Invocation& inv);
+absl::Status MemberRemoveCommand(Invocation& inv);
+absl::Status MemberUpdateCommand(Invocation& inv);
+absl::Status MemberPromoteCommand(Invocation& inv);
+absl::Status MoveLeaderCommand(Invocation& inv);
 // watch: client mode only (remote_watch.cc); runs until killed.
 absl::Status WatchCommand(Invocation& inv);
-// The client mode of endpoint status / health, defrag and snapshot save
-// (remote_maintenance.cc); their commands hand over when --endpoints
-// chose client mode.
+// The client mode of endpoint status / health / hashkv, defrag
+// (remote_endpoint.cc) and snapshot save (remote_maintenance.cc); their
+// commands hand over when --endpoints chose client mode.
 absl::Status RemoteEndpointStatus(Invocation& inv);
 absl::Status RemoteEndpointHealth(Invocation& inv);
+absl::Status RemoteEndpointHashKV(Invocation& inv);
 absl::Status RemoteDefrag(Invocation& inv);
 absl::Status RemoteSnapshotSave(Invocation& inv);
 absl::Status StatsCommand(Invocation& inv);

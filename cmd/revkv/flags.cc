@@ -412,6 +412,7 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& argv, std::vector<st
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a == "--") {
+      args_before_dash_ = int(args->size());
       args->insert(args->end(), argv.begin() + i + 1, argv.end());
       return absl::OkStatus();
     }

@@ -56,6 +56,9 @@ class FlagSet {
   absl::Status SetValue(const std::string& name, const std::string& value);
 
   bool help() const { return help_; }
+  // How many positional arguments came before a "--" (-1: no "--"): the
+  // words after it are watch's exec command.
+  int args_before_dash() const { return args_before_dash_; }
   bool Changed(const std::string& name) const { return changed_.count(name) != 0; }
   bool Has(const std::string& name) const { return flags_.count(name) != 0; }
   // Names of the persistent flags, sorted (pflag's VisitAll order).
@@ -88,6 +91,7 @@ class FlagSet {
   std::map<char, std::string> shorthands_;
   std::set<std::string> changed_;
   bool help_ = false;
+  int args_before_dash_ = -1;
   bool persistent_ = false;
 };
 

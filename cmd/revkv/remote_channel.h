@@ -1,8 +1,9 @@
 // The connection of client mode (remote_kv.h, remote_lease.cc,
-// remote_maintenance.cc, remote_member.cc, remote_watch.cc): one gRPC
-// channel to the first of --endpoints, TLS when --cacert/--cert/--key or
-// an https:// endpoint asks for it, and per-call contexts bounded by
-// --command-timeout.
+// remote_maintenance.cc, remote_member*.cc, remote_watch*.cc): one gRPC
+// channel over all of --endpoints (calls go to those that answer; the
+// per-endpoint commands of remote_endpoint.cc open one per endpoint), TLS
+// when --cacert/--cert/--key or an https:// endpoint asks for it, and
+// per-call contexts bounded by --command-timeout.
 //
 // Errors from the server become ExitError statuses (exit_status.h) with the
 // server's message, as etcdctl prints it; a call that ends at the command
@@ -30,6 +31,8 @@ struct RemoteOptions {
   std::vector<std::string> endpoints;  // host:port, or http(s)://host:port
   absl::Duration command_timeout = absl::Seconds(5);
   std::string cacert, cert, key;       // PEM files; cacert enables TLS
+  // The same options for `endpoint` alone (the per-endpoint commands).
+  RemoteOptions For(const std::string& endpoint) const;
 };
 
 class RemoteChannel {
@@ -39,7 +42,7 @@ class RemoteChannel {
   static absl::StatusOr<std::unique_ptr<RemoteChannel>> Open(const RemoteOptions& options);
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
-  // The endpoint the calls go to, as given.
+  // The first endpoint, as given (the one named in errors).
   const std::string& endpoint() const { return endpoint_; }
   absl::Duration timeout() const { return timeout_; }
 

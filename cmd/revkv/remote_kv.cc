@@ -157,7 +157,6 @@ mvcc::KeyValue KeyValueFromProto(const mvccpb::KeyValue& kv) {
 struct RemoteKv::Impl {
   std::unique_ptr<RemoteChannel> conn;
   std::unique_ptr<pb::KV::Stub> kv;
-  std::unique_ptr<pb::Maintenance::Stub> maintenance;
 
   void Prepare(grpc::ClientContext* ctx) const { conn->Prepare(ctx); }
 };
@@ -168,7 +167,6 @@ absl::StatusOr<std::unique_ptr<RemoteKv>> RemoteKv::Open(const RemoteOptions& o)
   auto impl = std::make_unique<Impl>();
   impl->conn = *std::move(conn);
   impl->kv = pb::KV::NewStub(impl->conn->channel());
-  impl->maintenance = pb::Maintenance::NewStub(impl->conn->channel());
   return std::unique_ptr<RemoteKv>(new RemoteKv(std::move(impl)));
 }
 
@@ -233,21 +231,6 @@ absl::Status RemoteKv::Compact(int64_t rev, bool physical) {
   grpc::Status s = impl_->kv->Compact(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return absl::OkStatus();
-}
-
-absl::StatusOr<mvcc::HashResult> RemoteKv::HashKV(int64_t rev) {
-  pb::HashKVRequest req;
-  req.set_revision(rev);
-  pb::HashKVResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(&ctx);
-  grpc::Status s = impl_->maintenance->HashKV(&ctx, req, &resp);
-  if (!s.ok()) return FromGrpc(s);
-  mvcc::HashResult h;
-  h.hash = resp.hash();
-  h.rev = resp.header().revision();
-  h.compact_rev = resp.compact_revision();
-  return h;
 }
 
 const std::string& RemoteKv::endpoint() const { return impl_->conn->endpoint(); }

@@ -1,5 +1,4 @@
-// The client mode of the KV commands: put, get, del, txn, compaction (and
-// endpoint hashkv) sent
+// The client mode of the KV commands: put, get, del, txn, compaction, sent
 // over etcd's v3 gRPC API to a server -- `revkv serve` or etcd itself --
 // instead of applied to a local data directory. The command line takes this
 // path when --endpoints (or ETCDCTL_ENDPOINTS) is given and no data
@@ -45,8 +44,6 @@ class RemoteKv {
   absl::StatusOr<TxnResponse> Txn(const TxnRequest& r);
   // etcdctl's compaction: physical waits until the compaction is done.
   absl::Status Compact(int64_t rev, bool physical);
-  // Maintenance.HashKV at `rev` (0: the current revision).
-  absl::StatusOr<mvcc::HashResult> HashKV(int64_t rev);
   // The endpoint the calls go to, as given.
   const std::string& endpoint() const;
 

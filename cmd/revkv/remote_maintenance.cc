@@ -1,8 +1,8 @@
-// Client mode of endpoint status / health, defrag, alarm list / disarm and
-// snapshot save, over etcd's Maintenance (and, for health, KV) service,
-// printed as etcdctl 3.4 prints them -- including its quirks: status and
-// defrag report a failure on stderr in their own words and exit 1 without
-// an "Error:" line; snapshot save fails with exit 5 (ExitInterrupted).
+// Client mode of alarm list / disarm and snapshot save, over etcd's
+// Maintenance service, printed as etcdctl 3.4 prints them -- including its
+// quirks: snapshot save fails with exit 5 (ExitInterrupted). The
+// per-endpoint commands (endpoint status / health / hashkv, defrag) are
+// remote_endpoint.cc's.
 //
 // Thread-safety: each command is used by one thread.
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "cmd/revkv/encoding.h"
 #include "cmd/revkv/exit_status.h"
 #include "cmd/revkv/remote_channel.h"
+#include "cmd/revkv/remote_maintenance.h"
 #include "cmd/revkv/remote_printer.h"
 #include "server/proto/rpc.grpc.pb.h"
 #include "util/sha256.h"
@@ -30,74 +31,6 @@ constexpr int kExitInterrupted = 5;
 
 using Maintenance = Stubbed<pb::Maintenance>;
 absl::StatusOr<Maintenance> Dial(const Invocation& inv) { return Dial<pb::Maintenance>(inv.remote); }
-
-// etcdctl's exit without a line of its own (the failure was printed).
-absl::Status QuietExit(int code) { return RawError(code, ""); }
-
-absl::StatusOr<std::string> StatusText(Format f, const std::string& ep,
-                                       const pb::StatusResponse& r) {
-  const std::vector<std::string> row = {
-      ep,
-      absl::StrFormat("%x", r.header().member_id()),
-      r.version(),
-      HumanizeBytes(uint64_t(r.dbsize())),
-      r.leader() == r.header().member_id() ? "true" : "false",
-      r.islearner() ? "true" : "false",
-      std::to_string(r.raftterm()),
-      std::to_string(r.raftindex()),
-      std::to_string(r.raftappliedindex()),
-      absl::StrJoin(r.errors(), ", ")};
-  switch (f) {
-    case Format::kSimple: return absl::StrJoin(row, ", ") + "\n";
-    case Format::kJson: {
-      std::string s = "\"header\":" + HeaderJsonObject(r.header());
-      if (!r.version().empty()) s += ",\"version\":" + JsonString(r.version());
-      if (r.dbsize() != 0) s += absl::StrFormat(",\"dbSize\":%d", r.dbsize());
-      if (r.leader() != 0) s += absl::StrFormat(",\"leader\":%d", r.leader());
-      if (r.raftindex() != 0) s += absl::StrFormat(",\"raftIndex\":%d", r.raftindex());
-      if (r.raftterm() != 0) s += absl::StrFormat(",\"raftTerm\":%d", r.raftterm());
-      if (r.raftappliedindex() != 0) {
-        s += absl::StrFormat(",\"raftAppliedIndex\":%d", r.raftappliedindex());
-      }
-      if (r.errors_size() > 0) {
-        std::vector<std::string> es;
-        for (const std::string& e : r.errors()) es.push_back(JsonString(e));
-        s += ",\"errors\":[" + absl::StrJoin(es, ",") + "]";
-      }
-      if (r.dbsizeinuse() != 0) s += absl::StrFormat(",\"dbSizeInUse\":%d", r.dbsizeinuse());
-      if (r.islearner()) s += ",\"isLearner\":true";
-      return "[{\"Endpoint\":" + JsonString(ep) + ",\"Status\":{" + s + "}}]\n";
-    }
-    case Format::kFields:
-      // Go's %v of a []string: "[a b]".
-      return HeaderFieldLines(r.header()) +
-             absl::StrFormat(
-                 "\"Version\" : %s\n\"DBSize\" : %d\n\"Leader\" : %d\n\"IsLearner\" : %s\n"
-                 "\"RaftIndex\" : %d\n\"RaftTerm\" : %d\n\"RaftAppliedIndex\" : %d\n"
-                 "\"Errors\" : [%s]\n\"Endpoint\" : %s\n\n",
-                 GoQuote(r.version()), r.dbsize(), r.leader(), r.islearner() ? "true" : "false",
-                 r.raftindex(), r.raftterm(), r.raftappliedindex(),
-                 absl::StrJoin(r.errors(), " "), GoQuote(ep));
-    case Format::kTable:
-      return Table({"ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER",
-                    "RAFT TERM", "RAFT INDEX", "RAFT APPLIED INDEX", "ERRORS"},
-                   {row});
-    case Format::kProtobuf: break;
-  }
-  return ExitError(kExitBadFeature, "protobuf output is not supported by revkv");
-}
-
-// etcdctl's empty status list (every endpoint failed).
-std::string NoStatusText(Format f) {
-  switch (f) {
-    case Format::kJson: return "[]\n";
-    case Format::kTable:
-      return Table({"ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER",
-                    "RAFT TERM", "RAFT INDEX", "RAFT APPLIED INDEX", "ERRORS"},
-                   {});
-    default: return "";
-  }
-}
 
 // The alarms as etcdctl's "%+v" of a pb.AlarmMember prints them.
 std::string AlarmText(Format f, const pb::AlarmResponse& r) {
@@ -134,53 +67,6 @@ std::string AlarmText(Format f, const pb::AlarmResponse& r) {
       }
       return out;
   }
-}
-
-absl::StatusOr<pb::AlarmResponse> ListAlarms(const Maintenance& m) {
-  pb::AlarmRequest req;
-  req.set_action(pb::AlarmRequest::GET);
-  pb::AlarmResponse resp;
-  grpc::ClientContext ctx;
-  m.conn->Prepare(&ctx);
-  if (grpc::Status s = m.stub->Alarm(&ctx, req, &resp); !s.ok()) return FromGrpc(s);
-  return resp;
-}
-
-// One endpoint's health as etcdctl checks it: a linearizable get of key
-// "health" answered (or refused for permissions) and no alarm raised.
-EndpointHealth CheckHealth(const Maintenance& m) {
-  EndpointHealth h;
-  h.endpoint = m.conn->endpoint();
-  const absl::Time start = absl::Now();
-  auto kv = pb::KV::NewStub(m.conn->channel());
-  pb::RangeRequest req;
-  req.set_key("health");
-  pb::RangeResponse resp;
-  grpc::ClientContext ctx;
-  m.conn->Prepare(&ctx);
-  grpc::Status s = kv->Range(&ctx, req, &resp);
-  h.took = FormatGoDuration(absl::Now() - start);
-  h.health = s.ok() || s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
-  if (!h.health) {
-    h.error = std::string(FromGrpc(s).message());
-    return h;
-  }
-  absl::StatusOr<pb::AlarmResponse> alarms = ListAlarms(m);
-  if (!alarms.ok()) {
-    h.health = false;
-    h.error = "Unable to fetch the alarm list";
-  } else if (alarms->alarms_size() > 0) {
-    h.health = false;
-    h.error = "Active Alarm(s): ";
-    for (const pb::AlarmMember& a : alarms->alarms()) {
-      switch (a.alarm()) {
-        case pb::NOSPACE: h.error += "NOSPACE "; break;
-        case pb::CORRUPT: h.error += "CORRUPT "; break;
-        default: h.error += "UNKNOWN "; break;
-      }
-    }
-  }
-  return h;
 }
 
 absl::Status CopyStream(const Maintenance& m, std::FILE* out);
@@ -244,51 +130,14 @@ absl::Status CopyStream(const Maintenance& m, std::FILE* out) {
 
 }  // namespace
 
-absl::Status RemoteEndpointStatus(Invocation& inv) {
-  absl::StatusOr<Maintenance> m = Dial(inv);
-  if (!m.ok()) return m.status();
-  pb::StatusResponse resp;
+absl::StatusOr<pb::AlarmResponse> ListAlarms(const Stubbed<pb::Maintenance>& m) {
+  pb::AlarmRequest req;
+  req.set_action(pb::AlarmRequest::GET);
+  pb::AlarmResponse resp;
   grpc::ClientContext ctx;
-  m->conn->Prepare(&ctx);
-  if (grpc::Status s = m->stub->Status(&ctx, pb::StatusRequest(), &resp); !s.ok()) {
-    *inv.out << NoStatusText(inv.format);
-    inv.out->flush();
-    *inv.err << absl::StrFormat("Failed to get the status of endpoint %s (%s)\n",
-                                m->conn->endpoint(), FromGrpc(s).message());
-    return QuietExit(kExitError);
-  }
-  absl::StatusOr<std::string> text = StatusText(inv.format, m->conn->endpoint(), resp);
-  if (!text.ok()) return text.status();
-  *inv.out << *text;
-  return absl::OkStatus();
-}
-
-absl::Status RemoteEndpointHealth(Invocation& inv) {
-  absl::StatusOr<Maintenance> m = Dial(inv);
-  if (!m.ok()) return m.status();
-  const EndpointHealth h = CheckHealth(*m);
-  absl::StatusOr<HealthText> text = PrintEndpointHealth(inv.format, {h});
-  if (!text.ok()) return text.status();
-  *inv.out << text->out;
-  inv.out->flush();
-  *inv.err << text->err;
-  if (!h.health) return ExitError(kExitError, "unhealthy cluster");
-  return absl::OkStatus();
-}
-
-absl::Status RemoteDefrag(Invocation& inv) {
-  absl::StatusOr<Maintenance> m = Dial(inv);
-  if (!m.ok()) return m.status();
-  pb::DefragmentResponse resp;
-  grpc::ClientContext ctx;
-  m->conn->Prepare(&ctx);
-  if (grpc::Status s = m->stub->Defragment(&ctx, pb::DefragmentRequest(), &resp); !s.ok()) {
-    *inv.err << absl::StrFormat("Failed to defragment etcd member[%s] (%s)\n",
-                                m->conn->endpoint(), FromGrpc(s).message());
-    return QuietExit(kExitError);
-  }
-  *inv.out << absl::StrFormat("Finished defragmenting etcd member[%s]\n", m->conn->endpoint());
-  return absl::OkStatus();
+  m.conn->Prepare(&ctx);
+  if (grpc::Status s = m.stub->Alarm(&ctx, req, &resp); !s.ok()) return FromGrpc(s);
+  return resp;
 }
 
 absl::Status AlarmListCommand(Invocation& inv) {

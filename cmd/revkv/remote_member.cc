@@ -28,12 +28,6 @@ std::vector<std::vector<std::string>> Rows(const pb::MemberListResponse& r) {
   return rows;
 }
 
-std::string JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& v) {
-  std::vector<std::string> out;
-  for (const std::string& s : v) out.push_back(JsonString(s));
-  return "[" + absl::StrJoin(out, ",") + "]";
-}
-
 absl::StatusOr<std::string> Text(Format f, const pb::MemberListResponse& r) {
   switch (f) {
     case Format::kSimple: {
@@ -43,19 +37,7 @@ absl::StatusOr<std::string> Text(Format f, const pb::MemberListResponse& r) {
     }
     case Format::kJson: {
       std::string out = "{\"header\":" + HeaderJsonObject(r.header());
-      std::vector<std::string> ms;
-      for (const pb::Member& m : r.members()) {
-        std::vector<std::string> fs;
-        if (m.id() != 0) fs.push_back(absl::StrFormat("\"ID\":%d", m.id()));
-        if (!m.name().empty()) fs.push_back("\"name\":" + JsonString(m.name()));
-        if (m.peerurls_size() > 0) fs.push_back("\"peerURLs\":" + JsonStrings(m.peerurls()));
-        if (m.clienturls_size() > 0) {
-          fs.push_back("\"clientURLs\":" + JsonStrings(m.clienturls()));
-        }
-        if (m.islearner()) fs.push_back("\"isLearner\":true");
-        ms.push_back("{" + absl::StrJoin(fs, ",") + "}");
-      }
-      if (!ms.empty()) out += ",\"members\":[" + absl::StrJoin(ms, ",") + "]";
+      if (r.members_size() > 0) out += "," + MembersJson(r.members());
       return out + "}\n";
     }
     case Format::kFields: {

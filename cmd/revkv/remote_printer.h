@@ -26,6 +26,11 @@ std::string JsonWithHeader(const etcdserverpb::ResponseHeader& h, const std::str
 // etcdctl's fieldsPrinter.hdr: "ClusterID", "MemberID", "Revision",
 // "RaftTerm" lines.
 std::string HeaderFieldLines(const etcdserverpb::ResponseHeader& h);
+// A member as encoding/json prints a *pb.Member (omitempty):
+// `{"ID":1,"name":"a","peerURLs":[...],"clientURLs":[...],"isLearner":true}`.
+std::string MemberJson(const etcdserverpb::Member& m);
+// `"members":[...]`, or "" for none (omitempty).
+std::string MembersJson(const google::protobuf::RepeatedPtrField<etcdserverpb::Member>& ms);
 // Go's fmt "%016x" of an int64 (a lease id).
 std::string LeaseHex(int64_t id);
 

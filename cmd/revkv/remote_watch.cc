@@ -5,8 +5,9 @@
 // It runs until killed; a watch the server cancels (a compacted --rev)
 // prints "watch was canceled (...)" and fails with exit code 5, as
 // etcdctl's does. A broken stream is reopened from the next revision, as
-// clientv3 retries. Interactive mode (-i) and exec commands are not
-// supported.
+// clientv3 retries. `watch KEY -- CMD ARGS` runs CMD per event
+// (remote_watch_exec.h); -i reads watch lines from stdin
+// (remote_watch_interactive.cc).
 //
 // Thread-safety: used by one thread.
 #include "absl/strings/str_format.h"
@@ -18,6 +19,8 @@
 #include "cmd/revkv/remote_channel.h"
 #include "cmd/revkv/remote_kv.h"
 #include "cmd/revkv/remote_printer.h"
+#include "cmd/revkv/remote_watch.h"
+#include "cmd/revkv/remote_watch_exec.h"
 #include "server/proto/rpc.grpc.pb.h"
 
 namespace revkv::cli {
@@ -36,6 +39,8 @@ std::string SimpleKv(const mvccpb::KeyValue& kv, bool hex) {
   return (hex ? HexBytes(kv.key()) : kv.key()) + "\n" +
          (hex ? HexBytes(kv.value()) : kv.value()) + "\n";
 }
+
+}  // namespace
 
 absl::StatusOr<std::string> WatchText(const Invocation& inv, const pb::WatchResponse& r) {
   switch (inv.format) {
@@ -85,12 +90,82 @@ std::string CancelText(const pb::WatchResponse& r) {
   return "<nil>";
 }
 
-}  // namespace
+absl::StatusOr<WatchArgs> ParseWatchArgs(const std::vector<std::string>& positional,
+                                         int before_dash, bool prefix, const Invocation& inv,
+                                         bool interactive) {
+  WatchArgs w;
+  std::vector<std::string> words = positional;
+  if (before_dash >= 0) {
+    w.exec.assign(positional.begin() + before_dash, positional.end());
+    if (w.exec.empty()) {
+      return ExitError(kExitBadArgs,
+                       "bad number of arguments (found separator --, but no commands)");
+    }
+  }
+  // ETCDCTL_WATCH_KEY (and _RANGE_END) stand for the key words, which the
+  // command line must then leave out.
+  if (!inv.watch_env_key.empty()) {
+    const bool keys_given = before_dash >= 0 ? before_dash > 0 : !positional.empty();
+    if (!interactive && keys_given) {
+      return ExitError(kExitBadArgs, "bad number of arguments (found conflicting environment key)");
+    }
+    std::vector<std::string> env = {inv.watch_env_key};
+    if (!inv.watch_env_range.empty()) env.push_back(inv.watch_env_range);
+    words.insert(words.begin(), env.begin(), env.end());
+  }
+  if (!w.exec.empty()) {
+    // etcdctl keeps the words before the last one equal to the command's
+    // name (a quirk when the name comes again among its arguments).
+    size_t end = words.size();
+    while (end > 0 && words[end - 1] != w.exec[0]) --end;
+    words.resize(end > 0 ? end - 1 : 0);
+  }
+  w.keys = std::move(words);
+  if (w.keys.empty()) return ExitError(kExitBadArgs, "bad number of arguments");
+  if (w.keys.size() >= 2 && prefix) {
+    return ExitError(kExitBadArgs, "`range_end` and `--prefix` are mutually exclusive");
+  }
+  return w;
+}
+
+void FillCreate(const WatchArgs& w, bool prefix, int64_t rev, bool prev_kv,
+                pb::WatchCreateRequest* c) {
+  c->set_key(w.keys[0]);
+  if (w.keys.size() >= 2) c->set_range_end(w.keys[1]);
+  if (prefix) {
+    // clientv3's WithPrefix on "": every key, from "\0".
+    if (w.keys[0].empty()) c->set_key(std::string(1, '\0'));
+    c->set_range_end(w.keys[0].empty() ? std::string(1, '\0') : PrefixEnd(w.keys[0]));
+  }
+  c->set_start_revision(rev);
+  c->set_prev_kv(prev_kv);
+}
+
+absl::Status PrintWatchResponse(const Invocation& inv, const pb::WatchResponse& r,
+                                const std::vector<std::string>& exec) {
+  if (r.canceled()) *inv.err << "watch was canceled (" << CancelText(r) << ")\n";
+  if (r.events_size() == 0 && !r.canceled() && !r.created() && r.compact_revision() == 0 &&
+      r.header().revision() != 0) {
+    *inv.out << "progress notify: " << r.header().revision() << "\n";
+  }
+  absl::StatusOr<std::string> text = WatchText(inv, r);
+  if (!text.ok()) return text.status();
+  *inv.out << *text;
+  inv.out->flush();
+  if (!exec.empty()) return RunForEvents(exec, r);
+  return absl::OkStatus();
+}
 
 absl::Status WatchCommand(Invocation& inv) {
-  if (inv.args.empty() || inv.args.size() > 2) {
-    return ExitError(kExitBadArgs, "bad number of arguments");
+  if (inv.watch_env_key.empty() && !inv.watch_env_range.empty()) {
+    return ExitError(kExitBadArgs, absl::StrFormat("ETCDCTL_WATCH_KEY is empty but got "
+                                                   "ETCDCTL_WATCH_RANGE_END=%s",
+                                                   GoQuote(inv.watch_env_range)));
   }
+  if (inv.watch_interactive) return InteractiveWatch(inv);
+  absl::StatusOr<WatchArgs> w =
+      ParseWatchArgs(inv.args, inv.args_before_dash, inv.watch_prefix, inv, false);
+  if (!w.ok()) return w.status();
   if (!inv.remote_mode()) {
     return ExitError(kExitError, "watch needs a server: pass --endpoints");
   }
@@ -100,15 +175,7 @@ absl::Status WatchCommand(Invocation& inv) {
   auto stub = pb::Watch::NewStub((*conn)->channel());
   pb::WatchRequest create;
   pb::WatchCreateRequest* c = create.mutable_create_request();
-  c->set_key(inv.args[0]);
-  if (inv.args.size() == 2) c->set_range_end(inv.args[1]);
-  if (inv.watch_prefix) {
-    // clientv3's WithPrefix on "": every key, from "\0".
-    if (inv.args[0].empty()) c->set_key(std::string(1, '\0'));
-    c->set_range_end(inv.args[0].empty() ? std::string(1, '\0') : PrefixEnd(inv.args[0]));
-  }
-  c->set_start_revision(inv.watch_rev);
-  c->set_prev_kv(inv.watch_prev_kv);
+  FillCreate(*w, inv.watch_prefix, inv.watch_rev, inv.watch_prev_kv, c);
   while (true) {
     grpc::ClientContext ctx;
     RemoteChannel::PrepareStream(&ctx);
@@ -118,15 +185,11 @@ absl::Status WatchCommand(Invocation& inv) {
       while (stream->Read(&r)) {
         // clientv3 keeps the creation answer to itself.
         if (r.created() && r.events_size() == 0 && !r.canceled()) continue;
-        if (r.canceled()) *inv.err << "watch was canceled (" << CancelText(r) << ")\n";
-        if (r.events_size() == 0 && !r.canceled() && r.compact_revision() == 0 &&
-            r.header().revision() != 0) {
-          *inv.out << "progress notify: " << r.header().revision() << "\n";
+        if (absl::Status s = PrintWatchResponse(inv, r, w->exec); !s.ok()) {
+          ctx.TryCancel();
+          stream->Finish().IgnoreError();
+          return s;
         }
-        absl::StatusOr<std::string> text = WatchText(inv, r);
-        if (!text.ok()) return text.status();
-        *inv.out << *text;
-        inv.out->flush();
         if (r.canceled()) {
           ctx.TryCancel();
           stream->Finish().IgnoreError();

@@ -68,6 +68,11 @@ bool BackgroundProcess::WriteStdin(const std::string& data) {
   return true;
 }
 
+void BackgroundProcess::CloseStdin() {
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
 std::string BackgroundProcess::Out() const { return ReadAll(out_path_); }
 std::string BackgroundProcess::Err() const { return ReadAll(err_path_); }
 

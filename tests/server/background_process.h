@@ -23,6 +23,8 @@ class BackgroundProcess {
   ~BackgroundProcess();
 
   bool WriteStdin(const std::string& data);
+  // Closes its stdin: it reads end of file.
+  void CloseStdin();
   // What it printed so far.
   std::string Out() const;
   std::string Err() const;

@@ -347,6 +347,15 @@ TEST_F(SameServerTest, Watch) {
         // grouped them (it depends on when the watch began).
         {"watch", "live", next, "--prev-kv"},
         {"watch"},
+        // The exec form: a command per event, with ETCD_WATCH_* set (the
+        // revision is the header's, which races with the live writes).
+        {"watch", "w", "--prefix", from, "--", "sh", "-c",
+         "echo \"$ETCD_WATCH_EVENT_TYPE|$ETCD_WATCH_KEY|$ETCD_WATCH_VALUE\""},
+        {"watch", "w1", from, "--", "false"},
+        {"watch", "w1", from, "--", "nosuch-command", "a"},
+        {"watch", "w1", "--"},
+        {"watch", "--", "echo"},
+        {"watch", "a", "b", "--prefix"},
     };
     std::vector<ProcessResult> got(cases.size() * 2);
     std::vector<std::thread> runs;
@@ -374,6 +383,7 @@ TEST_F(SameServerTest, Watch) {
       EXPECT_EQ(got[2 * i].exit_code, got[2 * i + 1].exit_code) << s.name << ": " << what;
     }
     EXPECT_NE(got[11].out.find("DELETE\nlive\n2\nlive\n\n"), std::string::npos) << got[11].out;
+    EXPECT_NE(got[15].out.find("\"PUT\"|\"w1\"|\"a\"\n"), std::string::npos) << got[15].out;
     // A watch from a compacted revision: canceled by the server, exit 5.
     ASSERT_EQ(Etcdctl(s.endpoint, {"compaction", std::to_string(rev)}).exit_code, 0);
     for (const char* f : {"simple", "json"}) Same(s, {"-w", f, "watch", "w1", from});

@@ -1,0 +1,145 @@
+// revkv's client mode with several endpoints (`--endpoints=a,b`), against a
+// real etcd 3.4.23 and against `revkv serve` (skipped without etcd): etcdctl
+// and revkv run the same command against the same endpoints and must print
+// the same stdout, the same stderr and exit with the same code. A dead
+// endpoint (a free loopback port nobody listens on) first in the list
+// fails no KV command; endpoint status / hashkv / health and defrag print
+// one row per endpoint and report the dead one as etcdctl does; --cluster
+// visits the member list's client URLs.
+#include <algorithm>
+#include <functional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/cmd/etcd_server.h"
+#include "tests/cmd/process.h"
+#include "tests/server/serve_process.h"
+
+namespace revkv::testing {
+namespace {
+
+ProcessResult RunTool(const std::string& tool, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {tool};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, "", {"ETCDCTL_API=3"});
+}
+
+// etcdctl's client logs a JSON warning line per failed attempt; revkv
+// does not log. The lines either prints itself stay.
+std::string NoClientLog(const std::string& err) {
+  static const std::regex kLog("\\{\"level\":[^\n]*\n");
+  return std::regex_replace(err, kLog, "");
+}
+
+// A health check's time and the width of its table column; and its rows
+// sorted: etcdctl prints them as the checks end, which races.
+std::string NoTook(std::string s) {
+  static const std::regex kTook("[0-9.]+(ns|µs|ms|s)\\b");
+  static const std::regex kRuns("-+| +");
+  s = std::regex_replace(std::regex_replace(s, kTook, "D"), kRuns, " ");
+  std::vector<std::string> lines = absl::StrSplit(s, '\n');
+  std::sort(lines.begin(), lines.end());
+  return absl::StrJoin(lines, "\n");
+}
+
+class ClientModeEndpointsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!EtcdServer::Available()) return;
+    etcd_ = new EtcdServer;
+    revkv_ = new ServeProcess;
+    std::string error;
+    if (!etcd_->Start(&error) || !revkv_->Start(&error)) start_error_ = new std::string(error);
+  }
+  static void TearDownTestSuite() {
+    delete etcd_;
+    delete revkv_;
+    delete start_error_;
+    etcd_ = nullptr;
+    revkv_ = nullptr;
+    start_error_ = nullptr;
+  }
+  void SetUp() override {
+    if (!EtcdServer::Available()) GTEST_SKIP() << "etcd 3.4 is not installed";
+    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    dead_ = "127.0.0.1:" + std::to_string(EtcdServer::FreePort());
+  }
+
+  // `args` through etcdctl and through revkv: the same stdout, stderr and
+  // exit code after `norm`.
+  static void Same(const std::vector<std::string>& args,
+                   const std::function<std::string(std::string)>& norm = {}) {
+    const ProcessResult want = RunTool("/usr/bin/etcdctl", args);
+    const ProcessResult got = RunTool(RevkvPath(), args);
+    auto n = [norm](const std::string& t) { return norm ? norm(t) : t; };
+    std::string what;
+    for (const std::string& a : args) what += a + " ";
+    EXPECT_EQ(n(want.out), n(got.out)) << what;
+    EXPECT_EQ(n(NoClientLog(want.err)), n(got.err)) << what;
+    EXPECT_EQ(want.exit_code, got.exit_code) << what;
+  }
+
+  std::vector<std::string> Live() const { return {etcd_->endpoint(), revkv_->address()}; }
+
+  static EtcdServer* etcd_;
+  static ServeProcess* revkv_;
+  static std::string* start_error_;
+  std::string dead_;
+};
+EtcdServer* ClientModeEndpointsTest::etcd_ = nullptr;
+ServeProcess* ClientModeEndpointsTest::revkv_ = nullptr;
+std::string* ClientModeEndpointsTest::start_error_ = nullptr;
+
+TEST_F(ClientModeEndpointsTest, ADeadFirstEndpointFailsNoCommand) {
+  for (const std::string& live : Live()) {
+    const std::string eps = "--endpoints=" + dead_ + "," + live;
+    Same({eps, "put", "multi", "1"});
+    Same({eps, "-w", "json", "get", "multi"}, NormaliseEtcdJson);
+    Same({eps, "get", "multi", "--consistency=s"});
+    Same({eps, "del", "nosuch"});
+    // A host name among the endpoints (resolved by revkv itself).
+    Same({"--endpoints=" + dead_ + ",localhost:" + live.substr(live.rfind(':') + 1), "get",
+          "multi"});
+  }
+  // Every endpoint dead: etcdctl's timeout.
+  Same({"--endpoints=" + dead_ + "," + dead_, "--command-timeout=500ms", "get", "multi"});
+}
+
+TEST_F(ClientModeEndpointsTest, OneRowPerEndpoint) {
+  for (const std::string& live : Live()) {
+    // The live endpoint twice (once as a URL) and a dead one between.
+    const std::string eps = "--endpoints=" + live + "," + dead_ + ",http://" + live;
+    for (const char* f : {"simple", "json", "fields", "table"}) {
+      Same({eps, "--command-timeout=500ms", "-w", f, "endpoint", "status"});
+      Same({eps, "--command-timeout=500ms", "-w", f, "endpoint", "hashkv"});
+      // One live endpoint: the order of two that answer races.
+      Same({"--endpoints=" + live + "," + dead_, "--command-timeout=500ms", "-w", f, "endpoint",
+            "health"},
+           NoTook);
+    }
+    Same({eps, "--command-timeout=500ms", "defrag"});
+    Same({"--endpoints=" + live + ",http://" + live, "-w", "json", "endpoint", "status"});
+    Same({"--endpoints=" + live + ",http://" + live, "defrag"});
+  }
+}
+
+TEST_F(ClientModeEndpointsTest, ClusterUsesTheMemberList) {
+  for (const std::string& live : Live()) {
+    // revkv serve lists the client URL it advertises by default, which
+    // nobody answers here: a short timeout.
+    const std::string eps = "--endpoints=" + dead_ + "," + live;
+    const std::string t = "--command-timeout=500ms";
+    Same({eps, t, "-w", "json", "endpoint", "status", "--cluster"});
+    Same({eps, t, "endpoint", "hashkv", "--cluster"});
+    Same({eps, t, "endpoint", "health", "--cluster"}, NoTook);
+    Same({eps, t, "defrag", "--cluster"});
+  }
+  Same({"--endpoints=" + dead_, "--command-timeout=500ms", "endpoint", "status", "--cluster"});
+}
+
+}  // namespace
+}  // namespace revkv::testing
