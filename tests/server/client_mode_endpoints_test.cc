@@ -113,7 +113,12 @@ TEST_F(ClientModeEndpointsTest, OneRowPerEndpoint) {
   for (const std::string& live : Live()) {
     // The live endpoint twice (once as a URL) and a dead one between.
     const std::string eps = "--endpoints=" + live + "," + dead_ + ",http://" + live;
-    for (const char* f : {"simple", "json", "fields", "table"}) {
+    // Every output format against etcd; JSON (every field) against revkv
+    // serve. Each command waits out --command-timeout on the dead endpoint.
+    const std::vector<const char*> formats =
+        live == Live()[0] ? std::vector<const char*>{"simple", "json", "fields", "table"}
+                          : std::vector<const char*>{"json"};
+    for (const char* f : formats) {
       Same({eps, "--command-timeout=500ms", "-w", f, "endpoint", "status"});
       Same({eps, "--command-timeout=500ms", "-w", f, "endpoint", "hashkv"});
       // One live endpoint: the order of two that answer races.
