@@ -17,23 +17,11 @@
 #include "gtest/gtest.h"
 #include "tests/cmd/etcd_server.h"
 #include "tests/cmd/process.h"
+#include "tests/server/etcd_and_serve_suite.h"
 #include "tests/server/serve_process.h"
 
 namespace revkv::testing {
 namespace {
-
-ProcessResult RunTool(const std::string& tool, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {tool};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, "", {"ETCDCTL_API=3"});
-}
-
-// etcdctl's client logs a JSON warning line per failed attempt; revkv
-// does not log. The lines either prints itself stay.
-std::string NoClientLog(const std::string& err) {
-  static const std::regex kLog("\\{\"level\":[^\n]*\n");
-  return std::regex_replace(err, kLog, "");
-}
 
 // A health check's time and the width of its table column; and its rows
 // sorted: etcdctl prints them as the checks end, which races.
@@ -46,26 +34,11 @@ std::string NoTook(std::string s) {
   return absl::StrJoin(lines, "\n");
 }
 
-class ClientModeEndpointsTest : public ::testing::Test {
+class ClientModeEndpointsTest : public EtcdAndServeSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!EtcdServer::Available()) return;
-    etcd_ = new EtcdServer;
-    revkv_ = new ServeProcess;
-    std::string error;
-    if (!etcd_->Start(&error) || !revkv_->Start(&error)) start_error_ = new std::string(error);
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    delete revkv_;
-    delete start_error_;
-    etcd_ = nullptr;
-    revkv_ = nullptr;
-    start_error_ = nullptr;
-  }
   void SetUp() override {
-    if (!EtcdServer::Available()) GTEST_SKIP() << "etcd 3.4 is not installed";
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    EtcdAndServeSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     dead_ = "127.0.0.1:" + std::to_string(EtcdServer::FreePort());
   }
 
@@ -85,14 +58,8 @@ class ClientModeEndpointsTest : public ::testing::Test {
 
   std::vector<std::string> Live() const { return {etcd_->endpoint(), revkv_->address()}; }
 
-  static EtcdServer* etcd_;
-  static ServeProcess* revkv_;
-  static std::string* start_error_;
   std::string dead_;
 };
-EtcdServer* ClientModeEndpointsTest::etcd_ = nullptr;
-ServeProcess* ClientModeEndpointsTest::revkv_ = nullptr;
-std::string* ClientModeEndpointsTest::start_error_ = nullptr;
 
 TEST_F(ClientModeEndpointsTest, ADeadFirstEndpointFailsNoCommand) {
   for (const std::string& live : Live()) {

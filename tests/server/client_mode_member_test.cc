@@ -23,22 +23,11 @@
 #include "tests/cmd/process.h"
 #include "tests/server/background_process.h"
 #include "tests/server/cluster_fixture.h"
+#include "tests/server/etcd_and_serve_suite.h"
 #include "tests/server/serve_process.h"
 
 namespace revkv::testing {
 namespace {
-
-ProcessResult RunTool(const std::string& tool, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {tool};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, "", {"ETCDCTL_API=3"});
-}
-
-// The client's JSON warning lines (etcdctl logs failed attempts).
-std::string NoClientLog(const std::string& err) {
-  static const std::regex kLog("\\{\"level\":[^\n]*\n");
-  return std::regex_replace(err, kLog, "");
-}
 
 void ExpectSame(const ProcessResult& want, const ProcessResult& got, const std::string& what) {
   EXPECT_EQ(want.out, got.out) << what;

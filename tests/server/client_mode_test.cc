@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "tests/cmd/etcd_server.h"
 #include "tests/cmd/process.h"
+#include "tests/server/etcd_and_serve_suite.h"
 #include "tests/server/serve_process.h"
 
 namespace revkv::testing {
@@ -165,7 +166,7 @@ TEST_F(ClientModeTest, SameAnswersAsEtcdctl) {
 // The commands beyond KV (lease, ...): etcdctl and revkv against the same
 // server -- a real etcd and revkv serve -- must print the same, up to
 // what a normaliser blanks (ids the server picks, a TTL ticking down).
-class SameServerTest : public ::testing::Test {
+class SameServerTest : public EtcdAndServeSuite {
  protected:
   using Norm = std::function<std::string(std::string)>;
   struct Server {
@@ -173,26 +174,10 @@ class SameServerTest : public ::testing::Test {
     std::string endpoint;
   };
 
-  // One etcd and one revkv serve for the suite: starting them is most of
-  // a test's time.
-  static void SetUpTestSuite() {
-    if (!EtcdServer::Available()) return;
-    etcd_ = new EtcdServer;
-    revkv_ = new ServeProcess;
-    std::string error;
-    if (!etcd_->Start(&error) || !revkv_->Start(&error)) start_error_ = new std::string(error);
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    delete revkv_;
-    delete start_error_;
-    etcd_ = nullptr;
-    revkv_ = nullptr;
-    start_error_ = nullptr;
-  }
+  // The suite's two servers, by name.
   void SetUp() override {
-    if (!EtcdServer::Available()) GTEST_SKIP() << "etcd 3.4 is not installed";
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    EtcdAndServeSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     servers_ = {{"etcd", etcd_->endpoint()}, {"revkv serve", revkv_->address()}};
   }
 
@@ -224,14 +209,8 @@ class SameServerTest : public ::testing::Test {
     return std::regex_search(r.out, m, kId) ? m[1].str() : "";
   }
 
-  static EtcdServer* etcd_;
-  static ServeProcess* revkv_;
-  static std::string* start_error_;
   std::vector<Server> servers_;
 };
-EtcdServer* SameServerTest::etcd_ = nullptr;
-ServeProcess* SameServerTest::revkv_ = nullptr;
-std::string* SameServerTest::start_error_ = nullptr;
 
 // Lease ids the server chose, and TTLs that tick down between two calls.
 std::string NormLease(std::string s) {

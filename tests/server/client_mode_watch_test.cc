@@ -22,37 +22,14 @@
 #include "tests/cmd/etcd_server.h"
 #include "tests/cmd/process.h"
 #include "tests/server/background_process.h"
+#include "tests/server/etcd_and_serve_suite.h"
 #include "tests/server/serve_process.h"
 
 namespace revkv::testing {
 namespace {
 
-std::string NoClientLog(const std::string& err) {
-  static const std::regex kLog("\\{\"level\":[^\n]*\n");
-  return std::regex_replace(err, kLog, "");
-}
-
-class ClientModeWatchTest : public ::testing::Test {
+class ClientModeWatchTest : public EtcdAndServeSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!EtcdServer::Available()) return;
-    etcd_ = new EtcdServer;
-    revkv_ = new ServeProcess;
-    std::string error;
-    if (!etcd_->Start(&error) || !revkv_->Start(&error)) start_error_ = new std::string(error);
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    delete revkv_;
-    delete start_error_;
-    etcd_ = nullptr;
-    revkv_ = nullptr;
-    start_error_ = nullptr;
-  }
-  void SetUp() override {
-    if (!EtcdServer::Available()) GTEST_SKIP() << "etcd 3.4 is not installed";
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
-  }
   static std::vector<std::string> Endpoints() { return {etcd_->endpoint(), revkv_->address()}; }
 
   // etcdctl and revkv side by side on `endpoint` with `in` on stdin, which
@@ -130,13 +107,7 @@ class ClientModeWatchTest : public ::testing::Test {
     return m.empty() ? 0 : std::stoll(m[1]);
   }
 
-  static EtcdServer* etcd_;
-  static ServeProcess* revkv_;
-  static std::string* start_error_;
 };
-EtcdServer* ClientModeWatchTest::etcd_ = nullptr;
-ServeProcess* ClientModeWatchTest::revkv_ = nullptr;
-std::string* ClientModeWatchTest::start_error_ = nullptr;
 
 TEST_F(ClientModeWatchTest, InteractiveLinesUntilStdinEnds) {
   for (const std::string& ep : Endpoints()) {
