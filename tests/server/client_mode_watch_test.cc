@@ -32,6 +32,20 @@ class ClientModeWatchTest : public EtcdAndServeSuite {
  protected:
   static std::vector<std::string> Endpoints() { return {etcd_->endpoint(), revkv_->address()}; }
 
+  // Tool i (0: etcdctl, 1: revkv) at `endpoint` with `args`, and its
+  // environment: `env` and ETCDCTL_API=3.
+  static std::vector<std::string> Argv(int i, const std::string& endpoint,
+                                       const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {i == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
+                                     "--endpoints=" + endpoint};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+  static std::vector<std::string> Vars(std::vector<std::string> env) {
+    env.push_back("ETCDCTL_API=3");
+    return env;
+  }
+
   // etcdctl and revkv side by side on `endpoint` with `in` on stdin, which
   // then ends: the same stdout, stderr and exit code.
   static void Same(const std::string& endpoint, const std::vector<std::string>& args,
@@ -39,11 +53,8 @@ class ClientModeWatchTest : public EtcdAndServeSuite {
     ProcessResult got[2];
     std::vector<std::thread> runs;
     for (int i = 0; i < 2; ++i) {
-      std::vector<std::string> argv = {i == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
-                                       "--endpoints=" + endpoint};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<std::string> vars = env;
-      vars.push_back("ETCDCTL_API=3");
+      const std::vector<std::string> argv = Argv(i, endpoint, args);
+      const std::vector<std::string> vars = Vars(env);
       runs.emplace_back([argv, in, vars, &out = got[i]] { out = RunProcess(argv, in, vars); });
     }
     for (std::thread& t : runs) t.join();
@@ -60,11 +71,8 @@ class ClientModeWatchTest : public EtcdAndServeSuite {
     BackgroundProcess p[2];
     ProcessResult got[2];
     for (int i = 0; i < 2; ++i) {
-      std::vector<std::string> argv = {i == 0 ? "/usr/bin/etcdctl" : RevkvPath(),
-                                       "--endpoints=" + endpoint};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<std::string> vars = env;
-      vars.push_back("ETCDCTL_API=3");
+      const std::vector<std::string> argv = Argv(i, endpoint, args);
+      const std::vector<std::string> vars = Vars(env);
       ASSERT_TRUE(p[i].Start(argv, vars));
       ASSERT_TRUE(p[i].WriteStdin(in));
     }
