@@ -131,6 +131,16 @@ class Backend {
   absl::Status Defrag(DefragStats* stats = nullptr)
       ABSL_LOCKS_EXCLUDED(defrag_mu_, batch_->mu_);
 
+  // Installs the btree file at `source` (a complete store: a verified
+  // snapshot, say) as this backend's file: commits pending writes into the
+  // old file, opens `source` (failing, with the old file in place, if it
+  // does not open as a btree file), renames it over `path` with an fsynced
+  // directory, and swaps it in for new views and the writer. Views and
+  // snapshots open keep reading the old file until they end. A crash leaves
+  // either file at `path`, complete. Not on a read-only backend; one at a
+  // time with Defrag.
+  absl::Status ReplaceFile(const std::string& source) ABSL_LOCKS_EXCLUDED(defrag_mu_, batch_->mu_);
+
   // Commits pending writes now and waits until they are durable; concurrent
   // callers share one commit (BatchTx::Commit, group commit).
   absl::Status ForceCommit() ABSL_LOCKS_EXCLUDED(batch_->mu_);

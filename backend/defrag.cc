@@ -148,3 +148,36 @@ absl::Status Backend::Defrag(DefragStats* stats) {
 }
 
 }  // namespace revkv::backend
+
+namespace revkv::backend {
+
+absl::Status Backend::ReplaceFile(const std::string& source) {
+  if (config_.read_only) return ErrReadOnly(config_.path);
+  util::MutexLock dl(defrag_mu_);
+  util::MutexLock l(batch_->mu_);
+  // The old file stays whole and current until the rename: a failure up to
+  // there changes nothing.
+  if (absl::Status s = batch_->CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = batch_->SyncLocked(); !s.ok()) return s;
+  // (The btree's open would create a missing file.)
+  if (!env()->FileExists(source)) {
+    return absl::NotFoundError("backend: no store file at " + source + " to install");
+  }
+  absl::StatusOr<std::unique_ptr<btree::DB>> opened = btree::DB::Open(source, BtreeOptions());
+  if (!opened.ok()) return opened.status();
+  std::shared_ptr<btree::DB> new_db(std::move(*opened));
+  if (absl::Status s = env()->RenameFile(source, config_.path); !s.ok()) return s;
+  // <path> is the new file now: swap even if the directory sync fails, and
+  // report that failure.
+  absl::Status dir_status = env()->SyncDir(DirOf(config_.path));
+  std::shared_ptr<SharedReadTx> old_read;
+  {
+    util::AdaptiveMutexLock vl(view_mu_);
+    db_ = new_db;
+    read_buffer_.Clear();
+    std::swap(old_read, shared_read_);  // it reads the old file
+  }
+  return dir_status;
+}
+
+}  // namespace revkv::backend

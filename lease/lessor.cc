@@ -64,7 +64,48 @@ absl::StatusOr<std::unique_ptr<Lessor>> Lessor::Open(mvcc::Store* store,
 Lessor::~Lessor() { store_->SetLeaseHook(nullptr); }
 
 absl::Status Lessor::Restore() {
-  std::vector<LeaseRecord> records;
+  Loaded loaded;
+  if (absl::Status s = Load(&loaded); !s.ok()) return s;
+  bucket_exists_ = loaded.bucket_exists;  // (nothing else runs at open)
+  if (loaded.orphans > 0) {
+    open_notes_.push_back(absl::StrCat(loaded.orphans,
+                                       " key(s) name a lease that no longer exists; ",
+                                       "they stay, attached to no lease"));
+  }
+  util::MutexLock l(mu_);
+  InstallLocked(std::move(loaded));
+  return absl::OkStatus();
+}
+
+absl::Status Lessor::Reload() {
+  Loaded loaded;
+  if (absl::Status s = Load(&loaded); !s.ok()) return s;
+  backend::BatchTx& tx = store_->backend()->batch_tx();
+  tx.Lock();
+  bucket_exists_ = loaded.bucket_exists;
+  tx.Unlock();
+  util::MutexLock l(mu_);
+  leases_.clear();
+  key_lease_.clear();
+  expiry_queue_.clear();
+  InstallLocked(std::move(loaded));
+  if (primary_) {
+    // As Promote does, without extension: the new data's leases from now.
+    const TimePoint now = clock_->Now();
+    for (auto& [id, lease] : leases_) {
+      const int64_t ttl = lease.remaining_ttl > 0 ? lease.remaining_ttl : lease.ttl;
+      lease.expiry = Plus(now, Seconds(ttl));
+      Queue(id, lease, lease.expiry);
+    }
+  }
+  // A Renew waiting on a lease of the old data gives up.
+  demotions_++;
+  changed_.NotifyAll();
+  return absl::OkStatus();
+}
+
+absl::Status Lessor::Load(Loaded* out) {
+  std::vector<LeaseRecord>& records = out->records;
   {
     absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view =
         store_->backend()->NewConcurrentReadTx();
@@ -82,7 +123,7 @@ absl::Status Lessor::Restore() {
     if (!s.ok() && !(absl::IsNotFound(s) && !any)) return s;
     // Without records, Grant makes sure of the bucket (creating is a no-op
     // for one that exists).
-    bucket_exists_ = any;
+    out->bucket_exists = any;
   }
   if (records.empty()) return absl::OkStatus();
   absl::flat_hash_set<LeaseId> ids;
@@ -90,46 +131,40 @@ absl::Status Lessor::Restore() {
   // Keys find their leases again from their records' lease field (etcd's
   // store restore does this after the lessor restored its leases). Read
   // before mu_ is taken: it stays a leaf.
-  std::vector<std::pair<std::string, LeaseId>> attached;
-  int64_t orphans = 0;
-  {
-    absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> txn = store_->Read();
-    if (!txn.ok()) return txn.status();
-    std::string from;
-    for (;;) {
-      mvcc::RangeOptions o;
-      o.limit = int64_t(kRestorePage);
-      absl::StatusOr<mvcc::RangeResult> r = (*txn)->Range(from, std::string_view("\0", 1), o);
-      if (!r.ok()) return r.status();
-      if (r->kvs.size() == kRestorePage) from = r->kvs.back().key + '\0';  // before the moves
-      for (mvcc::KeyValue& kv : r->kvs) {
-        if (kv.lease == kNoLease) continue;
-        if (!ids.contains(kv.lease)) {
-          orphans++;
-          continue;
-        }
-        attached.emplace_back(std::move(kv.key), kv.lease);
+  absl::StatusOr<std::unique_ptr<mvcc::TxnRead>> txn = store_->Read();
+  if (!txn.ok()) return txn.status();
+  std::string from;
+  for (;;) {
+    mvcc::RangeOptions o;
+    o.limit = int64_t(kRestorePage);
+    absl::StatusOr<mvcc::RangeResult> r = (*txn)->Range(from, std::string_view("\0", 1), o);
+    if (!r.ok()) return r.status();
+    if (r->kvs.size() == kRestorePage) from = r->kvs.back().key + '\0';  // before the moves
+    for (mvcc::KeyValue& kv : r->kvs) {
+      if (kv.lease == kNoLease) continue;
+      if (!ids.contains(kv.lease)) {
+        out->orphans++;
+        continue;
       }
-      if (r->kvs.size() < kRestorePage) break;
+      out->attached.emplace_back(std::move(kv.key), kv.lease);
     }
+    if (r->kvs.size() < kRestorePage) break;
   }
-  util::MutexLock l(mu_);
-  for (const LeaseRecord& r : records) {
+  return absl::OkStatus();
+}
+
+void Lessor::InstallLocked(Loaded loaded) {
+  for (const LeaseRecord& r : loaded.records) {
     Lease& lease = leases_[r.id];
     lease.ttl = std::max(r.ttl, options_.min_ttl);
     lease.remaining_ttl = r.remaining_ttl;
     lease.serial = ++next_serial_;
   }
-  for (auto& [key, id] : attached) {
+  for (auto& [key, id] : loaded.attached) {
     leases_[id].keys.insert(key);
     key_lease_[std::move(key)] = id;
   }
   attached_.store(key_lease_.size(), std::memory_order_relaxed);
-  if (orphans > 0) {
-    open_notes_.push_back(absl::StrCat(orphans, " key(s) name a lease that no longer exists; ",
-                                       "they stay, attached to no lease"));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<LeaseStatus> Lessor::Grant(LeaseId id, int64_t ttl) {

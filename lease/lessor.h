@@ -130,6 +130,11 @@ class Lessor : public mvcc::LeaseHook {
   void Promote(std::chrono::nanoseconds extend) ABSL_LOCKS_EXCLUDED(mu_);
   // Stops tracking expiry; waiting Renews fail with ErrNotPrimary.
   void Demote() ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces every lease and key attachment with what the store holds now
+  // (its data was replaced: mvcc::Store::Reload, which calls this with
+  // writers held off). A primary lessor gives each lease its TTL from now;
+  // a Renew waiting meanwhile gives up.
+  absl::Status Reload() ABSL_LOCKS_EXCLUDED(mu_);
   // Demotes for good: Promote no longer promotes. The DB calls it before
   // closing the store. Idempotent.
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
@@ -155,6 +160,16 @@ class Lessor : public mvcc::LeaseHook {
   };
 
   Lessor(mvcc::Store* store, const LessorOptions& options);
+  // What the store holds of the leases: the lease bucket's records, and the
+  // keys that name one of them.
+  struct Loaded {
+    std::vector<LeaseRecord> records;
+    std::vector<std::pair<std::string, LeaseId>> attached;
+    int64_t orphans = 0;  // keys naming a lease that is not there
+    bool bucket_exists = false;
+  };
+  absl::Status Load(Loaded* out) ABSL_LOCKS_EXCLUDED(mu_);
+  void InstallLocked(Loaded loaded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Restore();
   // Puts (or moves) `id`'s entry in the expiry queue to `when`: its expiry,
   // or, once reported, when to report it again.

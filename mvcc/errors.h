@@ -41,6 +41,14 @@ inline absl::Status ErrRevisionExhausted() {
                         "revision-exhausted");
 }
 
+// A read that a Store::Reload passed (the store's data was replaced by a
+// Raft snapshot while it ran): its answer is not to be trusted; read again.
+inline absl::Status ErrRestored() {
+  return util::WithName(
+      absl::UnavailableError("mvcc: the store was restored from a snapshot during the read"),
+      kErrorPayloadUrl, "restored");
+}
+
 // An index checkpoint that failed verification (mvcc/checkpoint.h); `why`
 // says how. Open rebuilds the index from the key bucket instead and reports
 // this among Store::open_warnings().
@@ -58,6 +66,9 @@ inline bool IsFutureRev(const absl::Status& s) {
 }
 inline bool IsClosed(const absl::Status& s) {
   return util::IsNamed(s, absl::StatusCode::kUnavailable, kErrorPayloadUrl, "closed");
+}
+inline bool IsRestored(const absl::Status& s) {
+  return util::IsNamed(s, absl::StatusCode::kUnavailable, kErrorPayloadUrl, "restored");
 }
 inline bool IsCheckpointRejected(const absl::Status& s) {
   return util::IsNamed(s, absl::StatusCode::kDataLoss, kErrorPayloadUrl, "checkpoint-rejected");

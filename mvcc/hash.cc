@@ -17,7 +17,9 @@ absl::StatusOr<HashResult> Store::HashByRev(int64_t rev) {
   // view; writers go on.
   util::MutexLock order(compact_order_mu_);
   int64_t current, compact;
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&current, &compact);
+  uint64_t gen;  // (reloads, too, wait for compact_order_mu_)
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view =
+      BeginRead(&current, &compact, &gen);
   if (!view.ok()) return view.status();
   if (rev > 0 && rev <= compact) return ErrCompacted();
   if (rev > 0 && rev > current) return ErrFutureRev();

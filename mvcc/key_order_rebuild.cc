@@ -169,11 +169,12 @@ absl::Status Store::BaseRound(bool background) {
     return absl::FailedPreconditionError("mvcc: the key-ordered base is off");
   }
   int64_t rev, first;
+  uint64_t gen_read;  // (a reload waits for base_mu_: it cannot change)
   {
     // Fixes the round's revision; each chunk reads through a view of its own
     // (taken later, so holding every write up to rev), so that no view pins
     // the pages the round's own commits free.
-    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first, &gen_read);
     if (!view.ok()) return view.status();
   }
   const uint64_t old_gen = base_gen_.load(std::memory_order_acquire);
@@ -248,7 +249,7 @@ absl::Status Store::BaseRound(bool background) {
     }
     absl::StatusOr<size_t> missing = EntriesFromRecords(**view, &c);
     // What the index said at rev holds only if no compaction passed rev.
-    if (absl::Status r = CheckReadable(rev); !r.ok()) return give_up(r);
+    if (absl::Status r = CheckReadable(rev, gen_read); !r.ok()) return give_up(r);
     if (!missing.ok()) return give_up(missing.status());
     if (!c.dels.empty() || *missing > 0) {
       // Deletes and puts of a chunk in one section.

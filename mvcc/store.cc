@@ -64,6 +64,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(backend::Backend* b,
 absl::Status Store::Restore(int64_t* scheduled) {
   // Nothing runs concurrently at open; held for the checkpoint's state.
   util::MutexLock w(write_mu_);
+  return RestoreLocked(scheduled);
+}
+
+absl::Status Store::RestoreLocked(int64_t* scheduled) {
   backend::BatchTx* tx = &backend_->batch_tx();
   tx->Lock();
   struct Unlocker {
@@ -131,6 +135,82 @@ absl::Status Store::Restore(int64_t* scheduled) {
   compact_main_rev_ = compact;
   *scheduled = *sched > compact ? *sched : -1;
   return absl::OkStatus();
+}
+
+absl::Status Store::Reload(const std::function<absl::Status()>& replace,
+                           const std::function<absl::Status()>& reloaded) {
+  int64_t scheduled = -1;
+  {
+    // Compactions, writers and base rounds, in the table's order.
+    util::MutexLock order(compact_order_mu_);
+    util::MutexLock w(write_mu_);
+    util::MutexLock round(base_mu_);
+    {
+      util::AdaptiveMutexLock l(rev_mu_);
+      if (closed_) return ErrClosed();
+      if (!failed_.ok()) return failed_;
+    }
+    if (backend_->config().read_only) return backend::ErrReadOnly(backend_->config().path);
+    {
+      // The old data's queued deletes go; a batch deleting now ends first.
+      util::MutexLock l(compact_mu_);
+      compact_queue_.clear();
+      while (compacting_) compact_cv_.Wait(compact_mu_);
+    }
+    {
+      util::MutexLock l(reload_mu_);
+      reloading_ = true;
+    }
+    // Odd from here to the end of the swap: reads that begin wait, reads
+    // under way fail their CheckReadable.
+    reload_gen_.fetch_add(1, std::memory_order_acq_rel);
+    absl::Status s = replace();
+    // A failed replace() changed nothing. A failed rebuild fails the store,
+    // and the generation stays odd so that no read trusts the index.
+    bool broken = false;
+    if (s.ok()) {
+      s = Rebuild(&scheduled);
+      if (!s.ok()) Fail(s);
+      broken = !s.ok();
+    }
+    if (!broken) reload_gen_.fetch_add(1, std::memory_order_acq_rel);
+    {
+      util::MutexLock l(reload_mu_);
+      reloading_ = false;
+    }
+    reload_cv_.NotifyAll();
+    if (!s.ok()) return s;
+    if (absl::Status r = reloaded(); !r.ok()) {
+      Fail(r);
+      return r;
+    }
+    if (observer_ != nullptr) observer_->OnReloaded(current_rev_.load(std::memory_order_acquire));
+  }
+  // Resume the compaction the new data had scheduled, as Open does.
+  if (scheduled >= 0) return Compact(scheduled);
+  return absl::OkStatus();
+}
+
+absl::Status Store::Rebuild(int64_t* scheduled) {
+  index_.Clear();
+  {
+    backend::BatchTx& tx = backend_->batch_tx();
+    tx.Lock();
+    consistent_index_ = saved_consistent_index_ = apply_index_ = 0;
+    tx.Unlock();
+  }
+  checkpoint_ = CheckpointId{};
+  records_since_checkpoint_ = 0;
+  compact_main_rev_.store(-1, std::memory_order_release);
+  base_gen_.store(0, std::memory_order_release);
+  base_rev_.store(0, std::memory_order_release);
+  base_damaged_.store(false, std::memory_order_release);
+  base_off_.store(false, std::memory_order_release);
+  {
+    util::MutexLock l(base_stats_mu_);
+    base_stats_ = KeyOrderBaseInfo{};
+  }
+  return RestoreLocked(scheduled);
 }
 
 absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::NewView() {
@@ -251,7 +331,8 @@ void Store::SetLeaseHook(LeaseHook* hook) {
 absl::Status Store::ReadEvents(int64_t from, int64_t to, std::vector<Event>* out) {
   if (from > to) return absl::OkStatus();
   int64_t rev, first;
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+  uint64_t gen;
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first, &gen);
   if (!view.ok()) return view.status();
   if (from <= first) return ErrCompacted();
   if (to > rev) return ErrFutureRev();
@@ -259,7 +340,7 @@ absl::Status Store::ReadEvents(int64_t from, int64_t to, std::vector<Event>* out
       kKeyBucket, RevisionKey({from, 0}), RevisionKey({to + 1, 0}), 0);
   if (!kvs.ok()) return kvs.status();
   // A compaction past `from` that came meanwhile may have cut the range.
-  if (absl::Status s = CheckReadable(from); !s.ok()) return s;
+  if (absl::Status s = CheckReadable(from, gen); !s.ok()) return s;
   if (from <= compact_main_rev_.load(std::memory_order_acquire)) return ErrCompacted();
   out->reserve(out->size() + kvs->size());
   for (size_t i = 0; i < kvs->size(); ++i) {

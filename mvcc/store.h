@@ -110,6 +110,11 @@ class WriteObserver {
   virtual void OnPublished(int64_t rev, std::vector<Event>* changes) = 0;
   // Store::Close has begun: stop using the store. Called without store locks.
   virtual void OnStoreClose() = 0;
+  // Store::Reload replaced the data: the store is at revision `rev` now,
+  // with none of the revisions after the last published one handed over
+  // (they came with the new data). Called with write_mu_ held, after the
+  // new state is readable, before any later write.
+  virtual void OnReloaded(int64_t rev) = 0;
 };
 
 // A read transaction: a fixed revision and backend view (storeTxnRead).
@@ -127,7 +132,8 @@ class TxnRead {
 
  protected:
   friend class Store;
-  TxnRead(Store* store, int64_t rev, int64_t first_rev);
+  // gen: the store's reload generation when the read began (BeginRead).
+  TxnRead(Store* store, int64_t rev, int64_t first_rev, uint64_t gen);
   absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
                                       int64_t cur_rev, const RangeOptions& opts);
   // Reads and decodes the record stored at `rev`; DataLoss if it is missing.
@@ -147,6 +153,7 @@ class TxnRead {
   Store* store_;
   int64_t rev_;
   int64_t first_rev_;
+  uint64_t gen_;
 };
 
 // A write transaction (storeTxnWrite): its changes share main revision
@@ -302,6 +309,27 @@ class Store {
   void SetApplyIndex(int64_t index);
   Index& index() { return index_; }
 
+  // Replaces the store's data with a later state of the same history (a
+  // Raft leader's snapshot: etcd's kv.Restore). Holds off writers,
+  // compactions and base rounds throughout; drops queued compactions of the
+  // old data; calls replace() (which installs the new file:
+  // Backend::ReplaceFile); rebuilds the index, the revisions and the
+  // consistent index from the backend as Open does; then, writers still
+  // held off, calls reloaded() (the lessor reloads there) and tells the
+  // observer (OnReloaded). Resumes a compaction the new data had scheduled.
+  //
+  // Reads never answer from a mix of the two: one that began before and
+  // ends after fails with ErrRestored (a read at the current revision
+  // through Range retries instead), and one that begins meanwhile waits
+  // for the reload to end. If replace() fails nothing changed; if the
+  // rebuild fails the store has failed for good (writes and reads answer
+  // the error).
+  absl::Status Reload(const std::function<absl::Status()>& replace,
+                      const std::function<absl::Status()>& reloaded)
+      ABSL_LOCKS_EXCLUDED(compact_order_mu_, write_mu_, base_mu_);
+  // Reloads that began (including a failed one).
+  uint64_t reloads() const { return (reload_gen_.load(std::memory_order_acquire) + 1) / 2; }
+
   // The key-ordered base (key_order_base.h). RebuildKeyOrderBase runs one
   // rebuild round now in the caller's thread (rounds take turns with the
   // background one): OK once the base holds every key live at the revision
@@ -338,6 +366,10 @@ class Store {
   Store(backend::Backend* b, const StoreOptions& options);
   // Sets *scheduled to the compaction to resume, or -1.
   absl::Status Restore(int64_t* scheduled) ABSL_LOCKS_EXCLUDED(write_mu_);
+  absl::Status RestoreLocked(int64_t* scheduled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Reload's rebuild from the backend's new file: the old state's pieces
+  // reset, then RestoreLocked.
+  absl::Status Rebuild(int64_t* scheduled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, base_mu_);
   // The index checkpoint (checkpoint.cc): loads it if it describes the
   // state found at open (consistent index already read; the meta bucket's
   // compaction revisions given); writes one at a clean close.
@@ -365,12 +397,15 @@ class Store {
   absl::Status SaveConsistentIndex(backend::BatchTx& tx);
   // A view holding every write up to the current revision (perhaps later
   // ones too), which it sets in *rev, and the compacted one in *first
-  // (*first <= *rev).
+  // (*first <= *rev); *gen is the reload generation it belongs to. Waits
+  // for a reload in progress to end.
   absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> BeginRead(int64_t* rev,
-                                                                       int64_t* first);
-  // OK if a read at rev that ran until now answered right: no compaction
-  // passed rev and no commit failed. ErrCompacted or the commit error.
-  absl::Status CheckReadable(int64_t rev);
+                                                                       int64_t* first,
+                                                                       uint64_t* gen);
+  // OK if a read at rev begun in generation gen that ran until now answered
+  // right: no reload came, no compaction passed rev and no commit failed.
+  // ErrRestored, ErrCompacted or the commit error.
+  absl::Status CheckReadable(int64_t rev, uint64_t gen);
   // Takes write_mu_ into *w and reads the revisions a write starts from.
   absl::Status BeginWrite(std::unique_lock<util::Mutex>* w, int64_t* rev, int64_t* first);
   // Marks the store failed after a backend write error: no more writes.
@@ -424,6 +459,16 @@ class Store {
   std::vector<absl::Status> open_warnings_;  // written only by Open
   std::atomic<bool> closed_{false};  // changed under rev_mu_
   absl::Status failed_ ABSL_GUARDED_BY(rev_mu_);
+
+  // The reload generation (a sequence count): odd while Reload swaps the
+  // data (and for good after a failed one), even otherwise; readers load it
+  // before their revision and view and check it after their read.
+  std::atomic<uint64_t> reload_gen_{0};
+  // Readers that find a reload in progress wait on reload_cv_ until
+  // reloading_ is false. A leaf: nothing is taken under it.
+  util::Mutex reload_mu_;
+  util::CondVar reload_cv_;
+  bool reloading_ ABSL_GUARDED_BY(reload_mu_) = false;
 
   // compact_order_mu_ (above) is held by Compact across scheduling, the
   // index's compaction and queueing its deletes, so compactions are totally

@@ -26,9 +26,9 @@ absl::Status MissingRecord(Revision rev) {
 // A read transaction over a backend snapshot.
 class ViewTxnRead : public TxnRead {
  public:
-  ViewTxnRead(Store* store, int64_t rev, int64_t first_rev,
+  ViewTxnRead(Store* store, int64_t rev, int64_t first_rev, uint64_t gen,
               std::unique_ptr<backend::ConcurrentReadTx> view)
-      : TxnRead(store, rev, first_rev), view_(std::move(view)) {}
+      : TxnRead(store, rev, first_rev, gen), view_(std::move(view)) {}
 
  private:
   absl::Status ReadRecord(Revision rev, KeyValue* out) override {
@@ -57,8 +57,8 @@ bool IsUnbounded(std::string_view end) { return end.size() == 1 && end[0] == '\0
 
 }  // namespace
 
-TxnRead::TxnRead(Store* store, int64_t rev, int64_t first_rev)
-    : store_(store), rev_(rev), first_rev_(first_rev) {}
+TxnRead::TxnRead(Store* store, int64_t rev, int64_t first_rev, uint64_t gen)
+    : store_(store), rev_(rev), first_rev_(first_rev), gen_(gen) {}
 TxnRead::~TxnRead() = default;
 
 absl::StatusOr<RangeResult> TxnRead::Range(std::string_view key, std::string_view end,
@@ -85,7 +85,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
       result.kvs.resize(1);
       if (ReadRecord(cached, &result.kvs[0]).ok() && result.kvs[0].key == key) {
         result.count = 1;
-        if (absl::Status s = store_->CheckReadable(rev); !s.ok()) return s;
+        if (absl::Status s = store_->CheckReadable(rev, gen_); !s.ok()) return s;
         return result;
       }
       result.kvs.clear();
@@ -115,7 +115,7 @@ absl::StatusOr<RangeResult> TxnRead::RangeAt(std::string_view key, std::string_v
   // A compaction past rev, or a failed commit, that came while the read ran
   // may have cut what it walked: its answer, or its error, is not to be
   // trusted then.
-  if (absl::Status s = store_->CheckReadable(rev); !s.ok()) return s;
+  if (absl::Status s = store_->CheckReadable(rev, gen_); !s.ok()) return s;
   if (!read.ok()) return read;
   return result;
 }
@@ -158,6 +158,9 @@ absl::Status TxnRead::ReadRangeRecords(std::string_view start, std::string_view 
   if (!n.ok()) {
     // The base is damaged: the records answer, and the next round rebuilds it.
     if (IsClosed(n.status())) return n.status();
+    // A reload since the read began swapped the file under the base's
+    // bucket name: not damage.
+    if (absl::Status s = store_->CheckReadable(rev_, gen_); !s.ok()) return s;
     store_->ReportBaseDamage(n.status());
     return ReadRecords(revs, out);
   }
@@ -187,13 +190,15 @@ absl::Status TxnRead::ReadRecords(absl::Span<const Revision> revs, KeyValue* out
 
 absl::StatusOr<std::unique_ptr<TxnRead>> Store::Read() {
   int64_t rev, first;
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+  uint64_t gen;
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first, &gen);
   if (!view.ok()) return view.status();
-  return std::unique_ptr<TxnRead>(new ViewTxnRead(this, rev, first, std::move(*view)));
+  return std::unique_ptr<TxnRead>(new ViewTxnRead(this, rev, first, gen, std::move(*view)));
 }
 
 absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::BeginRead(int64_t* rev,
-                                                                            int64_t* first) {
+                                                                            int64_t* first,
+                                                                            uint64_t* gen) {
   // No lock: readers would queue on it behind the writer. The compacted
   // revision is loaded before the current one, so *first <= *rev (both only
   // grow, and a compaction never passes the current revision). The writes
@@ -204,12 +209,27 @@ absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> Store::BeginRead(int6
   // by each read's CheckReadable.
   if (closed_.load(std::memory_order_acquire)) return ErrClosed();
   if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) return s;
+  // The generation first (a sequence count's read side): a reload that
+  // starts after this load is caught by CheckReadable.
+  *gen = reload_gen_.load(std::memory_order_acquire);
+  if (*gen & 1) {
+    {
+      util::MutexLock l(reload_mu_);
+      while (reloading_) reload_cv_.Wait(reload_mu_);
+    }
+    *gen = reload_gen_.load(std::memory_order_acquire);
+    if (*gen & 1) {  // the reload failed: so did the store
+      util::AdaptiveMutexLock l(rev_mu_);
+      return failed_;
+    }
+  }
   *first = compact_main_rev_.load(std::memory_order_acquire);
   *rev = current_rev_.load(std::memory_order_acquire);
   return NewView();
 }
 
-absl::Status Store::CheckReadable(int64_t rev) {
+absl::Status Store::CheckReadable(int64_t rev, uint64_t gen) {
+  if (reload_gen_.load(std::memory_order_acquire) != gen) return ErrRestored();
   if (absl::Status s = backend_->batch_tx().CommitError(); !s.ok()) return s;
   if (rev < compact_main_rev_.load(std::memory_order_acquire)) return ErrCompacted();
   return absl::OkStatus();
@@ -219,7 +239,8 @@ absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view 
                                          const RangeOptions& opts) {
   // A read at the current revision that a compaction passes midway is
   // retried at the new current revision; the last try holds
-  // compact_order_mu_, which keeps compactions out, so it cannot be passed.
+  // compact_order_mu_, which keeps compactions and reloads out, so it cannot
+  // be passed.
   constexpr int kOptimisticTries = 3;
   for (int attempt = 0;; ++attempt) {
     // A lock taken on one path only: std::unique_lock, which the analysis
@@ -227,19 +248,24 @@ absl::StatusOr<RangeResult> Store::Range(std::string_view key, std::string_view 
     std::unique_lock<util::Mutex> order;
     if (attempt == kOptimisticTries) order = std::unique_lock<util::Mutex>(compact_order_mu_);
     int64_t rev, first;
-    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = BeginRead(&rev, &first);
+    uint64_t gen;
+    absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view =
+        BeginRead(&rev, &first, &gen);
     if (!view.ok()) return view.status();
-    ViewTxnRead txn(this, rev, first, std::move(*view));  // on the stack: Range is hot
+    ViewTxnRead txn(this, rev, first, gen, std::move(*view));  // on the stack: Range is hot
     absl::StatusOr<RangeResult> r = txn.Range(key, end, opts);
-    if (r.ok() || opts.rev != 0 || !IsCompacted(r.status()) || attempt == kOptimisticTries) {
-      return r;
-    }
+    if (r.ok() || attempt == kOptimisticTries) return r;
+    // A reload passed: any revision reads again from the new data (it
+    // answers ErrCompacted itself if the new data compacted it).
+    if (IsRestored(r.status())) continue;
+    if (opts.rev != 0 || !IsCompacted(r.status())) return r;
   }
 }
 
 TxnWrite::TxnWrite(Store* store, std::unique_lock<util::Mutex> write_lock, int64_t rev,
                    int64_t first_rev, bool keep_records)
-    : TxnRead(store, rev, first_rev),
+    // (A reload waits for write_mu_: the generation cannot move under it.)
+    : TxnRead(store, rev, first_rev, store->reload_gen_.load(std::memory_order_acquire)),
       write_lock_(std::move(write_lock)),
       tx_(&store->backend_->batch_tx()),
       keep_records_(keep_records),

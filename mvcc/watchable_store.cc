@@ -264,6 +264,31 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
   for (auto& [w, evs] : out) SendLocked(w, WatchResponse{w->id, rev, 0, false, std::move(evs)}, rev);
 }
 
+void WatchableStore::OnReloaded(int64_t rev) {
+  util::MutexLock l(mu_);
+  if (closed_) return;
+  const int64_t handed = last_notified_;
+  last_notified_ = std::max(last_notified_, rev);
+  // The revisions the new data brought were never published: every watcher
+  // owed one reads it back from the store (etcd moves its synced watchers
+  // to unsynced at a restore), and one whose start the new data compacted
+  // is cancelled there with the compacted revision.
+  std::vector<Watcher*> open;
+  victim_group_.ForEach([&](Watcher* w) { open.push_back(w); });
+  for (Watcher* w : open) {
+    victim_group_.Remove(w);
+    victims_.at(w->uid).open = false;
+  }
+  std::vector<Watcher*> owed;
+  synced_.ForEach([&](Watcher* w) {
+    if (w->min_rev <= rev) owed.push_back(w);
+  });
+  for (Watcher* w : owed) {
+    w->min_rev = std::max(w->min_rev, handed + 1);
+    ToUnsyncedLocked(w);
+  }
+}
+
 int64_t WatchableStore::ProgressRevLocked(const Watcher* w) const {
   return std::max(last_notified_, w->min_rev - 1);
 }

@@ -94,6 +94,7 @@ class WatchableStore final : public WriteObserver,
 
   void OnPublished(int64_t rev, std::vector<Event>* changes) override ABSL_LOCKS_EXCLUDED(mu_);
   void OnStoreClose() override;
+  void OnReloaded(int64_t rev) override ABSL_LOCKS_EXCLUDED(mu_);
 
   // Registers w (its key, filters, stream, id set) from opts.start_rev.
   void AddLocked(Watcher* w, int64_t start_rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

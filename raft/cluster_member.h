@@ -105,10 +105,8 @@ struct ClusterMemberOptions {
   std::function<uint64_t(const std::string& peer_urls)> added_member_id;
   // Called once (on the member's thread) when this member was removed.
   std::function<void()> on_removed;
-  // Called (on the raft thread) before a snapshot from the leader would
-  // replace the DB; see fsm.h. Set here, it is in place before raft runs:
-  // a snapshot arriving while the server starts cannot replace the DB the
-  // server is given. Null: the Fsm restores in place.
+  // Called (on the raft thread) before a snapshot from the leader replaces
+  // the DB's data in place; see fsm.h. Null: nothing is called.
   std::function<void()> on_restore;
   // How calls reach other members; null: gRPC to the first http:// client
   // URL each published. Not owned (tests pass an in-process one).

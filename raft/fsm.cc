@@ -287,35 +287,20 @@ absl::Status Fsm::Restore(std::string_view bytes) {
     snapshot::RemoveAll(scratch);
     return s;
   }
-  // Raft's own restore at start comes before anyone holds the DB.
   if (on_restore_ && raft_ != nullptr && raft_state(raft_) != RAFT_UNAVAILABLE) on_restore_();
-  // From here on the member has no DB until the reopen; a failure leaves it
-  // failed (raft's own snapshot and log rebuild it at the next start).
-  applier_.reset();
-  members_.reset();
-  alarms_.reset();
-  absl::Status closed = db_->Close();
-  db_.reset();
-  const std::string target = revkv::DataFilePath(dir_);
-  const std::string restored = revkv::DataFilePath(scratch);
-  if (closed.ok() && ::rename(restored.c_str(), target.c_str()) != 0) {
-    closed = snapshot::PathError("rename", restored, errno);
-  }
-  if (closed.ok()) closed = snapshot::SyncDir(snapshot::Dirname(target));
+  // In place, as etcd applies a snapshot: the server holds this DB, its
+  // stores and its applier, and goes on serving from the new data.
+  absl::Status s2 = db_->InstallSnapshot(revkv::DataFilePath(scratch));
   snapshot::RemoveAll(scratch);
-  if (closed.ok()) {
-    absl::StatusOr<std::unique_ptr<revkv::DB>> db = revkv::DB::Open(dir_, options_);
-    if (db.ok()) {
-      db_ = *std::move(db);
-      closed = OpenApplier();
-    } else {
-      closed = db.status();
-    }
+  if (s2.ok()) s2 = alarms_->Reload();
+  if (s2.ok()) s2 = members_->Reload();
+  if (!s2.ok()) {
+    // Past the rename the DB has failed; before it nothing changed, but
+    // raft counts this snapshot as applied: the member is behind for good.
+    failed_ = s2;
+    return s2;
   }
-  if (!closed.ok()) {
-    failed_ = closed;
-    return closed;
-  }
+  applier_->Reload();
   ++restores_;
   if (on_applied_) on_applied_(applier_->applied_index());
   return absl::OkStatus();

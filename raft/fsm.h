@@ -15,9 +15,11 @@
 //   snapshot  the store's snapshot (snapshot::Save's file: the btree file
 //             and its XXH3 trailer) behind a 24-byte header naming the raft
 //             index it covers.
-//   restore   verifies the bytes (header, XXH3, revisions: snapshot::Restore),
-//             closes the DB, renames the restored file over the member's
-//             data file, and reopens the DB and a new Applier. A snapshot
+//   restore   verifies the bytes (header, XXH3, revisions: snapshot::Restore)
+//             into a scratch directory, then installs the restored file in
+//             place (revkv::DB::InstallSnapshot: reads, watches and leases
+//             go on, from the new data) and reloads the alarm and member
+//             tables and the Applier. A snapshot
 //             at or below the DB's applied index is not restored (the DB has
 //             it already): raft restores its latest snapshot at every start.
 //
@@ -38,11 +40,12 @@
 // applier applies alarm and member_attr entries as the local server does.
 // Hooks, both called on the raft thread: on_applied(index) after each
 // entry is applied (waiters for an index wake on it), on_restore() before
-// a snapshot from the leader replaces the DB once the hook is set -- a
-// serving member's server holds the DB, so it must not change beneath it
-// (cluster_member.h). Not for the snapshot raft restores inside raft_start
-// (raft_state is still RAFT_UNAVAILABLE): nothing holds the DB yet, so the
-// hook can be set before raft starts and leave no window after it.
+// a snapshot from the leader replaces the DB's data (the server logs it).
+// Not for the snapshot raft restores inside raft_start (raft_state is
+// still RAFT_UNAVAILABLE).
+//
+// The DB, the AlarmStore, the MemberStore and the Applier keep their
+// identity across a restore: the server holds them.
 //
 // Awaited entries (RaftProposer's batches): raft 0.15 answers only the
 // first entry of a raft_apply with n buffers (replication.c getRequest).
@@ -59,13 +62,12 @@
 // install-snapshot timeout for that size (install_snapshot_timeout.h): the
 // latest snapshot is what this member sends when it leads.
 //
-// Failure: an entry that does not decode, or a DB that cannot be reopened
-// after a restore, fails the Fsm for good (failed()): every later apply
+// Failure: an entry that does not decode, or a DB that cannot install a
+// snapshot, fails the Fsm for good (failed()): every later apply
 // returns an error to raft, which stops applying (fail closed, as etcd does).
 //
 // Thread-safety: not thread-safe. Every call, and the callbacks, run on the
 // raft instance's thread (its libuv loop, or the fixture's stepping thread).
-// db() changes at a restore: do not keep it across one.
 #ifndef REVKV_RAFT_FSM_H_
 #define REVKV_RAFT_FSM_H_
 
@@ -107,7 +109,7 @@ class Fsm {
   raft_fsm* fsm() { return &fsm_; }
   void Attach(raft* r) { raft_ = r; }
 
-  // The DB and its applier (null after a failed restore).
+  // The DB and its applier, the same for the Fsm's life.
   revkv::DB* db() { return db_.get(); }
   server::Applier* applier() { return applier_.get(); }
   server::AlarmStore* alarms() { return alarms_.get(); }

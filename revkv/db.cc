@@ -141,6 +141,12 @@ absl::Status DB::Sync() {
   return backend_->ForceCommit();
 }
 
+absl::Status DB::InstallSnapshot(const std::string& file) {
+  if (closed_) return mvcc::ErrClosed();
+  return store_->Reload([&] { return backend_->ReplaceFile(file); },
+                        [&] { return lessor_->Reload(); });
+}
+
 absl::Status DB::Close() {
   if (closed_) return absl::OkStatus();
   closed_ = true;

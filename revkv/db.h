@@ -146,6 +146,18 @@ class DB {
   // Close() closes it.
   lease::Lessor* lessor() { return lessor_.get(); }
 
+  // Replaces the store's data with the store file at `file` (a later state
+  // of this store's history, as a Raft leader's snapshot is; verify it
+  // first: snapshot::Restore) while reads, watches and leases go on, as
+  // etcd applies a snapshot: the file is renamed over this DB's
+  // (Backend::ReplaceFile), then the index, revisions and leases are
+  // rebuilt from it (mvcc::Store::Reload), and every watcher owed a
+  // revision reads it back (one whose start the new data compacted is
+  // cancelled with the compacted revision). A read that straddles it
+  // answers mvcc::ErrRestored (Range at the current revision retries).
+  // Writers wait for it. On failure before the rename nothing changed;
+  // after it, the store is failed (every call answers the error).
+  absl::Status InstallSnapshot(const std::string& file);
   // Makes every change made before the call durable; concurrent callers
   // share one commit. A no-op on a read-only DB.
   absl::Status Sync();

@@ -25,7 +25,12 @@ std::string BucketKey(const etcdserverpb::AlarmMember& m) {
 
 absl::StatusOr<std::unique_ptr<AlarmStore>> AlarmStore::Open(backend::Backend* backend) {
   std::unique_ptr<AlarmStore> a(new AlarmStore(backend));
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = backend->NewConcurrentReadTx();
+  if (absl::Status s = a->Reload(); !s.ok()) return s;
+  return a;
+}
+
+absl::Status AlarmStore::Reload() {
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = backend_->NewConcurrentReadTx();
   if (!view.ok()) return view.status();
   std::set<Key> loaded;
   bool any = false;
@@ -43,9 +48,9 @@ absl::StatusOr<std::unique_ptr<AlarmStore>> AlarmStore::Open(backend::Backend* b
       });
   // No bucket: a store that never raised an alarm.
   if (!s.ok() && !(absl::IsNotFound(s) && !any)) return s;
-  util::MutexLock l(a->mu_);
-  a->alarms_ = std::move(loaded);
-  return a;
+  util::MutexLock l(mu_);
+  alarms_ = std::move(loaded);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<etcdserverpb::AlarmMember> AlarmStore::Activate(uint64_t member,

@@ -37,6 +37,8 @@ class AlarmStore {
   // Loads the alarms of `backend`'s "alarm" bucket (none when it does not
   // exist). An undecodable entry is DataLoss. `backend` is not owned.
   static absl::StatusOr<std::unique_ptr<AlarmStore>> Open(backend::Backend* backend);
+  // Loads them again (the backend's file was replaced: a Raft snapshot).
+  absl::Status Reload() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Raises `type` for `member`; returns the alarm (the one already raised,
   // if it was: etcd answers it either way).

@@ -74,6 +74,13 @@ class Applier {
   absl::StatusOr<ApplyResult> Apply(uint64_t index, std::string_view data);
 
   uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+  // Starts again from the DB's consistent index, its dKV queue rebuilt:
+  // the DB's data was replaced (revkv::DB::InstallSnapshot). Called by the
+  // thread that applies.
+  void Reload() {
+    dkv_.Reset();
+    applied_index_.store(uint64_t(db_->store()->ConsistentIndex()), std::memory_order_release);
+  }
   // The dKV state; its counters may be read from any thread.
   const kvstore::dkv::LogApplier& dkv() const { return dkv_; }
 
@@ -89,7 +96,7 @@ class Applier {
   AlarmStore* alarms_;
   MemberStore* members_;
   // Its queue of deletion indexes is rebuilt with each new Applier (a
-  // restart, a raft snapshot restore).
+  // restart) and by Reload (a raft snapshot restore).
   kvstore::dkv::LogApplier dkv_;
   std::atomic<uint64_t> applied_index_;
 };

@@ -38,7 +38,12 @@ struct Write {
 
 absl::StatusOr<std::unique_ptr<MemberStore>> MemberStore::Open(backend::Backend* backend) {
   std::unique_ptr<MemberStore> m(new MemberStore(backend));
-  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = backend->NewConcurrentReadTx();
+  if (absl::Status s = m->Reload(); !s.ok()) return s;
+  return m;
+}
+
+absl::Status MemberStore::Reload() {
+  absl::StatusOr<std::unique_ptr<backend::ConcurrentReadTx>> view = backend_->NewConcurrentReadTx();
   if (!view.ok()) return view.status();
   std::map<uint64_t, etcdserverpb::Member> loaded;
   std::set<uint64_t> removed;
@@ -67,11 +72,11 @@ absl::StatusOr<std::unique_ptr<MemberStore>> MemberStore::Open(backend::Backend*
       });
   // No bucket: nobody published yet.
   if (!s.ok() && !(absl::IsNotFound(s) && !any)) return s;
-  util::MutexLock l(m->mu_);
-  m->members_ = std::move(loaded);
-  m->removed_ = std::move(removed);
-  m->seeded_ = seeded;
-  return m;
+  util::MutexLock l(mu_);
+  members_ = std::move(loaded);
+  removed_ = std::move(removed);
+  seeded_ = seeded;
+  return absl::OkStatus();
 }
 
 absl::Status MemberStore::Publish(const revkvpb::MemberAttrRequest& attr) {

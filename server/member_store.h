@@ -53,6 +53,9 @@ class MemberStore {
   // Loads the bucket of `backend` (empty when it does not exist); an
   // undecodable entry is DataLoss. `backend` is not owned.
   static absl::StatusOr<std::unique_ptr<MemberStore>> Open(backend::Backend* backend);
+  // Loads the table again (the backend's file was replaced: a Raft
+  // snapshot).
+  absl::Status Reload() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Records what member `attr.id()` published (its name and client URLs;
   // its peer URLs and role stay). Ignored for a removed member.

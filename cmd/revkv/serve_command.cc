@@ -185,16 +185,11 @@ int RunServe(const std::vector<std::string>& args) {
       return 1;
     }
     member_options = *o;
-    // The server will hold the DB: a snapshot from the leader (this member
-    // fell more than the log's trailing entries behind) cannot replace it
-    // while it serves. raft has stored the snapshot; a restart restores it
-    // before serving. Set before raft starts, so no snapshot slips in
-    // while the server is being set up over the DB.
+    // A snapshot from the leader (this member fell more than the log's
+    // trailing entries behind, or is new) replaces the data in place while
+    // the server goes on serving (revkv::DB::InstallSnapshot).
     member_options.on_restore = [] {
-      Log("error", "a snapshot from the leader must replace the data; exiting: restart to restore it",
-          {});
-      std::fflush(nullptr);
-      _exit(3);
+      Log("info", "installing a snapshot from the leader", {});
     };
     // Removed from the cluster: stop as on SIGTERM (sigwait below).
     member_options.on_removed = [] {

@@ -71,6 +71,13 @@ class LogApplier {
   // Hints in the queue (an upper bound of the pending deletions; 0 before
   // the first Sweep), and keys removed since this applier was made.
   int64_t pending() const { return pending_.load(std::memory_order_relaxed); }
+  // Forgets the queue: the next call loads it from the store again (its
+  // data was replaced). By the applying thread.
+  void Reset() {
+    loaded_ = false;
+    due_ = {};
+    pending_.store(0, std::memory_order_relaxed);
+  }
   int64_t swept() const { return swept_.load(std::memory_order_relaxed); }
 
   static std::string StoreKey(std::string_view key) {

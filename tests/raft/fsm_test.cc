@@ -93,8 +93,9 @@ TEST(FsmTest, RestoreMakesTheDbTheSnapshots) {
 }
 
 // The on_restore hook is for snapshots from a leader, not for the one raft
-// restores inside raft_start (state still RAFT_UNAVAILABLE), so a serving
-// member can set it before raft starts. Each restore also sizes raft's
+// restores inside raft_start (state still RAFT_UNAVAILABLE). A leader's
+// snapshot is installed in place: the DB, the applier and the tables stay
+// the objects the server holds. Each restore also sizes raft's
 // install-snapshot timeout for the snapshot (install_snapshot_timeout.h).
 TEST(FsmTest, RestoreHookSkipsRaftsOwnRestoreAtStart) {
   std::mt19937_64 rng(7);
@@ -123,8 +124,18 @@ TEST(FsmTest, RestoreHookSkipsRaftsOwnRestoreAtStart) {
   EXPECT_EQ(r.install_snapshot_timeout, InstallSnapshotTimeoutMs(500, older->size()));
 
   r.state = RAFT_FOLLOWER;  // started: a snapshot from the leader
+  // A serving member's server holds these: the restore is in place.
+  revkv::DB* db = b->db();
+  server::Applier* applier = b->applier();
+  server::AlarmStore* alarms = b->alarms();
+  server::MemberStore* members = b->members();
   ASSERT_TRUE(b->Restore(*newer).ok());
   EXPECT_EQ(hooked, 1);
+  EXPECT_EQ(b->db(), db);
+  EXPECT_EQ(b->applier(), applier);
+  EXPECT_EQ(b->alarms(), alarms);
+  EXPECT_EQ(b->members(), members);
+  EXPECT_EQ(db->Rev(), a->db()->Rev());
   EXPECT_EQ(b->restores(), 2u);
   EXPECT_EQ(b->applied_index(), a->applied_index());
   EXPECT_GT(newer->size(), older->size());
