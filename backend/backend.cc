@@ -173,14 +173,19 @@ absl::StatusOr<std::unique_ptr<Snapshot>> Backend::NewSnapshot() {
 
 uint64_t Backend::Size() {
   util::AdaptiveMutexLock l(view_mu_);
-  return db_ != nullptr ? db_->FileSize() : 0;
+  return db_ != nullptr ? db_->HighWaterBytes() : 0;
 }
 
-absl::StatusOr<uint64_t> Backend::SizeInUse() {
-  std::shared_ptr<btree::DB> db;
-  db = CurrentDb();
+absl::StatusOr<DbSizes> Backend::Sizes() {
+  std::shared_ptr<btree::DB> db = CurrentDb();
   if (db == nullptr) return absl::FailedPreconditionError("backend: closed");
-  return db->BytesInUse();
+  const btree::SpaceUsage u = db->Space();
+  return DbSizes{.size = u.high_water_bytes, .in_use = u.in_use_bytes};
+}
+
+uint64_t Backend::FileSize() {
+  std::shared_ptr<btree::DB> db = CurrentDb();  // the fstat runs outside view_mu_
+  return db != nullptr ? db->FileSize() : 0;
 }
 
 btree::txid_t Backend::LastTxid() {

@@ -73,6 +73,12 @@ struct DefragStats {
   uint64_t size_after = 0;
 };
 
+// etcd's two figures of the database's size (Backend::Sizes).
+struct DbSizes {
+  uint64_t size = 0;    // Backend::Size()
+  uint64_t in_use = 0;  // <= size
+};
+
 class Backend {
  public:
   // Opens or creates the file at config.path and starts the committer.
@@ -109,11 +115,21 @@ class Backend {
   absl::StatusOr<uint64_t> Hash(const HashIgnoreFn& ignores = nullptr)
       ABSL_LOCKS_EXCLUDED(batch_->mu_);
 
-  // Bytes of the file. O(1).
+  // The database's size as etcd 3.4 counts it (backend.Size(), what its
+  // quota, Status.dbSize and `endpoint status` use): the btree's high-water
+  // mark as of the last commit, every page ever allocated, free ones
+  // included. Writes not yet committed do not count. It grows by whole pages
+  // and never shrinks except by Defrag. Below FileSize(), which runs ahead
+  // of it. O(1); 0 once closed.
   uint64_t Size() ABSL_LOCKS_EXCLUDED(view_mu_);
-  // Bytes of the pages the last commit uses (not free, not pending). Walks
-  // every page of the snapshot: O(pages).
-  absl::StatusOr<uint64_t> SizeInUse() ABSL_LOCKS_EXCLUDED(view_mu_);
+  // Size() and etcd's dbSizeInUse (Size() less the free and pending pages)
+  // as of one commit, so that in_use <= size. O(1); FailedPrecondition once
+  // closed.
+  absl::StatusOr<DbSizes> Sizes() ABSL_LOCKS_EXCLUDED(view_mu_);
+  // The data file's length: what it takes on disk. Commits grow the file
+  // ahead of Size() in steps of at least 1 MiB, so this is the figure for
+  // disk use, not for the quota. One fstat; 0 once closed.
+  uint64_t FileSize() ABSL_LOCKS_EXCLUDED(view_mu_);
   // ConcurrentReadTx (and ReadTx views) open now.
   int64_t OpenReadTxN() const { return open_reads_->load(std::memory_order_relaxed); }
   // Txid of the current file's last commit (restarts low after a Defrag).

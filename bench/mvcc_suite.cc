@@ -308,7 +308,7 @@ absl::Status MvccBench::Restore() {
         return absl::InternalError(std::string("restore ") +
                                    (checkpoint ? "missed" : "used") + " the checkpoint");
       }
-      s.file_bytes = static_cast<double>(h->backend->Size());
+      s.file_bytes = static_cast<double>(h->backend->FileSize());
       m.Finish(&s);
       if (absl::Status c = h->Close(); !c.ok()) return c;
     }

@@ -425,10 +425,18 @@ uint64_t DB::FileSize() {
   return size.ok() ? *size : 0;
 }
 
-uint64_t DB::BytesInUse() {
+uint64_t DB::HighWaterBytes() {
   std::lock_guard<std::mutex> l(mu_);
+  return meta_.high_water * uint64_t{page_size_};
+}
+
+SpaceUsage DB::Space() {
+  std::lock_guard<std::mutex> l(mu_);
+  // A commit publishes its free counts just after its meta: the clamp keeps
+  // a read between the two from counting more free pages than pages.
   uint64_t unused = std::min(free_pages_ + pending_pages_, meta_.high_water);
-  return (meta_.high_water - unused) * page_size_;
+  return {.high_water_bytes = meta_.high_water * uint64_t{page_size_},
+          .in_use_bytes = (meta_.high_water - unused) * uint64_t{page_size_}};
 }
 
 txid_t DB::LastTxid() {

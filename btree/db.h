@@ -62,6 +62,11 @@ namespace revkv::btree {
 // Options::allow_rollback would open by rolling back to the commit before.
 bool IsNewestCommitDamaged(const absl::Status& s);
 
+struct SpaceUsage {
+  uint64_t high_water_bytes = 0;
+  uint64_t in_use_bytes = 0;  // <= high_water_bytes
+};
+
 class DB {
  public:
   // Opens (or creates, per options) the database file at `path`.
@@ -98,11 +103,19 @@ class DB {
   bool read_only() const { return options_.read_only; }
   // Read transactions open now.
   int OpenReadTxs();
-  // Size of the file in bytes.
+  // Length of the file in bytes: the high-water mark plus the room the file
+  // was grown by ahead of it (commits grow it at least 1 MiB at a time). One
+  // fstat; 0 if that fails.
   uint64_t FileSize();
-  // Bytes of pages in use as of the last commit (high-water mark less free
-  // and pending pages). O(1).
-  uint64_t BytesInUse();
+  // Bytes below the high-water mark as of the last commit: every page ever
+  // allocated, free ones included (bbolt's Tx.Size, which etcd reports as
+  // the database's size). Grows by whole pages as commits allocate past it;
+  // only a copy into a new file (CompactTo, so a defrag) lowers it. O(1).
+  uint64_t HighWaterBytes();
+  // The high-water mark and the bytes in use (the high-water mark less free
+  // and pending pages) as of one commit: two separate reads could straddle
+  // a commit and show more in use than below the mark. O(1).
+  SpaceUsage Space();
   // Transaction id of the last commit.
   txid_t LastTxid();
   // A commit that failed to write or sync poisons the DB: every later write

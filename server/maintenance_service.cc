@@ -40,12 +40,12 @@ grpc::Status MaintenanceService::Alarm(grpc::ServerContext*, const etcdserverpb:
 
 grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
                                         etcdserverpb::StatusResponse* resp) {
-  absl::StatusOr<uint64_t> in_use = db_->backend()->SizeInUse();
-  if (!in_use.ok()) return ToGrpcStatus(in_use.status());
+  absl::StatusOr<backend::DbSizes> sizes = db_->backend()->Sizes();
+  if (!sizes.ok()) return ToGrpcStatus(sizes.status());
   member_->Stamp(resp->mutable_header(), db_->Rev());
   resp->set_version(kEtcdVersion);
-  resp->set_dbsize(int64_t(db_->backend()->Size()));
-  resp->set_dbsizeinuse(int64_t(*in_use));
+  resp->set_dbsize(int64_t(sizes->size));
+  resp->set_dbsizeinuse(int64_t(sizes->in_use));
   if (member_->cluster != nullptr) {
     const RaftView raft = member_->cluster->Raft();
     resp->set_leader(raft.leader);

@@ -9,7 +9,9 @@
 // member answers UNIMPLEMENTED).
 //
 // Status reports etcd's API version "3.4.23" (clients gate features on
-// it), the file's size and the bytes in use, this member as leader, and
+// it), etcd's dbSize and dbSizeInUse (Backend::Sizes: the high-water mark
+// and the pages in use below it, as of one commit; not the file's length),
+// this member as leader, and
 // the proposer's last index as raft index and applied index. Hash is the
 // backend's whole-file hash cut to 32 bits (not etcd's CRC: no client
 // compares it with another server's).

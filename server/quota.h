@@ -1,12 +1,17 @@
 // Quota: etcd 3.4's backend quota (etcdserver/quota.go) and the check its
 // gRPC layer makes before a Put, a Txn or a LeaseGrant (api/v3rpc/quota.go).
 //
-// A request is admitted while the backend's file size plus the request's
-// estimated cost stays below the quota. Costs, as etcd's: a put is its key
+// A request is admitted while the backend's size plus the request's
+// estimated cost stays below the quota. The size is etcd's backend.Size():
+// the btree's high-water mark as of the last commit (Backend::Size), free
+// pages included, so compaction alone never lowers it and defrag does; not
+// the file's length, which runs ahead of it by at least 1 MiB (a quota
+// under that would otherwise refuse the first write, where etcd takes
+// writes until the mark reaches it). Costs, as etcd's: a put is its key
 // and value plus 256 bytes of overhead; a txn the larger of its branches'
 // top-level puts (etcd does not count puts inside nested txns, nor does
 // this); a lease grant 64 bytes. Every Txn is checked, read-only ones too
-// (cost 0: refused once the file has reached the quota), as etcd does.
+// (cost 0: refused once the size has reached the quota), as etcd does.
 //
 // A request refused here raises the NOSPACE alarm: QuotaGuard proposes an
 // ACTIVATE entry through the write path (so every member applies it; the

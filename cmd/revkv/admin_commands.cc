@@ -77,10 +77,10 @@ absl::Status EndpointStatusCommand(Invocation& inv) {
   st.endpoint = inv.data_dir;
   st.revision = (*dir)->store()->Rev();
   st.version = kVersion;
-  st.db_size = int64_t(b->Size());
-  absl::StatusOr<uint64_t> in_use = b->SizeInUse();
-  if (!in_use.ok()) return General(in_use.status());
-  st.db_size_in_use = int64_t(*in_use);
+  absl::StatusOr<backend::DbSizes> sizes = b->Sizes();
+  if (!sizes.ok()) return General(sizes.status());
+  st.db_size = int64_t(sizes->size);
+  st.db_size_in_use = int64_t(sizes->in_use);
   return Emit(inv, dir->get(), PrintEndpointStatus(inv.format, st));
 }
 

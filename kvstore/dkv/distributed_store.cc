@@ -112,7 +112,7 @@ absl::StatusOr<DatabaseInfo> DistributedStore::GetDBInfo() {
   if (!pass.ok()) return ErrClosed();
   mvcc::Store* store = member_->db()->store();
   DatabaseInfo info;
-  info.size_bytes = store->backend()->Size();
+  info.size_bytes = store->backend()->FileSize();
   info.db_type = "revkv";
   info.supported_features = {Feature::kSet,    Feature::kSetE,   Feature::kSetEIfUnset,
                              Feature::kGet,    Feature::kExpire, Feature::kDelete,

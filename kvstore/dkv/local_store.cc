@@ -209,7 +209,7 @@ absl::StatusOr<DatabaseInfo> LocalStore::GetDBInfo() {
   util::CloseGate::Pass pass(gate_);
   if (!pass.ok()) return ErrClosed();
   DatabaseInfo info;
-  info.size_bytes = store_->backend()->Size();
+  info.size_bytes = store_->backend()->FileSize();
   info.db_type = "revkv";
   info.supported_features = {Feature::kSet,    Feature::kSetE,   Feature::kSetEIfUnset,
                              Feature::kGet,    Feature::kExpire, Feature::kDelete,

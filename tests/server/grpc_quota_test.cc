@@ -2,8 +2,8 @@
 // etcdctl cannot show: which check refuses a request (the size check before
 // proposing, or the applier's cap while NOSPACE is raised), etcd 3.4's
 // request costs (nested txn puts are not counted), read-only txns refused
-// once the file has reached the quota, alarm requests by type and member,
-// and alarms restored from the backend with the quota switched off.
+// once the backend size has reached the quota, alarm requests by type and
+// member, and alarms restored from the backend with the quota switched off.
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,7 +55,7 @@ class GrpcQuotaTest : public ::testing::Test {
   void TearDown() override { Stop(); }
 
   // Starts a server on a fresh or reopened DB; quota: `margin` bytes above
-  // the file's size now (or `absolute` when set).
+  // the backend size (its high-water mark) now (or `absolute` when set).
   void Start(int64_t margin, std::optional<int64_t> absolute = std::nullopt) {
     absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(dir_, {});
     ASSERT_TRUE(db.ok()) << db.status();
@@ -177,7 +177,7 @@ TEST_F(GrpcQuotaTest, SizeCheckRaisesTheAlarmAndTheApplierCapsUntilDisarmed) {
   EXPECT_EQ(Alarms(), std::vector<std::string>{});
 }
 
-TEST_F(GrpcQuotaTest, ReadOnlyTxnIsRefusedOnceTheFileHasReachedTheQuota) {
+TEST_F(GrpcQuotaTest, ReadOnlyTxnIsRefusedOnceTheSizeHasReachedTheQuota) {
   Start(/*margin=*/0);  // size + 0 < quota is false
   etcdserverpb::TxnRequest read;
   read.add_success()->mutable_request_range()->set_key("a");
