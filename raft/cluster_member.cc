@@ -39,6 +39,7 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Start(
   m->applied_ = std::make_unique<AppliedIndex>(m->fsm_->applied_index());
   m->fsm_->set_on_applied([a = m->applied_.get()](uint64_t index) { a->Advance(index); });
   if (o.on_restore) m->fsm_->set_on_restore(o.on_restore);
+  if (o.on_failed) m->fsm_->set_on_failed(o.on_failed);
 
   NodeOptions no;
   no.id = o.id;

@@ -108,6 +108,10 @@ struct ClusterMemberOptions {
   // Called (on the raft thread) before a snapshot from the leader replaces
   // the DB's data in place; see fsm.h. Null: nothing is called.
   std::function<void()> on_restore;
+  // Called once (on the raft thread) when the state machine fails for good
+  // (fsm.h: its data file cannot be written, an entry does not decode):
+  // the member can apply nothing more until it restarts.
+  std::function<void(const absl::Status&)> on_failed;
   // How calls reach other members; null: gRPC to the first http:// client
   // URL each published. Not owned (tests pass an in-process one).
   PeerTransport* transport = nullptr;

@@ -140,7 +140,7 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
   *result = nullptr;
   if (!failed_.ok() || applier_ == nullptr) return RAFT_IOERR;
   if (raft_ == nullptr) {
-    failed_ = absl::FailedPreconditionError("raft: the fsm is not attached to a raft instance");
+    Fail(absl::FailedPreconditionError("raft: the fsm is not attached to a raft instance"));
     return RAFT_IOERR;
   }
   // raft 0.15 raises last_applied after apply returns (see the header).
@@ -157,7 +157,7 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
   absl::StatusOr<std::string_view> request =
       DecodeEntry(std::string_view(static_cast<const char*>(buf->base), buf->len));
   if (!request.ok()) {
-    failed_ = request.status();
+    Fail(request.status());
     return RAFT_MALFORMED;
   }
   last_.value = applier_->Apply(index, *request);
@@ -167,8 +167,16 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
   if (!last_.value.ok() && last_.value.status().code() == absl::StatusCode::kDataLoss &&
       !server::IsEtcdError(last_.value.status(), "corrupt")) {
     // Not applied (it does not decode): every member stops here alike.
-    failed_ = last_.value.status();
+    Fail(last_.value.status());
     return RAFT_MALFORMED;
+  }
+  // The data file could not be written (a commit failed: the store refuses
+  // every read and write from here on). The entry is safe in raft's log,
+  // which a restart replays from the DB's last durable index; this member
+  // stops here, as etcd stops when its backend cannot commit.
+  if (absl::Status c = db_->backend()->batch_tx().CommitError(); !c.ok()) {
+    Fail(absl::Status(c.code(), absl::StrCat("raft: the data file cannot be written: ", c.message())));
+    return RAFT_IOERR;
   }
   *result = &last_;
   if (on_applied_) on_applied_(index);
@@ -176,6 +184,12 @@ int Fsm::Apply(const raft_buffer* buf, void** result) {
     Settle(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
   }
   return 0;
+}
+
+void Fsm::Fail(absl::Status why) {
+  if (!failed_.ok()) return;
+  failed_ = std::move(why);
+  if (on_failed_) on_failed_(failed_);
 }
 
 void Fsm::Await(uint64_t index, std::string_view entry, const void* token, Answer answer) {
@@ -297,7 +311,7 @@ absl::Status Fsm::Restore(std::string_view bytes) {
   if (!s2.ok()) {
     // Past the rename the DB has failed; before it nothing changed, but
     // raft counts this snapshot as applied: the member is behind for good.
-    failed_ = s2;
+    Fail(s2);
     return s2;
   }
   applier_->Reload();

@@ -62,8 +62,10 @@
 // install-snapshot timeout for that size (install_snapshot_timeout.h): the
 // latest snapshot is what this member sends when it leads.
 //
-// Failure: an entry that does not decode, or a DB that cannot install a
-// snapshot, fails the Fsm for good (failed()): every later apply
+// Failure: an entry that does not decode, a DB that cannot install a
+// snapshot, or a data file that cannot be written (a backend commit failed:
+// the applied entries after the DB's last durable index are safe in raft's
+// log, which a restart replays), fails the Fsm for good (failed()): every later apply
 // returns an error to raft, which stops applying (fail closed, as etcd does).
 //
 // Thread-safety: not thread-safe. Every call, and the callbacks, run on the
@@ -116,6 +118,10 @@ class Fsm {
   server::MemberStore* members() { return members_.get(); }
   // See the header. Set before the raft instance starts, or on its thread.
   void set_on_applied(std::function<void(uint64_t)> hook) { on_applied_ = std::move(hook); }
+  // Called once, on the raft thread, when the Fsm fails for good (failed()).
+  void set_on_failed(std::function<void(const absl::Status&)> hook) {
+    on_failed_ = std::move(hook);
+  }
   void set_on_restore(std::function<void()> hook) { on_restore_ = std::move(hook); }
   // The index of the last entry applied to the DB (0: none).
   uint64_t applied_index() const;
@@ -178,6 +184,9 @@ class Fsm {
   std::unique_ptr<server::MemberStore> members_;
   std::unique_ptr<server::Applier> applier_;
   std::function<void(uint64_t)> on_applied_;
+  std::function<void(const absl::Status&)> on_failed_;
+  // Sets failed_ (the first failure stays) and calls on_failed_.
+  void Fail(absl::Status why);
   std::function<void()> on_restore_;
   Result last_;
   std::map<uint64_t, Awaited> awaited_;

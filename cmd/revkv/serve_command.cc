@@ -43,6 +43,10 @@ constexpr std::chrono::seconds kStopGrace(10);
 // Set when raft removed this member from its cluster (before the SIGTERM
 // that stops it).
 std::atomic<bool> g_removed{false};
+// The state machine failed (its data file cannot be written): stop, and
+// exit non-zero so that a supervisor restarts the member, which replays
+// raft's log from the data's last durable index (etcd exits likewise).
+std::atomic<bool> g_failed{false};
 
 // --log-level: lines below it are dropped. Set once, before any thread.
 int min_log_level = 1;
@@ -191,6 +195,12 @@ int RunServe(const std::vector<std::string>& args) {
     member_options.on_restore = [] {
       Log("info", "installing a snapshot from the leader", {});
     };
+    member_options.on_failed = [](const absl::Status& why) {
+      Log("error", "the member cannot apply the log; stopping",
+          {{"error", std::string(why.message())}});
+      g_failed.store(true);
+      kill(getpid(), SIGTERM);
+    };
     // Removed from the cluster: stop as on SIGTERM (sigwait below).
     member_options.on_removed = [] {
       Log("info", "this member was removed from the cluster; stopping", {});
@@ -286,7 +296,7 @@ int RunServe(const std::vector<std::string>& args) {
     std::thread unblock;
     // A removed member's calls waiting for a leader never get one: answer
     // them at once (stopped), as etcd does, instead of at their timeout.
-    if (member != nullptr && g_removed.load()) member->Stop();
+    if (member != nullptr && (g_removed.load() || g_failed.load())) member->Stop();
     if (member != nullptr) {
       unblock = std::thread([&] {
         if (!server_down.WaitForNotificationWithTimeout(absl::FromChrono(kStopGrace) +
@@ -316,7 +326,7 @@ int RunServe(const std::vector<std::string>& args) {
     return 1;
   }
   Log("info", "stopped", {{"data-dir", config->data_dir}});
-  return 0;
+  return g_failed.load() ? 1 : 0;
 }
 
 }  // namespace revkv::cli

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "raft/install_snapshot_timeout.h"
 #include "server/errors.h"
+#include "tests/btree/fault_env.h"
 #include "tests/cmd/process.h"
 #include "tests/raft/model.h"
 
@@ -141,6 +142,75 @@ TEST(FsmTest, RestoreHookSkipsRaftsOwnRestoreAtStart) {
   EXPECT_GT(newer->size(), older->size());
   EXPECT_EQ(r.install_snapshot_timeout, InstallSnapshotTimeoutMs(500, newer->size()));
   b->Attach(nullptr);
+}
+
+// A data file that cannot be written (a backend commit fails) stops the
+// member where it is, as etcd stops: the entry raft hands over next is not
+// applied (RAFT_IOERR), on_failed is called once, the DB refuses reads
+// rather than answer from data it could not keep, and every later entry is
+// refused too. A restart reopens the DB at its last durable index, and
+// replaying the log from there gives what a member without the fault has.
+TEST(FsmTest, ADataFileThatCannotBeWrittenStopsTheMemberAndARestartReplays) {
+  std::mt19937_64 rng(23);
+  const std::string root = revkv::testing::NewTempDir("raftfsm");
+  btree::FaultEnv env;
+  revkv::Options faulty;
+  faulty.env = &env;
+  absl::StatusOr<std::unique_ptr<Fsm>> opened = Fsm::Open(root + "/a", faulty);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Fsm> a = *std::move(opened);
+  std::unique_ptr<Fsm> ref = OpenFsm(root + "/ref");
+  ASSERT_TRUE(ref);
+  struct raft ra {}, rr {};
+  a->Attach(&ra);
+  ref->Attach(&rr);
+  std::vector<absl::Status> failures;
+  a->set_on_failed([&](const absl::Status& s) { failures.push_back(s); });
+  // Through the raft callback, as raft 0.15 calls it (it raises
+  // last_applied after a successful apply).
+  auto apply = [](Fsm* f, struct raft* r, const std::string& entry) {
+    raft_buffer buf{const_cast<char*>(entry.data()), entry.size()};
+    void* result = nullptr;
+    const int rv = f->fsm()->apply(f->fsm(), &buf, &result);
+    if (rv == 0) r->last_applied++;
+    return rv;
+  };
+  std::vector<std::string> log;
+  for (int i = 0; i < 200; ++i) {
+    std::string bytes;
+    ASSERT_TRUE(testing::RandomRequest(rng).SerializeToString(&bytes));
+    log.push_back(EncodeEntry(bytes));
+  }
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(apply(a.get(), &ra, log[size_t(i)]), 0);
+  ASSERT_TRUE(a->db()->Sync().ok());  // durable through entry 100
+  for (int i = 100; i < 120; ++i) ASSERT_EQ(apply(a.get(), &ra, log[size_t(i)]), 0);
+  env.FailAll(btree::FaultOp::kSync);
+  EXPECT_FALSE(a->db()->Sync().ok());  // the commit of 101..120 fails
+  EXPECT_NE(apply(a.get(), &ra, log[120]), 0);
+  EXPECT_NE(apply(a.get(), &ra, log[121]), 0);
+  EXPECT_EQ(ra.last_applied, 120u);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_FALSE(a->failed().ok());
+  EXPECT_FALSE(a->db()->Range("k", "l").ok());  // no answer from unkept data
+  a->Attach(nullptr);
+  a.reset();
+  env.ClearFaults();
+
+  // The restart: the DB holds what its last durable commit held.
+  a = OpenFsm(root + "/a");
+  ASSERT_TRUE(a);
+  EXPECT_GE(a->applied_index(), 100u);
+  EXPECT_LE(a->applied_index(), 120u);
+  ra = {};
+  ra.last_applied = a->applied_index();  // raft replays from the DB's index on
+  a->Attach(&ra);
+  for (size_t i = ra.last_applied; i < log.size(); ++i) ASSERT_EQ(apply(a.get(), &ra, log[i]), 0);
+  for (const std::string& e : log) ASSERT_EQ(apply(ref.get(), &rr, e), 0);
+  EXPECT_EQ(a->applied_index(), ref->applied_index());
+  EXPECT_EQ(Hash(a.get()).hash, Hash(ref.get()).hash);
+  EXPECT_EQ(Hash(a.get()).rev, Hash(ref.get()).rev);
+  a->Attach(nullptr);
+  ref->Attach(nullptr);
 }
 
 // Awaited entries (fsm.h): each is answered exactly once -- with its
