@@ -19,6 +19,12 @@
 //             (victim_events_per_stream); past it, or if it was set aside
 //             behind the latest revision, it reads them back instead.
 //
+// A Store::Reload (a Raft snapshot installed in place) moves every watcher
+// owed a revision, and every victim still collecting, to read the new data
+// back as unsynced watchers do (etcd's watchableStore.Restore): a watcher
+// whose start the new data compacted is cancelled with the compacted
+// revision; the others go on without a gap.
+//
 // Differences from etcd: a watcher starting exactly at the compacted
 // revision is canceled too (etcd 3.4 cancels below it only, and may then
 // miss a delete at that revision, whose tombstone compaction removed);
