@@ -106,6 +106,24 @@ class ClusterServeTest : public ::testing::Test {
     }
   }
 
+  // A member to add, `name`, with free ports none of the three uses and a
+  // fresh data directory (not started).
+  Member NewMember(const std::string& name) {
+    Member d;
+    d.name = name;
+    while (d.peer_port == 0 || d.client_port == 0) {
+      const int p = EtcdServer::FreePort();
+      EXPECT_GT(p, 0);
+      if (p <= 0) break;
+      bool used = p == d.peer_port;
+      for (const Member& m : members_) used = used || p == m.peer_port || p == m.client_port;
+      if (used) continue;
+      (d.peer_port == 0 ? d.peer_port : d.client_port) = p;
+    }
+    d.data_dir = NewTempDir("cluster-" + name) + "/data";
+    return d;
+  }
+
   // Starts `m` with --initial-cluster `initial_cluster` ("": the three's).
   bool StartMember(Member& m, const std::string& state, std::string* error,
                    const std::string& initial_cluster = "") {

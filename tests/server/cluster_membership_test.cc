@@ -102,18 +102,7 @@ TEST_F(ClusterMembershipTest, AddLearnerPromoteMoveLeaderRemoveWithEtcdctl) {
     }
   }
 
-  // The new member's ports.
-  Member d;
-  d.name = "d";
-  while (d.peer_port == 0 || d.client_port == 0) {
-    const int p = EtcdServer::FreePort();
-    ASSERT_GT(p, 0);
-    bool used = p == d.peer_port;
-    for (const Member& m : members_) used = used || p == m.peer_port || p == m.client_port;
-    if (used) continue;
-    (d.peer_port == 0 ? d.peer_port : d.client_port) = p;
-  }
-  d.data_dir = NewTempDir("cluster-d") + "/data";
+  Member d = NewMember("d");
 
   // member add --learner, on a follower (forwarded to the leader).
   ProcessResult add =

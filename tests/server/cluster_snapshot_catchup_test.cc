@@ -8,7 +8,8 @@
 // logs; a watch opened on it before the snapshot arrives goes on and sees
 // every put after its start. The member must reach the leader's revision
 // with the leader's HashKV within kCatchUp of its restart, as the same
-// process.
+// process. A member added afterwards catches up the same way from an empty
+// directory.
 //
 // Every wait is a bounded poll of etcdctl.
 #include <signal.h>
@@ -50,18 +51,11 @@ std::string HashAt(const Member& m, int64_t rev) {
   return h.size() == 1 ? h.begin()->second : "";
 }
 
-TEST_F(ClusterServeTest, LaggingMemberCatchesUpBySnapshotWithinSeconds) {
-  extra_flags_ = {"--snapshot-count", "20"};
-  const int leader = StartNewCluster();
-  ASSERT_GE(leader, 0);
-  Member& lagging = members_[size_t((leader + 1) % 3)];
-  Member& boss = members_[size_t(leader)];
-  EXPECT_EQ(lagging.proc->Stop(SIGKILL), 128 + SIGKILL);
-  lagging.proc.reset();
-
+// Puts k0..k{n-1} through `m`'s gRPC KV.
+void PutKeys(const Member& m, int n) {
   auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(boss.client_port), grpc::InsecureChannelCredentials()));
-  for (int i = 0; i < kPuts; ++i) {
+      "127.0.0.1:" + std::to_string(m.client_port), grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < n; ++i) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     etcdserverpb::PutRequest req;
@@ -71,6 +65,18 @@ TEST_F(ClusterServeTest, LaggingMemberCatchesUpBySnapshotWithinSeconds) {
     grpc::Status s = kv->Put(&ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
   }
+}
+
+TEST_F(ClusterServeTest, LaggingMemberCatchesUpBySnapshotWithinSeconds) {
+  extra_flags_ = {"--snapshot-count", "20"};
+  const int leader = StartNewCluster();
+  ASSERT_GE(leader, 0);
+  Member& lagging = members_[size_t((leader + 1) % 3)];
+  Member& boss = members_[size_t(leader)];
+  EXPECT_EQ(lagging.proc->Stop(SIGKILL), 128 + SIGKILL);
+  lagging.proc.reset();
+
+  ASSERT_NO_FATAL_FAILURE(PutKeys(boss, kPuts));
   const int64_t rev = Revision(boss);
   ASSERT_GT(rev, kPuts);
   const std::string want = HashAt(boss, rev);
@@ -136,6 +142,44 @@ TEST_F(ClusterServeTest, LaggingMemberCatchesUpBySnapshotWithinSeconds) {
   // The three agree at the leader's revision.
   std::string last;
   EXPECT_TRUE(WaitForEqualHashes(boss, rev, 3, &last)) << last;
+}
+
+// A member added to a cluster whose log was compacted long ago starts with
+// an empty directory, receives a snapshot at once, installs it while it
+// serves, and catches up without a restart.
+TEST_F(ClusterServeTest, ANewMemberCatchesUpBySnapshotWhileServing) {
+  extra_flags_ = {"--snapshot-count", "20"};
+  const int leader = StartNewCluster();
+  ASSERT_GE(leader, 0);
+  Member& boss = members_[size_t(leader)];
+  ASSERT_NO_FATAL_FAILURE(PutKeys(boss, kPuts));
+  const int64_t rev = Revision(boss);
+  const std::string want = HashAt(boss, rev);
+  ASSERT_FALSE(want.empty());
+
+  Member d = NewMember("d");
+  ProcessResult add = Ctl(boss, {"member", "add", "d", "--peer-urls=" + d.peer_url()});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(add.out, m, std::regex("ETCD_INITIAL_CLUSTER=\"([^\"]+)\""))) << add.out;
+  std::string error;
+  ASSERT_TRUE(StartMember(d, "existing", &error, m[1])) << error;
+  const auto deadline = std::chrono::steady_clock::now() + kCatchUp;
+  std::string got;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_EQ(d.proc->WaitExit(std::chrono::milliseconds(0)), -1)
+        << "the new member stopped; its log:\n" << d.proc->Log();
+    got = HashAt(d, rev);
+    if (got == want) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  ASSERT_EQ(got, want) << "no catch-up within " << kCatchUp.count() << " s; its log:\n"
+                       << d.proc->Log();
+  EXPECT_NE(d.proc->Log().find(kInstalling), std::string::npos) << d.proc->Log();
+  ProcessResult put = Ctl(d, {"put", "via-d", "1", "--command-timeout=5s"});
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_EQ(Ctl(boss, {"get", "via-d", "--print-value-only"}).out, "1\n");
+  EXPECT_EQ(d.proc->Stop(SIGTERM), 0) << d.proc->Log();
 }
 
 }  // namespace
