@@ -51,6 +51,22 @@ std::string HashAt(const Member& m, int64_t rev) {
   return h.size() == 1 ? h.begin()->second : "";
 }
 
+// Polls `m`'s HashKV at `rev` until it is `want` or `deadline` passes,
+// failing if `m` stops meanwhile; returns the last hash seen.
+std::string WaitForHash(const Member& m, int64_t rev, const std::string& want,
+                        std::chrono::steady_clock::time_point deadline) {
+  std::string got;
+  while (std::chrono::steady_clock::now() < deadline) {
+    EXPECT_EQ(m.proc->WaitExit(std::chrono::milliseconds(0)), -1)
+        << m.name << " stopped; its log:\n" << m.proc->Log();
+    if (m.proc->WaitExit(std::chrono::milliseconds(0)) != -1) break;
+    got = HashAt(m, rev);
+    if (got == want) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return got;
+}
+
 // Puts k0..k{n-1} through `m`'s gRPC KV.
 void PutKeys(const Member& m, int n) {
   auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel(
@@ -111,14 +127,7 @@ TEST_F(ClusterServeTest, LaggingMemberCatchesUpBySnapshotWithinSeconds) {
       }
     }
   });
-  std::string got;
-  while (std::chrono::steady_clock::now() < deadline) {
-    ASSERT_EQ(lagging.proc->WaitExit(std::chrono::milliseconds(0)), -1)
-        << "the member stopped; its log:\n" << lagging.proc->Log();
-    got = HashAt(lagging, rev);
-    if (got == want) break;
-    std::this_thread::sleep_for(kPoll);
-  }
+  const std::string got = WaitForHash(lagging, rev, want, deadline);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - t0);
   std::printf("%s after %lld ms\n", got == want ? "caught up" : "behind",
@@ -164,15 +173,7 @@ TEST_F(ClusterServeTest, ANewMemberCatchesUpBySnapshotWhileServing) {
   ASSERT_TRUE(std::regex_search(add.out, m, std::regex("ETCD_INITIAL_CLUSTER=\"([^\"]+)\""))) << add.out;
   std::string error;
   ASSERT_TRUE(StartMember(d, "existing", &error, m[1])) << error;
-  const auto deadline = std::chrono::steady_clock::now() + kCatchUp;
-  std::string got;
-  while (std::chrono::steady_clock::now() < deadline) {
-    ASSERT_EQ(d.proc->WaitExit(std::chrono::milliseconds(0)), -1)
-        << "the new member stopped; its log:\n" << d.proc->Log();
-    got = HashAt(d, rev);
-    if (got == want) break;
-    std::this_thread::sleep_for(kPoll);
-  }
+  const std::string got = WaitForHash(d, rev, want, std::chrono::steady_clock::now() + kCatchUp);
   ASSERT_EQ(got, want) << "no catch-up within " << kCatchUp.count() << " s; its log:\n"
                        << d.proc->Log();
   EXPECT_NE(d.proc->Log().find(kInstalling), std::string::npos) << d.proc->Log();
