@@ -89,15 +89,8 @@ absl::Status Lessor::Reload() {
   key_lease_.clear();
   expiry_queue_.clear();
   InstallLocked(std::move(loaded));
-  if (primary_) {
-    // As Promote does, without extension: the new data's leases from now.
-    const TimePoint now = clock_->Now();
-    for (auto& [id, lease] : leases_) {
-      const int64_t ttl = lease.remaining_ttl > 0 ? lease.remaining_ttl : lease.ttl;
-      lease.expiry = Plus(now, Seconds(ttl));
-      Queue(id, lease, lease.expiry);
-    }
-  }
+  // As Promote does, without extension: the new data's leases from now.
+  if (primary_) ArmAllLocked(clock_->Now());
   // A Renew waiting on a lease of the old data gives up.
   demotions_++;
   changed_.NotifyAll();
@@ -307,10 +300,13 @@ void Lessor::Promote(std::chrono::nanoseconds extend) {
   util::MutexLock l(mu_);
   if (closed_) return;
   primary_ = true;
-  const TimePoint now = clock_->Now();
+  ArmAllLocked(Plus(clock_->Now(), extend));
+}
+
+void Lessor::ArmAllLocked(TimePoint start) {
   for (auto& [id, lease] : leases_) {
     const int64_t ttl = lease.remaining_ttl > 0 ? lease.remaining_ttl : lease.ttl;
-    lease.expiry = Plus(Plus(now, extend), Seconds(ttl));
+    lease.expiry = Plus(start, Seconds(ttl));
     Queue(id, lease, lease.expiry);
   }
 }

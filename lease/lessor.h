@@ -175,6 +175,9 @@ class Lessor : public mvcc::LeaseHook {
   // or, once reported, when to report it again.
   void Queue(LeaseId id, Lease& l, TimePoint when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unqueue(LeaseId id, Lease& l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives every lease its checkpointed remaining TTL (else its TTL) from
+  // `start`, and queues it (Promote, and Reload of a primary lessor).
+  void ArmAllLocked(TimePoint start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Detach(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   LeaseStatus StatusOf(LeaseId id, const Lease& l, bool with_keys, TimePoint now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lease/clock.h"
 #include "mvcc/errors.h"
 #include "mvcc/watch_stream.h"
 #include "revkv/db.h"
@@ -381,6 +382,31 @@ TEST(InstallSnapshotTest, AReadThatStraddlesAnInstallNeverMixesTheTwo) {
   ASSERT_TRUE(now.ok());
   EXPECT_EQ(now->count, 600);
   EXPECT_EQ(now->rev, other->Rev());
+}
+
+// A primary lessor's leases after an install are the new data's, each
+// with its TTL from the install: one the source granted expires on the copy
+// when its TTL has passed, and not before; one the copy alone had is gone.
+TEST(InstallSnapshotTest, TheNewDatasLeasesExpireOnAPrimaryCopy) {
+  ScopedTempDir tmp;
+  lease::FakeClock clock;
+  Options o;
+  o.lease.clock = &clock;
+  std::unique_ptr<DB> src = OpenDB(tmp.path() + "/src");
+  absl::StatusOr<std::unique_ptr<DB>> opened = DB::Open(tmp.path() + "/dst", o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<DB> dst = *std::move(opened);
+  ASSERT_NE(src, nullptr);
+  ASSERT_TRUE(dst->lessor()->Grant(7, 1000).ok());  // the copy's own, not the source's
+  ASSERT_TRUE(src->lessor()->Grant(9, 60).ok());
+  ASSERT_TRUE(src->Put("leased", "v", 9).ok());
+  ASSERT_TRUE(Install(src.get(), dst.get(), tmp.path(), 0).ok());
+  EXPECT_EQ(dst->lessor()->Leases(), std::vector<lease::LeaseId>{9});
+  EXPECT_EQ(dst->lessor()->GetLease("leased"), 9);
+  clock.Advance(std::chrono::seconds(59));
+  EXPECT_TRUE(dst->lessor()->ExpiredLeases(10).empty());
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(dst->lessor()->ExpiredLeases(10), std::vector<lease::LeaseId>{9});
 }
 
 TEST(InstallSnapshotTest, AFileThatDoesNotOpenChangesNothing) {
