@@ -38,8 +38,10 @@ const char kWatchFlagsUsage[] =
 namespace {
 
 constexpr size_t kStampRing = size_t{1} << 22;
-// Responses the consumer takes at a time (WatchStream::NextBatch).
-constexpr size_t kConsumerBatch = 256;
+// Responses the consumer takes at a time (WatchStream::NextBatch): all that
+// is queued, so NextBatch swaps the queue out instead of moving responses
+// one by one under the lock the writer pushes under.
+constexpr size_t kConsumerBatch = 65536;
 
 uint64_t ThreadCpuNs() {
   timespec ts;

@@ -108,6 +108,11 @@ class WriteObserver {
   // (Store::ReadEvents). Must not block on anything but short locks, and
   // may not call back into a write.
   virtual void OnPublished(int64_t rev, std::vector<Event>* changes) = 0;
+  // Hints, with write_mu_ held, that a recording transaction is about to
+  // write `key` (WillWrite) and has written it (Wrote): the observer may
+  // start loading what OnPublished will touch for it. They change nothing.
+  virtual void WillWrite(std::string_view key) {}
+  virtual void Wrote(std::string_view key) {}
   // Store::Close has begun: stop using the store. Called without store locks.
   virtual void OnStoreClose() = 0;
   // Store::Reload replaced the data: the store is at revision `rev` now,

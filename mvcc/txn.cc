@@ -319,6 +319,8 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
     if (absl::Status s = hook->CheckPut(lease); !s.ok()) return s;
   }
   const int64_t rev = rev_ + 1;
+  // The hints overlap the watchers' cache misses with the index's.
+  if (record_changes_ && store_->observer_ != nullptr) store_->observer_->WillWrite(key);
   KeyValueView kv{key, rev, rev, 0, value, lease};
   const Revision idx{rev, changes_};
   Index::PendingPut pending = store_->index_.BeginPut(key, idx);
@@ -336,6 +338,7 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
     return s;
   }
   store_->index_.FinishPut(key, idx, pending);
+  if (record_changes_ && store_->observer_ != nullptr) store_->observer_->Wrote(key);
   if (hook != nullptr) hook->OnPut(key, lease);
   if (keep_records_) own_records_.push_back(record);
   if (record_changes_) {
@@ -348,6 +351,8 @@ absl::StatusOr<int64_t> TxnWrite::Put(std::string_view key, std::string_view val
 
 absl::Status TxnWrite::Delete(std::string_view key) {
   if (rev_ == INT64_MAX) return ErrRevisionExhausted();
+  store_->write_mu_.AssumeHeld();  // by write_lock_
+  if (record_changes_ && store_->observer_ != nullptr) store_->observer_->WillWrite(key);
   const Revision idx{rev_ + 1, changes_};
   KeyValueView kv;
   kv.key = key;
@@ -366,7 +371,7 @@ absl::Status TxnWrite::Delete(std::string_view key) {
     store_->Fail(s);
     return s;
   }
-  store_->write_mu_.AssumeHeld();  // by write_lock_
+  if (record_changes_ && store_->observer_ != nullptr) store_->observer_->Wrote(key);
   if (store_->lease_hook_ != nullptr) store_->lease_hook_->OnDelete(key);
   if (keep_records_) own_records_.emplace_back();
   if (record_changes_) {

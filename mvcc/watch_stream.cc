@@ -32,7 +32,7 @@ absl::StatusOr<WatchId> WatchStream::Watch(std::string_view key, std::string_vie
     return absl::InvalidArgumentError("mvcc: watch start revision must not be negative");
   }
   auto w = std::make_unique<Watcher>();
-  w->key = std::string(key);
+  w->key = CompactKey(key);
   if (!unbounded) w->end = std::string(end);
   w->unbounded = unbounded;
   w->no_put = opts.no_put;
@@ -164,16 +164,21 @@ std::vector<WatchResponse> WatchStream::NextBatch(size_t max, std::stop_token st
     { util::MutexLock l(mu_); }
     cv_.NotifyAll();
   });
-  std::vector<Queued> taken;
+  std::deque<Queued> taken;
   size_t left;
   {
     util::MutexLock l(mu_);
     if (!AwaitLocked(stop)) return {};
     const size_t n = std::min(std::max<size_t>(max, 1), queue_.size());
-    taken.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      taken.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    if (n == queue_.size()) {
+      // All of it: a writer's push then waits for a swap at most, never
+      // long enough to sleep on mu_.
+      taken.swap(queue_);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        taken.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
     left = queue_.size();
   }

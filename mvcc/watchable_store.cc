@@ -264,6 +264,26 @@ void WatchableStore::OnPublished(int64_t rev, std::vector<Event>* changes) {
   for (auto& [w, evs] : out) SendLocked(w, WatchResponse{w->id, rev, 0, false, std::move(evs)}, rev);
 }
 
+void WatchableStore::WillWrite(std::string_view key) {
+  const void* p;
+  {
+    util::MutexLock l(mu_);
+    p = synced_.SlotAddress(key);
+  }
+  // After the unlock: the address may be stale by now, and a prefetch of
+  // it is still harmless.
+  if (p != nullptr) __builtin_prefetch(p);
+}
+
+void WatchableStore::Wrote(std::string_view key) {
+  const void* p;
+  {
+    util::MutexLock l(mu_);
+    p = synced_.FirstPointWatcher(key);
+  }
+  if (p != nullptr) __builtin_prefetch(p);
+}
+
 void WatchableStore::OnReloaded(int64_t rev) {
   util::MutexLock l(mu_);
   if (closed_) return;

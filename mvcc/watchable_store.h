@@ -62,7 +62,7 @@ struct WatchableStoreOptions {
   // Responses a stream holds (etcd's chanBufLen is 128: on two cores a
   // consumer off-CPU for one scheduler slice misses more than that, and a
   // watcher set aside costs far more than a queued response).
-  size_t stream_queue = 1024;
+  size_t stream_queue = 8192;
   // How long a consumer that has just been handed a response waits for the
   // next one without being woken by each push (watch_stream.h: wake-up
   // coalescing); zero: every push to an empty queue wakes it.
@@ -99,6 +99,8 @@ class WatchableStore final : public WriteObserver,
   WatchableStore(Store* store, const WatchableStoreOptions& options);
 
   void OnPublished(int64_t rev, std::vector<Event>* changes) override ABSL_LOCKS_EXCLUDED(mu_);
+  void WillWrite(std::string_view key) override ABSL_LOCKS_EXCLUDED(mu_);
+  void Wrote(std::string_view key) override ABSL_LOCKS_EXCLUDED(mu_);
   void OnStoreClose() override;
   void OnReloaded(int64_t rev) override ABSL_LOCKS_EXCLUDED(mu_);
 

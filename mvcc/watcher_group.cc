@@ -1,6 +1,10 @@
 #include "mvcc/watcher_group.h"
 
+#include <xxhash.h>
+
 namespace revkv::mvcc {
+
+uint64_t WatcherGroup::DefaultKeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 void WatcherGroup::Add(Watcher* w) {
   size_++;
@@ -10,13 +14,14 @@ void WatcherGroup::Add(Watcher* w) {
     return;
   }
   w->prev_same_key = nullptr;
-  auto [it, inserted] = points_.try_emplace(std::string_view(w->key), w);
-  if (inserted) {
+  Watcher** slot = points_.FindOrInsert(hash_(w->key));
+  if (*slot == nullptr) {
+    *slot = w;
     w->next_same_key = nullptr;
     return;
   }
-  // Second in the chain: the head (whose key the map views) stays.
-  Watcher* head = it->second;
+  // Second in the chain: the head stays.
+  Watcher* head = *slot;
   w->next_same_key = head->next_same_key;
   if (w->next_same_key != nullptr) w->next_same_key->prev_same_key = w;
   w->prev_same_key = head;
@@ -36,13 +41,13 @@ void WatcherGroup::Remove(Watcher* w) {
     w->prev_same_key->next_same_key = w->next_same_key;
     if (w->next_same_key != nullptr) w->next_same_key->prev_same_key = w->prev_same_key;
   } else {
-    // The head: the map's key views its string, so re-key to the next one.
-    auto it = points_.find(std::string_view(w->key));
+    const uint64_t h = hash_(w->key);
     Watcher* next = w->next_same_key;
-    points_.erase(it);
     if (next != nullptr) {
       next->prev_same_key = nullptr;
-      points_.emplace(std::string_view(next->key), next);
+      *points_.FindOrInsert(h) = next;
+    } else {
+      points_.Erase(h);
     }
   }
   w->prev_same_key = w->next_same_key = nullptr;

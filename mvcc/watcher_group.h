@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "mvcc/compact_key.h"
 #include "mvcc/event.h"
+#include "mvcc/point_table.h"
 
 namespace revkv::mvcc {
 
@@ -25,7 +27,7 @@ struct Watcher {
   // Whether the watch covers `key`: the key itself (end empty), [key, end),
   // or every key >= key (unbounded).
   bool Covers(std::string_view k) const {
-    if (end.empty() && !unbounded) return k == key;
+    if (end.empty() && !unbounded) return k == std::string_view(key);
     return k >= std::string_view(key) && (unbounded || k < std::string_view(end));
   }
   bool Wants(const Event& e) const {
@@ -34,30 +36,37 @@ struct Watcher {
   }
   bool IsPoint() const { return end.empty() && !unbounded; }
 
-  std::string key;
-  std::string end;  // empty for a point watch and an unbounded one
+  // The fields a publication reads first, in the first cache line.
+  CompactKey key{std::string_view()};
   WatchStream* stream = nullptr;
-  uint64_t uid = 0;  // unique in the watchable store, never reused
   WatchId id = 0;
   // The next revision whose events it is owed.
   int64_t min_rev = 0;
+  // The other point watchers of the same key hash (WatcherGroup's chain).
+  Watcher* next_same_key = nullptr;
   State state = State::kUnsynced;
   bool unbounded = false;
   bool no_put = false;
   bool no_delete = false;
   bool prev_kv = false;
-  // The other point watchers of the same key (WatcherGroup's chain).
+  std::string end;  // empty for a point watch and an unbounded one
+  uint64_t uid = 0;  // unique in the watchable store, never reused
   Watcher* prev_same_key = nullptr;
-  Watcher* next_same_key = nullptr;
   size_t range_slot = 0;  // index in WatcherGroup::ranges_
 };
 
 // A set of watchers indexed for "who watches this key": point watchers by
-// key (a hash map to a chain), range watchers in a list scanned per key
+// a hash of their key (a table to a chain), range watchers in a list scanned per key
 // (etcd uses an interval tree; a shared prefix is the common range, and all
 // its watchers match anyway).
 class WatcherGroup {
  public:
+  using KeyHashFn = uint64_t (*)(std::string_view key);
+  // XXH3-64 of the key.
+  static uint64_t DefaultKeyHash(std::string_view key);
+  // `hash` other than the default: for tests, to make keys collide.
+  explicit WatcherGroup(KeyHashFn hash = &DefaultKeyHash) : hash_(hash) {}
+
   void Add(Watcher* w);
   void Remove(Watcher* w);
   size_t size() const { return size_; }
@@ -67,10 +76,10 @@ class WatcherGroup {
   // remove that watcher (only that one) from the group.
   template <typename Fn>
   void ForEachCovering(std::string_view key, Fn&& fn) const {
-    if (auto it = points_.find(key); it != points_.end()) {
-      for (Watcher* w = it->second; w != nullptr;) {
+    if (Watcher* head = points_.Find(hash_(key)); head != nullptr) {
+      for (Watcher* w = head; w != nullptr;) {
         Watcher* next = w->next_same_key;  // fn may move w elsewhere
-        fn(w);
+        if (std::string_view(w->key) == key) fn(w);
         w = next;
       }
     }
@@ -81,18 +90,28 @@ class WatcherGroup {
     }
   }
 
+  // For a writer's prefetch hints (WatchableStore::WillWrite and Wrote):
+  // where a lookup of key's point watchers begins, and the first watcher it
+  // finds (null if none). Either may be stale once the caller lets go of the
+  // group's lock, which a prefetch tolerates.
+  const void* SlotAddress(std::string_view key) const { return points_.SlotAddress(hash_(key)); }
+  const void* FirstPointWatcher(std::string_view key) const { return points_.Find(hash_(key)); }
+
   size_t ranges() const { return ranges_.size(); }
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (const auto& [k, head] : points_) {
+    points_.ForEach([&](Watcher* head) {
       for (Watcher* w = head; w != nullptr; w = w->next_same_key) fn(w);
-    }
+    });
     for (Watcher* w : ranges_) fn(w);
   }
 
  private:
-  // Keys view the head watcher's key: a watcher outlives its membership.
-  absl::flat_hash_map<std::string_view, Watcher*> points_;
+  // Point watchers by a 64-bit hash of their key: the probe compares
+  // integers in the slot, so a hinted slot is all a lookup touches. Keys
+  // that share a hash share a chain; ForEachCovering compares keys.
+  PointTable<Watcher> points_;
+  KeyHashFn hash_;
   std::vector<Watcher*> ranges_;
   size_t size_ = 0;
 };
