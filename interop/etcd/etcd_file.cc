@@ -162,4 +162,30 @@ absl::StatusOr<EtcdStatus> StatusOf(const BoltFile& f) {
   return st;
 }
 
+absl::StatusOr<uint32_t> EtcdBackendHash(
+    const BoltFile& f,
+    const std::function<bool(std::string_view bucket, std::string_view key)>& ignores) {
+  uint32_t crc = 0;
+  BucketCursor top = f.Cursor(f.Root());
+  for (top.First(); top.Valid(); top.Next()) {
+    if (!top.is_bucket()) {
+      return BoltError(kBoltBadBucket, top.page(), "a top-level entry is not a bucket");
+    }
+    const std::string_view name = top.key();
+    if (ignores && ignores(name, std::string_view())) continue;
+    absl::StatusOr<BucketRef> b = BoltFile::DecodeBucket(top.value(), top.page(), f.meta().pgid);
+    if (!b.ok()) return b.status();
+    crc = util::Crc32cExtend(crc, name);
+    absl::Status s = f.ForEach(*b, [&](std::string_view k, std::string_view v, bool is_bucket) {
+      if (ignores && ignores(name, k)) return absl::OkStatus();
+      crc = util::Crc32cExtend(crc, k);
+      if (!is_bucket) crc = util::Crc32cExtend(crc, v);  // bbolt: nil for a nested bucket
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
+  if (!top.status().ok()) return top.status();
+  return crc;
+}
+
 }  // namespace revkv::interop::etcd
