@@ -29,7 +29,7 @@
 // ones, and every write, then fails with FailedPrecondition.
 //
 // Thread-safety: thread-safe. Do not call Close, ForceCommit, NewSnapshot,
-// Hash or Defrag while holding the BatchTx lock (they take it).
+// Hash, EtcdHash or Defrag while holding the BatchTx lock (they take it).
 #ifndef REVKV_BACKEND_BACKEND_H_
 #define REVKV_BACKEND_BACKEND_H_
 
@@ -114,6 +114,17 @@ class Backend {
   // on meanwhile). O(data).
   absl::StatusOr<uint64_t> Hash(const HashIgnoreFn& ignores = nullptr)
       ABSL_LOCKS_EXCLUDED(batch_->mu_);
+  // etcd 3.4's backend.Hash, what its Maintenance.Hash answers: CRC-32C
+  // (Castagnoli) over, for each bucket in name order, its name, then for
+  // each entry in key order its key and value, written back to back with no
+  // framing. A nested bucket's entry adds its key alone (bbolt's ForEach
+  // gives etcd a nil value for one). Pairs `ignores` names are skipped, as
+  // etcd's ignore set; a bucket for which it names the empty key is left out
+  // whole, name included (etcd has no such notion: it is how revkv leaves out
+  // buckets an etcd never holds; no entry has an empty key). Same snapshot
+  // rules and cost as Hash.
+  absl::StatusOr<uint32_t> EtcdHash(const HashIgnoreFn& ignores = nullptr)
+      ABSL_LOCKS_EXCLUDED(batch_->mu_);
 
   // The database's size as etcd 3.4 counts it (backend.Size(), what its
   // quota, Status.dbSize and `endpoint status` use): the btree's high-water
@@ -193,6 +204,13 @@ class Backend {
   // After a failed commit: empties the read buffer, then sets *failed, both
   // under view_mu_; new views read the btree's last good snapshot.
   void FailReadBuffer(std::atomic<bool>* failed) ABSL_LOCKS_EXCLUDED(view_mu_);
+  // Hash and EtcdHash: commits pending writes, then walks one btree
+  // snapshot, calling on_bucket for each bucket not left out whole and
+  // on_entry for each of its entries not ignored, in order.
+  absl::Status WalkForHash(
+      const HashIgnoreFn& ignores, const std::function<void(std::string_view name)>& on_bucket,
+      const std::function<void(std::string_view key, std::string_view value, bool is_bucket)>&
+          on_entry) ABSL_LOCKS_EXCLUDED(batch_->mu_);
   // The current file (null once closed).
   std::shared_ptr<btree::DB> CurrentDb() ABSL_LOCKS_EXCLUDED(view_mu_);
   // Begins shared_read_ if no view since the last commit has.

@@ -1,7 +1,9 @@
-// Backend::Hash: XXH3-64 over the database's logical contents.
+// Backend::Hash (XXH3-64) and Backend::EtcdHash (etcd 3.4's CRC-32C) over
+// the database's logical contents.
 #include <xxhash.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "backend/backend.h"
 #include "btree/bucket.h"
 #include "btree/cursor.h"
+#include "util/crc32c.h"
 
 namespace revkv::backend {
 
@@ -35,7 +38,9 @@ class Hasher {
 
 }  // namespace
 
-absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
+absl::Status Backend::WalkForHash(
+    const HashIgnoreFn& ignores, const std::function<void(std::string_view)>& on_bucket,
+    const std::function<void(std::string_view, std::string_view, bool)>& on_entry) {
   std::shared_ptr<btree::DB> db;
   std::unique_ptr<btree::Tx> tx;
   {
@@ -47,27 +52,55 @@ absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
     if (!t.ok()) return t.status();
     tx = *std::move(t);
   }
-  Hasher h;
-  absl::StatusOr<std::vector<std::string>> names = tx->ListBuckets();
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    if (ignores && ignores(name, std::string_view())) continue;
-    h.Tag('B');
-    h.String(name);
-    absl::StatusOr<btree::Bucket*> b = tx->GetBucket(name);
-    if (!b.ok()) return b.status();
-    btree::Cursor c = (*b)->NewCursor();
-    for (c.First(); c.Valid(); c.Next()) {
-      if (c.is_bucket()) continue;
-      if (ignores && ignores(name, c.key())) continue;
-      h.Tag('K');
-      h.String(c.key());
-      h.String(c.value());
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<std::vector<std::string>> names = tx->ListBuckets();
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (ignores && ignores(name, std::string_view())) continue;
+      on_bucket(name);
+      absl::StatusOr<btree::Bucket*> b = tx->GetBucket(name);
+      if (!b.ok()) return b.status();
+      btree::Cursor c = (*b)->NewCursor();
+      for (c.First(); c.Valid(); c.Next()) {
+        if (ignores && ignores(name, c.key())) continue;
+        on_entry(c.key(), c.value(), c.is_bucket());
+      }
+      if (!c.status().ok()) return c.status();
     }
-    if (!c.status().ok()) return c.status();
-  }
+    return absl::OkStatus();
+  }();
   tx.reset();  // before db
+  return status;
+}
+
+absl::StatusOr<uint64_t> Backend::Hash(const HashIgnoreFn& ignores) {
+  Hasher h;
+  absl::Status s = WalkForHash(
+      ignores,
+      [&](std::string_view name) {
+        h.Tag('B');
+        h.String(name);
+      },
+      [&](std::string_view key, std::string_view value, bool is_bucket) {
+        if (is_bucket) return;
+        h.Tag('K');
+        h.String(key);
+        h.String(value);
+      });
+  if (!s.ok()) return s;
   return h.Digest();
+}
+
+absl::StatusOr<uint32_t> Backend::EtcdHash(const HashIgnoreFn& ignores) {
+  uint32_t crc = 0;
+  absl::Status s = WalkForHash(
+      ignores, [&](std::string_view name) { crc = util::Crc32cExtend(crc, name); },
+      [&](std::string_view key, std::string_view value, bool is_bucket) {
+        crc = util::Crc32cExtend(crc, key);
+        if (!is_bucket) crc = util::Crc32cExtend(crc, value);
+      });
+  if (!s.ok()) return s;
+  return crc;
 }
 
 }  // namespace revkv::backend

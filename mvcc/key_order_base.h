@@ -24,8 +24,8 @@
 //
 // The base is left out of everything that must match etcd or another
 // member holding the same records: HashKV reads the key bucket only; the
-// backend hash of Maintenance.Hash and `snapshot status` skip IsBaseData; the
-// etcd export copies etcd's buckets and meta keys only.
+// backend hash of Maintenance.Hash (mvcc/etcd_hash.h) and `snapshot status`
+// skip IsBaseData; the etcd export copies etcd's buckets and meta keys only.
 #ifndef REVKV_MVCC_KEY_ORDER_BASE_H_
 #define REVKV_MVCC_KEY_ORDER_BASE_H_
 

@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "mvcc/key_order_base.h"
+#include "mvcc/etcd_hash.h"
 #include "server/grpc_status.h"
 #include "server/snapshot_stream.h"
 
@@ -90,12 +90,13 @@ grpc::Status MaintenanceService::Defragment(grpc::ServerContext*,
 
 grpc::Status MaintenanceService::Hash(grpc::ServerContext*, const etcdserverpb::HashRequest*,
                                       etcdserverpb::HashResponse* resp) {
-  // The key-ordered base is left out: members holding the same records may
-  // hold different bases.
-  absl::StatusOr<uint64_t> h = db_->backend()->Hash(mvcc::IsBaseData);
+  // etcd's store.Hash: commit, hash, then the current revision (read after
+  // the hash, as etcd reads it: a write in between may be in one and not
+  // the other, in etcd too).
+  absl::StatusOr<uint32_t> h = db_->backend()->EtcdHash(mvcc::IsEtcdHashIgnored);
   if (!h.ok()) return ToGrpcStatus(h.status());
   member_->Stamp(resp->mutable_header(), db_->Rev());
-  resp->set_hash(uint32_t(*h));
+  resp->set_hash(*h);
   return grpc::Status::OK;
 }
 

@@ -12,9 +12,11 @@
 // it), etcd's dbSize and dbSizeInUse (Backend::Sizes: the high-water mark
 // and the pages in use below it, as of one commit; not the file's length),
 // this member as leader, and
-// the proposer's last index as raft index and applied index. Hash is the
-// backend's whole-file hash cut to 32 bits (not etcd's CRC: no client
-// compares it with another server's).
+// the proposer's last index as raft index and applied index. Hash is
+// etcd 3.4's backend hash (Backend::EtcdHash: CRC-32C over bucket names,
+// keys and values) over what mvcc/etcd_hash.h keeps: etcd's data less the
+// consistent index; revkv's own buckets are left out, so members holding
+// the same data answer the same hash.
 //
 // Thread-safety: thread-safe.
 #ifndef REVKV_SERVER_MAINTENANCE_SERVICE_H_

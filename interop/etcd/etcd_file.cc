@@ -59,6 +59,43 @@ absl::StatusOr<std::array<uint8_t, 32>> HashPrefix(int fd, const std::string& pa
   return h.Final();
 }
 
+using IgnoreFn = std::function<bool(std::string_view bucket, std::string_view key)>;
+
+// The walk of etcd's backend hash and of etcdctl's snapshot status: for
+// each top-level bucket (in bbolt's order) not left out whole, on_bucket
+// with its name, then on_entry for each of its entries not ignored, in key
+// order.
+absl::Status WalkBuckets(
+    const BoltFile& f, const IgnoreFn& ignores,
+    const std::function<void(std::string_view name)>& on_bucket,
+    const std::function<void(std::string_view bucket, std::string_view key,
+                             std::string_view value, bool is_bucket)>& on_entry) {
+  BucketCursor top = f.Cursor(f.Root());
+  for (top.First(); top.Valid(); top.Next()) {
+    if (!top.is_bucket()) {
+      return BoltError(kBoltBadBucket, top.page(), "a top-level entry is not a bucket");
+    }
+    const std::string_view name = top.key();
+    if (ignores && ignores(name, std::string_view())) continue;
+    absl::StatusOr<BucketRef> b = BoltFile::DecodeBucket(top.value(), top.page(), f.meta().pgid);
+    if (!b.ok()) return b.status();
+    on_bucket(name);
+    absl::Status s = f.ForEach(*b, [&](std::string_view k, std::string_view v, bool is_bucket) {
+      if (!ignores || !ignores(name, k)) on_entry(name, k, v, is_bucket);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
+  return top.status();
+}
+
+// etcd's CRC-32C step for one entry: bbolt's ForEach gives etcd a nil value
+// for a nested bucket, so its key goes in alone.
+uint32_t ExtendEntry(uint32_t crc, std::string_view key, std::string_view value, bool is_bucket) {
+  crc = util::Crc32cExtend(crc, key);
+  return is_bucket ? crc : util::Crc32cExtend(crc, value);
+}
+
 }  // namespace
 
 bool IsMissingHash(const absl::Status& s) {
@@ -136,30 +173,29 @@ absl::StatusOr<EtcdStatus> StatusOf(const BoltFile& f) {
   EtcdStatus st;
   st.total_size = int64_t(f.Size());
   uint32_t crc = 0;
-  BucketCursor top = f.Cursor(f.Root());
-  for (top.First(); top.Valid(); top.Next()) {
-    if (!top.is_bucket()) {
-      return BoltError(kBoltBadBucket, top.page(), "a top-level entry is not a bucket");
-    }
-    absl::StatusOr<BucketRef> b = BoltFile::DecodeBucket(top.value(), top.page(), f.meta().pgid);
-    if (!b.ok()) return b.status();
-    crc = util::Crc32cExtend(crc, top.key());
-    const bool is_key = top.key() == "key";
-    absl::Status s = f.ForEach(*b, [&](std::string_view k, std::string_view v, bool is_bucket) {
-      crc = util::Crc32cExtend(crc, k);
-      // bbolt's ForEach hands etcd a nil value for a nested bucket.
-      if (!is_bucket) crc = util::Crc32cExtend(crc, v);
-      mvcc::Revision rev;
-      bool tomb;
-      if (is_key && mvcc::ParseRevisionKey(k, &rev, &tomb)) st.revision = rev.main;
-      st.total_key++;
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-  }
-  if (!top.status().ok()) return top.status();
+  absl::Status s = WalkBuckets(
+      f, nullptr, [&](std::string_view name) { crc = util::Crc32cExtend(crc, name); },
+      [&](std::string_view bucket, std::string_view k, std::string_view v, bool is_bucket) {
+        crc = ExtendEntry(crc, k, v, is_bucket);
+        mvcc::Revision rev;
+        bool tomb;
+        if (bucket == "key" && mvcc::ParseRevisionKey(k, &rev, &tomb)) st.revision = rev.main;
+        st.total_key++;
+      });
+  if (!s.ok()) return s;
   st.hash = crc;
   return st;
+}
+
+absl::StatusOr<uint32_t> EtcdBackendHash(const BoltFile& f, const IgnoreFn& ignores) {
+  uint32_t crc = 0;
+  absl::Status s = WalkBuckets(
+      f, ignores, [&](std::string_view name) { crc = util::Crc32cExtend(crc, name); },
+      [&](std::string_view, std::string_view k, std::string_view v, bool is_bucket) {
+        crc = ExtendEntry(crc, k, v, is_bucket);
+      });
+  if (!s.ok()) return s;
+  return crc;
 }
 
 }  // namespace revkv::interop::etcd

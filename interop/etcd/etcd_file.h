@@ -18,8 +18,10 @@
 #define REVKV_INTEROP_ETCD_ETCD_FILE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -65,6 +67,17 @@ struct EtcdStatus {
   int64_t total_size = 0;
 };
 absl::StatusOr<EtcdStatus> StatusOf(const BoltFile& f);
+
+// etcd 3.4's backend.Hash (its Maintenance.Hash) over a bbolt file, as
+// Backend::EtcdHash computes it over revkv's: CRC-32C over each top-level
+// bucket's name then its entries' keys and values (a nested bucket's key
+// alone), in bbolt's order, skipping the pairs `ignores` names and the
+// buckets for which it names the empty key. With mvcc::IsEtcdHashIgnored, an
+// etcd member's file (a snapshot's content) hashes to what that member's
+// Maintenance.Hash answered. Checks pages as it reads (not BoltFile::Check).
+absl::StatusOr<uint32_t> EtcdBackendHash(
+    const BoltFile& f,
+    const std::function<bool(std::string_view bucket, std::string_view key)>& ignores);
 
 bool IsMissingHash(const absl::Status& s);
 bool IsHashMismatch(const absl::Status& s);

@@ -1,4 +1,6 @@
 // Hash: equal contents hash equal whatever the history; ignores skip pairs.
+// EtcdHash: etcd 3.4's CRC-32C of names, keys and values, computed here by
+// hand for small contents.
 #include <algorithm>
 #include <random>
 #include <string>
@@ -7,6 +9,7 @@
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "tests/backend/backend_test_util.h"
+#include "util/crc32c.h"
 
 namespace revkv::backend {
 namespace {
@@ -114,6 +117,60 @@ TEST(HashTest, UnchangedByDefrag) {
   ASSERT_OK(b->Defrag());
   ASSERT_OK_AND_ASSIGN(uint64_t after, b->Hash());
   EXPECT_EQ(before, after);
+}
+
+// Bucket "b" written before "a", keys out of order: the hash follows the
+// names' and keys' byte order, not the writes'.
+absl::Status SmallContents(Backend& b) {
+  return Write(b, [](BatchTx& tx) {
+    if (absl::Status s = tx.UnsafeCreateBucket("b"); !s.ok()) return s;
+    if (absl::Status s = tx.UnsafePut("b", "k2", "v2"); !s.ok()) return s;
+    if (absl::Status s = tx.UnsafePut("b", "k1", "v1"); !s.ok()) return s;
+    if (absl::Status s = tx.UnsafeCreateBucket("a"); !s.ok()) return s;
+    return tx.UnsafePut("a", "x", "y");
+  });
+}
+
+TEST(EtcdHashTest, IsCrc32cOfNamesKeysAndValuesInOrder) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(SmallContents(*b));
+  // Pending, not yet committed: EtcdHash commits first.
+  ASSERT_OK_AND_ASSIGN(uint32_t h, b->EtcdHash());
+  EXPECT_EQ(h, util::Crc32c("axybk1v1k2v2"));
+  // An empty bucket still adds its name.
+  ASSERT_OK(Write(*b, [](BatchTx& tx) { return tx.UnsafeCreateBucket("c"); }));
+  ASSERT_OK_AND_ASSIGN(uint32_t with_c, b->EtcdHash());
+  EXPECT_EQ(with_c, util::Crc32c("axybk1v1k2v2c"));
+}
+
+TEST(EtcdHashTest, IgnoresPairsAndWholeBuckets) {
+  ASSERT_OK_AND_ASSIGN(auto b, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(SmallContents(*b));
+  ASSERT_OK_AND_ASSIGN(uint32_t no_k1, b->EtcdHash([](std::string_view bucket, std::string_view key) {
+    return bucket == "b" && key == "k1";
+  }));
+  // As etcd's ignore set: the bucket's name stays, the pair goes.
+  EXPECT_EQ(no_k1, util::Crc32c("axybk2v2"));
+  ASSERT_OK_AND_ASSIGN(uint32_t no_a, b->EtcdHash([](std::string_view bucket, std::string_view) {
+    return bucket == "a";
+  }));
+  EXPECT_EQ(no_a, util::Crc32c("bk1v1k2v2"));
+}
+
+TEST(EtcdHashTest, EqualAcrossHistoriesAndDefrag) {
+  ASSERT_OK_AND_ASSIGN(auto b1, NewTmpBackend(ManualConfig()));
+  ASSERT_OK_AND_ASSIGN(auto b2, NewTmpBackend(ManualConfig()));
+  ASSERT_OK(Fill(*b1, Order(2000, 0), 1000000));
+  ASSERT_OK(Fill(*b2, Order(2000, 42), 7));
+  ASSERT_OK_AND_ASSIGN(uint32_t h1, b1->EtcdHash());
+  ASSERT_OK_AND_ASSIGN(uint32_t h2, b2->EtcdHash());
+  EXPECT_EQ(h1, h2);
+  ASSERT_OK(b2->Defrag());
+  ASSERT_OK_AND_ASSIGN(uint32_t defragged, b2->EtcdHash());
+  EXPECT_EQ(defragged, h1);
+  ASSERT_OK(Write(*b2, [](BatchTx& tx) { return tx.UnsafePut("b", "key5", "changed"); }));
+  ASSERT_OK_AND_ASSIGN(uint32_t changed, b2->EtcdHash());
+  EXPECT_NE(changed, h1);
 }
 
 }  // namespace

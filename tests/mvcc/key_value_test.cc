@@ -96,6 +96,24 @@ TEST(Crc32c, EmptyStoreHashIsEtcds) {
   EXPECT_EQ(util::Crc32c("key"), 1084519789u);
 }
 
+// RFC 3720 B.4's vectors (what Go's crc32 with the Castagnoli table gives),
+// for both implementations: Maintenance.Hash must be etcd's bit for bit.
+TEST(Crc32c, Rfc3720Vectors) {
+  const std::string zeros(32, '\0'), ones(32, '\xff');
+  std::string up(32, '\0'), down(32, '\0');
+  for (int i = 0; i < 32; ++i) {
+    up[i] = char(i);
+    down[i] = char(31 - i);
+  }
+  for (auto* f : {&util::Crc32cExtend, &util::Crc32cExtendPortable}) {
+    EXPECT_EQ(f(0, zeros), 0x8A9136AAu);
+    EXPECT_EQ(f(0, ones), 0x62A8AB43u);
+    EXPECT_EQ(f(0, up), 0x46DD794Eu);
+    EXPECT_EQ(f(0, down), 0x113FDB5Cu);
+    EXPECT_EQ(f(0, "123456789"), 0xE3069283u);
+  }
+}
+
 TEST(Crc32c, HardwareAndPortableAgree) {
   std::mt19937_64 rng(7);
   for (int n = 0; n < 300; ++n) {
