@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cmd/revkv/exit_status.h"
+#include "grpc/support/log.h"
 
 namespace revkv::cli {
 namespace {
@@ -170,6 +171,11 @@ RemoteOptions RemoteOptions::For(const std::string& endpoint) const {
 
 absl::StatusOr<std::unique_ptr<RemoteChannel>> RemoteChannel::Open(const RemoteOptions& o) {
   if (o.endpoints.empty()) return ExitError(kExitError, "no endpoints");
+  // gRPC core logs a line to stderr per failed connection attempt (a TLS
+  // handshake refused: "Handshake failed ...", "sslv3 alert bad
+  // certificate"). etcdctl's stderr has its client log there, which revkv
+  // does not print either; what failed shows in the command's error line.
+  gpr_set_log_function([](gpr_log_func_args*) {});
   bool https = false;
   std::string target = ChannelTarget(o.endpoints, &https);
   // None of several endpoints resolves: the first fails as one would.
