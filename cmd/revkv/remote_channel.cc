@@ -15,6 +15,9 @@
 #include "absl/strings/str_join.h"
 #include "cmd/revkv/exit_status.h"
 #include "grpc/support/log.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace revkv::cli {
 namespace {
@@ -181,7 +184,27 @@ absl::StatusOr<std::unique_ptr<RemoteChannel>> RemoteChannel::Open(const RemoteO
   // None of several endpoints resolves: the first fails as one would.
   if (target.empty()) target = Target(o.endpoints[0], &https);
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (https || !o.cacert.empty() || !o.cert.empty()) {
+  const bool tls = https || !o.cacert.empty() || !o.cert.empty();
+  const bool tls_flags = !o.cacert.empty() || !o.cert.empty() || !o.key.empty();
+  if (tls && o.insecure_skip_tls_verify && (tls_flags || !o.insecure_transport)) {
+    // Go's InsecureSkipVerify: no chain, no host name check; a client
+    // certificate is still presented.
+    grpc::experimental::TlsChannelCredentialsOptions opts;
+    opts.set_verify_server_certs(false);
+    opts.set_check_call_host(false);
+    opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    if (!o.cert.empty() || !o.key.empty()) {
+      absl::StatusOr<std::string> cert = ReadPem(o.cert, "cert");
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadPem(o.key, "key");
+      if (!key.ok()) return key.status();
+      opts.set_certificate_provider(
+          std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+              std::vector<grpc::experimental::IdentityKeyCertPair>{{*key, *cert}}));
+      opts.watch_identity_key_cert_pairs();
+    }
+    creds = grpc::experimental::TlsCredentials(opts);
+  } else if (tls) {
     grpc::SslCredentialsOptions ssl;
     if (!o.cacert.empty()) {
       absl::StatusOr<std::string> pem = ReadPem(o.cacert, "cacert");

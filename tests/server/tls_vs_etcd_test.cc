@@ -17,13 +17,10 @@
 // with --auto-tls, clients trusting the generated cert.pem or skipping
 // verification. Plaintext to the https port and untrusting clients fail.
 //
-// The documented differences are asserted as such: revkv's client mode
-// ignores --insecure-skip-tls-verify (with a note, and then verifies), and
-// revkv serve refuses --auto-tls with --client-cert-auth, which etcd 3.4
-// silently drops.
+// The documented difference is asserted as such: revkv serve refuses
+// --auto-tls with --client-cert-auth, which etcd 3.4 silently drops.
 #include <signal.h>
 
-#include <algorithm>
 #include <regex>
 #include <string>
 #include <thread>
@@ -44,8 +41,6 @@ const char kEtcdctl[] = "/usr/bin/etcdctl";
 // command timeout, so it is short; a call that connects gets room.
 const char kRefusedTimeout[] = "700ms";
 const char kConnectsTimeout[] = "3s";
-const char kSkipVerifyNote[] =
-    "Note: ignoring --insecure-skip-tls-verify: revkv's client mode does not support them";
 
 // `{SELF}` in a client's flags: the server's own --auto-tls directory.
 const char kSelf[] = "{SELF}";
@@ -56,10 +51,6 @@ struct ClientCase {
   bool connects;                   // what etcdctl against etcd does
   const char* scheme = "https://";
 };
-
-bool SkipsVerify(const ClientCase& c) {
-  return std::find(c.flags.begin(), c.flags.end(), "--insecure-skip-tls-verify") != c.flags.end();
-}
 
 // The client configurations, and which connect to etcd when it needs a
 // client certificate of the CA (--trusted-ca-file) or serves a generated
@@ -80,8 +71,12 @@ std::vector<ClientCase> Cases(bool needs_client_cert, bool auto_tls) {
        !auto_tls && !needs_client_cert},
       {"no TLS flags (the system's roots)", {}, false},
       {"plaintext to the https port", {}, false, "http://"},
-      // etcdctl 3.4 skips verification only with --insecure-transport=false.
+      // etcdctl 3.4 skips verification only where its TLS comes from its
+      // flags: a certificate flag or --insecure-transport=false.
       {"--insecure-skip-tls-verify alone", {"--insecure-skip-tls-verify"}, false},
+      {"trusts another CA, skips verification",
+       {"--cacert", "other-ca.crt", "--insecure-skip-tls-verify"},
+       !needs_client_cert},
       {"skips verification", skip, !needs_client_cert},
       {"skips verification, presents the CA's client cert", skip_cert, true},
   };
@@ -157,14 +152,12 @@ class TlsVsEtcdTest : public ::testing::Test {
   // The argv of `client` running `args` as `c` says against `t`.
   static std::vector<std::string> Argv(const std::string& client, const ClientCase& c,
                                        const Target& t, const std::vector<std::string>& args) {
-    // Only the reference's answer says how long to wait: a refused call
-    // waits for all of it. revkv's client mode is refused where it ignores
-    // --insecure-skip-tls-verify.
-    const bool connects = c.connects && !(client != kEtcdctl && SkipsVerify(c));
-    // No --dial-timeout: revkv's client mode would note that it ignores it.
+    // The reference's answer says how long to wait: a refused call waits
+    // for all of it. No --dial-timeout: revkv's client mode would note
+    // that it ignores it.
     std::vector<std::string> argv = {
         client, "--endpoints=" + (c.scheme + t.address),
-        std::string("--command-timeout=") + (connects ? kConnectsTimeout : kRefusedTimeout)};
+        std::string("--command-timeout=") + (c.connects ? kConnectsTimeout : kRefusedTimeout)};
     for (const std::string& f : c.flags) {
       if (f.rfind("--", 0) == 0) {
         argv.push_back(f);
@@ -201,32 +194,17 @@ class TlsVsEtcdTest : public ::testing::Test {
     for (std::thread& t : threads) t.join();
     size_t i = 0;
     for (const std::vector<std::string>& args : commands) {
-      // What revkv's client mode answers where it ignores
-      // --insecure-skip-tls-verify: etcdctl's answer without TLS flags.
-      ProcessResult no_flags;
-      for (size_t n = 0; n < cases.size(); ++n) {
-        if (cases[n].flags.empty() && cases[n].scheme == std::string("https://")) {
-          no_flags = Normalise(results[i + 4 * n], targets_[0].address);
-        }
-      }
       for (const ClientCase& c : cases) {
         SCOPED_TRACE(std::string(c.name) + ": " + args[0] + (args.size() > 1 ? " " + args[1] : ""));
         const ProcessResult ref = Normalise(results[i], targets_[0].address);
         EXPECT_EQ(ref.exit_code == 0, c.connects) << "etcd answered: " << ref.out << ref.err;
         for (int k = 0; k < 4; ++k, ++i) {
-          const bool revkv_client = k >= 2;
-          SCOPED_TRACE((revkv_client ? "revkv --endpoints against " : "etcdctl against ") +
+          SCOPED_TRACE((k >= 2 ? "revkv --endpoints against " : "etcdctl against ") +
                        std::string(k % 2 == 0 ? "etcd" : "revkv serve"));
           const ProcessResult r = Normalise(results[i], targets_[k % 2].address);
-          // Documented difference: the flag is ignored with a note, and the
-          // server's certificate is verified against the system's roots,
-          // which do not know it.
-          const bool ignores_skip = revkv_client && SkipsVerify(c);
-          const ProcessResult& want = ignores_skip ? no_flags : ref;
-          EXPECT_EQ(r.exit_code, want.exit_code) << r.err;
-          EXPECT_EQ(r.out, want.out);
-          EXPECT_EQ(r.err,
-                    ignores_skip ? std::string(kSkipVerifyNote) + "\n" + want.err : want.err);
+          EXPECT_EQ(r.exit_code, ref.exit_code) << r.err;
+          EXPECT_EQ(r.out, ref.out);
+          EXPECT_EQ(r.err, ref.err);
         }
       }
     }
