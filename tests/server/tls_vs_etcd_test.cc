@@ -19,8 +19,6 @@
 //
 // The documented difference is asserted as such: revkv serve refuses
 // --auto-tls with --client-cert-auth, which etcd 3.4 silently drops.
-#include <signal.h>
-
 #include <regex>
 #include <string>
 #include <thread>
