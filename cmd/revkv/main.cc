@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "openssl/crypto.h"
 #include "bench/bench_cli.h"
 #include "cmd/revkv/cli.h"
 #include "cmd/revkv/serve_command.h"
+#include "openssl/crypto.h"
 
 int main(int argc, char** argv) {
 #ifdef NDEBUG
