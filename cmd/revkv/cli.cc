@@ -416,6 +416,8 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     inv.remote.cacert = g.cacert;
     inv.remote.cert = g.cert;
     inv.remote.key = g.key;
+    inv.remote.insecure_transport = g.insecure_transport;
+    inv.remote.insecure_skip_tls_verify = g.insecure_skip_tls_verify;
   }
   if (std::string note = IgnoredFlagsNote(fs, env_result.used, remote); !note.empty()) {
     err << note << "\n";

@@ -146,7 +146,8 @@ absl::Status ApplyEnvironment(FlagSet& fs, const std::vector<std::string>& envir
 std::string IgnoredFlagsNote(const FlagSet& fs, const std::vector<std::string>& used, bool remote) {
   // What the client mode (remote_kv.h) honours.
   static const auto* honoured =
-      new std::vector<std::string>{"endpoints", "cacert", "cert", "key", "insecure-transport"};
+      new std::vector<std::string>{"endpoints", "cacert", "cert", "key", "insecure-transport",
+                                   "insecure-skip-tls-verify"};
   auto ignored = [&](const std::string& name) {
     return !remote || std::find(honoured->begin(), honoured->end(), name) == honoured->end();
   };

@@ -11,6 +11,7 @@
 #include "bench/bench_cli.h"
 #include "cmd/revkv/cli.h"
 #include "cmd/revkv/serve_command.h"
+#include "openssl/crypto.h"
 
 int main(int argc, char** argv) {
 #ifdef NDEBUG
@@ -24,6 +25,12 @@ int main(int argc, char** argv) {
   // (LeakSanitizer found it in client mode with --cluster). Set before
   // gRPC's first use; a GRPC_DNS_RESOLVER the user set stays.
   setenv("GRPC_DNS_RESOLVER", "native", /*overwrite=*/0);
+  // OpenSSL frees its locks at exit by default, while gRPC's threads may
+  // still be in a TLS handshake (client mode retrying a refused one until
+  // its command timeout, then returning): they crashed on the freed locks
+  // (SIGSEGV/SIGABRT after "Error: context deadline exceeded"). Nothing
+  // needs OpenSSL's cleanup: the process ends. First OpenSSL call.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   if (argc < 2) {
     std::printf("%s\n%s", revkv::cli::VersionText().c_str(), revkv::cli::RootUsage().c_str());
     return 0;

@@ -31,6 +31,13 @@ struct RemoteOptions {
   std::vector<std::string> endpoints;  // host:port, or http(s)://host:port
   absl::Duration command_timeout = absl::Seconds(5);
   std::string cacert, cert, key;       // PEM files; cacert enables TLS
+  // --insecure-skip-tls-verify skips verifying the server's certificate
+  // where etcdctl 3.4 would: with a TLS flag above or
+  // --insecure-transport=false, not for an https:// endpoint alone. (An
+  // endpoint without a scheme gets TLS from cacert/cert only, not from
+  // --insecure-transport=false as in etcdctl.)
+  bool insecure_transport = true;
+  bool insecure_skip_tls_verify = false;
   // The same options for `endpoint` alone (the per-endpoint commands).
   RemoteOptions For(const std::string& endpoint) const;
 };

@@ -59,7 +59,8 @@ bool EtcdServer::StartOn(const std::string& data_dir, int peer_port, std::string
   data_dir_ = data_dir;
   client_port_ = FreePort();
   peer_port_ = peer_port;
-  const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
+  const std::string client =
+      (https_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(client_port_);
   const std::string peer = PeerUrl(peer_port_);
   std::vector<std::string> argv = {"/usr/bin/etcd",
                                    "--name", "ref",
@@ -121,7 +122,9 @@ EtcdServer::~EtcdServer() {
 
 ProcessResult EtcdServer::Etcdctl(const std::vector<std::string>& args,
                                   const std::string& stdin_data) {
-  std::vector<std::string> argv = {"/usr/bin/etcdctl", "--endpoints=" + endpoint()};
+  const std::string url = (https_ ? "https://" : "") + endpoint();
+  std::vector<std::string> argv = {"/usr/bin/etcdctl", "--endpoints=" + url};
+  argv.insert(argv.end(), etcdctl_tls_.begin(), etcdctl_tls_.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, stdin_data, {"ETCDCTL_API=3"});
 }

@@ -29,6 +29,13 @@ class EtcdServer {
   // Flags added to etcd's command line by the next starts (e.g.
   // --quota-backend-bytes).
   void set_extra_flags(std::vector<std::string> flags) { extra_flags_ = std::move(flags); }
+  // The next starts listen on an https client URL (its TLS flags, e.g.
+  // --cert-file, go in set_extra_flags), and Etcdctl (the start's
+  // readiness check among its calls) adds `etcdctl_tls` (e.g. --cacert).
+  void set_https(std::vector<std::string> etcdctl_tls) {
+    https_ = true;
+    etcdctl_tls_ = std::move(etcdctl_tls);
+  }
   // Stops (if running) and starts etcd again on the same data directory
   // and peer port: a restart keeps the member and its data.
   bool Restart(std::string* error);
@@ -52,6 +59,8 @@ class EtcdServer {
   std::string dir_;
   std::string data_dir_;
   std::vector<std::string> extra_flags_;
+  bool https_ = false;
+  std::vector<std::string> etcdctl_tls_;
 };
 
 }  // namespace revkv::testing

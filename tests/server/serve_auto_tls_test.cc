@@ -1,13 +1,14 @@
 // `revkv serve --auto-tls` (etcd's client TLS with a generated certificate,
-// server/self_cert.h) driven by etcdctl 3.4.23 over https on a
-// kernel-picked loopback port, and by revkv's client mode.
+// server/self_cert.h): the files it writes and keeps, and its start
+// errors. How it answers clients (etcdctl and revkv's client mode trusting
+// cert.pem, skipping verification, not trusting it, plaintext) is compared
+// with a real etcd 3.4.23 in tls_vs_etcd_test.cc, as is the difference
+// that revkv refuses --client-cert-auth with it where etcd drops it.
 //
-// What etcd 3.4.23 does, observed: --auto-tls with an https client URL and
-// no --cert-file/--key-file writes <data-dir>/fixtures/client/{cert,key}.pem
-// and reuses them on restart; etcdctl connects with --cacert cert.pem, or
-// with --insecure-skip-tls-verify together with --insecure-transport=false
-// (etcdctl 3.4 dials without TLS otherwise); a damaged cert.pem stops the
-// start; --client-cert-auth is silently dropped (revkv refuses it instead).
+// What etcd 3.4.23 does, observed by hand: --auto-tls with an https client
+// URL and no --cert-file/--key-file writes
+// <data-dir>/fixtures/client/{cert,key}.pem and reuses them on restart; a
+// damaged cert.pem stops the start.
 #include <signal.h>
 
 #include <fstream>
@@ -23,7 +24,6 @@ namespace revkv::testing {
 namespace {
 
 const char kEtcdctl[] = "/usr/bin/etcdctl";
-const char kHandshakeFailed[] = "Error: context deadline exceeded";
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -32,13 +32,11 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-// `client` against the server at scheme://address; `timeout` is short for
-// calls expected to fail (the clients report a failed handshake only then).
+// `client` against the server at `url`.
 ProcessResult Client(const std::string& client, const std::string& url,
-                     const std::vector<std::string>& flags, const std::vector<std::string>& args,
-                     const char* timeout = "3s") {
+                     const std::vector<std::string>& flags, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {client, "--endpoints=" + url, "--dial-timeout=2s",
-                                   std::string("--command-timeout=") + timeout};
+                                   "--command-timeout=3s"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, "", {"ETCDCTL_API=3"});
@@ -72,17 +70,6 @@ TEST(ServeAutoTlsTest, ServesAGeneratedCertificateAndKeepsItOverARestart) {
     ProcessResult get = Client(kEtcdctl, https, trust, {"get", "a"});
     EXPECT_EQ(get.exit_code, 0) << get.err;
     EXPECT_EQ(get.out, "a\n1\n");
-    // revkv's client mode (OpenSSL under gRPC) trusts the file as well.
-    EXPECT_EQ(Client(RevkvPath(), https, trust, {"get", "a"}).out, "a\n1\n");
-    // Verification is on: the system's roots do not know the certificate.
-    ProcessResult untrusted = Client(kEtcdctl, https, {}, {"get", "a"}, "700ms");
-    EXPECT_EQ(untrusted.exit_code, 1);
-    EXPECT_EQ(untrusted.LastErrLine(), kHandshakeFailed) << untrusted.err;
-    // The port speaks TLS only.
-    ProcessResult plain = Client(kEtcdctl, "http://" + srv.address(), {}, {"get", "a"}, "700ms");
-    EXPECT_EQ(plain.exit_code, 1);
-    EXPECT_EQ(plain.LastErrLine(), kHandshakeFailed) << plain.err;
-    EXPECT_EQ(plain.out, "");
     EXPECT_EQ(srv.Stop(SIGTERM), 0);
   }
   ServeProcess again;
