@@ -23,7 +23,8 @@ class CompactKey {
 
   explicit CompactKey(std::string_view s) : size_(uint32_t(s.size())) {
     if (s.size() <= kInlineBytes) {
-      std::memcpy(bytes_, s.data(), s.size());
+      // An empty view may have a null data(), which memcpy must not get.
+      if (!s.empty()) std::memcpy(bytes_, s.data(), s.size());
     } else {
       char* heap = new char[s.size()];
       std::memcpy(heap, s.data(), s.size());
