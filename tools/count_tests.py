@@ -2,17 +2,27 @@
 """Counts GoogleTest cases in Bazel's test.xml files.
 
 Usage: count_tests.py TESTLOGS_DIR TARGET...
-Prints "passed failed" for the given test targets (//pkg:name). A target whose
-test.xml is missing counts as one failure, so a test that never ran is seen.
+Prints "passed failed" for the given test targets (//pkg:name). A sharded
+target (shard_count) has a test.xml per shard, in shard_K_of_N directories;
+their cases are summed. A target (or shard) whose test.xml is missing counts
+as one failure, so a test that never ran is seen.
 """
+import glob
 import os
 import sys
 import xml.etree.ElementTree as ET
 
 
-def xml_path(testlogs, target):
+def xml_paths(testlogs, target):
     pkg, _, name = target.lstrip("/").partition(":")
-    return os.path.join(testlogs, pkg, name, "test.xml")
+    base = os.path.join(testlogs, pkg, name)
+    single = os.path.join(base, "test.xml")
+    if os.path.exists(single):
+        return [single]
+    shard_dirs = sorted(glob.glob(os.path.join(base, "shard_*_of_*")))
+    if shard_dirs:
+        return [os.path.join(d, "test.xml") for d in shard_dirs]
+    return [single]
 
 
 def count(path):
@@ -39,9 +49,10 @@ def main():
     testlogs, targets = sys.argv[1], sys.argv[2:]
     passed = failed = 0
     for t in targets:
-        p, f = count(xml_path(testlogs, t))
-        passed += p
-        failed += f
+        for path in xml_paths(testlogs, t):
+            p, f = count(path)
+            passed += p
+            failed += f
     print(passed, failed)
 
 
