@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "mvcc/compact_key.h"
 #include "mvcc/event.h"
 #include "mvcc/point_table.h"
